@@ -1,0 +1,192 @@
+package procs
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// ErrClosed is returned by a subscription whose supervisor has shut down or
+// that was closed.
+var ErrClosed = errors.New("procs: subscription closed")
+
+// logPace is the shortest gap between two batches that carry only log
+// announcements: a flooding child costs a subscriber at most ~20 wake-ups a
+// second, while state changes are delivered at once.
+const logPace = 50 * time.Millisecond
+
+// maxPendingStates bounds what a subscriber that never reads can pile up.
+// Past it the pending states are folded to the newest per unit: the reader
+// still sees every unit's latest state, just not each step on the way.
+const maxPendingStates = 4096
+
+// broker fans events out to subscribers. Each subscriber has a mailbox that
+// coalesces: publishing never blocks and never waits for a reader.
+type broker struct {
+	mu   sync.Mutex
+	subs map[*Subscription]struct{}
+	shut bool
+}
+
+func newBroker() *broker { return &broker{subs: make(map[*Subscription]struct{})} }
+
+// Subscription receives Batches. Use Next in a loop; Close when done.
+type Subscription struct {
+	b      *broker
+	wake   chan struct{} // capacity 1: "something is pending"
+	mu     sync.Mutex
+	batch  Batch
+	closed bool
+	last   time.Time // when the previous batch was handed out
+}
+
+func (b *broker) subscribe() *Subscription {
+	s := &Subscription{b: b, wake: make(chan struct{}, 1)}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.shut {
+		s.closed = true
+		return s
+	}
+	b.subs[s] = struct{}{}
+	return s
+}
+
+func (b *broker) each(f func(*Subscription)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for s := range b.subs {
+		f(s)
+	}
+}
+
+func (b *broker) state(info Info) {
+	b.each(func(s *Subscription) {
+		s.put(func(bt *Batch) {
+			bt.States = append(bt.States, info)
+			if len(bt.States) > maxPendingStates {
+				bt.States = foldStates(bt.States)
+			}
+		})
+	})
+}
+
+func (b *broker) removed(name string) {
+	b.each(func(s *Subscription) {
+		s.put(func(bt *Batch) { bt.Removed = append(bt.Removed, name) })
+	})
+}
+
+func (b *broker) stats(st *Stats) {
+	b.each(func(s *Subscription) { s.put(func(bt *Batch) { bt.Stats = st }) })
+}
+
+func (b *broker) logs(name string, last uint64) {
+	b.each(func(s *Subscription) {
+		s.put(func(bt *Batch) {
+			if bt.Logs == nil {
+				bt.Logs = make(map[string]uint64)
+			}
+			if last > bt.Logs[name] {
+				bt.Logs[name] = last
+			}
+		})
+	})
+}
+
+// shutdown closes every subscription; Next returns what is pending, then ErrClosed.
+func (b *broker) shutdown() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.shut = true
+	for s := range b.subs {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		s.signal()
+		delete(b.subs, s)
+	}
+}
+
+func (s *Subscription) put(f func(*Batch)) {
+	s.mu.Lock()
+	f(&s.batch)
+	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *Subscription) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Next waits for the next non-empty batch. It returns ErrClosed once the
+// subscription is closed and drained, or ctx's error.
+func (s *Subscription) Next(ctx context.Context) (Batch, error) {
+	for {
+		s.mu.Lock()
+		empty, closed := s.batch.Empty(), s.closed
+		onlyLogs := len(s.batch.States) == 0 && len(s.batch.Removed) == 0 && s.batch.Stats == nil
+		var wait time.Duration
+		if !empty && onlyLogs && !closed {
+			wait = logPace - time.Since(s.last)
+		}
+		if !empty && wait <= 0 {
+			b := s.batch
+			s.batch = Batch{}
+			s.last = time.Now()
+			s.mu.Unlock()
+			return b, nil
+		}
+		s.mu.Unlock()
+		if empty && closed {
+			return Batch{}, ErrClosed
+		}
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return Batch{}, ctx.Err()
+			}
+			continue
+		}
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return Batch{}, ctx.Err()
+		}
+	}
+}
+
+// Close unsubscribes. Pending events are discarded.
+func (s *Subscription) Close() {
+	s.b.mu.Lock()
+	delete(s.b.subs, s)
+	s.b.mu.Unlock()
+	s.mu.Lock()
+	s.closed = true
+	s.batch = Batch{}
+	s.mu.Unlock()
+	s.signal()
+}
+
+// foldStates keeps the newest state of each unit, in the order of their last change.
+func foldStates(in []Info) []Info {
+	seen := make(map[string]bool, len(in))
+	out := make([]Info, 0, len(in))
+	for i := len(in) - 1; i >= 0; i-- {
+		if !seen[in[i].Name] {
+			seen[in[i].Name] = true
+			out = append(out, in[i])
+		}
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}

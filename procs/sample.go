@@ -1,0 +1,264 @@
+package procs
+
+import (
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/shirou/gopsutil/v3/mem"
+	"github.com/shirou/gopsutil/v3/process"
+)
+
+// clockTicks is USER_HZ, the unit of utime/stime in /proc/PID/stat. It is
+// fixed at 100 by the Linux ABI on every architecture Go supports.
+const clockTicks = 100
+
+// procStat is what one /proc/PID/stat line says that the sampler needs.
+type procStat struct {
+	pid, ppid, pgrp int
+	ticks           uint64 // utime + stime
+	start           uint64 // start time, in ticks after boot: tells a reused pid apart
+	rss             uint64 // pages
+}
+
+// target is a live unit the sampler measures.
+type target struct {
+	name string
+	pid  int // also its process group id
+}
+
+// sampler measures every unit once per tick from ONE scan of /proc: the
+// kernel here has no /proc/PID/task/*/children, so the process tree is built
+// from ppid links, shared by all units, rather than walked per unit.
+type sampler struct {
+	page  uint64
+	prev  map[int]procStat
+	last  time.Time
+	buf   []byte
+	stats []procStat
+
+	self     *process.Process // kelpie itself, through gopsutil
+	selfCPU  float64
+	memTotal uint64
+}
+
+func newSampler() *sampler {
+	sm := &sampler{page: uint64(os.Getpagesize()), prev: make(map[int]procStat), buf: make([]byte, 1024)}
+	if p, err := process.NewProcess(int32(os.Getpid())); err == nil {
+		sm.self = p
+	}
+	if vm, err := mem.VirtualMemory(); err == nil {
+		sm.memTotal = vm.Total
+	}
+	return sm
+}
+
+// sample runs the sampler until the supervisor stops.
+func (s *Supervisor) sample(every time.Duration) {
+	defer s.bg.Done()
+	sm := newSampler()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-s.loopDone:
+			return
+		}
+		var targets []target
+		if s.call(func() {
+			targets = make([]target, 0, len(s.order))
+			for _, name := range s.order {
+				if u := s.units[name]; u.pid != 0 {
+					targets = append(targets, target{name: name, pid: u.pid})
+				}
+			}
+		}) != nil {
+			return
+		}
+		st := sm.measure(targets, time.Now())
+		s.post(func() { s.applyStats(st, targets) })
+	}
+}
+
+// applyStats stores a tick's figures in the units and tells subscribers.
+func (s *Supervisor) applyStats(st *Stats, targets []target) {
+	for _, t := range targets {
+		u := s.units[t.name]
+		if u == nil || u.pid != t.pid {
+			continue // it ended or restarted since the scan
+		}
+		us := st.Units[t.name]
+		u.info.CPU, u.info.RSS, u.info.Procs = us.CPU, us.RSS, us.Procs
+	}
+	s.broker.stats(st)
+}
+
+// measure scans /proc once and returns every target's use since the last call.
+func (sm *sampler) measure(targets []target, now time.Time) *Stats {
+	sm.scan()
+	dt := now.Sub(sm.last).Seconds()
+	first := sm.last.IsZero()
+	sm.last = now
+
+	children := make(map[int][]int, len(sm.stats))
+	groups := make(map[int][]int, len(targets))
+	want := make(map[int]bool, len(targets))
+	for _, t := range targets {
+		want[t.pid] = true
+	}
+	for i, p := range sm.stats {
+		children[p.ppid] = append(children[p.ppid], i)
+		if want[p.pgrp] {
+			groups[p.pgrp] = append(groups[p.pgrp], i)
+		}
+	}
+	byPID := make(map[int]int, len(sm.stats))
+	for i, p := range sm.stats {
+		byPID[p.pid] = i
+	}
+
+	st := &Stats{Time: now, Units: make(map[string]UnitStats, len(targets)), MemTotal: sm.memTotal}
+	seen := make(map[int]bool)
+	var queue []int
+	for _, t := range targets {
+		clear(seen)
+		queue = queue[:0]
+		if i, ok := byPID[t.pid]; ok {
+			queue = append(queue, i)
+		}
+		// Group members that were reparented (to kelpie as subreaper) are
+		// still this unit's: start from them too.
+		queue = append(queue, groups[t.pid]...)
+		var us UnitStats
+		var ticks uint64
+		for len(queue) > 0 {
+			i := queue[0]
+			queue = queue[1:]
+			p := sm.stats[i]
+			if seen[p.pid] {
+				continue
+			}
+			seen[p.pid] = true
+			us.Procs++
+			us.RSS += p.rss * sm.page
+			if old, ok := sm.prev[p.pid]; ok && old.start == p.start {
+				if p.ticks > old.ticks {
+					ticks += p.ticks - old.ticks
+				}
+			} else if !first {
+				ticks += p.ticks // born since the last scan
+			}
+			queue = append(queue, children[p.pid]...)
+		}
+		if dt > 0 && !first {
+			us.CPU = float64(ticks) / clockTicks / dt * 100
+		}
+		st.Units[t.name] = us
+	}
+	clear(sm.prev)
+	for _, p := range sm.stats {
+		sm.prev[p.pid] = p
+	}
+	st.Self = sm.measureSelf(dt, first)
+	return st
+}
+
+// measureSelf reports kelpie's own cost, through gopsutil.
+func (sm *sampler) measureSelf(dt float64, first bool) UnitStats {
+	var us UnitStats
+	if sm.self == nil {
+		return us
+	}
+	us.Procs = 1
+	if t, err := sm.self.Times(); err == nil {
+		cpu := t.User + t.System
+		if !first && dt > 0 {
+			us.CPU = max(0, (cpu-sm.selfCPU)/dt*100)
+		}
+		sm.selfCPU = cpu
+	}
+	if m, err := sm.self.MemoryInfo(); err == nil {
+		us.RSS = m.RSS
+	}
+	return us
+}
+
+// scan reads /proc/*/stat into sm.stats, reusing its buffers.
+func (sm *sampler) scan() {
+	sm.stats = sm.stats[:0]
+	d, err := os.Open("/proc")
+	if err != nil {
+		return
+	}
+	names, _ := d.Readdirnames(-1)
+	d.Close()
+	path := make([]byte, 0, 32)
+	for _, name := range names {
+		if name[0] < '0' || name[0] > '9' {
+			continue
+		}
+		path = append(append(append(path[:0], "/proc/"...), name...), "/stat"...)
+		b := readSmall(string(path), sm.buf)
+		if p, ok := parseStat(b); ok {
+			sm.stats = append(sm.stats, p)
+		}
+	}
+}
+
+// parseStat parses a /proc/PID/stat line. The command name may hold spaces
+// and parentheses, so fields are counted from the last ')'.
+func parseStat(b []byte) (procStat, bool) {
+	var p procStat
+	open := -1
+	for i, c := range b {
+		if c == '(' {
+			open = i
+			break
+		}
+	}
+	closeAt := -1
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == ')' {
+			closeAt = i
+			break
+		}
+	}
+	if open < 1 || closeAt < open || closeAt+2 >= len(b) {
+		return p, false
+	}
+	pid, err := strconv.Atoi(string(b[:open-1]))
+	if err != nil {
+		return p, false
+	}
+	p.pid = pid
+	// Fields after ")": 0 state, 1 ppid, 2 pgrp, 11 utime, 12 stime, 19 starttime, 21 rss.
+	field, val, inNum := 0, uint64(0), false
+	for _, c := range b[closeAt+2:] {
+		if c == ' ' || c == '\n' {
+			switch field {
+			case 1:
+				p.ppid = int(val)
+			case 2:
+				p.pgrp = int(val)
+			case 11, 12:
+				p.ticks += val
+			case 19:
+				p.start = val
+			case 21:
+				p.rss = val
+				return p, true
+			}
+			field++
+			val, inNum = 0, false
+			continue
+		}
+		if c >= '0' && c <= '9' {
+			val = val*10 + uint64(c-'0')
+			inNum = true
+		} else if c == '-' && !inNum {
+			continue // negative fields are not among those read
+		}
+	}
+	return p, field > 12
+}

@@ -1,0 +1,136 @@
+package procs
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// spawn starts the unit's process: its own process group, stdin from
+// /dev/null, stdout and stderr into pumps, Pdeathsig so it dies with this
+// thread, and the run tag in its environment. It runs on the owner goroutine,
+// whose OS thread lives as long as the supervisor (see loop).
+func (s *Supervisor) spawn(u *unit) (int, error) {
+	sp := &u.spec
+	argv := sp.Argv
+	if sp.Shell != "" {
+		argv = []string{"/bin/sh", "-c", sp.Shell}
+	}
+	path, err := resolve(argv[0], sp.Dir, sp.Env)
+	if err != nil {
+		return 0, err
+	}
+	u.tag = fmt.Sprintf("%s/%s/%d", s.opts.Tag, sp.Name, u.runs+1)
+	env := childEnv(os.Environ(), sp.Env, TagVar+"="+u.tag)
+
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return 0, fmt.Errorf("stdout pipe: %w", err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return 0, fmt.Errorf("stderr pipe: %w", err)
+	}
+	growPipe(outR)
+	growPipe(errR)
+	files := []*os.File{s.devNull, outW, errW}
+	p, err := os.StartProcess(path, argv, &os.ProcAttr{
+		Dir:   sp.Dir,
+		Env:   env,
+		Files: files,
+		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
+	})
+	// The child has its copies; ours must go or EOF never comes.
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return 0, err
+	}
+	pid := p.Pid
+	// Exit statuses come from the reaper (wait4 on any child); the handle
+	// is not needed, and releasing it frees its pidfd now.
+	_ = p.Release()
+	notify := func(last uint64) { s.broker.logs(sp.Name, last) }
+	s.pumps.Add(2)
+	go func() { defer s.pumps.Done(); newPump(u.ring, Stdout, s.opts.MaxLine, notify).run(outR) }()
+	go func() { defer s.pumps.Done(); newPump(u.ring, Stderr, s.opts.MaxLine, notify).run(errR) }()
+	return pid, nil
+}
+
+// resolve finds the program to exec the way a shell would: a name with a
+// slash is taken relative to the unit's directory, a bare name is looked up
+// in PATH (the unit's own PATH if its env sets one).
+func resolve(name, dir string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		if !filepath.IsAbs(name) && dir != "" {
+			name = filepath.Join(dir, name)
+		}
+		return name, nil
+	}
+	pathVar := os.Getenv("PATH")
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathVar = v
+		}
+	}
+	for _, d := range filepath.SplitList(pathVar) {
+		if d == "" {
+			d = "."
+		}
+		p := filepath.Join(d, name)
+		if !filepath.IsAbs(p) && dir != "" {
+			p = filepath.Join(dir, p)
+		}
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%q: %w", name, exec.ErrNotFound)
+}
+
+// childEnv is base with extra applied on top (later keys win) and tag set.
+func childEnv(base, extra []string, tag string) []string {
+	env := make([]string, 0, len(base)+len(extra)+1)
+	idx := make(map[string]int, len(base)+len(extra))
+	add := func(kv string) {
+		k, _, _ := strings.Cut(kv, "=")
+		if i, ok := idx[k]; ok {
+			env[i] = kv
+			return
+		}
+		idx[k] = len(env)
+		env = append(env, kv)
+	}
+	for _, kv := range base {
+		add(kv)
+	}
+	for _, kv := range extra {
+		add(kv)
+	}
+	add(tag)
+	return env
+}
+
+// quoteArgv renders an argv for display, quoting words a shell would split.
+func quoteArgv(argv []string) string {
+	var b strings.Builder
+	for i, a := range argv {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~") {
+			b.WriteString(a)
+			continue
+		}
+		b.WriteString(strconv.Quote(a))
+	}
+	return b.String()
+}

@@ -1,0 +1,291 @@
+// Package procs is kelpie's supervisor: it starts units (child processes today,
+// worker goroutines and cluster workers later), runs their lifecycle state
+// machine and restart policy, captures their output into byte-capped rings,
+// samples their CPU and memory, and publishes everything as an event stream.
+//
+// One goroutine owns all unit state; every other goroutine (pipe readers, the
+// reaper, the sampler, API callers) talks to it through messages. Nothing here
+// imports a UI library.
+package procs
+
+import (
+	"encoding/json"
+	"syscall"
+	"time"
+)
+
+// Kind says what sort of thing a unit is. The UI and `ps` show it; the
+// supervisor uses it to pick how the unit is run.
+type Kind string
+
+// The kinds of unit.
+const (
+	// KindProcess is a plain child process (Node's spawn/exec).
+	KindProcess Kind = "process"
+	// KindFork is a child process with a two-way JSON message channel (Node's fork).
+	KindFork Kind = "fork"
+	// KindWorker is an in-process worker goroutine.
+	KindWorker Kind = "worker"
+	// KindCluster is a group row: N worker processes behind one listening socket.
+	KindCluster Kind = "cluster"
+)
+
+// State is where a unit is in its lifecycle.
+type State string
+
+// The lifecycle states. A unit moves starting -> running -> (exited | crashed |
+// backoff -> starting ...); stopping -> stopped when the user stops it.
+const (
+	Starting State = "starting" // being started
+	Running  State = "running"  // its process is alive
+	Stopping State = "stopping" // stop signal sent, waiting for it to exit
+	Stopped  State = "stopped"  // stopped on request (or never started)
+	Exited   State = "exited"   // ended with status 0 and will not be restarted
+	Crashed  State = "crashed"  // ended abnormally and will not be restarted (see Reason)
+	Backoff  State = "backoff"  // ended; waiting before the next restart
+)
+
+// Live reports whether the unit has (or is about to have) a process.
+func (s State) Live() bool { return s == Starting || s == Running || s == Stopping }
+
+// RestartPolicy decides whether a unit that ended is started again.
+type RestartPolicy string
+
+// The restart policies.
+const (
+	RestartNever     RestartPolicy = "never"
+	RestartOnFailure RestartPolicy = "on-failure"
+	RestartAlways    RestartPolicy = "always"
+)
+
+// Defaults used where a Spec leaves a field zero.
+const (
+	DefaultStopTimeout    = 5 * time.Second
+	DefaultLogBuffer      = 1 << 20 // bytes of output kept per unit
+	DefaultMinUptime      = 5 * time.Second
+	DefaultMaxRestarts    = 10
+	DefaultBackoffInitial = 500 * time.Millisecond
+	DefaultBackoffMax     = 30 * time.Second
+	DefaultMaxLine        = 16 << 10 // longer lines are split, each piece marked
+)
+
+// Spec describes one unit: what to run and how to look after it.
+type Spec struct {
+	Name string
+	Kind Kind
+	// Argv is exec'd directly. Exactly one of Argv and Shell is set.
+	Argv []string
+	// Shell runs under /bin/sh -c.
+	Shell string
+	// Dir is the working directory (absolute; empty means kelpie's own).
+	Dir string
+	// Env holds extra KEY=VALUE pairs added to kelpie's environment.
+	Env []string
+	// Restart is the restart policy (default on-failure).
+	Restart RestartPolicy
+	// StopSignal is sent to the process group to stop the unit (default SIGTERM).
+	StopSignal syscall.Signal
+	// StopTimeout is how long to wait after StopSignal before SIGKILL to the group.
+	StopTimeout time.Duration
+	// LogBuffer caps the bytes of output kept in memory for this unit.
+	LogBuffer int
+	// MinUptime: a run at least this long counts as healthy and resets backoff.
+	MinUptime time.Duration
+	// MaxRestarts: this many quick failures in a row park the unit as crashed
+	// (a crash loop). Negative means never park.
+	MaxRestarts int
+	// BackoffInitial and BackoffMax shape the exponential restart delay.
+	BackoffInitial time.Duration
+	BackoffMax     time.Duration
+	// IPC gives the child a Node-compatible message channel (NODE_CHANNEL_FD).
+	IPC bool
+	// Disabled units are registered but not started until asked.
+	Disabled bool
+}
+
+// Command renders the spec's command for display.
+func (s *Spec) Command() string {
+	if s.Shell != "" {
+		return s.Shell
+	}
+	return quoteArgv(s.Argv)
+}
+
+// withDefaults returns s with zero fields filled in.
+func (s Spec) withDefaults() Spec {
+	if s.Kind == "" {
+		s.Kind = KindProcess
+		if s.IPC {
+			s.Kind = KindFork
+		}
+	}
+	if s.Restart == "" {
+		s.Restart = RestartOnFailure
+	}
+	if s.StopSignal == 0 {
+		s.StopSignal = syscall.SIGTERM
+	}
+	if s.StopTimeout <= 0 {
+		s.StopTimeout = DefaultStopTimeout
+	}
+	if s.LogBuffer <= 0 {
+		s.LogBuffer = DefaultLogBuffer
+	}
+	if s.MinUptime <= 0 {
+		s.MinUptime = DefaultMinUptime
+	}
+	if s.MaxRestarts == 0 {
+		s.MaxRestarts = DefaultMaxRestarts
+	}
+	if s.BackoffInitial <= 0 {
+		s.BackoffInitial = DefaultBackoffInitial
+	}
+	if s.BackoffMax <= 0 {
+		s.BackoffMax = DefaultBackoffMax
+	}
+	if s.BackoffMax < s.BackoffInitial {
+		s.BackoffMax = s.BackoffInitial
+	}
+	return s
+}
+
+// Info is a snapshot of one unit, as shown by the UI and `kelpie ps --json`.
+type Info struct {
+	Name    string `json:"name"`
+	Kind    Kind   `json:"kind"`
+	Group   string `json:"group,omitempty"` // the group row this unit sits under, if any
+	State   State  `json:"state"`
+	PID     int    `json:"pid"`
+	Command string `json:"command"`
+	Dir     string `json:"cwd,omitempty"`
+	// CPU is percent of one core over the last sample, the unit's process tree included.
+	CPU float64 `json:"cpu"`
+	// RSS is resident memory in bytes, the unit's process tree included.
+	RSS uint64 `json:"rss"`
+	// Procs counts the processes in the unit's tree at the last sample.
+	Procs    int  `json:"procs"`
+	Restarts int  `json:"restarts"`
+	ExitCode *int `json:"exit_code"`
+	// Signal names the signal that ended the last run, if one did.
+	Signal string `json:"signal,omitempty"`
+	// Reason explains a crashed or backoff state in words.
+	Reason    string    `json:"reason,omitempty"`
+	StartedAt time.Time `json:"started_at,omitzero"`
+	ExitedAt  time.Time `json:"exited_at,omitzero"`
+	// NextStart is when a unit in backoff will be started again.
+	NextStart time.Time     `json:"next_start,omitzero"`
+	Restart   RestartPolicy `json:"restart"`
+	// LastSeq is the sequence number of the unit's newest output line.
+	LastSeq uint64 `json:"last_seq"`
+	// Channel says whether the unit has a message channel, and its state.
+	Channel string `json:"channel,omitempty"`
+}
+
+// Uptime is how long the current run has lasted (or the last run lasted),
+// measured at now.
+func (i *Info) Uptime(now time.Time) time.Duration {
+	if i.StartedAt.IsZero() {
+		return 0
+	}
+	if i.State.Live() {
+		return now.Sub(i.StartedAt)
+	}
+	if !i.ExitedAt.IsZero() && i.ExitedAt.After(i.StartedAt) {
+		return i.ExitedAt.Sub(i.StartedAt)
+	}
+	return 0
+}
+
+// Stream says where an output line came from.
+type Stream uint8
+
+// The streams of a unit's log.
+const (
+	Stdout Stream = iota
+	Stderr
+	IPCIn  // a message the unit sent to kelpie
+	IPCOut // a message kelpie sent to the unit
+	Event  // something the supervisor did or saw (started, exited, ...)
+)
+
+var streamNames = [...]string{"stdout", "stderr", "ipc-in", "ipc-out", "event"}
+
+// String returns the stream's wire name (stdout, stderr, ipc-in, ipc-out, event).
+func (s Stream) String() string {
+	if int(s) < len(streamNames) {
+		return streamNames[s]
+	}
+	return "unknown"
+}
+
+// ParseStream is the inverse of String.
+func ParseStream(name string) (Stream, bool) {
+	for i, n := range streamNames {
+		if n == name {
+			return Stream(i), true
+		}
+	}
+	return 0, false
+}
+
+// MarshalJSON writes the stream's name.
+func (s Stream) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// UnmarshalJSON reads a stream's name.
+func (s *Stream) UnmarshalJSON(b []byte) error {
+	var name string
+	if err := json.Unmarshal(b, &name); err != nil {
+		return err
+	}
+	st, ok := ParseStream(name)
+	if !ok {
+		return &json.UnsupportedValueError{Str: name}
+	}
+	*s = st
+	return nil
+}
+
+// Line is one line of a unit's output, already sanitised: it holds no control
+// sequences other than SGR colour codes and no carriage returns.
+type Line struct {
+	Seq    uint64    `json:"seq"`
+	Time   time.Time `json:"ts"`
+	Stream Stream    `json:"stream"`
+	Text   string    `json:"text"`
+}
+
+// UnitStats is one unit's resource use at a sample.
+type UnitStats struct {
+	CPU   float64 `json:"cpu"`
+	RSS   uint64  `json:"rss"`
+	Procs int     `json:"procs"`
+}
+
+// Stats is one sampler tick: every unit's use plus kelpie's own.
+type Stats struct {
+	Time  time.Time            `json:"time"`
+	Units map[string]UnitStats `json:"units"`
+	Self  UnitStats            `json:"self"`
+	// MemTotal is the machine's memory in bytes, for percentages.
+	MemTotal uint64 `json:"mem_total"`
+}
+
+// Batch is what a subscriber receives: everything that happened since its
+// last batch, coalesced. State changes are never dropped; stats are the
+// latest tick only; logs are announced as the newest sequence number per
+// unit, and the subscriber reads the lines it wants from the unit's ring.
+type Batch struct {
+	// States holds the new snapshot of every unit whose state changed, in order.
+	States []Info
+	// Removed names units that are gone.
+	Removed []string
+	// Stats is the newest sampler tick, if one came.
+	Stats *Stats
+	// Logs maps a unit name to its newest line's sequence number.
+	Logs map[string]uint64
+}
+
+// Empty reports whether the batch carries nothing.
+func (b *Batch) Empty() bool {
+	return len(b.States) == 0 && len(b.Removed) == 0 && b.Stats == nil && len(b.Logs) == 0
+}
