@@ -17,6 +17,10 @@ const maxNameLen = 64
 // hold even a screenful of output.
 const minLogBuffer = 4 << 10
 
+// minIPCLine is the smallest ipc_max_line accepted: a channel must carry at
+// least small messages.
+const minIPCLine = 1 << 10
+
 // checkName returns why name cannot be a process name, or "" if it can. Names
 // are typed on the command line and shown in narrow columns, so they are kept
 // to a shell-safe ASCII set.
@@ -125,8 +129,8 @@ func parseDuration(key, s string) (time.Duration, string) {
 
 // parseSize reads a byte count such as 65536, 64KiB or 1 MB. Only whole
 // numbers are accepted so that the result is exact.
-func parseSize(s string) (int, string) {
-	bad := fmt.Sprintf("log_buffer: %q is not a size (write a whole number of bytes with an optional unit: B, KB, KiB, MB, MiB, GB, GiB)", s)
+func parseSize(key, s string, minimum int64) (int, string) {
+	bad := fmt.Sprintf("%s: %q is not a size (write a whole number of bytes with an optional unit: B, KB, KiB, MB, MiB, GB, GiB)", key, s)
 	t := strings.TrimSpace(s)
 	i := 0
 	for i < len(t) && isDigit(t[i]) {
@@ -159,10 +163,10 @@ func parseSize(s string) (int, string) {
 		return 0, bad
 	}
 	if n > math.MaxInt/mult {
-		return 0, fmt.Sprintf("log_buffer: %s is too large", s)
+		return 0, fmt.Sprintf("%s: %s is too large", key, s)
 	}
-	if n*mult < minLogBuffer {
-		return 0, fmt.Sprintf("log_buffer: %s is too small (minimum 4KiB)", s)
+	if n*mult < minimum {
+		return 0, fmt.Sprintf("%s: %s is too small (minimum %s)", key, s, sizeHuman(minimum))
 	}
 	return int(n * mult), ""
 }
@@ -211,4 +215,15 @@ func editDistance(a, b string) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(rb)]
+}
+
+// sizeHuman writes a minimum back the way a user would (4KiB, 1MiB).
+func sizeHuman(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + "KiB"
+	}
+	return strconv.FormatInt(n, 10) + "B"
 }

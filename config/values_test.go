@@ -29,7 +29,7 @@ func TestParseSize(t *testing.T) {
 		{"99999999999999999999", 0, "not a size"},
 	}
 	for _, tt := range tests {
-		got, msg := parseSize(tt.in)
+		got, msg := parseSize("log_buffer", tt.in, minLogBuffer)
 		if got != tt.want || (tt.err == "") != (msg == "") || !strings.Contains(msg, tt.err) {
 			t.Errorf("parseSize(%q) = %d, %q; want %d, %q", tt.in, got, msg, tt.want, tt.err)
 		}

@@ -20,7 +20,7 @@ import (
 // present them; unknown-key messages offer them as suggestions.
 func processKeys() []string {
 	return []string{
-		"run", "cwd", "env", "restart", "stop_signal", "stop_timeout", "ipc",
+		"run", "cwd", "env", "restart", "stop_signal", "stop_timeout", "ipc", "ipc_max_line",
 		"log_buffer", "min_uptime", "max_restarts", "backoff", "backoff_max", "disabled",
 	}
 }
@@ -342,9 +342,15 @@ func (c *yamlChecker) process(name string, nameNode, body *yaml.Node) (procs.Spe
 			backoffMax = p.val
 		case "log_buffer":
 			if s, ok := c.scalar(key, p.val, v, "a size like 1MiB"); ok {
-				n, msg := parseSize(s)
+				n, msg := parseSize(key, s, minLogBuffer)
 				c.check(p.val, msg)
 				spec.LogBuffer = n
+			}
+		case "ipc_max_line":
+			if s, ok := c.scalar(key, p.val, v, "a size like 16MiB"); ok {
+				n, msg := parseSize(key, s, minIPCLine)
+				c.check(p.val, msg)
+				spec.IPCMaxLine = n
 			}
 		case "max_restarts":
 			if s, ok := c.scalar(key, p.val, v, "a whole number"); ok {

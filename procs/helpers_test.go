@@ -2,6 +2,7 @@ package procs
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kelpie-dev/kelpie/ipc"
 )
 
 // The test binary plays the children (as Go's own os/exec tests do): with
@@ -56,6 +59,8 @@ func playRole(role, arg string) int {
 		}
 		os.Stdout.Write(buf)
 		return 0
+	case "ipc-echo":
+		return ipcEcho()
 	case "grandchildren": // start a grandchild in our group and one in its own session, print their pids
 		self, _ := os.Executable()
 		var pids []string
@@ -230,4 +235,31 @@ func parseStatState(b []byte) (byte, bool) {
 		return 0, false
 	}
 	return b[i+2], true
+}
+
+// ipcEcho answers every message with {"echo": msg} over the channel from the parent.
+func ipcEcho() int {
+	conn, err := ipc.FromParent()
+	if err != nil {
+		fmt.Println("no channel:", err)
+		return 1
+	}
+	if os.Getenv(ipc.EnvChannelFD) != "" {
+		fmt.Println("NODE_CHANNEL_FD still set")
+		return 1
+	}
+	fmt.Println("ready")
+	for {
+		m, err := conn.Recv()
+		if err != nil {
+			return 0
+		}
+		if string(m.Raw) == `"bye"` {
+			conn.Flush(context.Background())
+			conn.Close()
+			fmt.Println("closed")
+			select {}
+		}
+		_ = conn.Send(map[string]json.RawMessage{"echo": m.Raw})
+	}
 }

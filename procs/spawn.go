@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/kelpie-dev/kelpie/ipc"
 )
 
 // spawn starts the unit's process: its own process group, stdin from
@@ -40,6 +42,21 @@ func (s *Supervisor) spawn(u *unit) (int, error) {
 	growPipe(outR)
 	growPipe(errR)
 	files := []*os.File{s.devNull, outW, errW}
+	var conn *ipc.Conn
+	var childEnd *os.File
+	if sp.IPC {
+		// The channel is fd 3, where Node's fork() puts it too.
+		conn, childEnd, err = ipc.PairOptions(ipc.Options{MaxLine: sp.IPCMaxLine})
+		if err != nil {
+			outR.Close()
+			errR.Close()
+			outW.Close()
+			errW.Close()
+			return 0, fmt.Errorf("message channel: %w", err)
+		}
+		files = append(files, childEnd)
+		env = append(env, ipc.ChildEnv(3)...)
+	}
 	p, err := os.StartProcess(path, argv, &os.ProcAttr{
 		Dir:   sp.Dir,
 		Env:   env,
@@ -49,9 +66,15 @@ func (s *Supervisor) spawn(u *unit) (int, error) {
 	// The child has its copies; ours must go or EOF never comes.
 	outW.Close()
 	errW.Close()
+	if childEnd != nil {
+		childEnd.Close()
+	}
 	if err != nil {
 		outR.Close()
 		errR.Close()
+		if conn != nil {
+			conn.Close()
+		}
 		return 0, err
 	}
 	pid := p.Pid
@@ -62,6 +85,12 @@ func (s *Supervisor) spawn(u *unit) (int, error) {
 	s.pumps.Add(2)
 	go func() { defer s.pumps.Done(); newPump(u.ring, Stdout, s.opts.MaxLine, notify).run(outR) }()
 	go func() { defer s.pumps.Done(); newPump(u.ring, Stderr, s.opts.MaxLine, notify).run(errR) }()
+	if conn != nil {
+		u.conn = conn
+		u.info.Channel = ChannelConnected
+		s.pumps.Add(1)
+		go func() { defer s.pumps.Done(); s.readChannel(u, conn) }()
+	}
 	return pid, nil
 }
 

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kelpie-dev/kelpie/ipc"
 )
 
 // Errors callers can test for with errors.Is.
@@ -72,6 +74,10 @@ type Supervisor struct {
 	devNull *os.File
 	self    int
 
+	shutMu      sync.Mutex
+	shutStarted bool
+	finished    chan struct{} // closed when Shutdown has finished
+
 	// Owned by the owner goroutine.
 	units    map[string]*unit
 	order    []string
@@ -99,6 +105,7 @@ type unit struct {
 	stopping bool   // a stop was asked for this run
 	restart  bool   // start again once stopped (the restart command)
 	timer    Timer  // the pending backoff or stop-timeout timer
+	conn     *ipc.Conn
 }
 
 // New starts a supervisor with no units.
@@ -135,6 +142,7 @@ func New(opts Options) (*Supervisor, error) {
 		exits:    make(chan exitNote, 64),
 		quit:     make(chan struct{}),
 		loopDone: make(chan struct{}),
+		finished: make(chan struct{}),
 		broker:   newBroker(),
 		rings:    make(map[string]*ring),
 		devNull:  devNull,
@@ -436,14 +444,25 @@ func (s *Supervisor) Since(name string, after uint64, limit int) (lines []Line, 
 // Shutdown stops every unit gracefully (each with its own stop signal and
 // timeout, all at once), waits for them, kills any descendant that escaped
 // its process group, and stops the supervisor. If ctx ends first, everything
-// left is killed.
+// left is killed. Calling it again (from another goroutine too) waits for the
+// same shutdown.
 func (s *Supervisor) Shutdown(ctx context.Context) error {
-	var idle chan struct{}
-	if err := s.call(func() {
-		if s.shutting {
-			idle = s.idle
-			return
+	s.shutMu.Lock()
+	first := !s.shutStarted
+	s.shutStarted = true
+	s.shutMu.Unlock()
+	if !first {
+		select {
+		case <-s.finished:
+		case <-ctx.Done():
+			s.killAll()
+			<-s.finished
 		}
+		return nil
+	}
+	defer close(s.finished)
+	var idle chan struct{}
+	_ = s.call(func() {
 		s.shutting = true
 		s.idle = make(chan struct{})
 		idle = s.idle
@@ -453,21 +472,13 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 			s.stopUnit(u)
 		}
 		s.checkIdle()
-	}); err != nil {
-		return nil // already shut down
-	}
+	})
 	var err error
 	select {
 	case <-idle:
 	case <-ctx.Done():
-		err = fmt.Errorf("shutdown: %w; killing what is left", ctx.Err())
-		_ = s.call(func() {
-			for _, u := range s.units {
-				if u.pid != 0 {
-					_ = syscall.Kill(-u.pid, syscall.SIGKILL)
-				}
-			}
-		})
+		err = fmt.Errorf("shutdown: %w; killed what was left", ctx.Err())
+		s.killAll()
 		<-idle // SIGKILL cannot be ignored; the reaper reports each exit
 	}
 	killTagged(s.opts.Tag+"/", s.self)
@@ -488,8 +499,19 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// killAll sends SIGKILL to every live unit's process group.
+func (s *Supervisor) killAll() {
+	_ = s.call(func() {
+		for _, u := range s.units {
+			if u.pid != 0 {
+				_ = syscall.Kill(-u.pid, syscall.SIGKILL)
+			}
+		}
+	})
+}
+
 // Done is closed once the supervisor has shut down.
-func (s *Supervisor) Done() <-chan struct{} { return s.loopDone }
+func (s *Supervisor) Done() <-chan struct{} { return s.finished }
 
 // publish sends the unit's snapshot to every subscriber. Owner goroutine only.
 func (s *Supervisor) publish(u *unit) {

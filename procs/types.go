@@ -99,6 +99,9 @@ type Spec struct {
 	BackoffMax     time.Duration
 	// IPC gives the child a Node-compatible message channel (NODE_CHANNEL_FD).
 	IPC bool
+	// IPCMaxLine is the longest message line accepted from the child
+	// (default 16 MiB); longer ones are reported and skipped.
+	IPCMaxLine int
 	// Disabled units are registered but not started until asked.
 	Disabled bool
 }
@@ -180,6 +183,12 @@ type Info struct {
 	// Channel says whether the unit has a message channel, and its state.
 	Channel string `json:"channel,omitempty"`
 }
+
+// Channel states shown in Info.Channel.
+const (
+	ChannelConnected    = "connected"
+	ChannelDisconnected = "disconnected"
+)
 
 // Uptime is how long the current run has lasted (or the last run lasted),
 // measured at now.

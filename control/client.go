@@ -1,0 +1,51 @@
+package control
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+// Do sends req to the kelpie at path and calls each for every response line
+// until the server closes the connection. A response carrying an error ends
+// the exchange with that error.
+func Do(path string, req Request, each func(Response) error) error {
+	c, err := net.DialTimeout("unix", path, 2*time.Second)
+	if err != nil {
+		return fmt.Errorf("%w (control socket %s: %v)", ErrNotRunning, path, errors.Unwrap(err))
+	}
+	defer c.Close()
+	b, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("encode request: %w", err)
+	}
+	if _, err := c.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("send request: %w", err)
+	}
+	r := bufio.NewReaderSize(c, 64<<10)
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(line) > 0 {
+			var resp Response
+			if jerr := json.Unmarshal(line, &resp); jerr != nil {
+				return fmt.Errorf("bad response from kelpie: %w", jerr)
+			}
+			if resp.Error != "" {
+				return errors.New(resp.Error)
+			}
+			if err := each(resp); err != nil {
+				return err
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read response: %w", err)
+		}
+	}
+}

@@ -1,0 +1,103 @@
+// Package demo is kelpie's built-in demo: what `kelpie` runs where there is
+// no kelpie.yaml or Procfile. Its children are kelpie itself re-executed in a
+// child role (like Node's fork(__filename)), so the demo works on a fresh
+// machine with nothing else installed.
+package demo
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+// RoleArg is the hidden first argument that puts kelpie in a demo child role.
+const RoleArg = "__demo"
+
+// Specs returns the demo's units, each running exe in a role.
+func Specs(exe string) []procs.Spec {
+	role := func(name string) []string { return []string{exe, RoleArg, name} }
+	return []procs.Spec{
+		{Name: "ticker", Argv: role("ticker"), Restart: procs.RestartAlways},
+		{Name: "build", Argv: role("build"), Restart: procs.RestartNever},
+		{
+			Name: "flaky", Argv: role("flaky"), Restart: procs.RestartOnFailure,
+			MinUptime: 5 * time.Second, BackoffInitial: time.Second, BackoffMax: 8 * time.Second,
+			MaxRestarts: -1, // the demo shows backoff forever rather than parking
+		},
+		{Name: "cruncher", Argv: role("cruncher"), Restart: procs.RestartAlways},
+		{
+			Name:    "heartbeat",
+			Shell:   `while true; do echo "$(date +%T) heartbeat from sh (pid $$)"; sleep 2; done`,
+			Restart: procs.RestartAlways,
+		},
+	}
+}
+
+// Run plays a demo role and returns the exit status.
+func Run(role string) int {
+	switch role {
+	case "ticker":
+		return ticker()
+	case "build":
+		return build()
+	case "flaky":
+		return flaky()
+	case "cruncher":
+		return cruncher()
+	}
+	fmt.Fprintf(os.Stderr, "kelpie: unknown demo role %q\n", role)
+	return 2
+}
+
+// ticker streams coloured lines, with a warning on stderr now and then.
+func ticker() int {
+	colours := []string{"32", "36", "35", "33"}
+	for i := 1; ; i++ {
+		fmt.Printf("\x1b[%smtick %d\x1b[0m  %s  queue=%d\n", colours[i%len(colours)], i, time.Now().Format("15:04:05.000"), rand.IntN(40))
+		if i%10 == 0 {
+			fmt.Fprintf(os.Stderr, "warn: slow consumer (tick %d)\n", i)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// build is a one-shot job: a few steps, then exit 0.
+func build() int {
+	steps := []string{"resolving modules", "compiling 42 packages", "linking", "writing bin/app"}
+	for i, s := range steps {
+		fmt.Printf("[%d/%d] %s\n", i+1, len(steps), s)
+		time.Sleep(600 * time.Millisecond)
+	}
+	fmt.Println("build ok")
+	return 0
+}
+
+// flaky serves a little, then crashes: restarts and backoff become visible.
+func flaky() int {
+	fmt.Println("flaky: listening on :9000")
+	time.Sleep(2 * time.Second)
+	fmt.Fprintln(os.Stderr, "flaky: fatal: lost connection to database")
+	return 1
+}
+
+// cruncher burns about a fifth of a core and reports progress with carriage
+// returns, the way progress bars do.
+func cruncher() int {
+	x := uint64(1)
+	for round := 1; ; round++ {
+		start := time.Now()
+		for time.Since(start) < 20*time.Millisecond {
+			for i := 0; i < 1000; i++ {
+				x = x*6364136223846793005 + 1442695040888963407
+			}
+		}
+		time.Sleep(80 * time.Millisecond)
+		if round%10 == 0 {
+			fmt.Printf("crunching… %d%%\r", (round/10)%100)
+			fmt.Printf("crunched batch %d (checksum %x)\n", round/10, x&0xffff)
+		}
+	}
+}

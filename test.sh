@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test suite, as README.md gives it: installs what the end-to-end tests
+# need (tmux, node) when missing, then runs every Go test under the race detector.
+set -euo pipefail
+cd "$(dirname "$0")"
+need=()
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+if ((${#need[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "test.sh: ${need[*]} missing; the tests that need them will be skipped" >&2
+  fi
+fi
+exec go test -race -count=1 "$@" ./...
