@@ -5,11 +5,13 @@
 package demo
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"time"
 
+	"github.com/kelpie-dev/kelpie/ipc"
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
@@ -28,6 +30,7 @@ func Specs(exe string) []procs.Spec {
 			MaxRestarts: -1, // the demo shows backoff forever rather than parking
 		},
 		{Name: "cruncher", Argv: role("cruncher"), Restart: procs.RestartAlways},
+		{Name: "echo", Argv: role("echo"), IPC: true, Restart: procs.RestartAlways},
 		{
 			Name:    "heartbeat",
 			Shell:   `while true; do echo "$(date +%T) heartbeat from sh (pid $$)"; sleep 2; done`,
@@ -47,6 +50,8 @@ func Run(role string) int {
 		return flaky()
 	case "cruncher":
 		return cruncher()
+	case "echo":
+		return echo()
 	}
 	fmt.Fprintf(os.Stderr, "kelpie: unknown demo role %q\n", role)
 	return 2
@@ -98,6 +103,49 @@ func cruncher() int {
 		if round%10 == 0 {
 			fmt.Printf("crunching… %d%%\r", (round/10)%100)
 			fmt.Printf("crunched batch %d (checksum %x)\n", round/10, x&0xffff)
+		}
+	}
+}
+
+// echo is a forked child with a message channel, written with kelpie's Go
+// child API: it answers every message and reports its health every 5 s.
+func echo() int {
+	conn, err := ipc.FromParent()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "echo:", err)
+		return 1
+	}
+	defer conn.Close()
+	fmt.Println("echo: ready for messages (select me and press m)")
+	msgs := make(chan json.RawMessage)
+	go func() {
+		defer close(msgs)
+		for {
+			m, err := conn.Recv()
+			if err != nil {
+				return
+			}
+			if !m.Internal {
+				msgs <- m.Raw
+			}
+		}
+	}()
+	start := time.Now()
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	n := 0
+	for {
+		select {
+		case raw, ok := <-msgs:
+			if !ok {
+				fmt.Println("echo: parent closed the channel")
+				return 0
+			}
+			n++
+			fmt.Printf("echo: got message %d: %s\n", n, raw)
+			_ = conn.Send(map[string]any{"reply": json.RawMessage(raw), "n": n, "pid": os.Getpid()})
+		case <-tick.C:
+			_ = conn.Send(map[string]any{"type": "health", "uptime_s": int(time.Since(start).Seconds()), "handled": n})
 		}
 	}
 }

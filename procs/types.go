@@ -62,7 +62,7 @@ const (
 const (
 	DefaultStopTimeout    = 5 * time.Second
 	DefaultLogBuffer      = 1 << 20 // bytes of output kept per unit
-	DefaultMinUptime      = 5 * time.Second
+	DefaultMinUptime      = time.Second
 	DefaultMaxRestarts    = 10
 	DefaultBackoffInitial = 500 * time.Millisecond
 	DefaultBackoffMax     = 30 * time.Second

@@ -1,0 +1,116 @@
+package ui
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+// bigScreen is 1,000 units at 200x60 with the selected unit's pane full of
+// varied output (plain, coloured, stderr, events, long wrapping lines).
+func bigScreen(b *testing.B) (*harness, *procs.Stats) {
+	infos := make([]procs.Info, 0, 1000)
+	for i := range 1000 {
+		in := running(fmt.Sprintf("svc-%04d", i), 10000+i, float64(i%7)*1.5, uint64(i+1)<<20, time.Duration(i)*time.Minute)
+		switch i % 10 {
+		case 3:
+			in.State, in.PID, in.NextStart = procs.Backoff, 0, epoch.Add(3*time.Second)
+		case 7:
+			in.State, in.PID, in.ExitCode = procs.Crashed, 0, intp(1)
+		}
+		if i%50 != 0 && i%50 < 5 {
+			in.Group = fmt.Sprintf("svc-%04d", i-i%50)
+		}
+		infos = append(infos, in)
+	}
+	fb := newFake(infos...)
+	for i := range 2000 {
+		switch i % 5 {
+		case 0:
+			fb.addLines("svc-0000", procs.Stdout, fmt.Sprintf("GET /api/items/%d 200 %d.%dms", i, i%90, i%10))
+		case 1:
+			fb.addLines("svc-0000", procs.Stdout, fmt.Sprintf("\x1b[32mINFO\x1b[0m request %d handled by worker %d", i, i%8))
+		case 2:
+			fb.addLines("svc-0000", procs.Stderr, fmt.Sprintf("warn: slow query %d: SELECT * FROM orders WHERE id = %d AND status IN ('new','paid','shipped') ORDER BY created_at DESC LIMIT 100 -- %d ms", i, i, i*3))
+		case 3:
+			fb.addLines("svc-0000", procs.Event, fmt.Sprintf("restarting in %dms", i))
+		default:
+			fb.addLines("svc-0000", procs.Stdout, fmt.Sprintf("payload\t%d\t%x\t注文 %d", i, i*7919, i))
+		}
+	}
+	hs := newHarness(b, fb, 200, 60)
+	st := &procs.Stats{Time: epoch, Units: make(map[string]procs.UnitStats, 1000), Self: procs.UnitStats{CPU: 0.3, RSS: 30 << 20}}
+	for _, in := range infos {
+		if in.State.Live() {
+			st.Units[in.Name] = procs.UnitStats{CPU: in.CPU + 0.1, RSS: in.RSS, Procs: 1}
+		}
+	}
+	hs.deliver(procs.Batch{Stats: st})
+	hs.key("j", "k")
+	return hs, st
+}
+
+// BenchmarkView builds a whole frame, as after any message: table rows,
+// header, pane (warm wrap cache), footer, and the join View returns.
+func BenchmarkView(b *testing.B) {
+	hs, _ := bigScreen(b)
+	m := hs.m
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m.render()
+		_ = m.View()
+	}
+}
+
+// BenchmarkViewCold also wraps and paints every visible output row again,
+// as after a resize or the timestamp toggle.
+func BenchmarkViewCold(b *testing.B) {
+	hs, _ := bigScreen(b)
+	m := hs.m
+	b.ReportAllocs()
+	b.ResetTimer()
+	buf := m.logs.get(m.shown)
+	for b.Loop() {
+		for i := range buf.lines {
+			buf.lines[i].key = wrapKey{} // stale: every row shown is wrapped again
+		}
+		m.render()
+		_ = m.View()
+	}
+}
+
+// BenchmarkStatsTick is the idle screen's whole cost per second: one stats
+// batch for 1,000 units through Update, then View.
+func BenchmarkStatsTick(b *testing.B) {
+	hs, st := bigScreen(b)
+	var m tea.Model = hs.m
+	msg := batchMsg{batch: procs.Batch{Stats: st}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m, _ = m.Update(msg)
+		_ = m.View()
+	}
+}
+
+// BenchmarkLogBatch is one batch of 100 new lines for the shown unit.
+func BenchmarkLogBatch(b *testing.B) {
+	hs, _ := bigScreen(b)
+	var m tea.Model = hs.m
+	lines := make([]procs.Line, 100)
+	seq := uint64(2000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range lines {
+			seq++
+			lines[i] = procs.Line{Seq: seq, Time: epoch, Stream: procs.Stdout, Text: fmt.Sprintf("GET /api/items/%d 200 1.2ms", seq)}
+		}
+		m, _ = m.Update(logsMsg{name: "svc-0000", lines: lines})
+		_ = m.View()
+	}
+}

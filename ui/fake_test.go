@@ -1,0 +1,403 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/kelpie-dev/kelpie/procs"
+	"github.com/muesli/termenv"
+)
+
+func TestMain(m *testing.M) {
+	// Colours on, so the tests see (and strip) real escape sequences, and a
+	// fixed zone so timestamps read the same everywhere.
+	lipgloss.SetColorProfile(termenv.TrueColor)
+	lipgloss.SetHasDarkBackground(true)
+	time.Local = time.UTC
+	os.Exit(m.Run())
+}
+
+// epoch is the fixed "now" of every test.
+var epoch = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// call is one backend call the fake saw.
+type call struct {
+	op   string
+	name string
+	arg  string
+}
+
+func (c call) String() string {
+	if c.arg != "" {
+		return c.op + " " + c.name + " " + c.arg
+	}
+	return c.op + " " + c.name
+}
+
+// fakeBackend records calls and serves scripted output.
+type fakeBackend struct {
+	mu    sync.Mutex
+	infos []procs.Info
+	lines map[string][]procs.Line // per unit, seq = index+1
+	first map[string]uint64       // oldest seq still held, per unit (for missed)
+	calls []call
+	errs  map[string]error // "stop api" -> error to return
+
+	sub *fakeSub
+	// parked tells the harness a command is blocked waiting (Next, a
+	// blocking Shutdown).
+	parked chan string
+	// blockShutdown makes Shutdown wait for its context.
+	blockShutdown bool
+}
+
+func newFake(infos ...procs.Info) *fakeBackend {
+	f := &fakeBackend{
+		infos:  infos,
+		lines:  make(map[string][]procs.Line),
+		first:  make(map[string]uint64),
+		errs:   make(map[string]error),
+		parked: make(chan string, 16),
+	}
+	f.sub = &fakeSub{ch: make(chan procs.Batch, 16), closed: make(chan struct{}), parked: f.parked}
+	return f
+}
+
+func (f *fakeBackend) record(op, name, arg string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, call{op, name, arg})
+	return f.errs[op+" "+name]
+}
+
+func (f *fakeBackend) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, len(f.calls))
+	for i, c := range f.calls {
+		out[i] = c.String()
+	}
+	return out
+}
+
+// addLines appends output lines to a unit and returns the newest seq.
+func (f *fakeBackend) addLines(name string, stream procs.Stream, texts ...string) uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, t := range texts {
+		seq := uint64(len(f.lines[name]) + 1)
+		f.lines[name] = append(f.lines[name], procs.Line{
+			Seq: seq, Time: epoch.Add(-time.Duration(1000-seq) * 37 * time.Millisecond), Stream: stream, Text: t,
+		})
+	}
+	return uint64(len(f.lines[name]))
+}
+
+func (f *fakeBackend) Subscribe() ([]procs.Info, Subscription) {
+	_ = f.record("subscribe", "", "")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]procs.Info(nil), f.infos...), f.sub
+}
+
+func (f *fakeBackend) Start(name string) error   { return f.record("start", name, "") }
+func (f *fakeBackend) Stop(name string) error    { return f.record("stop", name, "") }
+func (f *fakeBackend) Restart(name string) error { return f.record("restart", name, "") }
+func (f *fakeBackend) Signal(name string, sig syscall.Signal) error {
+	return f.record("signal", name, procs.SignalName(sig))
+}
+
+func (f *fakeBackend) Tail(name string, n int) ([]procs.Line, error) {
+	err := f.record("tail", name, fmt.Sprint(n))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	all := f.lines[name][f.first[name]:]
+	if len(all) > n {
+		all = all[len(all)-n:]
+	}
+	return append([]procs.Line(nil), all...), err
+}
+
+func (f *fakeBackend) Since(name string, after uint64, limit int) ([]procs.Line, uint64, error) {
+	err := f.record("since", name, fmt.Sprint(after))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	from := after
+	var missed uint64
+	if first := f.first[name]; from < first {
+		missed, from = first-from, first
+	}
+	all := f.lines[name]
+	if from >= uint64(len(all)) {
+		return nil, missed, err
+	}
+	out := all[from:]
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return append([]procs.Line(nil), out...), missed, err
+}
+
+func (f *fakeBackend) Shutdown(ctx context.Context) error {
+	err := f.record("shutdown", "", "")
+	f.mu.Lock()
+	block := f.blockShutdown
+	f.mu.Unlock()
+	if block {
+		f.parked <- "shutdown"
+		<-ctx.Done()
+		return fmt.Errorf("shutdown: %w; killing what is left", ctx.Err())
+	}
+	return err
+}
+
+type fakeSub struct {
+	ch     chan procs.Batch
+	closed chan struct{}
+	once   sync.Once
+	parked chan string
+}
+
+func (s *fakeSub) Next(ctx context.Context) (procs.Batch, error) {
+	select {
+	case b := <-s.ch:
+		return b, nil
+	default:
+	}
+	select {
+	case s.parked <- "next":
+	case <-s.closed:
+		return procs.Batch{}, procs.ErrClosed
+	}
+	select {
+	case b := <-s.ch:
+		return b, nil
+	case <-ctx.Done():
+		return procs.Batch{}, ctx.Err()
+	case <-s.closed:
+		return procs.Batch{}, procs.ErrClosed
+	}
+}
+
+func (s *fakeSub) Close() { s.once.Do(func() { close(s.closed) }) }
+
+// harness drives a Model the way Bubble Tea would, but synchronously: every
+// command runs to its message, except those that park (a Next waiting for
+// a batch, a blocking Shutdown), which stay pending until fed.
+type harness struct {
+	t      testing.TB
+	m      Model
+	fb     *fakeBackend
+	next   chan tea.Msg // the parked Next's result
+	parked []chan tea.Msg
+	timers []timerCall
+	quit   bool
+}
+
+type timerCall struct {
+	d   time.Duration
+	msg tea.Msg
+}
+
+func newHarness(t testing.TB, fb *fakeBackend, w, h int) *harness {
+	t.Helper()
+	hs := &harness{t: t, fb: fb}
+	hs.m = New(fb, Options{Version: "v0.1.0", Now: func() time.Time { return epoch }})
+	hs.m.after = func(d time.Duration, msg tea.Msg) tea.Cmd {
+		return func() tea.Msg { return timerCall{d, msg} }
+	}
+	t.Cleanup(fb.sub.Close)
+	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
+	hs.run(hs.m.Init())
+	if hs.next == nil {
+		t.Fatal("the model did not wait for events after subscribing")
+	}
+	return hs
+}
+
+// send applies a message and runs the commands it returns.
+func (hs *harness) send(msg tea.Msg) {
+	hs.t.Helper()
+	nm, cmd := hs.m.Update(msg)
+	hs.m = nm.(Model)
+	hs.run(cmd)
+}
+
+func (hs *harness) run(cmd tea.Cmd) {
+	hs.t.Helper()
+	if cmd == nil {
+		return
+	}
+	res := make(chan tea.Msg, 1)
+	go func() { res <- cmd() }()
+	var msg tea.Msg
+	select {
+	case msg = <-res:
+	case what := <-hs.fb.parked:
+		if what == "next" {
+			if hs.next != nil {
+				hs.t.Fatal("two Next calls waiting at once")
+			}
+			hs.next = res
+		} else {
+			hs.parked = append(hs.parked, res)
+		}
+		return
+	}
+	switch msg := msg.(type) {
+	case nil:
+	case tea.BatchMsg:
+		for _, c := range msg {
+			hs.run(c)
+		}
+	case timerCall:
+		hs.timers = append(hs.timers, msg)
+	case tea.QuitMsg:
+		hs.quit = true
+	default:
+		hs.send(msg)
+	}
+}
+
+// deliver hands the model a batch through its waiting Next.
+func (hs *harness) deliver(b procs.Batch) {
+	hs.t.Helper()
+	if hs.next == nil {
+		hs.t.Fatal("no Next waiting for a batch")
+	}
+	res := hs.next
+	hs.next = nil
+	hs.fb.sub.ch <- b
+	hs.send((<-res).(batchMsg))
+}
+
+// settle waits for the parked commands (after their wait was ended) and
+// applies their messages.
+func (hs *harness) settle() {
+	hs.t.Helper()
+	parked := hs.parked
+	hs.parked = nil
+	for _, res := range parked {
+		msg := <-res
+		hs.send(msg)
+	}
+}
+
+func (hs *harness) key(keys ...string) {
+	hs.t.Helper()
+	for _, k := range keys {
+		hs.send(keyMsg(k))
+	}
+}
+
+// keyMsg builds the tea.KeyMsg whose String() is k.
+func keyMsg(k string) tea.KeyMsg {
+	switch k {
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "pgup":
+		return tea.KeyMsg{Type: tea.KeyPgUp}
+	case "pgdown":
+		return tea.KeyMsg{Type: tea.KeyPgDown}
+	case "home":
+		return tea.KeyMsg{Type: tea.KeyHome}
+	case "end":
+		return tea.KeyMsg{Type: tea.KeyEnd}
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	case "ctrl+u":
+		return tea.KeyMsg{Type: tea.KeyCtrlU}
+	case "ctrl+d":
+		return tea.KeyMsg{Type: tea.KeyCtrlD}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+}
+
+// screen is the ANSI-stripped frame.
+func (hs *harness) screen() string { return ansi.Strip(hs.m.View()) }
+
+// checkFrame asserts the frame is exactly w x h cells at most.
+func checkFrame(t testing.TB, view string, w, h int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) != h {
+		t.Errorf("%dx%d: frame has %d lines, want %d", w, h, len(lines), h)
+	}
+	for i, l := range lines {
+		if lw := ansi.StringWidth(l); lw > w {
+			t.Errorf("%dx%d: line %d is %d cells wide: %q", w, h, i, lw, ansi.Strip(l))
+		}
+	}
+}
+
+// Unit fixtures.
+
+func intp(n int) *int { return &n }
+
+func running(name string, pid int, cpu float64, rss uint64, up time.Duration) procs.Info {
+	return procs.Info{
+		Name: name, Kind: procs.KindProcess, State: procs.Running, PID: pid, CPU: cpu, RSS: rss, Procs: 1,
+		Command: "./bin/" + name + " --port 80" + fmt.Sprint(pid%10), StartedAt: epoch.Add(-up), Restart: procs.RestartOnFailure,
+	}
+}
+
+// fixture is a varied set of units: every state, a group with members.
+func fixture() []procs.Info {
+	api := running("api", 4242, 12.5, 48<<20, 3*time.Hour+12*time.Minute)
+	api.Command = "node server.js --port 8080"
+	worker := running("worker", 4250, 0.3, 23<<20, 95*time.Second)
+	worker.Restarts = 2
+	web := procs.Info{
+		Name: "web", Kind: procs.KindProcess, State: procs.Backoff, Command: "python -m http.server 9000",
+		Restarts: 3, ExitCode: intp(1), StartedAt: epoch.Add(-3 * time.Second), ExitedAt: epoch.Add(-1500 * time.Millisecond),
+		NextStart: epoch.Add(1800 * time.Millisecond),
+		Reason:    "exit status 1; restarting in 2s (failure 3 in a row)",
+	}
+	db := procs.Info{
+		Name: "db-migrate", Kind: procs.KindProcess, State: procs.Crashed, Command: "./migrate up",
+		Restarts: 10, ExitCode: intp(2), StartedAt: epoch.Add(-10 * time.Second), ExitedAt: epoch.Add(-9 * time.Second),
+		Reason: "crash loop: 11 quick failures in a row (each under 5s), not restarting; last: exit status 2",
+	}
+	cron := procs.Info{
+		Name: "cron-once", Kind: procs.KindProcess, State: procs.Exited, Command: "sh -c 'echo done'",
+		ExitCode: intp(0), StartedAt: epoch.Add(-60 * time.Second), ExitedAt: epoch.Add(-60*time.Second + 1200*time.Millisecond),
+	}
+	docs := procs.Info{Name: "docs", Kind: procs.KindProcess, State: procs.Stopped, Command: "mkdocs serve", Reason: "disabled"}
+	cl := running("http-cluster", 5000, 1.2, 12<<20, 20*time.Minute)
+	cl.Kind = procs.KindCluster
+	cl.Command = "cluster: 2 workers on :3000"
+	w1 := running("http-1", 5001, 22.5, 96<<20, 20*time.Minute)
+	w1.Group = "http-cluster"
+	w2 := running("http-2", 5002, 19.75, 101<<20, 4*time.Minute)
+	w2.Group = "http-cluster"
+	w2.Restarts = 1
+	return []procs.Info{api, worker, web, db, cron, docs, cl, w1, w2}
+}
+
+// apiOutput writes api's scripted output into the fake.
+func apiOutput(fb *fakeBackend) uint64 {
+	fb.addLines("api", procs.Event, "started: pid 4242")
+	fb.addLines("api", procs.Stdout,
+		"listening on http://0.0.0.0:8080",
+		"\x1b[32mGET\x1b[0m /health 200 0.4ms",
+		"GET /api/users 200 12.1ms\tuser=42",
+		"POST /api/orders 201 31.0ms — 注文を受け付けました",
+	)
+	fb.addLines("api", procs.Stderr, "warning: slow query (812ms): SELECT * FROM orders WHERE customer_id = $1 AND created_at > now() - interval '30 days' ORDER BY created_at DESC LIMIT 500")
+	return fb.addLines("api", procs.Stdout, "GET /api/orders 200 840.2ms")
+}

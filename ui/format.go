@@ -1,0 +1,237 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+const ellipsis = "…"
+
+// blanks is sliced for padding so padding never allocates.
+var blanks = strings.Repeat(" ", 512)
+
+func spaces(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if n <= len(blanks) {
+		return blanks[:n]
+	}
+	return strings.Repeat(" ", n)
+}
+
+// isPlainASCII reports whether s is printable ASCII only, so its width is len(s).
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// width is the display width of s (escape sequences count zero).
+func width(s string) int {
+	if isPlainASCII(s) {
+		return len(s)
+	}
+	return ansi.StringWidth(s)
+}
+
+// truncate cuts s to at most w cells, ending with "…" when it cut.
+func truncate(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if isPlainASCII(s) {
+		if len(s) <= w {
+			return s
+		}
+		return s[:w-1] + ellipsis
+	}
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, ellipsis)
+}
+
+// fit truncates or pads s to exactly w cells; right aligns it to the right.
+func fit(s string, w int, right bool) string {
+	s = truncate(s, w)
+	pad := w - width(s)
+	if pad <= 0 {
+		return s
+	}
+	if right {
+		return spaces(pad) + s
+	}
+	return s + spaces(pad)
+}
+
+// humanBytes renders a byte count compactly: 812K, 12.3M, 1.2G.
+func humanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatUint(n, 10) + "B"
+	}
+	v := float64(n)
+	suffix := "KMGTPE"
+	i := -1
+	for v >= unit && i < len(suffix)-1 {
+		v /= unit
+		i++
+	}
+	if v >= 99.95 {
+		return strconv.FormatFloat(v, 'f', 0, 64) + suffix[i:i+1]
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64) + suffix[i:i+1]
+}
+
+// percent renders a CPU percentage: 0.0 to 99.9 with one decimal, then whole.
+func percent(v float64) string {
+	if v < 0 {
+		v = 0
+	}
+	if v >= 99.95 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+// compactDuration renders an uptime in at most two units: 45s, 12m03s, 3h12m, 4d07h.
+func compactDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int64(d / time.Second)
+	switch {
+	case s < 60:
+		return strconv.FormatInt(s, 10) + "s"
+	case s < 3600:
+		return strconv.FormatInt(s/60, 10) + "m" + two(s%60) + "s"
+	case s < 86400:
+		return strconv.FormatInt(s/3600, 10) + "h" + two(s%3600/60) + "m"
+	case s < 100*86400:
+		return strconv.FormatInt(s/86400, 10) + "d" + two(s%86400/3600) + "h"
+	default:
+		return strconv.FormatInt(s/86400, 10) + "d"
+	}
+}
+
+func two(n int64) string {
+	if n < 10 {
+		return "0" + strconv.FormatInt(n, 10)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// shortDuration renders how long a run lasted: 0.3s, 12s, 3m05s.
+func shortDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	if d < 10*time.Second {
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	}
+	return compactDuration(d)
+}
+
+// countdown is the whole seconds left until t, rounded up.
+func countdown(t, now time.Time) int64 {
+	d := t.Sub(now)
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
+}
+
+// grouped renders n with thin thousands separators: 1 234 567.
+func grouped(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	if len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	lead := len(s) % 3
+	if lead > 0 {
+		b.WriteString(s[:lead])
+	}
+	for i := lead; i < len(s); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}
+
+// stateText describes a unit's state for the STATE column: a glyph, words
+// and the colour family.
+func stateText(in *procs.Info, now time.Time) (glyph, words string, tone stateTone) {
+	switch in.State {
+	case procs.Running:
+		return "●", "running", toneRunning
+	case procs.Starting:
+		return "◌", "starting", toneStarting
+	case procs.Stopping:
+		return "◌", "stopping", toneStarting
+	case procs.Backoff:
+		w := "backoff"
+		if !in.NextStart.IsZero() {
+			w += " " + strconv.FormatInt(countdown(in.NextStart, now), 10) + "s"
+		}
+		return "◌", w, toneStarting
+	case procs.Crashed:
+		w := "crashed"
+		if end := endedBy(in); end != "" {
+			w += " " + end
+		}
+		return "✖", w, toneCrashed
+	case procs.Exited:
+		w := "exited"
+		if end := endedBy(in); end != "" {
+			w += " " + strings.TrimPrefix(end, "exit ")
+		}
+		if !in.StartedAt.IsZero() && in.ExitedAt.After(in.StartedAt) {
+			w += " (" + shortDuration(in.ExitedAt.Sub(in.StartedAt)) + ")"
+		}
+		if in.ExitCode != nil && *in.ExitCode != 0 {
+			return "✖", w, toneCrashed
+		}
+		return "✔", w, toneExited
+	case procs.Stopped:
+		return "■", "stopped", toneStopped
+	default:
+		return "?", string(in.State), toneStopped
+	}
+}
+
+// endedBy says how the last run ended: "exit 1", "SIGKILL" or "".
+func endedBy(in *procs.Info) string {
+	switch {
+	case in.Signal != "":
+		return in.Signal
+	case in.ExitCode != nil:
+		return "exit " + strconv.Itoa(*in.ExitCode)
+	}
+	return ""
+}
+
+// stateTone gives the colour family of a state without rendering its words.
+func toneOf(s procs.State) stateTone {
+	switch s {
+	case procs.Running:
+		return toneRunning
+	case procs.Starting, procs.Stopping, procs.Backoff:
+		return toneStarting
+	case procs.Crashed:
+		return toneCrashed
+	case procs.Exited:
+		return toneExited
+	}
+	return toneStopped
+}
