@@ -19,6 +19,8 @@ type procStat struct {
 	ticks           uint64 // utime + stime
 	start           uint64 // start time, in ticks after boot: tells a reused pid apart
 	rss             uint64 // pages
+	comm            [16]byte
+	commLen         uint8
 }
 
 // target is a live unit the sampler measures.
@@ -120,36 +122,50 @@ func (sm *sampler) measure(targets []target, now time.Time) *Stats {
 
 	st := &Stats{Time: now, Units: make(map[string]UnitStats, len(targets)), MemTotal: sm.memTotal}
 	seen := make(map[int]bool)
-	var queue []int
+	type item struct{ i, depth int }
+	var stack []item
 	for _, t := range targets {
 		clear(seen)
-		queue = queue[:0]
-		if i, ok := byPID[t.pid]; ok {
-			queue = append(queue, i)
-		}
+		stack = stack[:0]
 		// Group members that were reparented (to kelpie as subreaper) are
-		// still this unit's: start from them too.
-		queue = append(queue, groups[t.pid]...)
+		// still this unit's: walk from them too, after the main process.
+		g := groups[t.pid]
+		for j := len(g) - 1; j >= 0; j-- {
+			stack = append(stack, item{g[j], 1})
+		}
+		if i, ok := byPID[t.pid]; ok {
+			stack = append(stack, item{i, 0})
+		}
 		var us UnitStats
 		var ticks uint64
-		for len(queue) > 0 {
-			i := queue[0]
-			queue = queue[1:]
-			p := sm.stats[i]
+		for len(stack) > 0 {
+			it := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			p := sm.stats[it.i]
 			if seen[p.pid] {
 				continue
 			}
 			seen[p.pid] = true
-			us.Procs++
-			us.RSS += p.rss * sm.page
+			var d uint64
 			if old, ok := sm.prev[p.pid]; ok && old.start == p.start {
 				if p.ticks > old.ticks {
-					ticks += p.ticks - old.ticks
+					d = p.ticks - old.ticks
 				}
 			} else if !first {
-				ticks += p.ticks // born since the last scan
+				d = p.ticks // born since the last scan
 			}
-			queue = append(queue, children[p.pid]...)
+			ticks += d
+			ps := ProcSample{PID: p.pid, PPID: p.ppid, Name: string(p.comm[:p.commLen]), Depth: it.depth, RSS: p.rss * sm.page}
+			if dt > 0 && !first {
+				ps.CPU = float64(d) / clockTicks / dt * 100
+			}
+			us.Tree = append(us.Tree, ps)
+			us.Procs++
+			us.RSS += ps.RSS
+			kids := children[p.pid]
+			for j := len(kids) - 1; j >= 0; j-- {
+				stack = append(stack, item{kids[j], it.depth + 1})
+			}
 		}
 		if dt > 0 && !first {
 			us.CPU = float64(ticks) / clockTicks / dt * 100
@@ -232,6 +248,7 @@ func parseStat(b []byte) (procStat, bool) {
 		return p, false
 	}
 	p.pid = pid
+	p.commLen = uint8(copy(p.comm[:], b[open+1:closeAt]))
 	// Fields after ")": 0 state, 1 ppid, 2 pgrp, 11 utime, 12 stime, 19 starttime, 21 rss.
 	field, val, inNum := 0, uint64(0), false
 	for _, c := range b[closeAt+2:] {

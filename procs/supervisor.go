@@ -106,7 +106,11 @@ type unit struct {
 	restart  bool   // start again once stopped (the restart command)
 	timer    Timer  // the pending backoff or stop-timeout timer
 	conn     *ipc.Conn
+	exits    []ExitRecord // the last maxExits runs, oldest first
 }
+
+// maxExits is how many ended runs a unit remembers for its exit history.
+const maxExits = 20
 
 // New starts a supervisor with no units.
 func New(opts Options) (*Supervisor, error) {
@@ -640,8 +644,7 @@ func (s *Supervisor) onExit(e exitNote) {
 	u.pid = 0
 	u.info.PID = 0
 	u.info.ExitedAt = e.at
-	u.info.CPU = 0
-	u.info.Procs = 0
+	u.info.CPU, u.info.RSS, u.info.Procs = 0, 0, 0
 	var what string
 	switch {
 	case e.status.Signaled():
@@ -655,6 +658,10 @@ func (s *Supervisor) onExit(e exitNote) {
 		what = fmt.Sprintf("exit status %d", code)
 	}
 	ran := e.at.Sub(u.info.StartedAt)
+	if len(u.exits) == maxExits {
+		u.exits = append(u.exits[:0], u.exits[1:]...)
+	}
+	u.exits = append(u.exits, ExitRecord{StartedAt: u.info.StartedAt, ExitedAt: e.at, ExitCode: u.info.ExitCode, Signal: u.info.Signal})
 	s.event(u, "%s after %s", what, ran.Round(time.Millisecond))
 	// The run is over: whatever it left behind in its group, or escaped
 	// from it, goes too, so restarts never pile up orphans.

@@ -3,6 +3,7 @@ package procs
 import (
 	"context"
 	"errors"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -317,5 +318,45 @@ func TestSubscribeSnapshotThenEvents(t *testing.T) {
 	b, err := sub.Next(ctx)
 	if err != nil || len(b.States) == 0 || b.States[0].State != Running {
 		t.Fatalf("first batch %+v, %v", b, err)
+	}
+}
+
+func TestDetailsAndTree(t *testing.T) {
+	s := newTestSupervisor(t, Options{Tick: 20 * time.Millisecond})
+	_ = s.Add(roleSpec("tree", "grandchildren", ""))
+	quick := roleSpec("quick", "exit", "4")
+	quick.Restart = RestartNever
+	_ = s.Add(quick)
+	w := watch(t, s)
+	_ = s.StartAll()
+	w.waitLine(s, "tree", "pids ")
+	// Wait for a stats tick that sees all three processes of the tree.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var us UnitStats
+	for us.Procs < 3 {
+		b, err := w.sub.Next(ctx)
+		if err != nil {
+			t.Fatalf("no tick with the whole tree: %+v", us)
+		}
+		w.absorb(b)
+		if b.Stats != nil {
+			us = b.Stats.Units["tree"]
+		}
+	}
+	if us.Tree[0].Depth != 0 || us.Tree[0].PID == 0 || us.RSS == 0 {
+		t.Fatalf("tree %+v", us.Tree)
+	}
+	d, err := s.Details("tree")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.PPID != os.Getpid() || d.Threads < 1 || d.OpenFiles < 3 || d.StartTime.IsZero() || len(d.Argv) == 0 {
+		t.Fatalf("details %+v", d)
+	}
+	w.state("quick", Crashed)
+	d, _ = s.Details("quick")
+	if len(d.Exits) == 0 || d.Exits[len(d.Exits)-1].ExitCode == nil || *d.Exits[len(d.Exits)-1].ExitCode != 4 {
+		t.Fatalf("exit history %+v", d.Exits)
 	}
 }

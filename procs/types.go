@@ -268,6 +268,39 @@ type UnitStats struct {
 	CPU   float64 `json:"cpu"`
 	RSS   uint64  `json:"rss"`
 	Procs int     `json:"procs"`
+	// Tree lists the unit's processes, its main process first, then
+	// depth-first; processes of its group that were reparented follow at depth 1.
+	Tree []ProcSample `json:"tree,omitempty"`
+}
+
+// ProcSample is one process of a unit's tree at a sample.
+type ProcSample struct {
+	PID   int     `json:"pid"`
+	PPID  int     `json:"ppid"`
+	Name  string  `json:"name"` // the kernel's command name (comm)
+	Depth int     `json:"depth"`
+	CPU   float64 `json:"cpu"`
+	RSS   uint64  `json:"rss"`
+}
+
+// ExitRecord is one ended run of a unit.
+type ExitRecord struct {
+	StartedAt time.Time `json:"started_at"`
+	ExitedAt  time.Time `json:"exited_at"`
+	ExitCode  *int      `json:"exit_code"`
+	Signal    string    `json:"signal,omitempty"`
+}
+
+// Details is what the Stats view shows of one unit beyond its Info.
+type Details struct {
+	Info      Info         `json:"info"`
+	Argv      []string     `json:"argv"`
+	PPID      int          `json:"ppid"`
+	Threads   int          `json:"threads"`
+	OpenFiles int          `json:"open_files"`
+	StartTime time.Time    `json:"start_time,omitzero"`
+	Cwd       string       `json:"cwd"`
+	Exits     []ExitRecord `json:"exits"` // oldest first, the last few
 }
 
 // Stats is one sampler tick: every unit's use plus kelpie's own.

@@ -1,0 +1,53 @@
+package procs
+
+import (
+	"slices"
+	"time"
+
+	"github.com/shirou/gopsutil/v3/process"
+)
+
+// Details gathers what the Stats view shows of a unit: its snapshot, exit
+// history, and, while it runs, its main process's ppid, threads, open files,
+// start time and working directory (read through gopsutil, so call it off
+// any UI goroutine).
+func (s *Supervisor) Details(name string) (Details, error) {
+	var d Details
+	err := s.do(name, func(u *unit) error {
+		u.info.LastSeq = u.ring.Last()
+		d.Info = u.info
+		d.Exits = slices.Clone(u.exits)
+		d.Argv = slices.Clone(u.spec.Argv)
+		if u.spec.Shell != "" {
+			d.Argv = []string{"/bin/sh", "-c", u.spec.Shell}
+		}
+		d.Cwd = u.spec.Dir
+		return nil
+	})
+	if err != nil || d.Info.PID == 0 {
+		return d, err
+	}
+	p, perr := process.NewProcess(int32(d.Info.PID))
+	if perr != nil {
+		return d, nil // it ended meanwhile: the snapshot is still right
+	}
+	if v, err := p.Ppid(); err == nil {
+		d.PPID = int(v)
+	}
+	if v, err := p.NumThreads(); err == nil {
+		d.Threads = int(v)
+	}
+	if v, err := p.NumFDs(); err == nil {
+		d.OpenFiles = int(v)
+	}
+	if v, err := p.CreateTime(); err == nil {
+		d.StartTime = time.UnixMilli(v)
+	}
+	if v, err := p.Cwd(); err == nil {
+		d.Cwd = v
+	}
+	if v, err := p.CmdlineSlice(); err == nil && len(v) > 0 {
+		d.Argv = v
+	}
+	return d, nil
+}
