@@ -256,22 +256,23 @@ func (c *cli) up(args []string) int {
 	srv.Down = shutdown
 	go srv.Serve(sup)
 
-	// Termination signals stop everything gracefully, in either mode.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT)
-	defer signal.Stop(sigs)
-	go func() {
-		select {
-		case <-sigs:
-			shutdown()
-		case <-sup.Done():
-		}
-	}()
-
 	if err := sup.StartAll(); err != nil {
 		return c.fail(err)
 	}
 	if *headless {
+		// Termination signals stop everything gracefully; the printer
+		// returns once the supervisor has shut down. (The TUI handles the
+		// same signals itself, showing the units as they stop.)
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT)
+		defer signal.Stop(sigs)
+		go func() {
+			select {
+			case <-sigs:
+				shutdown()
+			case <-sup.Done():
+			}
+		}()
 		printHeadless(sup, c.stdout)
 	} else if err := ui.Run(ui.Local(sup), ui.Options{Title: title, Version: version}); err != nil {
 		shutdown()

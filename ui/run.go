@@ -10,6 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/term"
 )
 
 // Run shows the screen until the user quits, then returns once the backend
@@ -20,18 +21,41 @@ func Run(b Backend, opts Options) (err error) {
 	// so the adaptive colours are settled up front.
 	lipgloss.HasDarkBackground()
 
+	// kelpie draws its own frames (see screen), so it sets up the terminal
+	// itself: raw input, the alternate screen, and the size on every SIGWINCH.
+	in, out := os.Stdin, os.Stdout
+	saved, err := term.MakeRaw(in.Fd())
+	if err != nil {
+		return fmt.Errorf("the screen needs a terminal (use `kelpie up --headless` without one): %w", err)
+	}
+	defer func() { _ = term.Restore(in.Fd(), saved) }()
+	scr := newScreen(out)
+	scr.open()
+	defer scr.close()
+
 	m := New(b, opts)
-	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithoutSignalHandler(), tea.WithFPS(m.opts.FPS))
+	p := tea.NewProgram(framed{Model: m, scr: scr}, tea.WithInput(in), tea.WithOutput(out),
+		tea.WithoutRenderer(), tea.WithoutSignalHandler())
 
 	// Signals go through the model: the first stops the units gracefully
 	// with the screen still up, a second one kills what is left.
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGWINCH)
 	quitSignals := make(chan struct{})
+	sendSize := func() {
+		if w, h, err := term.GetSize(out.Fd()); err == nil {
+			p.Send(tea.WindowSizeMsg{Width: w, Height: h})
+		}
+	}
 	go func() {
+		sendSize()
 		for {
 			select {
 			case s := <-sigs:
+				if s == syscall.SIGWINCH {
+					sendSize()
+					continue
+				}
 				p.Send(signalMsg{sig: s})
 			case <-quitSignals:
 				return
@@ -42,10 +66,12 @@ func Run(b Backend, opts Options) (err error) {
 	final, runErr := p.Run()
 	close(quitSignals)
 	signal.Stop(sigs)
+	scr.close()
 
 	m.cancel() // every copy of the model shares this context
 	done := false
-	if fm, ok := final.(Model); ok {
+	if ff, ok := final.(framed); ok {
+		fm := ff.Model
 		done = fm.ShutdownDone()
 		if fm.sub != nil {
 			fm.sub.Close()
