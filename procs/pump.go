@@ -15,6 +15,9 @@ const pipeSize = 1 << 20
 // readSize is how much one read takes from a pipe.
 const readSize = 256 << 10
 
+// coalesce is the pause after a short read (see pump.run).
+const coalesce = time.Millisecond
+
 // pump reads one output pipe of a unit until EOF, splits it into lines, and
 // stores them in the unit's ring. It never stops reading because of what it
 // reads: a line longer than maxLine is split (each piece but the last marked
@@ -43,6 +46,14 @@ func (p *pump) run(f *os.File) {
 		n, err := f.Read(p.buf)
 		if n > 0 {
 			p.feed(p.buf[:n], time.Now())
+		}
+		if n > 0 && n < len(p.buf)/2 && err == nil {
+			// A short read means we are keeping up with the child line by
+			// line, waking on each of its writes. Pausing lets its output
+			// gather in the (large) pipe buffer instead: the child then
+			// writes without waking anyone, and one read takes a thousand
+			// lines. A millisecond of delay is nothing in a log.
+			time.Sleep(coalesce)
 		}
 		if err != nil {
 			if len(p.partial) > 0 {
