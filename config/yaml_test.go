@@ -120,6 +120,7 @@ func TestYAMLErrors(t *testing.T) {
 
 		// Sizes.
 		{"size too small", api("    run: x", "    log_buffer: 1KiB"), 4, 17, "log_buffer: 1KiB is too small (minimum 4KiB)"},
+		{"ipc line too small", api("    run: x", "    ipc_max_line: 10"), 4, 19, "ipc_max_line: 10 is too small (minimum 1KiB)"},
 		{"size fraction", api("    run: x", "    log_buffer: 1.5MiB"), 4, 17, `log_buffer: "1.5MiB" is not a size`},
 		{"size bad unit", api("    run: x", "    log_buffer: 12XB"), 4, 17, `log_buffer: "12XB" is not a size`},
 		{"size negative", api("    run: x", "    log_buffer: -4096"), 4, 17, `log_buffer: "-4096" is not a size`},
@@ -340,4 +341,14 @@ func specEqual(a, b procs.Spec) bool {
 		a.LogBuffer == b.LogBuffer && a.MinUptime == b.MinUptime && a.MaxRestarts == b.MaxRestarts &&
 		a.BackoffInitial == b.BackoffInitial && a.BackoffMax == b.BackoffMax &&
 		a.IPC == b.IPC && a.Disabled == b.Disabled
+}
+
+func TestIPCMaxLine(t *testing.T) {
+	f, err := Parse("k.yaml", []byte("processes:\n  a:\n    run: x\n    ipc: true\n    ipc_max_line: 2MiB\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp := f.Specs[0]; !sp.IPC || sp.IPCMaxLine != 2<<20 {
+		t.Fatalf("spec %+v", sp)
+	}
 }
