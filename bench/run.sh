@@ -7,6 +7,7 @@
 # usage: bench/run.sh [monitor] [logs] [restart] [startup]   (default: all four)
 #   QUICK=1 for a smoke run with small counts (figures not meaningful).
 #   HARNESS=path to bench-anchors (default: ../shared/bench-anchors)
+#   KELPIE_BIN=a kelpie binary to measure (default: built from this tree)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 harness=${HARNESS:-$root/../shared/bench-anchors}
@@ -18,8 +19,10 @@ work=$(mktemp -d)
 cp -r "$harness" "$work/h"
 chmod -R u+w "$work/h"
 cp "$root/bench/kelpie-adapter.sh" "$work/h/adapters/kelpie.sh"
-(cd "$root" && go build -o "$work/kelpie" .)
-export KELPIE_BIN=$work/kelpie
+if [ -z "${KELPIE_BIN:-}" ]; then
+  (cd "$root" && go build -o "$work/kelpie" .)
+  export KELPIE_BIN=$work/kelpie
+fi
 cd "$work/h"
 which=${*:-monitor logs restart startup}
 q=${QUICK:-}

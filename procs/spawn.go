@@ -29,11 +29,11 @@ func (s *Supervisor) spawn(u *unit) (int, error) {
 	u.tag = fmt.Sprintf("%s/%s/%d", s.opts.Tag, sp.Name, u.runs+1)
 	env := childEnv(os.Environ(), sp.Env, TagVar+"="+u.tag)
 
-	outR, outW, err := os.Pipe()
+	outR, outW, err := blockingPipe()
 	if err != nil {
 		return 0, fmt.Errorf("stdout pipe: %w", err)
 	}
-	errR, errW, err := os.Pipe()
+	errR, errW, err := blockingPipe()
 	if err != nil {
 		outR.Close()
 		outW.Close()
@@ -92,6 +92,20 @@ func (s *Supervisor) spawn(u *unit) (int, error) {
 		go func() { defer s.pumps.Done(); s.readChannel(u, conn) }()
 	}
 	return pid, nil
+}
+
+// blockingPipe makes a pipe whose ends stay in blocking mode, so reads are
+// plain blocking read(2) calls on the reader's own thread, like cat's. A pipe
+// in Go's netpoller would be registered with epoll, and since Linux 5.5 every
+// write to a pipe wakes the epoll waiter: a child printing a million lines one
+// write at a time would wake kelpie a million times even while its reader
+// pauses to let output gather (see pump.run).
+func blockingPipe() (r, w *os.File, err error) {
+	var fds [2]int
+	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
+		return nil, nil, err
+	}
+	return os.NewFile(uintptr(fds[0]), "|0"), os.NewFile(uintptr(fds[1]), "|1"), nil
 }
 
 // resolve finds the program to exec the way a shell would: a name with a
