@@ -194,6 +194,10 @@ func (c *cli) up(args []string) int {
 		}
 		return exitUsage
 	}
+	if !*headless && (!isTerminal(os.Stdin) || !isTerminal(os.Stdout)) {
+		fmt.Fprintln(c.stderr, "kelpie: the screen needs a terminal; use `kelpie up --headless` to run without one")
+		return exitUsage
+	}
 	path, key, err := c.locate()
 	if err != nil {
 		return c.fail(err)

@@ -321,20 +321,10 @@ func waitPids(t *testing.T, cmdlines ...string) []int {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		found := map[string]int{}
-		ents, _ := os.ReadDir("/proc")
-		for _, e := range ents {
-			pid, err := strconv.Atoi(e.Name())
-			if err != nil {
-				continue
-			}
-			b, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-			found[strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))] = pid
-		}
 		var pids []int
 		for _, c := range cmdlines {
-			if p, ok := found[c]; ok && alive(p) {
-				pids = append(pids, p)
+			if p := pidsOf(c); len(p) == 1 {
+				pids = append(pids, p[0])
 			}
 		}
 		if len(pids) == len(cmdlines) {
@@ -417,4 +407,33 @@ func TestLogsFollow(t *testing.T) {
 			seen++
 		}
 	}
+}
+
+func TestScreenWithoutTerminalRefusesBeforeStarting(t *testing.T) {
+	dir := t.TempDir()
+	_ = os.WriteFile(filepath.Join(dir, "kelpie.yaml"), []byte("processes:\n  a:\n    run: [\"sleep\", \"424263\"]\n"), 0o644)
+	_, errOut, code := runKelpie(t, dir, "up", "--socket", filepath.Join(dir, "s"))
+	if code != 2 || !strings.Contains(errOut, "--headless") {
+		t.Fatalf("exit %d %q", code, errOut)
+	}
+	if pids := pidsOf("sleep 424263"); len(pids) != 0 {
+		t.Fatalf("started %v anyway", pids)
+	}
+}
+
+// pidsOf lists live processes whose command line is exactly cmdline.
+func pidsOf(cmdline string) []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " ")) == cmdline && alive(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
