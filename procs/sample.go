@@ -9,6 +9,9 @@ import (
 	"github.com/shirou/gopsutil/v3/process"
 )
 
+// recheckTicks is how many ticks an unrelated process goes unread.
+const recheckTicks = 30
+
 // clockTicks is USER_HZ, the unit of utime/stime in /proc/PID/stat. It is
 // fixed at 100 by the Linux ABI on every architecture Go supports.
 const clockTicks = 100
@@ -39,13 +42,21 @@ type sampler struct {
 	buf   []byte
 	stats []procStat
 
+	// skip counts down, per pid, the ticks for which a process that belongs
+	// to no unit is not read again. A process's parent only ever changes to
+	// a reaper, so an unrelated process stays unrelated; the periodic recheck
+	// bounds the cost of a pid being reused meanwhile.
+	skip    map[int]int
+	related map[int]bool
+
 	self     *process.Process // kelpie itself, through gopsutil
 	selfCPU  float64
 	memTotal uint64
 }
 
 func newSampler() *sampler {
-	sm := &sampler{page: uint64(os.Getpagesize()), prev: make(map[int]procStat), buf: make([]byte, 1024)}
+	sm := &sampler{page: uint64(os.Getpagesize()), prev: make(map[int]procStat), buf: make([]byte, 1024),
+		skip: make(map[int]int), related: make(map[int]bool)}
 	if p, err := process.NewProcess(int32(os.Getpid())); err == nil {
 		sm.self = p
 	}
@@ -122,6 +133,7 @@ func (sm *sampler) measure(targets []target, now time.Time) *Stats {
 
 	st := &Stats{Time: now, Units: make(map[string]UnitStats, len(targets)), MemTotal: sm.memTotal}
 	seen := make(map[int]bool)
+	clear(sm.related)
 	type item struct{ i, depth int }
 	var stack []item
 	for _, t := range targets {
@@ -146,6 +158,7 @@ func (sm *sampler) measure(targets []target, now time.Time) *Stats {
 				continue
 			}
 			seen[p.pid] = true
+			sm.related[p.pid] = true
 			var d uint64
 			if old, ok := sm.prev[p.pid]; ok && old.start == p.start {
 				if p.ticks > old.ticks {
@@ -175,6 +188,9 @@ func (sm *sampler) measure(targets []target, now time.Time) *Stats {
 	clear(sm.prev)
 	for _, p := range sm.stats {
 		sm.prev[p.pid] = p
+		if !sm.related[p.pid] {
+			sm.skip[p.pid] = recheckTicks
+		}
 	}
 	st.Self = sm.measureSelf(dt, first)
 	return st
@@ -210,9 +226,16 @@ func (sm *sampler) scan() {
 	names, _ := d.Readdirnames(-1)
 	d.Close()
 	path := make([]byte, 0, 32)
+	skip := make(map[int]int, len(sm.skip))
 	for _, name := range names {
 		if name[0] < '0' || name[0] > '9' {
 			continue
+		}
+		if pid, err := strconv.Atoi(name); err == nil {
+			if n := sm.skip[pid]; n > 0 {
+				skip[pid] = n - 1
+				continue
+			}
 		}
 		path = append(append(append(path[:0], "/proc/"...), name...), "/stat"...)
 		b := readSmall(string(path), sm.buf)
@@ -220,6 +243,7 @@ func (sm *sampler) scan() {
 			sm.stats = append(sm.stats, p)
 		}
 	}
+	sm.skip = skip // pids gone from /proc drop out
 }
 
 // parseStat parses a /proc/PID/stat line. The command name may hold spaces
