@@ -18,14 +18,15 @@ type screen struct {
 	w, h   int
 }
 
-func newScreen(t *testing.T, dir string, w, h int, args ...string) *screen {
+// newScreen runs argv (kelpie itself by default) in a w x h tmux pane in dir.
+func newScreen(t *testing.T, dir string, w, h int, argv ...string) *screen {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux not found on PATH (./test.sh installs it)")
 	}
 	s := &screen{t: t, socket: "kelpie-test-" + filepath.Base(dir), w: w, h: h}
 	cmd := append([]string{"new-session", "-d", "-s", "k", "-x", strconv.Itoa(w), "-y", strconv.Itoa(h), "-c", dir,
-		"env", "TERM=xterm-256color", kelpieBin}, args...)
+		"env", "TERM=xterm-256color"}, argv...)
 	s.tmux(cmd...)
 	s.tmux("set-option", "-t", "k", "remain-on-exit", "on")
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
@@ -97,7 +98,7 @@ func TestScreenAt80x24(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "kelpie.yaml"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := newScreen(t, dir, 80, 24, "--socket", filepath.Join(dir, "k.sock"))
+	s := newScreen(t, dir, 80, 24, kelpieBin, "--socket", filepath.Join(dir, "k.sock"))
 	scr := s.waitFor("web", "worker", "once", "running", "exited 0", "q quit")
 	s.fits(scr)
 	t.Logf("80x24:\n%s", scr)

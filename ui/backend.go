@@ -29,6 +29,12 @@ type Backend interface {
 	// Since returns up to limit lines after seq after, oldest first; missed
 	// counts lines after it that are gone.
 	Since(name string, after uint64, limit int) (lines []procs.Line, missed uint64, err error)
+	// Send sends one JSON message to a unit with a channel. The engine
+	// refuses invalid JSON, "cmd" values starting with NODE_, a full queue
+	// and a closed channel with an error.
+	Send(name string, msg []byte) error
+	// Details returns what the Stats view shows of a unit beyond its Info.
+	Details(name string) (procs.Details, error)
 	// Shutdown stops every unit gracefully; cancelling ctx kills what is left.
 	Shutdown(ctx context.Context) error
 }

@@ -48,9 +48,68 @@ func bigScreen(b *testing.B) (*harness, *procs.Stats) {
 			st.Units[in.Name] = procs.UnitStats{CPU: in.CPU + 0.1, RSS: in.RSS, Procs: 1}
 		}
 	}
-	hs.deliver(procs.Batch{Stats: st})
+	// A minute of ticks, so every row's sparkline is full; every tenth unit
+	// has a process tree.
+	for i := range shortHistory {
+		tick := &procs.Stats{Time: epoch.Add(time.Duration(i-shortHistory) * time.Second), Units: make(map[string]procs.UnitStats, len(st.Units)), Self: st.Self}
+		for name, us := range st.Units {
+			us.CPU = float64((i*7+len(name)*13)%90) + 0.5
+			if name[len(name)-1] == '0' {
+				us.Tree = []procs.ProcSample{{PID: 1, Name: "main"}, {PID: 2, Name: "child", Depth: 1}, {PID: 3, Name: "grandchild", Depth: 2}}
+			}
+			tick.Units[name] = us
+		}
+		hs.deliver(procs.Batch{Stats: tick})
+		if i == shortHistory-1 {
+			st = tick
+		}
+	}
 	hs.key("j", "k")
 	return hs, st
+}
+
+// BenchmarkViewBusy is a frame with the most going on: sorted by CPU, the
+// first tree unfolded, a search highlighting matches in the pane.
+func BenchmarkViewBusy(b *testing.B) {
+	hs, _ := bigScreen(b)
+	hs.key("o", "enter", "tab", "/", "4", "2", "enter")
+	m := hs.m
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m.render()
+		_ = m.View()
+	}
+}
+
+// BenchmarkStatsTickStatsView is a stats tick with the Stats view open: the
+// charts are drawn again (ntcharts) and the details asked for.
+func BenchmarkStatsTickStatsView(b *testing.B) {
+	hs, st := bigScreen(b)
+	hs.key("3")
+	m := hs.m
+	msg := batchMsg{batch: procs.Batch{Stats: st}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m.stats.fetching = false
+		nm, _ := m.Update(msg)
+		m = nm.(Model)
+		_ = m.View()
+	}
+}
+
+// BenchmarkViewMerged is a frame of the merged stream of 1,000 units.
+func BenchmarkViewMerged(b *testing.B) {
+	hs, _ := bigScreen(b)
+	hs.key("M")
+	m := hs.m
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m.render()
+		_ = m.View()
+	}
 }
 
 // BenchmarkView builds a whole frame, as after any message: table rows,

@@ -52,6 +52,9 @@ type fakeBackend struct {
 	calls []call
 	errs  map[string]error // "stop api" -> error to return
 
+	sent    map[string][]string // per unit, the messages Send accepted
+	details map[string]procs.Details
+
 	sub *fakeSub
 	// parked tells the harness a command is blocked waiting (Next, a
 	// blocking Shutdown).
@@ -62,11 +65,13 @@ type fakeBackend struct {
 
 func newFake(infos ...procs.Info) *fakeBackend {
 	f := &fakeBackend{
-		infos:  infos,
-		lines:  make(map[string][]procs.Line),
-		first:  make(map[string]uint64),
-		errs:   make(map[string]error),
-		parked: make(chan string, 16),
+		infos:   infos,
+		lines:   make(map[string][]procs.Line),
+		first:   make(map[string]uint64),
+		errs:    make(map[string]error),
+		sent:    make(map[string][]string),
+		details: make(map[string]procs.Details),
+		parked:  make(chan string, 16),
 	}
 	f.sub = &fakeSub{ch: make(chan procs.Batch, 16), closed: make(chan struct{}), parked: f.parked}
 	return f
@@ -114,6 +119,33 @@ func (f *fakeBackend) Stop(name string) error    { return f.record("stop", name,
 func (f *fakeBackend) Restart(name string) error { return f.record("restart", name, "") }
 func (f *fakeBackend) Signal(name string, sig syscall.Signal) error {
 	return f.record("signal", name, procs.SignalName(sig))
+}
+
+func (f *fakeBackend) Send(name string, msg []byte) error {
+	err := f.record("send", name, string(msg))
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.sent[name] = append(f.sent[name], string(msg))
+	f.mu.Unlock()
+	f.addLines(name, procs.IPCOut, string(msg))
+	return nil
+}
+
+func (f *fakeBackend) Details(name string) (procs.Details, error) {
+	err := f.record("details", name, "")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.details[name]
+	if !ok {
+		for _, in := range f.infos {
+			if in.Name == name {
+				d.Info = in
+			}
+		}
+	}
+	return d, err
 }
 
 func (f *fakeBackend) Tail(name string, n int) ([]procs.Line, error) {
@@ -201,6 +233,8 @@ type harness struct {
 	parked []chan tea.Msg
 	timers []timerCall
 	quit   bool
+	raw    []string // sequences the model asked the screen to write
+	mouse  []bool   // mouse reporting switched on or off
 }
 
 type timerCall struct {
@@ -261,6 +295,10 @@ func (hs *harness) run(cmd tea.Cmd) {
 		}
 	case timerCall:
 		hs.timers = append(hs.timers, msg)
+	case rawMsg:
+		hs.raw = append(hs.raw, string(msg))
+	case mouseMsg:
+		hs.mouse = append(hs.mouse, bool(msg))
 	case tea.QuitMsg:
 		hs.quit = true
 	default:
@@ -324,6 +362,18 @@ func keyMsg(k string) tea.KeyMsg {
 		return tea.KeyMsg{Type: tea.KeyCtrlU}
 	case "ctrl+d":
 		return tea.KeyMsg{Type: tea.KeyCtrlD}
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "left":
+		return tea.KeyMsg{Type: tea.KeyLeft}
+	case "right":
+		return tea.KeyMsg{Type: tea.KeyRight}
+	case "backspace":
+		return tea.KeyMsg{Type: tea.KeyBackspace}
+	case "shift+tab":
+		return tea.KeyMsg{Type: tea.KeyShiftTab}
+	case " ":
+		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }

@@ -3,15 +3,17 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/kelpie-dev/kelpie/procs"
 )
@@ -32,10 +34,6 @@ type Options struct {
 	// WideWidth is the terminal width from which the detail pane sits right
 	// of the table instead of under it (default 160).
 	WideWidth int
-	// FPS caps how often Run redraws the terminal (default 20). Bubble Tea
-	// v1 wakes up this often even when nothing changed, so it is most of an
-	// idle screen's cost; 20 keeps a key's echo under 50 ms.
-	FPS int
 	// Styles and KeyMap replace the defaults when set.
 	Styles *Styles
 	KeyMap *KeyMap
@@ -57,9 +55,6 @@ func (o Options) withDefaults() Options {
 	if o.WideWidth <= 0 {
 		o.WideWidth = 160
 	}
-	if o.FPS <= 0 {
-		o.FPS = 20
-	}
 	return o
 }
 
@@ -73,6 +68,7 @@ type (
 	subEndMsg struct{ err error }
 	actionMsg struct {
 		verb, name string
+		sig        string // for verb "signal"
 		err        error
 	}
 	statusClearMsg  struct{ tag int }
@@ -109,15 +105,17 @@ type layout struct {
 	wide           bool // pane right of the table
 	tableW, tableH int  // tableH counts the column header
 	paneW, paneH   int  // paneH counts the pane's title lines
+	paneX, paneY   int  // the pane's top left corner on the screen
 }
 
 // Model is the kelpie screen, a tea.Model.
 type Model struct {
 	backend Backend
 	opts    Options
+	styles  *Styles
 	pal     *palette
 	keys    KeyMap
-	help    help.Model
+	help    help.Model                           // draws each section of the `?` screen
 	after   func(time.Duration, tea.Msg) tea.Cmd // timers (tests replace it)
 
 	ctx    context.Context // ends the pending Next when the program quits
@@ -127,12 +125,32 @@ type Model struct {
 	width, height int
 	lay           layout
 
-	table    unitTable
-	logs     logStore
-	pane     outputPane
-	shown    string // the unit whose output the pane shows
-	focus    focusArea
-	helpOpen bool
+	table unitTable
+	logs  logStore
+	ticks tickRing
+	long  []string // units whose history is long (the Stats view's), most recent last
+
+	// The pane: the selected unit's views, or several units at once.
+	shown   string // the unit whose output the pane shows
+	focus   focusArea
+	view    detailView // the view chosen; units without a channel show output for messages
+	mode    paneMode
+	pane    outputPane // the Output view
+	msgPane outputPane // the Messages view
+	stats   statsPane
+	split   splitView
+	merged  mergedView
+
+	// What has the keyboard besides the screen itself.
+	helpOpen    bool
+	helpOffset  int
+	helpScrolls bool // the `?` screen is taller than the body
+	menu        signalMenu
+	confirm     *confirmation
+	line        textinput.Model // the filter or search being typed
+	lineFor     modal           // modalFilter or modalSearch while typing
+	composer    composer
+	mouse       bool
 
 	subscribed bool
 	subEnded   bool
@@ -153,7 +171,8 @@ type Model struct {
 
 	// Rendered in Update, joined in View.
 	header, statusLine, footer string
-	paneLines                  []string // title lines and body, or the full help
+	paneLines                  []string // title lines and body
+	helpLines                  []string // the `?` screen, in the body's place
 	frame                      string
 }
 
@@ -174,20 +193,37 @@ func New(b Backend, opts Options) Model {
 	h.Styles = st.helpStyles()
 	ctx, cancel := context.WithCancel(context.Background())
 	m := Model{
-		backend: b,
-		opts:    opts,
-		pal:     &pal,
-		keys:    km,
-		help:    h,
-		after:   tick,
-		ctx:     ctx,
-		cancel:  cancel,
-		table:   newUnitTable(),
-		logs:    newLogStore(),
+		backend:  b,
+		opts:     opts,
+		styles:   &st,
+		pal:      &pal,
+		keys:     km,
+		help:     h,
+		after:    tick,
+		ctx:      ctx,
+		cancel:   cancel,
+		table:    newUnitTable(),
+		logs:     newLogStore(),
+		line:     newLineInput(&st),
+		composer: newComposer(&st),
 	}
 	m.pane.reset()
+	m.msgPane.reset()
+	m.msgPane.messages = true
 	m.render()
 	return m
+}
+
+// newLineInput is the one-line input of the filter and the search.
+func newLineInput(st *Styles) textinput.Model {
+	in := textinput.New()
+	in.Prompt = "/"
+	in.PromptStyle = st.Prompt
+	in.TextStyle = st.Input
+	in.PlaceholderStyle = st.Placeholder
+	in.Cursor.Style = st.Cursor
+	in.Cursor.SetMode(cursor.CursorStatic) // no blink timers: see newComposer
+	return in
 }
 
 func tick(d time.Duration, msg tea.Msg) tea.Cmd {
@@ -239,6 +275,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		cmds = append(cmds, m.handleKey(msg))
 
+	case tea.MouseMsg:
+		var cmd tea.Cmd
+		cmd, changed = m.handleMouse(msg)
+		cmds = append(cmds, cmd)
+
 	case signalMsg:
 		cmds = append(cmds, m.quit())
 
@@ -265,6 +306,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 	case logsMsg:
 		cmds = append(cmds, m.applyLogs(msg))
+
+	case mergedMsg:
+		m.merged.apply(m.pal, msg, m.opts.KeepLines)
+		if m.mode == modeMerged {
+			cmds = append(cmds, m.merged.fetch(m.backend, m.table.order, m.opts.KeepLines))
+		}
+
+	case detailsMsg:
+		m.stats.apply(msg)
+
+	case sendMsg:
+		cmds = append(cmds, m.sendDone(msg))
 
 	case actionMsg:
 		cmds = append(cmds, m.actionDone(msg))
@@ -310,34 +363,118 @@ func (m Model) ShutdownDone() bool { return m.done }
 
 func (m *Model) now() time.Time { return m.opts.Now() }
 
+// modal says what has the keyboard now.
+func (m *Model) modal() modal {
+	switch {
+	case m.confirm != nil:
+		return modalConfirm
+	case m.menu.open:
+		return modalMenu
+	case m.lineFor != modalNone:
+		return m.lineFor
+	case m.composer.open:
+		return modalCompose
+	}
+	return modalNone
+}
+
 // handleKey applies a key press.
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	k := &m.keys
 	k.apply(m.keyState()) // an earlier key of the same message may have changed it
+	switch m.modal() {
+	case modalConfirm:
+		return m.confirmKey(msg)
+	case modalMenu:
+		return m.menuKey(msg)
+	case modalFilter, modalSearch:
+		return m.lineKey(msg)
+	case modalCompose:
+		return m.composeKey(msg)
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):
-		m.helpOpen = true
+		m.helpOpen, m.helpOffset = true, 0
 	case key.Matches(msg, k.CloseHelp):
 		m.helpOpen = false
+	case m.helpOpen:
+		m.scrollHelp(msg)
 	case key.Matches(msg, k.Focus):
-		if m.focus == focusTable {
-			m.focus = focusOutput
-		} else {
-			m.focus = focusTable
+		m.cycleFocus(msg.String() == "shift+tab")
+	case key.Matches(msg, k.Clear):
+		return m.clearInnermost()
+	case key.Matches(msg, k.Mouse):
+		return m.toggleMouse()
+	case key.Matches(msg, k.ViewOutput):
+		return m.setView(viewOutput)
+	case key.Matches(msg, k.ViewMessages):
+		return m.setView(viewMessages)
+	case key.Matches(msg, k.ViewStats):
+		return m.setView(viewStats)
+	case key.Matches(msg, k.Compose):
+		return m.openComposer()
+	case key.Matches(msg, k.Split):
+		return m.toggleSplit()
+	case key.Matches(msg, k.Merged):
+		return m.toggleMerged()
+	case key.Matches(msg, k.Signal):
+		if r := m.table.selected(); r != nil {
+			m.menu.show(r.info.Name)
 		}
-	case key.Matches(msg, k.Timestamps):
-		m.pane.toggleTimestamps()
 	case key.Matches(msg, k.Start):
 		return m.act("start", m.backend.Start)
 	case key.Matches(msg, k.Stop):
-		return m.act("stop", m.backend.Stop)
+		return m.guard("stop", m.act("stop", m.backend.Stop))
 	case key.Matches(msg, k.Restart):
-		return m.act("restart", m.backend.Restart)
+		return m.guard("restart", m.act("restart", m.backend.Restart))
 	case key.Matches(msg, k.Kill):
-		be := m.backend
-		return m.act("kill", func(name string) error { return be.Signal(name, syscall.SIGKILL) })
+		return m.guard("kill", m.signal(syscall.SIGKILL))
+	case key.Matches(msg, k.Fold):
+		if m.table.toggleFold() {
+			return m.showSelected()
+		}
+	case key.Matches(msg, k.Expand):
+		m.table.setFold(true)
+	case key.Matches(msg, k.Collapse):
+		if m.table.setFold(false) {
+			return m.showSelected()
+		}
+	case key.Matches(msg, k.Filter):
+		return m.startLine(modalFilter, m.table.filter)
+	case key.Matches(msg, k.Sort):
+		m.table.cycleSort()
+	case key.Matches(msg, k.SortReverse):
+		m.table.reverseSort()
+	case key.Matches(msg, k.Mark):
+		if r := m.table.selected(); r != nil {
+			r.marked = !r.marked
+			m.table.move(1)
+			return m.showSelected()
+		}
+	case key.Matches(msg, k.Timestamps):
+		if p, _ := m.activePane(); p != nil {
+			p.toggleTimestamps()
+		}
+	case key.Matches(msg, k.Wrap):
+		if p, _ := m.activePane(); p != nil {
+			p.toggleWrap()
+			p.topSub = 0 // the line on top keeps its place; its rows change
+		}
+	case key.Matches(msg, k.Search):
+		p, _ := m.activePane()
+		return m.startLine(modalSearch, p.search.query)
+	case key.Matches(msg, k.NextMatch):
+		m.stepMatch(1)
+	case key.Matches(msg, k.PrevMatch):
+		m.stepMatch(-1)
+	case key.Matches(msg, k.Select):
+		if p, b := m.activePane(); p != nil && !p.startSelection(m.pal, b) {
+			return m.setStatus(statusInfo, "nothing to select yet")
+		}
+	case key.Matches(msg, k.Copy):
+		return m.copySelection()
 	case key.Matches(msg, k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom):
 		if m.focus == focusTable {
 			return m.moveCursor(msg)
@@ -374,39 +511,151 @@ func (m *Model) moveCursor(msg tea.KeyMsg) tea.Cmd {
 	return m.showSelected()
 }
 
-// scrollPane scrolls the output.
-func (m *Model) scrollPane(msg tea.KeyMsg) {
-	k, p := &m.keys, &m.pane
-	b := m.logs.get(m.shown)
-	page := max(p.height, 1)
+// moveBy turns a moving key into a distance, for a pane of height rows.
+func (m *Model) moveBy(msg tea.KeyMsg, height int) (delta int, top, bottom bool) {
+	k := &m.keys
+	page := max(height, 1)
 	switch {
 	case key.Matches(msg, k.Up):
-		p.scroll(m.pal, b, -1)
+		return -1, false, false
 	case key.Matches(msg, k.Down):
-		p.scroll(m.pal, b, 1)
+		return 1, false, false
 	case key.Matches(msg, k.PageUp):
-		p.scroll(m.pal, b, -page)
+		return -page, false, false
 	case key.Matches(msg, k.PageDown):
-		p.scroll(m.pal, b, page)
+		return page, false, false
 	case key.Matches(msg, k.HalfUp):
-		p.scroll(m.pal, b, -max(page/2, 1))
+		return -max(page/2, 1), false, false
 	case key.Matches(msg, k.HalfDown):
-		p.scroll(m.pal, b, max(page/2, 1))
+		return max(page/2, 1), false, false
 	case key.Matches(msg, k.Top):
-		p.home(m.pal, b)
+		return 0, true, false
 	case key.Matches(msg, k.Bottom):
-		p.end()
+		return 0, false, true
 	}
+	return 0, false, false
+}
+
+// scrollPane scrolls what the pane shows (or moves a selection in it).
+func (m *Model) scrollPane(msg tea.KeyMsg) {
+	if m.mode == modeSingle && m.shownView() == viewStats {
+		delta, top, bottom := m.moveBy(msg, m.lay.paneH-1)
+		switch {
+		case top:
+			m.stats.offset = 0
+		case bottom:
+			m.stats.offset = 1 << 30
+		default:
+			m.stats.scroll(delta)
+		}
+		return
+	}
+	p, b := m.activePane()
+	if p == nil {
+		return
+	}
+	delta, top, bottom := m.moveBy(msg, p.height)
+	if p.visual.on {
+		// The selection moves by lines; a page of rows is a page of lines
+		// or more, which is near enough.
+		switch {
+		case top:
+			delta = -(1 << 30)
+		case bottom:
+			delta = 1 << 30
+		}
+		p.moveSelection(m.pal, b, delta)
+		return
+	}
+	switch {
+	case top:
+		p.home(m.pal, b)
+	case bottom:
+		p.end()
+	default:
+		p.scroll(m.pal, b, delta)
+	}
+}
+
+// scrollHelp moves the `?` screen.
+func (m *Model) scrollHelp(msg tea.KeyMsg) {
+	delta, top, bottom := m.moveBy(msg, m.height-3)
+	switch {
+	case top:
+		m.helpOffset = 0
+	case bottom:
+		m.helpOffset = 1 << 30
+	default:
+		m.helpOffset = max(0, m.helpOffset+delta)
+	}
+}
+
+// cycleFocus moves the keyboard between the table and the pane (each
+// column of a split view in turn).
+func (m *Model) cycleFocus(back bool) {
+	stops := 2
+	if m.mode == modeSplit {
+		stops = 1 + len(m.split.names)
+	}
+	at := 0
+	if m.focus == focusOutput {
+		at = 1
+		if m.mode == modeSplit {
+			at = 1 + m.split.focus
+		}
+	}
+	if back {
+		at = (at + stops - 1) % stops
+	} else {
+		at = (at + 1) % stops
+	}
+	if at == 0 {
+		m.focus = focusTable
+		return
+	}
+	m.focus = focusOutput
+	if m.mode == modeSplit {
+		m.split.focus = at - 1
+	}
+}
+
+// clearInnermost is esc: it backs out of the innermost thing that is on.
+func (m *Model) clearInnermost() tea.Cmd {
+	p, _ := m.activePane()
+	switch {
+	case p != nil && p.visual.on && m.focus == focusOutput:
+		p.visual.on = false
+	case p != nil && p.search.query != "" && m.focus == focusOutput:
+		p.search.set("", nil)
+		p.rekey()
+	case m.table.filter != "" && m.focus == focusTable:
+		m.table.setFilter("")
+		return m.showSelected()
+	case m.mode == modeSplit:
+		return m.closeSplit()
+	case m.mode == modeMerged:
+		return m.toggleMerged()
+	}
+	return nil
 }
 
 // explainDisabled answers an action key that does not apply to the selected
 // unit with a word instead of silence.
 func (m *Model) explainDisabled(msg tea.KeyMsg) tea.Cmd {
+	k := msg.String()
+	if has(m.keys.Compose, k) && m.mode == modeSingle {
+		if r := m.table.selected(); r != nil && r.info.Channel == "" {
+			return m.setStatus(statusInfo, r.info.Name+" has no message channel (ipc: true in its config)")
+		}
+	}
+	if has(m.keys.Split, k) && m.mode == modeSingle {
+		return m.setStatus(statusInfo, "mark units with * to split them with the selected one")
+	}
 	r := m.table.selected()
 	if r == nil || m.shutting {
 		return nil
 	}
-	k, s := msg.String(), r.info.State
+	s := r.info.State
 	var verb, why string
 	switch {
 	case has(m.keys.Start, k):
@@ -418,6 +667,8 @@ func (m *Model) explainDisabled(msg tea.KeyMsg) tea.Cmd {
 		}
 	case has(m.keys.Kill, k):
 		verb, why = "kill", "no process"
+	case has(m.keys.Signal, k):
+		verb, why = "signal", "no process"
 	default:
 		return nil
 	}
@@ -443,6 +694,90 @@ func (m *Model) act(verb string, f func(string) error) tea.Cmd {
 	return func() tea.Msg { return actionMsg{verb: verb, name: name, err: f(name)} }
 }
 
+// signal sends sig to the selected unit in a command.
+func (m *Model) signal(sig syscall.Signal) tea.Cmd {
+	r := m.table.selected()
+	if r == nil {
+		return nil
+	}
+	name, be := r.info.Name, m.backend
+	verb := "signal"
+	if sig == syscall.SIGKILL {
+		verb = "kill"
+	}
+	return func() tea.Msg {
+		return actionMsg{verb: verb, name: name, sig: procs.SignalName(sig), err: be.Signal(name, sig)}
+	}
+}
+
+// guard asks first when an action reaches a group (a group row's members,
+// or a unit's child processes): y runs cmd.
+func (m *Model) guard(verb string, cmd tea.Cmd) tea.Cmd {
+	r := m.table.selected()
+	if r == nil || cmd == nil {
+		return cmd
+	}
+	n, what := groupSize(r)
+	if n == 0 {
+		return cmd
+	}
+	m.confirm = &confirmation{
+		question: verb + " " + r.info.Name + " and its " + plural(n, what) + "?",
+		run:      cmd,
+	}
+	return nil
+}
+
+func (m *Model) confirmKey(msg tea.KeyMsg) tea.Cmd {
+	k := &m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		m.confirm = nil
+		return m.quit()
+	case key.Matches(msg, k.Yes):
+		run := m.confirm.run
+		m.confirm = nil
+		return run
+	case key.Matches(msg, k.No):
+		m.confirm = nil
+		return m.setStatus(statusInfo, "cancelled")
+	}
+	return nil
+}
+
+func (m *Model) menuKey(msg tea.KeyMsg) tea.Cmd {
+	k, s := &m.keys, &m.menu
+	switch {
+	case key.Matches(msg, k.Quit):
+		s.open = false
+		return m.quit()
+	case key.Matches(msg, k.Cancel):
+		s.open = false
+	case key.Matches(msg, k.Submit):
+		s.open = false
+		sig := s.selected()
+		if m.table.selectedName() != s.target {
+			return nil // the unit went away meanwhile
+		}
+		cmd := m.signal(sig)
+		if harmless(sig) {
+			return cmd
+		}
+		return m.guard("send "+procs.SignalName(sig)+" to", cmd)
+	default:
+		delta, top, bottom := m.moveBy(msg, m.lay.paneH-1)
+		switch {
+		case top:
+			s.cursor = 0
+		case bottom:
+			s.cursor = len(s.sigs) - 1
+		default:
+			s.move(delta)
+		}
+	}
+	return nil
+}
+
 func (m *Model) actionDone(msg actionMsg) tea.Cmd {
 	if msg.err != nil {
 		return m.setStatus(statusError, msg.verb+" "+msg.name+": "+trimErr(msg.err, msg.verb, msg.name))
@@ -455,8 +790,8 @@ func (m *Model) actionDone(msg actionMsg) tea.Cmd {
 		text = "stopping " + msg.name
 	case "restart":
 		text = "restarting " + msg.name
-	case "kill":
-		text = "sent SIGKILL to " + msg.name
+	case "kill", "signal":
+		text = "sent " + msg.sig + " to " + msg.name
 	default:
 		text = msg.verb + " " + msg.name
 	}
@@ -498,14 +833,18 @@ func (m *Model) quit() tea.Cmd {
 	}
 	m.shutting = true
 	m.helpOpen = false
+	m.menu.open = false
+	m.confirm = nil
+	m.composer.close()
+	m.lineFor = modalNone
 	ctx, cancel := context.WithCancel(context.Background())
 	m.shutCancel = cancel
 	be := m.backend
 	return func() tea.Msg { return shutdownDoneMsg{err: be.Shutdown(ctx)} }
 }
 
-// showSelected points the pane at the selected unit and fetches its output
-// when the pane lacks some.
+// showSelected points the pane at the selected unit and fetches what its
+// view lacks.
 func (m *Model) showSelected() tea.Cmd {
 	r := m.table.selected()
 	if r == nil {
@@ -515,18 +854,133 @@ func (m *Model) showSelected() tea.Cmd {
 	if r.info.Name != m.shown {
 		m.shown = r.info.Name
 		m.pane.reset()
+		m.msgPane.reset()
+		if m.composer.open && m.composer.target != m.shown {
+			m.composer.close()
+		}
 	}
+	var cmds []tea.Cmd
 	b := m.logs.open(m.shown, r.info.LastSeq)
 	if b.needsFetch() {
-		return b.fetch(m.backend, m.opts.KeepLines)
+		cmds = append(cmds, b.fetch(m.backend, m.opts.KeepLines))
 	}
-	return nil
+	if m.mode == modeSingle && m.shownView() == viewStats {
+		m.keepLong(m.shown)
+		if m.stats.name != m.shown {
+			cmds = append(cmds, m.stats.fetchDetails(m.backend, m.shown))
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+// shownView is the view the pane shows for the selected unit: the chosen
+// one, except that a unit without a channel has no messages to show.
+func (m *Model) shownView() detailView {
+	if m.view == viewMessages {
+		if r := m.table.selected(); r == nil || r.info.Channel == "" {
+			return viewOutput
+		}
+	}
+	return m.view
+}
+
+// setView switches the pane to one of the selected unit's views.
+func (m *Model) setView(v detailView) tea.Cmd {
+	m.view = v
+	cmd := m.showSelected()
+	if v == viewStats && m.shown != "" {
+		// Opening the view reads the details afresh, even for the unit
+		// they were last read for.
+		cmd = tea.Batch(cmd, m.stats.fetchDetails(m.backend, m.shown))
+	}
+	return cmd
+}
+
+// activePane is the pane of lines that the output keys act on, with its
+// buffer, or nil when the pane shows none (the Stats view).
+func (m *Model) activePane() (*outputPane, *logBuf) {
+	switch m.mode {
+	case modeSplit:
+		i := m.split.focus
+		return &m.split.panes[i], m.logs.get(m.split.names[i])
+	case modeMerged:
+		return &m.merged.pane, m.merged.buf
+	}
+	switch m.shownView() {
+	case viewOutput:
+		return &m.pane, m.logs.get(m.shown)
+	case viewMessages:
+		if b := m.logs.get(m.shown); b != nil {
+			return &m.msgPane, b.messages(m.opts.KeepLines)
+		}
+		return &m.msgPane, nil
+	}
+	return nil, nil
+}
+
+// keepLong gives a unit the long history its charts draw, taking it back
+// from the unit that had it least recently.
+func (m *Model) keepLong(name string) {
+	r := m.table.byName[name]
+	if r == nil {
+		return
+	}
+	r.hist.resize(longHistory)
+	for i, n := range m.long {
+		if n == name {
+			m.long = append(m.long[:i], m.long[i+1:]...)
+			break
+		}
+	}
+	m.long = append(m.long, name)
+	for len(m.long) > longKept {
+		if old := m.table.byName[m.long[0]]; old != nil {
+			old.hist.resize(shortHistory)
+		}
+		m.long = m.long[1:]
+	}
+}
+
+// watched reports whether the screen shows name's output now.
+func (m *Model) watched(name string) bool {
+	if name == m.shown && m.mode == modeSingle {
+		return true
+	}
+	if m.mode == modeSplit {
+		for _, n := range m.split.names {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fetchShown fetches what the buffers on screen lack.
+func (m *Model) fetchShown() tea.Cmd {
+	var cmds []tea.Cmd
+	var names []string
+	switch m.mode {
+	case modeSingle:
+		names = []string{m.shown}
+	case modeSplit:
+		names = m.split.names
+	}
+	for _, name := range names {
+		if b := m.logs.get(name); b != nil && b.needsFetch() {
+			cmds = append(cmds, b.fetch(m.backend, m.opts.KeepLines))
+		}
+	}
+	if m.mode == modeMerged {
+		cmds = append(cmds, m.merged.fetch(m.backend, m.table.order, m.opts.KeepLines))
+	}
+	return tea.Batch(cmds...)
 }
 
 // applyBatch applies the engine's events.
 func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 	t := &m.table
-	keep := t.selectedName()
+	keep := t.selectedKey()
 	structural := false
 	for _, in := range b.States {
 		if t.upsert(in) {
@@ -534,6 +988,9 @@ func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 		}
 		if buf := m.logs.get(in.Name); buf != nil {
 			buf.want = max(buf.want, in.LastSeq)
+		}
+		if m.mode == modeMerged {
+			m.merged.announce(in.Name, in.LastSeq)
 		}
 	}
 	for _, name := range b.Removed {
@@ -544,14 +1001,19 @@ func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 	}
 	if structural {
 		t.rebuild(keep)
+	} else if len(b.States) > 0 {
+		// A state change may move a row (sort), hide it (filter) or end
+		// its process tree.
+		t.arrange(keep)
 	}
+	var cmds []tea.Cmd
 	if st := b.Stats; st != nil {
-		for name, us := range st.Units {
-			if r := t.byName[name]; r != nil && r.info.State.Live() {
-				r.info.CPU, r.info.RSS, r.info.Procs = us.CPU, us.RSS, us.Procs
-			}
-		}
+		m.ticks.push(st.Time)
+		t.applyStats(st)
 		m.self, m.haveStats = st.Self, true
+		if m.mode == modeSingle && m.shownView() == viewStats && m.shown != "" {
+			cmds = append(cmds, m.stats.fetchDetails(m.backend, m.shown))
+		}
 	}
 	for name, seq := range b.Logs {
 		if r := t.byName[name]; r != nil {
@@ -560,15 +1022,15 @@ func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 		if buf := m.logs.get(name); buf != nil {
 			buf.want = max(buf.want, seq)
 		}
+		if m.mode == modeMerged {
+			m.merged.announce(name, seq)
+		}
 	}
 	m.recount()
 	if t.selectedName() != m.shown || m.shown == "" {
-		return m.showSelected()
+		cmds = append(cmds, m.showSelected())
 	}
-	if buf := m.logs.get(m.shown); buf != nil && buf.needsFetch() {
-		return buf.fetch(m.backend, m.opts.KeepLines)
-	}
-	return nil
+	return tea.Batch(append(cmds, m.fetchShown())...)
 }
 
 func (m *Model) applyLogs(msg logsMsg) tea.Cmd {
@@ -577,7 +1039,7 @@ func (m *Model) applyLogs(msg logsMsg) tea.Cmd {
 		return nil // no longer kept
 	}
 	b.apply(msg, m.opts.KeepLines)
-	if msg.name != m.shown {
+	if !m.watched(msg.name) {
 		return nil
 	}
 	var cmds []tea.Cmd
@@ -631,7 +1093,9 @@ func (m *Model) armClock() tea.Cmd {
 	}
 	t := &m.table
 	for i := t.offset; i < len(t.visible) && i < t.offset+t.pageRows(); i++ {
-		consider(&t.visible[i].info)
+		if v := t.visible[i]; v.proc < 0 {
+			consider(&v.u.info)
+		}
 	}
 	if r := t.selected(); r != nil {
 		consider(&r.info)
@@ -646,9 +1110,41 @@ func (m *Model) armClock() tea.Cmd {
 
 // keyState is what the key map needs to know.
 func (m *Model) keyState() keyState {
-	st := keyState{focus: m.focus, following: m.pane.follow, helpOpen: m.helpOpen, shutting: m.shutting}
-	if r := m.table.selected(); r != nil {
-		st.selected = &r.info
+	st := keyState{
+		focus: m.focus, mode: m.mode, view: m.shownView(), helpOpen: m.helpOpen, helpScrolls: m.helpScrolls, shutting: m.shutting,
+		filtering: m.table.filter != "", mouse: m.mouse, modal: m.modal(),
+		nextSort: sortCycle[(slices.Index(sortCycle, m.table.sortBy)+1)%len(sortCycle)],
+	}
+	if v, ok := m.table.selectedRow(); ok {
+		st.selected = &v.u.info
+		st.procRow = v.proc >= 0
+		st.member = v.u.depth > 0
+		st.expandable = v.u.expandable()
+		st.open = v.u.open()
+		st.marked = v.u.marked
+		marked := m.table.marked()
+		n := len(marked)
+		if !v.u.marked {
+			n++
+		}
+		st.canSplit = n >= 2
+	}
+	switch m.mode {
+	case modeSplit:
+		st.paneName = "split"
+	case modeMerged:
+		st.paneName = "merged"
+	default:
+		st.paneName = st.view.String()
+	}
+	if p, _ := m.activePane(); p != nil {
+		st.lines = true
+		st.following = p.follow
+		// The Messages view scrolls and follows, but has no search,
+		// selection, wrap or timestamps toggles.
+		st.outputLike = !p.messages
+		st.searching = p.search.query != ""
+		st.visual = p.visual.on
 	}
 	return st
 }
@@ -661,307 +1157,12 @@ func (m *Model) computeLayout() layout {
 		return layout{small: true}
 	}
 	if w >= m.opts.WideWidth {
-		tw := min(max(w*9/20, 72), 110)
-		return layout{wide: true, tableW: tw, tableH: body, paneW: w - tw - 2, paneH: body}
+		tw := min(max(w/2, 72), 116)
+		return layout{wide: true, tableW: tw, tableH: body, paneW: w - tw - 2, paneH: body, paneX: tw + 2, paneY: 1}
 	}
 	th := min(max(len(m.table.visible)+1, 2), max(3, body*45/100))
 	if body-th < 4 {
 		th = max(2, body-4)
 	}
-	return layout{tableW: w, tableH: th, paneW: w, paneH: body - th}
-}
-
-// render prepares every piece of the screen and the frame View returns.
-func (m *Model) render() {
-	if m.width <= 0 || m.height <= 0 {
-		m.frame = ""
-		return
-	}
-	m.keys.apply(m.keyState())
-	m.lay = m.computeLayout()
-	if m.lay.small {
-		m.frame = m.renderSmall()
-		return
-	}
-	now := m.now()
-	m.table.focused = m.focus == focusTable
-	m.table.setSize(m.lay.tableW, m.lay.tableH)
-	m.table.render(m.pal, now)
-	m.header = m.renderHeader()
-	m.statusLine = m.renderStatus()
-	m.footer = m.renderFooter()
-	if m.helpOpen {
-		m.paneLines = m.renderHelp()
-	} else {
-		m.paneLines = m.renderPane(now)
-	}
-	m.frame = m.compose()
-}
-
-func (m *Model) renderSmall() string {
-	lines := make([]string, m.height)
-	msg := "terminal too small"
-	if m.shutting {
-		msg = "stopping…"
-	}
-	lines[0] = truncate(msg, m.width)
-	return strings.Join(lines, "\n")
-}
-
-// compose joins the prepared pieces into exactly height lines.
-func (m *Model) compose() string {
-	l := &m.lay
-	var b strings.Builder
-	b.Grow(m.width * m.height * 2)
-	b.WriteString(m.header)
-	if l.wide {
-		sep := m.pal.rule.on("│") + " "
-		for i := 0; i < l.tableH; i++ {
-			b.WriteByte('\n')
-			b.WriteString(m.table.lines[i])
-			b.WriteString(sep)
-			if i < len(m.paneLines) {
-				b.WriteString(m.paneLines[i])
-			}
-		}
-	} else {
-		for _, line := range m.table.lines {
-			b.WriteByte('\n')
-			b.WriteString(line)
-		}
-		for i := 0; i < l.paneH; i++ {
-			b.WriteByte('\n')
-			if i < len(m.paneLines) {
-				b.WriteString(m.paneLines[i])
-			}
-		}
-	}
-	b.WriteByte('\n')
-	b.WriteString(m.statusLine)
-	b.WriteByte('\n')
-	b.WriteString(m.footer)
-	return b.String()
-}
-
-func (m *Model) renderHeader() string {
-	p, c := m.pal, &m.totals
-	// The full header first; a narrower terminal loses the version, then
-	// the words after the counts.
-	for tier := range 3 {
-		compact := tier == 2
-		left := []segment{{m.opts.Title, p.brand}}
-		if m.opts.Version != "" && tier == 0 {
-			left = append(left, segment{" " + m.opts.Version, p.dim})
-		}
-		word := func(s string) string {
-			if compact {
-				return ""
-			}
-			return " " + s
-		}
-		left = append(left,
-			segment{"   " + strconv.Itoa(c.units) + " units", p.header},
-			segment{"  ● " + strconv.Itoa(c.running) + word("running"), p.running},
-		)
-		if c.crashed > 0 {
-			left = append(left, segment{"  ✖ " + strconv.Itoa(c.crashed) + word("crashed"), p.crashed})
-		}
-		if c.backoff > 0 {
-			left = append(left, segment{"  ◌ " + strconv.Itoa(c.backoff) + word("backoff"), p.starting})
-		}
-		left = append(left, segment{"   cpu " + percent(c.cpu) + "%  mem " + humanBytes(c.rss), p.header})
-		var right []segment
-		if m.haveStats {
-			right = []segment{{"kelpie " + percent(m.self.CPU) + "% " + humanBytes(m.self.RSS), p.dim}}
-		}
-		if compact || segWidth(left)+2+segWidth(right) <= m.width {
-			return spread(m.width, left, right)
-		}
-	}
-	return ""
-}
-
-// spread lays segments out on one line of exactly w cells: left ones from
-// the start, right ones flush right when there is room for them.
-func spread(w int, left, right []segment) string {
-	lw, rw := segWidth(left), segWidth(right)
-	if lw+2+rw > w {
-		right, rw = nil, 0
-	}
-	var b strings.Builder
-	used := 0
-	for _, s := range left {
-		room := w - used
-		if room <= 0 {
-			break
-		}
-		t := truncate(s.text, room)
-		s.p.write(&b, t)
-		used += width(t)
-	}
-	b.WriteString(spaces(w - used - rw))
-	for _, s := range right {
-		s.p.write(&b, s.text)
-	}
-	return b.String()
-}
-
-func segWidth(segs []segment) int {
-	n := 0
-	for _, s := range segs {
-		n += width(s.text)
-	}
-	return n
-}
-
-func (m *Model) renderStatus() string {
-	p := m.pal
-	switch {
-	case m.shutting && m.killing:
-		return p.err.on(truncate(fmt.Sprintf("killing %s…", plural(m.totals.live, "unit")), m.width))
-	case m.shutting:
-		return p.warn.on(truncate(fmt.Sprintf("stopping %s…  (q again: kill now)", plural(m.totals.live, "unit")), m.width))
-	case m.status.text == "":
-		return ""
-	}
-	pt := p.info
-	switch m.status.kind {
-	case statusOK:
-		pt = p.success
-	case statusError:
-		pt = p.err
-	}
-	return pt.on(truncate(m.status.text, m.width))
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
-}
-
-// renderFooter is the one-line help: the keys that apply now, the less
-// important ones left out when the line is too narrow.
-func (m *Model) renderFooter() string {
-	items := m.keys.ShortHelp()
-	on := make([]bool, len(items))
-	for i, b := range items {
-		on[i] = b.Enabled()
-	}
-	const sep = " • "
-	itemW := func(b key.Binding) int { return width(b.Help().Key) + 1 + width(b.Help().Desc) }
-	total := func() int {
-		n, first := 0, true
-		for i, b := range items {
-			if !on[i] {
-				continue
-			}
-			if !first {
-				n += len(sep) - 2 // " • " is 3 cells
-			}
-			n += itemW(b)
-			first = false
-		}
-		return n
-	}
-	for _, d := range m.keys.shortHelpDropOrder() {
-		if total() <= m.width {
-			break
-		}
-		for i, b := range items {
-			if on[i] && b.Help() == d.Help() {
-				on[i] = false
-			}
-		}
-	}
-	var b strings.Builder
-	used, first := 0, true
-	for i, kb := range items {
-		if !on[i] {
-			continue
-		}
-		w := itemW(kb)
-		if !first {
-			w += 3
-		}
-		if used+w > m.width {
-			break
-		}
-		if !first {
-			m.pal.helpSep.write(&b, sep)
-		}
-		m.pal.helpKey.write(&b, kb.Help().Key)
-		b.WriteByte(' ')
-		m.pal.helpDesc.write(&b, kb.Help().Desc)
-		used += w
-		first = false
-	}
-	return b.String()
-}
-
-// renderHelp is the `?` screen in the pane's place.
-func (m *Model) renderHelp() []string {
-	w, h := m.lay.paneW, m.lay.paneH
-	rule := m.pal.ruleFocused
-	lines := []string{ruleLine(rule, w,
-		[]segment{{"keys", m.pal.title}},
-		[]segment{{" ?/esc close ", m.pal.dim}, {"──", rule}})}
-	m.help.Width = w
-	for _, l := range strings.Split(m.help.FullHelpView(m.keys.FullHelp()), "\n") {
-		if len(lines) >= h {
-			break
-		}
-		lines = append(lines, truncate(" "+l, w))
-	}
-	return lines
-}
-
-// renderPane is the detail pane: title, state reason, output.
-func (m *Model) renderPane(now time.Time) []string {
-	w, h := m.lay.paneW, m.lay.paneH
-	p := m.pal
-	rule := p.rule
-	if m.focus == focusOutput {
-		rule = p.ruleFocused
-	}
-	r := m.table.selected()
-	if r == nil {
-		title := "no unit selected"
-		if !m.subscribed {
-			title = "connecting…"
-		}
-		m.pane.setSize(w, 0)
-		return []string{ruleLine(rule, w, []segment{{title, p.dim}}, nil)}
-	}
-	in := &r.info
-	glyph, words, tone := stateText(in, now)
-	left := []segment{
-		{in.Name, p.title},
-		{"  " + glyph + " " + words, p.rows[rowNormal].state[tone]},
-		{"  " + in.Command, p.dim},
-	}
-	b := m.logs.get(m.shown)
-	lines := make([]string, 0, h)
-	// Render the body first: the title tells where it is.
-	reason := in.Reason != "" && h >= 4
-	bodyH := h - 1
-	if reason {
-		bodyH--
-	}
-	m.pane.setSize(w, bodyH)
-	m.pane.render(p, b)
-	right := []segment{{" " + m.pane.view.String() + " · " + m.pane.position() + " ", p.dim}, {"──", rule}}
-	lines = append(lines, ruleLine(rule, w, left, right))
-	if reason {
-		rp := p.dim
-		switch toneOf(in.State) {
-		case toneCrashed:
-			rp = p.crashed
-		case toneStarting:
-			rp = p.warn
-		}
-		lines = append(lines, rp.on(truncate("  "+in.Reason, w)))
-	}
-	return append(lines, m.pane.rows...)
+	return layout{tableW: w, tableH: th, paneW: w, paneH: body - th, paneX: 0, paneY: 1 + th}
 }

@@ -5,22 +5,28 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
-// detailView is what the detail pane shows for the selected unit. Output is
-// the only view so far; messages (the IPC channel's traffic) and stats
-// (history charts) come next.
+// detailView is what the detail pane shows for the selected unit.
 type detailView uint8
 
 const (
-	viewOutput detailView = iota
+	viewOutput   detailView = iota // the unit's output
+	viewMessages                   // its channel's traffic, both ways
+	viewStats                      // charts and process details
+	viewCount
 )
 
 func (v detailView) String() string {
 	switch v {
 	case viewOutput:
 		return "output"
+	case viewMessages:
+		return "messages"
+	case viewStats:
+		return "stats"
 	}
 	return "?"
 }
@@ -33,15 +39,45 @@ type outLine struct {
 	text   string
 	note   bool // written by kelpie, not the unit ("N lines dropped")
 
-	key  wrapKey  // what rows were wrapped for
-	rows []string // painted display rows
+	// prefix is painted in front of the line (the unit's name in the merged
+	// stream); prefixW is its width.
+	prefix  string
+	prefixW int
+
+	plain string // text without escape sequences, for search and copy
+	key   wrapKey
+	rows  []string // painted display rows
+}
+
+// plainText is the line as the user reads it, without colours.
+func (l *outLine) plainText() string {
+	if l.plain == "" && l.text != "" {
+		if strings.IndexByte(l.text, 0x1b) < 0 {
+			l.plain = l.text
+		} else {
+			l.plain = ansi.Strip(l.text)
+		}
+	}
+	return l.plain
 }
 
 // wrapKey is everything a line's display rows depend on.
 type wrapKey struct {
 	width      int
 	timestamps bool
+	nowrap     bool
+	query      string // search matches to highlight
+	mark       lineMark
 }
+
+// lineMark singles a line out.
+type lineMark uint8
+
+const (
+	markNone     lineMark = iota
+	markCurrent           // the search match n/N moved to
+	markSelected          // in the visual selection
+)
 
 // logBuf is the output the UI keeps for one unit: the newest lines, fetched
 // from the engine when it announces new ones.
@@ -53,6 +89,12 @@ type logBuf struct {
 	have     uint64 // newest sequence number held
 	want     uint64 // newest sequence number announced
 	fetching bool   // a fetch is in flight
+
+	// msgs holds the channel messages among the lines (ipc-in, ipc-out),
+	// once the Messages view asked for them; it outlives the lines it was
+	// copied from.
+	msgs        *logBuf
+	msgsScanned int // line number the copy reached
 }
 
 // logsMsg carries lines fetched for a unit.
@@ -113,24 +155,65 @@ func (b *logBuf) apply(msg logsMsg, keep int) {
 		b.have = max(b.have, l.Seq)
 	}
 	b.want = max(b.want, b.have)
+	b.trim(keep)
+	if b.msgs != nil {
+		b.syncMessages(keep)
+	}
+}
+
+// trim drops the oldest lines beyond keep.
+func (b *logBuf) trim(keep int) {
 	if n := len(b.lines) - keep; n > 0 {
 		b.base += n
 		b.lines = b.lines[n:]
 	}
 }
 
+// end is the line number after the newest line.
+func (b *logBuf) end() int { return b.base + len(b.lines) }
+
+// messages returns the buffer of the unit's channel messages, making it on
+// first use.
+func (b *logBuf) messages(keep int) *logBuf {
+	if b.msgs == nil {
+		b.msgs = &logBuf{name: b.name, loaded: true}
+		b.msgsScanned = b.base
+	}
+	b.syncMessages(keep)
+	b.msgs.loaded = b.loaded
+	return b.msgs
+}
+
+// syncMessages copies the messages among the lines that arrived since the
+// last call.
+func (b *logBuf) syncMessages(keep int) {
+	mb := b.msgs
+	for i := max(b.msgsScanned, b.base) - b.base; i < len(b.lines); i++ {
+		l := &b.lines[i]
+		if (l.stream == procs.IPCIn || l.stream == procs.IPCOut) && !l.note && l.seq > mb.have {
+			mb.lines = append(mb.lines, outLine{seq: l.seq, at: l.at, stream: l.stream, text: l.text})
+			mb.have = l.seq
+		}
+	}
+	b.msgsScanned = b.end()
+	mb.want = mb.have
+	mb.trim(keep)
+}
+
 // logStore holds the buffers of the units shown lately, so coming back to a
-// unit is instant; the least recently shown go first.
+// unit is instant; the least recently shown go first, except the pinned
+// ones (the units of the split view).
 type logStore struct {
 	bufs   map[string]*logBuf
 	recent []string // most recently shown last
+	pinned map[string]bool
 	limit  int
 }
 
 const keptBuffers = 8
 
 func newLogStore() logStore {
-	return logStore{bufs: make(map[string]*logBuf), limit: keptBuffers}
+	return logStore{bufs: make(map[string]*logBuf), pinned: make(map[string]bool), limit: keptBuffers}
 }
 
 func (s *logStore) get(name string) *logBuf { return s.bufs[name] }
@@ -149,11 +232,23 @@ func (s *logStore) open(name string, announced uint64) *logBuf {
 		}
 	}
 	s.recent = append(s.recent, name)
-	for len(s.recent) > s.limit {
-		delete(s.bufs, s.recent[0])
-		s.recent = s.recent[1:]
+	for i := 0; len(s.recent) > s.limit+len(s.pinned) && i < len(s.recent); {
+		if n := s.recent[i]; !s.pinned[n] && n != name {
+			delete(s.bufs, n)
+			s.recent = append(s.recent[:i], s.recent[i+1:]...)
+			continue
+		}
+		i++
 	}
 	return b
+}
+
+// pin keeps exactly names' buffers whatever else is shown.
+func (s *logStore) pin(names []string) {
+	clear(s.pinned)
+	for _, n := range names {
+		s.pinned[n] = true
+	}
 }
 
 func (s *logStore) drop(name string) {
@@ -166,53 +261,92 @@ func (s *logStore) drop(name string) {
 	}
 }
 
-// outputPane shows one unit's output: scrollback, follow mode, optional
-// timestamps. Its rows are wrapped and painted once per line and width.
+// outputPane shows a buffer of lines: scrollback, follow mode, optional
+// timestamps, wrapping, search and a line selection. Its rows are wrapped
+// and painted once per line and look. The Messages view is an outputPane
+// too, over the unit's messages, drawn as pretty-printed JSON.
 type outputPane struct {
-	view       detailView
 	follow     bool
 	top        int // line number (see logBuf.base) of the first line shown, when not following
 	topSub     int // its first row shown
 	timestamps bool
+	nowrap     bool
+	messages   bool // draw lines as channel messages
 	width      int
 	height     int // body rows
 	key        wrapKey
 
+	search searchState
+	visual visualState
+
 	rows []string // the body as rendered: exactly height rows
-	// where the body starts, for the title's position indicator
-	firstLine, lineCount int
+	// where the body is, for the title's position indicator and `v`
+	firstLine, lastLine, lineCount int // lastLine is a line number, the others indexes
 }
 
 func (p *outputPane) setSize(w, h int) {
 	p.width, p.height = max(w, 1), max(h, 0)
-	p.key = wrapKey{width: p.width, timestamps: p.timestamps}
+	p.rekey()
+}
+
+func (p *outputPane) rekey() {
+	p.key = wrapKey{width: p.width, timestamps: p.timestamps, nowrap: p.nowrap, query: p.search.query}
 }
 
 func (p *outputPane) toggleTimestamps() {
 	p.timestamps = !p.timestamps
-	p.key = wrapKey{width: p.width, timestamps: p.timestamps}
+	p.rekey()
 }
 
-// reset shows a unit from its newest line on.
+func (p *outputPane) toggleWrap() {
+	p.nowrap = !p.nowrap
+	p.rekey()
+}
+
+// reset shows a buffer from its newest line on, without a search or a
+// selection (those belong to the buffer shown before).
 func (p *outputPane) reset() {
 	p.follow = true
 	p.top, p.topSub = 0, 0
+	p.search = searchState{cur: -1}
+	p.visual = visualState{}
+	p.rekey()
 }
 
 const tsLayout = "15:04:05.000 "
 
-// rowsOf returns line i's display rows, wrapping it if its rows are stale.
-func (p *outputPane) rowsOf(pal *palette, l *outLine) []string {
-	if l.key == p.key && l.rows != nil {
+// lineKey is how line number n is to be drawn now.
+func (p *outputPane) lineKey(n int) wrapKey {
+	k := p.key
+	switch {
+	case p.visual.on && p.visual.contains(n):
+		k.mark = markSelected
+	case p.search.isCurrent(n):
+		k.mark = markCurrent
+	}
+	return k
+}
+
+// rowsOf returns line i's display rows, drawing them again if stale.
+func (p *outputPane) rowsOf(pal *palette, b *logBuf, i int) []string {
+	l := &b.lines[i]
+	k := p.lineKey(b.base + i)
+	if l.key == k && l.rows != nil {
 		return l.rows
 	}
-	l.key = p.key
-	l.rows = renderLine(l.rows[:0], pal, l, p.width, p.timestamps)
+	l.key = k
+	if p.messages {
+		l.rows = renderMessage(l.rows[:0], pal, l, k)
+	} else {
+		l.rows = renderLine(l.rows[:0], pal, l, k)
+	}
 	return l.rows
 }
 
-// renderLine wraps and paints one line into rows of at most w cells.
-func renderLine(dst []string, pal *palette, l *outLine, w int, timestamps bool) []string {
+// renderLine wraps (or cuts) and paints one line into rows of at most
+// k.width cells.
+func renderLine(dst []string, pal *palette, l *outLine, k wrapKey) []string {
+	w := k.width
 	var lead, marker string
 	var body paint
 	switch {
@@ -227,19 +361,39 @@ func renderLine(dst []string, pal *palette, l *outLine, w int, timestamps bool) 
 	case l.stream == procs.IPCOut:
 		body, marker = pal.dim, "→ "
 	}
-	indent := width(marker)
-	if timestamps && !l.note && !l.at.IsZero() {
-		lead = pal.timestamp.on(l.at.Format(tsLayout))
+	indent := width(marker) + l.prefixW
+	lead = l.prefix
+	if k.timestamps && !l.note && !l.at.IsZero() {
+		lead += pal.timestamp.on(l.at.Format(tsLayout))
 		indent += len(tsLayout)
 	}
 	if indent > w/2 {
 		indent = 0 // too narrow for a hanging indent
 		lead, marker = "", ""
 	}
+	text := l.text
+	switch {
+	case k.mark == markSelected:
+		// A selection shows the plain text, so it reads as one block.
+		text, body = l.plainText(), pal.selection
+	case k.query != "":
+		hl := pal.match
+		if k.mark == markCurrent {
+			hl = pal.curMatch
+		}
+		text = highlight(text, k.query, hl, body.open)
+	}
 	start := len(dst)
-	dst = wrapText(dst, l.text, w-indent)
+	dst = wrapText(dst, text, w-indent)
+	if k.nowrap && len(dst)-start > 1 {
+		dst = append(dst[:start], ansi.Truncate(dst[start], w-indent-1, "")+sgrTail(dst[start])+ellipsis)
+	}
 	for i := start; i < len(dst); i++ {
-		row := body.on(dst[i])
+		row := dst[i]
+		if k.mark == markSelected {
+			row = fit(row, w-indent, false)
+		}
+		row = body.on(row)
 		switch {
 		case i == start && (lead != "" || marker != ""):
 			row = lead + body.on(marker) + row
@@ -249,6 +403,14 @@ func renderLine(dst []string, pal *palette, l *outLine, w int, timestamps bool) 
 		dst[i] = row
 	}
 	return dst
+}
+
+// sgrTail is the reset a cut row needs when it holds colours.
+func sgrTail(row string) string {
+	if strings.IndexByte(row, 0x1b) >= 0 {
+		return sgrReset
+	}
+	return ""
 }
 
 // anchor is a row in the buffer: line index and row within it.
@@ -262,7 +424,7 @@ func (a anchor) after(b anchor) bool {
 func (p *outputPane) bottom(pal *palette, b *logBuf) anchor {
 	need := p.height
 	for i := len(b.lines) - 1; i >= 0; i-- {
-		n := len(p.rowsOf(pal, &b.lines[i]))
+		n := len(p.rowsOf(pal, b, i))
 		if n >= need {
 			return anchor{i, n - need}
 		}
@@ -284,8 +446,18 @@ func (p *outputPane) topAnchor(pal *palette, b *logBuf) anchor {
 	if a.line >= len(b.lines) || a.after(bot) {
 		return bot
 	}
-	a.sub = min(a.sub, len(p.rowsOf(pal, &b.lines[a.line]))-1)
+	a.sub = min(a.sub, len(p.rowsOf(pal, b, a.line))-1)
 	return a
+}
+
+// pause stops following where the body is now, so what is on screen stays.
+func (p *outputPane) pause(pal *palette, b *logBuf) {
+	if !p.follow || b == nil || len(b.lines) == 0 {
+		return
+	}
+	a := p.topAnchor(pal, b)
+	p.follow = false
+	p.top, p.topSub = b.base+a.line, a.sub
 }
 
 // scroll moves the body by delta rows (negative: up, towards older lines).
@@ -305,7 +477,7 @@ func (p *outputPane) scroll(pal *palette, b *logBuf, delta int) {
 				n -= step
 			case a.line > 0:
 				a.line--
-				a.sub = len(p.rowsOf(pal, &b.lines[a.line])) - 1
+				a.sub = len(p.rowsOf(pal, b, a.line)) - 1
 				n--
 			default:
 				n = 0
@@ -313,7 +485,7 @@ func (p *outputPane) scroll(pal *palette, b *logBuf, delta int) {
 		}
 	} else {
 		for n := delta; n > 0 && bot.after(a); {
-			rows := len(p.rowsOf(pal, &b.lines[a.line]))
+			rows := len(p.rowsOf(pal, b, a.line))
 			switch {
 			case a.sub+1 < rows:
 				step := min(rows-1-a.sub, n)
@@ -331,8 +503,46 @@ func (p *outputPane) scroll(pal *palette, b *logBuf, delta int) {
 			a = bot
 		}
 	}
-	p.follow = a == bot
+	p.follow = a == bot && !p.visual.on
 	p.top, p.topSub = b.base+a.line, a.sub
+}
+
+// reveal scrolls so that line number n is on screen: with a third of the
+// body above it when it was off screen and centre is set (a search jump),
+// else just far enough (a selection moving).
+func (p *outputPane) reveal(pal *palette, b *logBuf, n int, centre bool) {
+	if b == nil {
+		return
+	}
+	i := n - b.base
+	if i < 0 || i >= len(b.lines) || p.height <= 0 {
+		return
+	}
+	a := p.topAnchor(pal, b)
+	place := func() {
+		p.follow = false
+		p.top, p.topSub = n, 0
+		if centre {
+			p.scroll(pal, b, -p.height/3)
+		}
+	}
+	if i < a.line || (i == a.line && a.sub > 0) {
+		place()
+		return
+	}
+	// Rows from the top of the body to the end of line i.
+	rows := len(p.rowsOf(pal, b, a.line)) - a.sub
+	for j := a.line + 1; j <= i && rows <= p.height; j++ {
+		rows += len(p.rowsOf(pal, b, j))
+	}
+	if rows <= p.height {
+		return
+	}
+	if centre || i > a.line+p.height {
+		place()
+		return
+	}
+	p.scroll(pal, b, rows-p.height)
 }
 
 // home shows the oldest line kept.
@@ -348,24 +558,28 @@ func (p *outputPane) home(pal *palette, b *logBuf) {
 func (p *outputPane) end() { p.follow = true }
 
 // render prepares the body rows.
-func (p *outputPane) render(pal *palette, b *logBuf) {
+func (p *outputPane) render(pal *palette, b *logBuf, empty string) {
 	p.rows = p.rows[:0]
-	p.firstLine, p.lineCount = 0, 0
+	p.firstLine, p.lastLine, p.lineCount = 0, 0, 0
 	if p.height <= 0 {
 		return
 	}
 	switch {
 	case b == nil || (!b.loaded && len(b.lines) == 0):
-		p.rows = append(p.rows, pal.dim.on(truncate("loading output…", p.width)))
+		p.rows = append(p.rows, pal.dim.on(truncate("loading…", p.width)))
 	case len(b.lines) == 0:
-		p.rows = append(p.rows, pal.dim.on(truncate("no output yet", p.width)))
+		p.rows = append(p.rows, pal.dim.on(truncate(empty, p.width)))
 	default:
+		p.search.sync(b)
 		a := p.topAnchor(pal, b)
 		p.firstLine, p.lineCount = a.line, len(b.lines)
 		for i := a.line; i < len(b.lines) && len(p.rows) < p.height; i++ {
-			rows := p.rowsOf(pal, &b.lines[i])
+			rows := p.rowsOf(pal, b, i)
 			if i == a.line {
 				rows = rows[min(a.sub, len(rows)):]
+			}
+			if len(p.rows)+len(rows) <= p.height || i == a.line {
+				p.lastLine = b.base + i // wholly on screen (or all there is)
 			}
 			rows = rows[:min(len(rows), p.height-len(p.rows))]
 			p.rows = append(p.rows, rows...)
@@ -378,13 +592,83 @@ func (p *outputPane) render(pal *palette, b *logBuf) {
 
 // position words where the body is, for the pane's title.
 func (p *outputPane) position() string {
-	if p.follow {
-		return "following"
+	var parts []string
+	if p.visual.on {
+		parts = append(parts, "selecting "+plural(p.visual.count(), "line"))
 	}
-	if p.lineCount == 0 {
-		return "paused"
+	if s := p.search.status(); s != "" {
+		parts = append(parts, s)
 	}
-	return "paused · line " + grouped(uint64(p.firstLine+1)) + "/" + grouped(uint64(p.lineCount))
+	switch {
+	case p.follow:
+		parts = append(parts, "following")
+	case p.lineCount == 0:
+		parts = append(parts, "paused")
+	default:
+		parts = append(parts, "paused · line "+grouped(uint64(p.firstLine+1))+"/"+grouped(uint64(p.lineCount)))
+	}
+	if p.nowrap {
+		parts = append(parts, "no wrap")
+	}
+	return strings.Join(parts, " · ")
+}
+
+// visualState is a selection of whole lines for copying: from anchor to
+// cursor, both line numbers (see logBuf.base).
+type visualState struct {
+	on             bool
+	anchor, cursor int
+}
+
+func (v visualState) bounds() (lo, hi int) { return min(v.anchor, v.cursor), max(v.anchor, v.cursor) }
+
+func (v visualState) contains(n int) bool {
+	lo, hi := v.bounds()
+	return n >= lo && n <= hi
+}
+
+func (v visualState) count() int {
+	lo, hi := v.bounds()
+	return hi - lo + 1
+}
+
+// startSelection selects the newest line wholly on screen and freezes the
+// body, so the selection does not scroll away while the unit writes.
+func (p *outputPane) startSelection(pal *palette, b *logBuf) bool {
+	if b == nil || len(b.lines) == 0 {
+		return false
+	}
+	p.pause(pal, b)
+	n := max(min(p.lastLine, b.end()-1), b.base)
+	p.visual = visualState{on: true, anchor: n, cursor: n}
+	return true
+}
+
+// moveSelection moves the selection's cursor end by delta lines.
+func (p *outputPane) moveSelection(pal *palette, b *logBuf, delta int) {
+	if b == nil || len(b.lines) == 0 {
+		return
+	}
+	v := &p.visual
+	v.anchor = max(v.anchor, b.base) // lines may have been evicted
+	v.cursor = max(b.base, min(v.cursor+delta, b.end()-1))
+	p.reveal(pal, b, v.cursor, false)
+}
+
+// selectionText is the selected lines as plain text, one per line.
+func (p *outputPane) selectionText(b *logBuf) (string, int) {
+	lo, hi := p.visual.bounds()
+	lo, hi = max(lo, b.base), min(hi, b.end()-1)
+	var sb strings.Builder
+	n := 0
+	for i := lo; i <= hi; i++ {
+		if n > 0 {
+			sb.WriteByte('\n')
+		}
+		sb.WriteString(b.lines[i-b.base].plainText())
+		n++
+	}
+	return sb.String(), n
 }
 
 // ruleLine draws a title rule exactly w cells wide: "── left ───── right ──".
@@ -421,7 +705,7 @@ func ruleLine(rule paint, w int, left, right []segment) string {
 	rule.write(&b, lead)
 	used += width(lead)
 	for _, s := range left {
-		room := w - used - rightW - 1
+		room := w - used - rightW - 3 // keep a bit of rule between the two ends
 		if room <= 0 || !put(s, room) {
 			break
 		}

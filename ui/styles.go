@@ -20,6 +20,14 @@ var (
 	colFaint   = lipgloss.AdaptiveColor{Light: "#a0a8b0", Dark: "#484f58"}
 	colSelBg   = lipgloss.AdaptiveColor{Light: "#c8ebe6", Dark: "#134e4a"}
 	colSelBlur = lipgloss.AdaptiveColor{Light: "#e6eaef", Dark: "#2d333b"}
+	colBlue    = lipgloss.AdaptiveColor{Light: "#0969da", Dark: "#58a6ff"}
+	colMagenta = lipgloss.AdaptiveColor{Light: "#8250df", Dark: "#bc8cff"}
+	colOrange  = lipgloss.AdaptiveColor{Light: "#bc4c00", Dark: "#f0883e"}
+	colPink    = lipgloss.AdaptiveColor{Light: "#bf3989", Dark: "#f778ba"}
+	colOlive   = lipgloss.AdaptiveColor{Light: "#4d7c0f", Dark: "#a3e635"}
+	colMatchBg = lipgloss.AdaptiveColor{Light: "#fff0a8", Dark: "#5c4a00"}
+	colCurBg   = lipgloss.AdaptiveColor{Light: "#ffc46b", Dark: "#9e6a03"}
+	colVisBg   = lipgloss.AdaptiveColor{Light: "#d0e4ff", Dark: "#1f3a5f"}
 )
 
 // Styles holds every style of the screen under a semantic name. Nothing else
@@ -43,15 +51,47 @@ type Styles struct {
 	Selected            lipgloss.Style // the cursor row while the table has focus
 	SelectedBlurred     lipgloss.Style // the cursor row while it has not
 	Restarts            lipgloss.Style // a restart count above zero
+	Mark                lipgloss.Style // a unit marked for the split view
+	Spark               lipgloss.Style // the CPU history in a row
 
 	// Detail pane.
-	Rule        lipgloss.Style // pane title rule, unfocused
-	RuleFocused lipgloss.Style
-	Title       lipgloss.Style // the unit's name in the pane title
-	Stderr      lipgloss.Style
-	Event       lipgloss.Style // supervisor events in the output
-	Timestamp   lipgloss.Style
-	Dropped     lipgloss.Style // "N lines dropped"
+	Rule         lipgloss.Style // pane title rule, unfocused
+	RuleFocused  lipgloss.Style
+	Title        lipgloss.Style // the unit's name in the pane title
+	Stderr       lipgloss.Style
+	Event        lipgloss.Style // supervisor events in the output
+	Timestamp    lipgloss.Style
+	Dropped      lipgloss.Style // "N lines dropped"
+	Tab          lipgloss.Style // a view's name in the pane title
+	TabActive    lipgloss.Style // the view shown
+	Match        lipgloss.Style // a search match in the output
+	CurrentMatch lipgloss.Style // the match n/N moved to
+	Selection    lipgloss.Style // lines selected for copying
+	// UnitTags tell units apart where their lines mix (merged stream,
+	// split titles); a unit keeps its colour by its name.
+	UnitTags []lipgloss.Style
+
+	// Messages view.
+	MessageIn   lipgloss.Style // ← a message the unit sent
+	MessageOut  lipgloss.Style // → a message kelpie sent
+	JSONKey     lipgloss.Style
+	JSONString  lipgloss.Style
+	JSONNumber  lipgloss.Style
+	JSONLiteral lipgloss.Style // true, false, null
+	JSONPunct   lipgloss.Style
+
+	// Stats view.
+	Label     lipgloss.Style // "threads", "cwd", ...
+	ChartAxis lipgloss.Style
+	ChartCPU  lipgloss.Style
+	ChartMem  lipgloss.Style
+
+	// Inputs (filter, search, composer), menus and questions.
+	Prompt      lipgloss.Style
+	Input       lipgloss.Style
+	Placeholder lipgloss.Style
+	Cursor      lipgloss.Style
+	Question    lipgloss.Style // "kill api and its 3 processes? y/n"
 
 	// Generic.
 	Dim     lipgloss.Style
@@ -85,14 +125,44 @@ func DefaultStyles() Styles {
 		Selected:            s.Background(colSelBg).Bold(true),
 		SelectedBlurred:     s.Background(colSelBlur),
 		Restarts:            s.Foreground(colYellow),
+		Mark:                s.Foreground(colAccent).Bold(true),
+		Spark:               s.Foreground(colCyan),
 
-		Rule:        s.Foreground(colFaint),
-		RuleFocused: s.Foreground(colAccent),
-		Title:       s.Bold(true),
-		Stderr:      s.Foreground(colSoftRed),
-		Event:       s.Foreground(colDim).Italic(true),
-		Timestamp:   s.Foreground(colDim),
-		Dropped:     s.Foreground(colYellow).Italic(true),
+		Rule:         s.Foreground(colFaint),
+		RuleFocused:  s.Foreground(colAccent),
+		Title:        s.Bold(true),
+		Stderr:       s.Foreground(colSoftRed),
+		Event:        s.Foreground(colDim).Italic(true),
+		Timestamp:    s.Foreground(colDim),
+		Dropped:      s.Foreground(colYellow).Italic(true),
+		Tab:          s.Foreground(colDim),
+		TabActive:    s.Foreground(colAccent).Bold(true),
+		Match:        s.Background(colMatchBg),
+		CurrentMatch: s.Background(colCurBg).Bold(true),
+		Selection:    s.Background(colVisBg),
+		UnitTags: []lipgloss.Style{
+			s.Foreground(colCyan), s.Foreground(colMagenta), s.Foreground(colGreen), s.Foreground(colOrange),
+			s.Foreground(colBlue), s.Foreground(colPink), s.Foreground(colOlive), s.Foreground(colYellow),
+		},
+
+		MessageIn:   s.Foreground(colCyan).Bold(true),
+		MessageOut:  s.Foreground(colMagenta).Bold(true),
+		JSONKey:     s.Foreground(colBlue),
+		JSONString:  s.Foreground(colGreen),
+		JSONNumber:  s.Foreground(colOrange),
+		JSONLiteral: s.Foreground(colMagenta),
+		JSONPunct:   s.Foreground(colDim),
+
+		Label:     s.Foreground(colDim),
+		ChartAxis: s.Foreground(colFaint),
+		ChartCPU:  s.Foreground(colCyan),
+		ChartMem:  s.Foreground(colMagenta),
+
+		Prompt:      s.Foreground(colAccent).Bold(true),
+		Input:       s.Foreground(colText),
+		Placeholder: s.Foreground(colDim).Italic(true),
+		Cursor:      s.Foreground(colAccent),
+		Question:    s.Foreground(colYellow).Bold(true),
 
 		Dim:     s.Foreground(colDim),
 		Error:   s.Foreground(colRed).Bold(true),
@@ -169,6 +239,8 @@ type rowPaints struct {
 	base     paint // text without a colour of its own (name, numbers, gaps)
 	dim      paint
 	restarts paint
+	mark     paint
+	spark    paint
 	state    [toneCount]paint
 }
 
@@ -183,6 +255,12 @@ type palette struct {
 	stderr, event, timestamp, dropped paint
 	err, success, info                paint
 	helpKey, helpDesc, helpSep        paint
+
+	tab, tabActive, match, curMatch, selection paint
+	msgIn, msgOut                              paint
+	json                                       [jsonKinds]paint
+	label, prompt, question                    paint
+	unitTags                                   []paint
 }
 
 const (
@@ -199,6 +277,8 @@ func (s Styles) compile() palette {
 			base:     compile(bg),
 			dim:      with(s.Dim),
 			restarts: with(s.Restarts),
+			mark:     with(s.Mark),
+			spark:    with(s.Spark),
 			state: [toneCount]paint{
 				toneRunning:  with(s.Running),
 				toneStarting: with(s.Starting),
@@ -230,5 +310,25 @@ func (s Styles) compile() palette {
 	p.helpKey = compile(s.HelpKey)
 	p.helpDesc = compile(s.HelpDesc)
 	p.helpSep = compile(s.HelpSep)
+	p.tab = compile(s.Tab)
+	p.tabActive = compile(s.TabActive)
+	p.match = compile(s.Match)
+	p.curMatch = compile(s.CurrentMatch)
+	p.selection = compile(s.Selection)
+	p.msgIn = compile(s.MessageIn)
+	p.msgOut = compile(s.MessageOut)
+	p.json = [jsonKinds]paint{
+		jsonKey: compile(s.JSONKey), jsonString: compile(s.JSONString), jsonNumber: compile(s.JSONNumber),
+		jsonLiteral: compile(s.JSONLiteral), jsonPunct: compile(s.JSONPunct),
+	}
+	p.label = compile(s.Label)
+	p.prompt = compile(s.Prompt)
+	p.question = compile(s.Question)
+	for _, st := range s.UnitTags {
+		p.unitTags = append(p.unitTags, compile(st))
+	}
+	if len(p.unitTags) == 0 {
+		p.unitTags = []paint{{}}
+	}
 	return p
 }

@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"cmp"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,14 +19,74 @@ const (
 	focusOutput
 )
 
-// unitRow is one row of the table. Rows form a shallow tree: a group row (a
-// cluster, a process tree, a worker group) with its members under it.
+// unitRow is one unit of the table. Units form a shallow tree: a group row
+// (a cluster, a worker group) with its member units under it; and any unit
+// whose process has children can unfold them as process rows.
 type unitRow struct {
-	info   procs.Info
-	depth  int  // 0 at the top level, 1 under a group row
-	group  bool // other rows sit under this one
-	folded bool // its members are hidden
-	last   bool // the last member of its group
+	info    procs.Info
+	order   int        // position in the engine's display order (the "unsorted" order)
+	depth   int        // 0 at the top level, 1 under a group row
+	group   bool       // member units sit under this one
+	members []*unitRow // the group's members, in the table's sort order
+	folded  bool       // a group row whose members are hidden
+	last    bool       // the last member shown under its group
+
+	// tree is the unit's processes at the last stats tick, its main process
+	// first, then depth-first (the sampler's order). A unit with more than
+	// one process can unfold them; they are folded by default so a
+	// thousand units stay a thousand rows.
+	tree       []procs.ProcSample
+	treeOpen   bool
+	treePrefix []string // the ├─ drawing of each process row, while open
+
+	hist       *series // CPU and memory per stats tick
+	spark      string  // the sparkline cell, drawn when first shown after a tick
+	sparkStale bool
+
+	marked   bool   // chosen for the split view
+	haystack string // lower-cased name, state and command, for the filter
+}
+
+// expandable reports whether the row has something to fold.
+func (r *unitRow) expandable() bool { return r.group || len(r.tree) > 1 }
+
+// open reports whether the row's members or processes are shown.
+func (r *unitRow) open() bool {
+	if r.group {
+		return !r.folded
+	}
+	return r.treeOpen
+}
+
+// setInfo stores a new snapshot and what the filter searches.
+func (r *unitRow) setInfo(in procs.Info) {
+	stateChanged := r.info.State != in.State || r.info.Name != in.Name || r.info.Command != in.Command
+	r.info = in
+	if stateChanged || r.haystack == "" {
+		r.haystack = strings.ToLower(in.Name + "\x00" + string(in.State) + "\x00" + in.Command)
+	}
+	if !in.State.Live() {
+		r.tree, r.treePrefix = nil, nil
+	}
+}
+
+// viewRow is one line of the table: a unit, or one process of a unit's tree.
+type viewRow struct {
+	u    *unitRow
+	proc int // index in u.tree for a process row; -1 for the unit's own row
+}
+
+// rowKey names a table line across rebuilds: a unit, or a process of it.
+type rowKey struct {
+	name string
+	pid  int // 0 for the unit's own row
+}
+
+func (v viewRow) key() rowKey {
+	if v.proc < 0 || v.proc >= len(v.u.tree) {
+		return rowKey{name: v.u.info.Name}
+	}
+	return rowKey{name: v.u.info.Name, pid: v.u.tree[v.proc].PID}
 }
 
 // colID names a table column.
@@ -33,11 +96,13 @@ const (
 	colName colID = iota
 	colState
 	colPID
+	colSpark
 	colCPU
 	colMem
 	colRestarts
 	colUptime
 	colCommand
+	colNone // sort only: the engine's order
 )
 
 type column struct {
@@ -52,6 +117,7 @@ type column struct {
 var fixedColumns = []column{
 	{id: colState, title: "STATE", width: 18},
 	{id: colPID, title: "PID", width: 7, right: true},
+	{id: colSpark, title: "CPU 60s", width: sparkW},
 	{id: colCPU, title: "CPU%", width: 5, right: true},
 	{id: colMem, title: "MEM", width: 6, right: true},
 	{id: colRestarts, title: "RESTARTS", width: 8, right: true},
@@ -59,25 +125,59 @@ var fixedColumns = []column{
 }
 
 // columnDropOrder: the columns a narrow table gives up, first to last.
-var columnDropOrder = []colID{colPID, colRestarts, colUptime, colMem, colCPU}
+var columnDropOrder = []colID{colSpark, colPID, colRestarts, colUptime, colMem, colCPU}
+
+// sortCycle is the order `o` walks the sort columns in: the useful ones first.
+var sortCycle = []colID{colNone, colCPU, colMem, colName, colState, colRestarts, colUptime, colPID}
+
+// sortsDown says which columns sort biggest first by default.
+func sortsDown(c colID) bool {
+	return c == colCPU || c == colMem || c == colRestarts || c == colUptime
+}
+
+func (c colID) String() string {
+	switch c {
+	case colName:
+		return "name"
+	case colState:
+		return "state"
+	case colPID:
+		return "pid"
+	case colCPU:
+		return "cpu"
+	case colMem:
+		return "memory"
+	case colRestarts:
+		return "restarts"
+	case colUptime:
+		return "uptime"
+	}
+	return "engine order"
+}
 
 const (
-	gutterW    = 2 // the cursor marker
+	gutterW    = 2 // the cursor marker and the split mark
 	colGap     = 2
 	minNameW   = 10
 	maxNameW   = 32
 	minCommand = 12
+	sparkW     = 12
 )
 
-// unitTable is the list of units: rows in tree order, the visible subset,
-// the cursor, and the rendered lines of what is on screen.
+// unitTable is the list of units: their tree, the visible lines (sorted,
+// filtered, folded), the cursor, and the rendered lines of what is on screen.
 type unitTable struct {
 	order   []string // unit names in the engine's display order
 	byName  map[string]*unitRow
-	rows    []*unitRow // tree order
-	visible []*unitRow // rows not folded away
+	tops    []*unitRow // top-level rows, in sort order
+	visible []viewRow  // lines not folded or filtered away
 	cursor  int        // index in visible
-	offset  int        // first visible row on screen
+	offset  int        // first visible line on screen
+
+	sortBy   colID
+	sortDesc bool
+	filter   string // lower-cased; "" shows every unit
+	ticks    int    // stats ticks seen: where the sparklines' buckets start
 
 	width, height int // height counts the column header line
 	focused       bool
@@ -89,20 +189,26 @@ type unitTable struct {
 }
 
 func newUnitTable() unitTable {
-	return unitTable{byName: make(map[string]*unitRow), empty: "connecting…"}
+	return unitTable{byName: make(map[string]*unitRow), empty: "connecting…", sortBy: colNone}
 }
 
 // reset replaces every unit (a fresh snapshot).
 func (t *unitTable) reset(infos []procs.Info) {
-	keep := t.selectedName()
+	keep := t.selectedKey()
 	t.order = t.order[:0]
-	clear(t.byName)
+	old := t.byName
+	t.byName = make(map[string]*unitRow, len(infos))
 	for _, in := range infos {
 		if _, dup := t.byName[in.Name]; dup {
 			continue
 		}
 		t.order = append(t.order, in.Name)
-		t.byName[in.Name] = &unitRow{info: in}
+		r := old[in.Name]
+		if r == nil {
+			r = &unitRow{hist: newSeries(shortHistory)}
+		}
+		r.setInfo(in)
+		t.byName[in.Name] = r
 	}
 	t.rebuild(keep)
 }
@@ -111,11 +217,13 @@ func (t *unitTable) reset(infos []procs.Info) {
 func (t *unitTable) upsert(in procs.Info) (structural bool) {
 	if r, ok := t.byName[in.Name]; ok {
 		structural = r.info.Group != in.Group
-		r.info = in
+		r.setInfo(in)
 		return structural
 	}
 	t.order = append(t.order, in.Name)
-	t.byName[in.Name] = &unitRow{info: in}
+	r := &unitRow{hist: newSeries(shortHistory)}
+	r.setInfo(in)
+	t.byName[in.Name] = r
 	return true
 }
 
@@ -134,82 +242,353 @@ func (t *unitTable) remove(name string) bool {
 	return true
 }
 
-// rebuild lays the rows out as a tree (members right under their group row,
-// in display order) and keeps the cursor on the unit named keep when it is
-// still there.
-func (t *unitTable) rebuild(keep string) {
-	members := make(map[string][]*unitRow)
-	t.rows = t.rows[:0]
-	for _, name := range t.order {
+// rebuild works out the tree of units (members under their group row) and
+// then the visible lines, keeping the cursor on keep when it is still there.
+func (t *unitTable) rebuild(keep rowKey) {
+	t.tops = t.tops[:0]
+	for i, name := range t.order {
 		r := t.byName[name]
-		r.depth, r.group, r.last = 0, false, false
-		if g := r.info.Group; g != "" && g != name {
-			if _, ok := t.byName[g]; ok {
-				members[g] = append(members[g], r)
-			}
-		}
+		r.order, r.depth, r.group, r.members = i, 0, false, r.members[:0]
 	}
-	t.longest = 0
 	for _, name := range t.order {
 		r := t.byName[name]
 		if g := r.info.Group; g != "" && g != name {
-			if _, ok := t.byName[g]; ok {
-				continue // placed under its group
+			if gr, ok := t.byName[g]; ok {
+				r.depth = 1
+				gr.group = true
+				gr.members = append(gr.members, r)
+				continue
 			}
 		}
-		t.rows = append(t.rows, r)
-		ms := members[name]
-		r.group = len(ms) > 0
-		t.longest = max(t.longest, nameCellWidth(r))
-		if r.group {
-			for i, m := range ms {
-				m.depth = 1
-				m.last = i == len(ms)-1
-				t.rows = append(t.rows, m)
-				t.longest = max(t.longest, nameCellWidth(m))
-			}
-		}
+		t.tops = append(t.tops, r)
 	}
+	t.arrange(keep)
+}
+
+// arrange sorts, filters and unfolds the rows into the visible lines. It
+// runs on every stats tick (the sort values and process trees change), so
+// it does no more than walk the rows once.
+func (t *unitTable) arrange(keep rowKey) {
+	before := t.cursor
+	less := t.comparer()
+	slices.SortStableFunc(t.tops, less)
 	t.visible = t.visible[:0]
-	hidden := false
-	for _, r := range t.rows {
-		if r.depth == 0 {
-			hidden = r.group && r.folded
-		} else if hidden {
+	t.longest = 0
+	for _, r := range t.tops {
+		show := t.matches(r)
+		shown := 0
+		if r.group {
+			slices.SortStableFunc(r.members, less)
+			for _, m := range r.members {
+				if show || t.matches(m) {
+					shown++
+				}
+			}
+		}
+		if !show && shown == 0 {
 			continue
 		}
-		t.visible = append(t.visible, r)
+		t.addUnit(r)
+		if !r.group || r.folded {
+			continue
+		}
+		n := 0
+		for _, m := range r.members {
+			if show || t.matches(m) {
+				n++
+				m.last = n == shown
+				t.addUnit(m)
+			}
+		}
 	}
-	t.cursor = min(t.cursor, max(len(t.visible)-1, 0))
-	if keep != "" {
-		for i, r := range t.visible {
-			if r.info.Name == keep {
-				t.cursor = i
+	t.cursor = min(before, max(len(t.visible)-1, 0))
+	if keep.name != "" {
+		unitAt := -1
+		for i, v := range t.visible {
+			if v.u.info.Name != keep.name {
+				continue
+			}
+			if v.proc < 0 {
+				unitAt = i
+			}
+			if v.key() == keep {
+				unitAt = i
 				break
 			}
+		}
+		if unitAt >= 0 {
+			t.cursor = unitAt
 		}
 	}
 	t.layout()
 	t.clampOffset()
 }
 
-func nameCellWidth(r *unitRow) int {
-	return width(r.info.Name) + 3*r.depth + boolInt(r.group)*2
+// addUnit appends a unit's line and, when unfolded, its process lines.
+func (t *unitTable) addUnit(r *unitRow) {
+	t.visible = append(t.visible, viewRow{u: r, proc: -1})
+	t.longest = max(t.longest, width(unitNameCell(r)))
+	if r.group || !r.treeOpen || len(r.tree) < 2 {
+		r.treePrefix = r.treePrefix[:0]
+		return
+	}
+	r.treePrefix = treePrefixes(r.treePrefix[:0], r)
+	for i := 1; i < len(r.tree); i++ {
+		t.visible = append(t.visible, viewRow{u: r, proc: i})
+		t.longest = max(t.longest, width(r.treePrefix[i])+width(r.tree[i].Name))
+	}
 }
 
-func boolInt(b bool) int {
-	if b {
+// treePrefixes draws the branches in front of each process of r's tree
+// (index 0, the unit's own process, gets none): "├─ " for a process with a
+// later sibling, "└─ " for the last one, and "│  " where an ancestor's
+// branch goes on below.
+func treePrefixes(dst []string, r *unitRow) []string {
+	tree := r.tree
+	lead := ""
+	if r.depth > 0 {
+		lead = " │ "
+		if r.last {
+			lead = "   "
+		}
+	}
+	dst = append(dst, "")
+	// hasNext(i): a later process at i's depth before the tree climbs above it.
+	hasNext := func(i int) bool {
+		d := tree[i].Depth
+		for j := i + 1; j < len(tree); j++ {
+			switch {
+			case tree[j].Depth == d:
+				return true
+			case tree[j].Depth < d:
+				return false
+			}
+		}
+		return false
+	}
+	// open[l]: the branch at depth l continues below the current line.
+	var open []bool
+	var b strings.Builder
+	for i := 1; i < len(tree); i++ {
+		d := max(tree[i].Depth, 1)
+		for len(open) < d {
+			open = append(open, false)
+		}
+		b.Reset()
+		b.WriteString(lead)
+		for l := 1; l < d; l++ {
+			if open[l-1] {
+				b.WriteString("│  ")
+			} else {
+				b.WriteString("   ")
+			}
+		}
+		next := hasNext(i)
+		if next {
+			b.WriteString("├─ ")
+		} else {
+			b.WriteString("└─ ")
+		}
+		open[d-1] = next
+		dst = append(dst, b.String())
+	}
+	return dst
+}
+
+// matches reports whether a unit passes the filter.
+func (t *unitTable) matches(r *unitRow) bool {
+	return t.filter == "" || strings.Contains(r.haystack, t.filter)
+}
+
+// comparer orders rows by the sort column, then by the engine's order.
+func (t *unitTable) comparer() func(a, b *unitRow) int {
+	col, desc := t.sortBy, t.sortDesc
+	figures := col == colCPU || col == colMem || col == colUptime
+	return func(a, b *unitRow) int {
+		// Figures only mean something while a unit runs: the others go
+		// last whichever the direction.
+		if al, bl := a.info.State.Live(), b.info.State.Live(); figures && al != bl {
+			if al {
+				return -1
+			}
+			return 1
+		}
+		c := 0
+		switch col {
+		case colName:
+			c = strings.Compare(a.info.Name, b.info.Name)
+		case colState:
+			c = cmp.Compare(stateRank(a.info.State), stateRank(b.info.State))
+		case colPID:
+			c = cmp.Compare(a.info.PID, b.info.PID)
+		case colCPU:
+			c = cmp.Compare(a.info.CPU, b.info.CPU)
+		case colMem:
+			c = cmp.Compare(a.info.RSS, b.info.RSS)
+		case colRestarts:
+			c = cmp.Compare(a.info.Restarts, b.info.Restarts)
+		case colUptime:
+			c = cmp.Compare(startedValue(a), startedValue(b))
+		}
+		if desc {
+			c = -c
+		}
+		if c == 0 {
+			c = cmp.Compare(a.order, b.order)
+		}
+		return c
+	}
+}
+
+// startedValue sorts by uptime without a clock: started earlier is up longer.
+func startedValue(r *unitRow) float64 {
+	if r.info.StartedAt.IsZero() {
+		return math.Inf(-1)
+	}
+	return -float64(r.info.StartedAt.UnixNano())
+}
+
+// stateRank sorts the states needing attention first.
+func stateRank(s procs.State) int {
+	switch s {
+	case procs.Crashed:
+		return 0
+	case procs.Backoff:
 		return 1
+	case procs.Starting:
+		return 2
+	case procs.Stopping:
+		return 3
+	case procs.Running:
+		return 4
+	case procs.Exited:
+		return 5
 	}
-	return 0
+	return 6
 }
 
-// selected is the cursor's row, or nil when there are none.
-func (t *unitTable) selected() *unitRow {
-	if t.cursor < 0 || t.cursor >= len(t.visible) {
-		return nil
+// cycleSort moves to the next sort column, in its natural direction.
+func (t *unitTable) cycleSort() {
+	i := slices.Index(sortCycle, t.sortBy)
+	t.sortBy = sortCycle[(i+1)%len(sortCycle)]
+	t.sortDesc = sortsDown(t.sortBy)
+	t.arrange(t.selectedKey())
+}
+
+// reverseSort flips the direction (from the engine's order: to the name).
+func (t *unitTable) reverseSort() {
+	if t.sortBy == colNone {
+		t.sortBy = colName
 	}
-	return t.visible[t.cursor]
+	t.sortDesc = !t.sortDesc
+	t.arrange(t.selectedKey())
+}
+
+// setFilter shows only the units whose name, state or command contain q.
+func (t *unitTable) setFilter(q string) {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == t.filter {
+		return
+	}
+	t.filter = q
+	t.arrange(t.selectedKey())
+}
+
+// shownUnits counts the unit lines passing the filter.
+func (t *unitTable) shownUnits() int {
+	n := 0
+	for _, v := range t.visible {
+		if v.proc < 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// setFold opens (true), closes (false) the selected row's members or
+// processes; on a process or member line, closing closes its parent and
+// moves the cursor there, the way a file tree does.
+func (t *unitTable) setFold(open bool) bool {
+	v, ok := t.selectedRow()
+	if !ok {
+		return false
+	}
+	r := v.u
+	if v.proc >= 0 {
+		if open {
+			return false
+		}
+		r.treeOpen = false
+		t.arrange(rowKey{name: r.info.Name})
+		return true
+	}
+	if !r.expandable() {
+		if !open && r.depth > 0 {
+			if g := t.byName[r.info.Group]; g != nil {
+				g.folded = true
+				t.arrange(rowKey{name: g.info.Name})
+				return true
+			}
+		}
+		return false
+	}
+	if r.open() == open {
+		return false
+	}
+	if r.group {
+		r.folded = !open
+	} else {
+		r.treeOpen = open
+	}
+	t.arrange(rowKey{name: r.info.Name})
+	return true
+}
+
+// toggleFold flips the selected row's fold.
+func (t *unitTable) toggleFold() bool {
+	v, ok := t.selectedRow()
+	if !ok {
+		return false
+	}
+	if v.proc >= 0 {
+		return t.setFold(false)
+	}
+	return t.setFold(!v.u.open())
+}
+
+// applyStats stores a tick's figures: the numbers, the process tree, and
+// one history sample for every unit (a gap for those without a process).
+func (t *unitTable) applyStats(st *procs.Stats) {
+	t.ticks++
+	for _, r := range t.byName {
+		us, ok := st.Units[r.info.Name]
+		if ok && r.info.State.Live() {
+			r.info.CPU, r.info.RSS, r.info.Procs = us.CPU, us.RSS, us.Procs
+			r.tree = us.Tree
+			r.hist.push(sample{cpu: float32(us.CPU), rss: us.RSS})
+		} else {
+			r.tree = nil
+			r.hist.push(noSample)
+		}
+		r.sparkStale = true
+	}
+	t.arrange(t.selectedKey())
+}
+
+// selected is the unit of the cursor's line, or nil when there are none.
+func (t *unitTable) selected() *unitRow {
+	if v, ok := t.selectedRow(); ok {
+		return v.u
+	}
+	return nil
+}
+
+// selectedRow is the cursor's line.
+func (t *unitTable) selectedRow() (viewRow, bool) {
+	if t.cursor < 0 || t.cursor >= len(t.visible) {
+		return viewRow{}, false
+	}
+	return t.visible[t.cursor], true
 }
 
 func (t *unitTable) selectedName() string {
@@ -217,6 +596,29 @@ func (t *unitTable) selectedName() string {
 		return r.info.Name
 	}
 	return ""
+}
+
+func (t *unitTable) selectedKey() rowKey {
+	if v, ok := t.selectedRow(); ok {
+		return v.key()
+	}
+	return rowKey{}
+}
+
+// marked lists the marked units in table order.
+func (t *unitTable) marked() []string {
+	var out []string
+	for _, v := range t.visible {
+		if v.proc < 0 && v.u.marked {
+			out = append(out, v.u.info.Name)
+		}
+	}
+	for _, name := range t.order { // marked but filtered or folded away
+		if r := t.byName[name]; r.marked && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // pageRows is how many unit rows fit on screen.
@@ -264,11 +666,13 @@ func (t *unitTable) layout() {
 			fixed += colGap + c.width
 		}
 		avail := t.width - fixed
-		if avail < minNameW && dropped < len(columnDropOrder) {
+		want := max(minNameW, min(t.longest+1, maxNameW))
+		// Too narrow: give up columns. The sparkline also gives way to a
+		// name that would be cut, since a row must say what it is first.
+		if dropped < len(columnDropOrder) && (avail < minNameW || (avail < want && columnDropOrder[dropped] == colSpark)) {
 			dropped++
 			continue
 		}
-		want := max(minNameW, min(t.longest+1, maxNameW))
 		nameW := max(avail, 1)
 		if rest := avail - want; rest >= colGap+minCommand {
 			nameW = want
@@ -311,7 +715,11 @@ func (t *unitTable) render(pal *palette, now time.Time) {
 		t.lines = append(t.lines, b.String())
 	}
 	if len(t.visible) == 0 && page > 0 {
-		t.lines = append(t.lines, pal.dim.on(fit("  "+t.empty, t.width, false)))
+		empty := t.empty
+		if t.filter != "" && len(t.order) > 0 {
+			empty = "no unit matches “" + t.filter + "” (esc clears the filter)"
+		}
+		t.lines = append(t.lines, pal.dim.on(fit("  "+empty, t.width, false)))
 	}
 	for len(t.lines) < t.height {
 		t.lines = append(t.lines, spaces(t.width))
@@ -326,26 +734,51 @@ func (t *unitTable) headerLine(pal *palette) string {
 	var b strings.Builder
 	b.WriteString(spaces(gutterW))
 	used := gutterW
+	arrow := "▲"
+	if t.sortDesc {
+		arrow = "▼"
+	}
 	for i, c := range t.cols {
+		cell := fit(c.title, c.width, c.right)
+		gap := spaces(colGap)
+		switch {
+		case c.id != t.sortBy:
+		case !c.right:
+			cell = fit(c.title+arrow, c.width, false)
+		case width(c.title) < c.width:
+			cell = fit(arrow+c.title, c.width, true)
+		default:
+			gap = spaces(colGap-1) + arrow // a full title's arrow goes in the gap
+		}
 		if i > 0 {
-			b.WriteString(spaces(colGap))
+			p.write(&b, gap)
 			used += colGap
 		}
-		p.write(&b, fit(c.title, c.width, c.right))
+		p.write(&b, cell)
 		used += c.width
 	}
 	b.WriteString(spaces(t.width - used))
 	return b.String()
 }
 
-// renderRow writes one row of exactly t.width cells.
-func (t *unitTable) renderRow(b *strings.Builder, pal *palette, r *unitRow, variant int, now time.Time) {
+// renderRow writes one line of exactly t.width cells.
+func (t *unitTable) renderRow(b *strings.Builder, pal *palette, v viewRow, variant int, now time.Time) {
 	rp := &pal.rows[variant]
+	r := v.u
 	in := &r.info
 	if variant == rowNormal {
-		b.WriteString(spaces(gutterW))
+		b.WriteByte(' ')
 	} else {
-		rp.base.write(b, "▸ ")
+		rp.base.write(b, "▸")
+	}
+	if r.marked && v.proc < 0 {
+		rp.mark.write(b, "•")
+	} else {
+		rp.base.write(b, " ")
+	}
+	if v.proc >= 0 && v.proc < len(r.tree) {
+		t.renderProcRow(b, rp, r, v.proc)
+		return
 	}
 	used := gutterW
 	live := in.State.Live()
@@ -357,7 +790,7 @@ func (t *unitTable) renderRow(b *strings.Builder, pal *palette, r *unitRow, vari
 		used += c.width
 		switch c.id {
 		case colName:
-			rp.base.write(b, fit(nameCell(r), c.width, false))
+			rp.base.write(b, fit(unitNameCell(r), c.width, false))
 		case colState:
 			glyph, words, tone := stateText(in, now)
 			rp.state[tone].write(b, fit(glyph+" "+words, c.width, false))
@@ -373,6 +806,12 @@ func (t *unitTable) renderRow(b *strings.Builder, pal *palette, r *unitRow, vari
 			} else {
 				rp.base.write(b, fit(percent(in.CPU), c.width, true))
 			}
+		case colSpark:
+			if r.sparkStale || width(r.spark) != c.width {
+				r.spark = sparkline(r.hist, c.width, sparkPer, t.ticks%sparkPer)
+				r.sparkStale = false
+			}
+			rp.spark.write(b, r.spark)
 		case colMem:
 			if !live || in.RSS == 0 {
 				rp.dim.write(b, fit("—", c.width, true))
@@ -400,17 +839,63 @@ func (t *unitTable) renderRow(b *strings.Builder, pal *palette, r *unitRow, vari
 	}
 }
 
-// nameCell is the name with its place in the tree.
-func nameCell(r *unitRow) string {
+// renderProcRow writes a process line of a unit's tree: its branch and
+// command name, PID, CPU and memory; the unit's columns stay blank.
+func (t *unitTable) renderProcRow(b *strings.Builder, rp *rowPaints, r *unitRow, i int) {
+	p := &r.tree[i]
+	used := gutterW
+	for j, c := range t.cols {
+		if j > 0 {
+			rp.base.write(b, spaces(colGap))
+			used += colGap
+		}
+		used += c.width
+		switch c.id {
+		case colName:
+			prefix := ""
+			if i < len(r.treePrefix) {
+				prefix = r.treePrefix[i]
+			}
+			if pw := width(prefix); pw < c.width {
+				rp.dim.write(b, prefix)
+				rp.base.write(b, fit(p.Name, c.width-pw, false))
+			} else {
+				rp.dim.write(b, fit(prefix, c.width, false))
+			}
+		case colPID:
+			rp.base.write(b, fit(strconv.Itoa(p.PID), c.width, true))
+		case colCPU:
+			rp.base.write(b, fit(percent(p.CPU), c.width, true))
+		case colMem:
+			if p.RSS == 0 {
+				rp.dim.write(b, fit("—", c.width, true))
+			} else {
+				rp.base.write(b, fit(humanBytes(p.RSS), c.width, true))
+			}
+		default:
+			rp.base.write(b, spaces(c.width))
+		}
+	}
+	if pad := t.width - used; pad > 0 {
+		rp.base.write(b, spaces(pad))
+	}
+}
+
+// unitNameCell is the name with its place in the tree and its fold marker.
+func unitNameCell(r *unitRow) string {
+	marker := ""
+	if r.expandable() {
+		if r.open() {
+			marker = "▾ "
+		} else {
+			marker = "▸ "
+		}
+	}
 	switch {
 	case r.depth > 0 && r.last:
-		return " └─" + r.info.Name
+		return " └─" + marker + r.info.Name
 	case r.depth > 0:
-		return " ├─" + r.info.Name
-	case r.group && r.folded:
-		return "▸ " + r.info.Name
-	case r.group:
-		return "▾ " + r.info.Name
+		return " ├─" + marker + r.info.Name
 	}
-	return r.info.Name
+	return marker + r.info.Name
 }

@@ -1,0 +1,260 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+// jsonKind names the parts of a JSON text that are painted apart.
+type jsonKind uint8
+
+const (
+	jsonKey jsonKind = iota
+	jsonString
+	jsonNumber
+	jsonLiteral
+	jsonPunct
+	jsonKinds
+)
+
+// prettyLimit: bigger messages are shown as sent, wrapped, since indenting
+// and painting megabytes would stall the screen for one message.
+const prettyLimit = 16 << 10
+
+// renderMessage draws a channel message: its time and direction, then the
+// JSON indented and painted, each row wrapped to the width.
+func renderMessage(dst []string, pal *palette, l *outLine, k wrapKey) []string {
+	w := k.width
+	arrow, ap := "← ", pal.msgIn
+	if l.stream == procs.IPCOut {
+		arrow, ap = "→ ", pal.msgOut
+	}
+	lead := pal.timestamp.on(l.at.Format(tsLayout)) + ap.on(arrow)
+	indent := len(tsLayout) + width(arrow)
+	if indent > w/2 {
+		lead, indent = ap.on(arrow), width(arrow)
+	}
+	start := len(dst)
+	for _, line := range prettyJSON(pal, l.text) {
+		dst = wrapText(dst, line, w-indent)
+	}
+	for i := start; i < len(dst); i++ {
+		if i == start {
+			dst[i] = lead + dst[i]
+		} else {
+			dst[i] = spaces(indent) + dst[i]
+		}
+	}
+	return dst
+}
+
+// prettyJSON indents a JSON text two spaces a level and paints its parts.
+// Text that is not JSON (or too big) comes back as it is.
+func prettyJSON(pal *palette, text string) []string {
+	if len(text) > prettyLimit {
+		return []string{text}
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, []byte(text), "", "  "); err != nil {
+		return []string{text}
+	}
+	src := buf.String()
+	var lines []string
+	var b strings.Builder
+	for i := 0; i < len(src); {
+		c := src[i]
+		switch {
+		case c == '\n':
+			lines = append(lines, b.String())
+			b.Reset()
+			i++
+		case c == ' ':
+			j := i
+			for j < len(src) && src[j] == ' ' {
+				j++
+			}
+			b.WriteString(src[i:j])
+			i = j
+		case c == '"':
+			j := i + 1
+			for j < len(src) && src[j] != '"' {
+				if src[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			j = min(j+1, len(src))
+			kind := jsonString
+			if j < len(src) && src[j] == ':' {
+				kind = jsonKey
+			}
+			pal.json[kind].write(&b, src[i:j])
+			i = j
+		case strings.IndexByte("{}[],:", c) >= 0:
+			pal.json[jsonPunct].write(&b, src[i:i+1])
+			i++
+		default:
+			j := i
+			for j < len(src) && strings.IndexByte("{}[],: \n", src[j]) < 0 {
+				j++
+			}
+			kind := jsonNumber
+			if c == 't' || c == 'f' || c == 'n' {
+				kind = jsonLiteral
+			}
+			pal.json[kind].write(&b, src[i:j])
+			i = j
+		}
+	}
+	return append(lines, b.String())
+}
+
+// composer is the line where the user types a JSON message for the
+// selected unit: validated as they type, sent on enter, remembered in a
+// history that up and down walk through.
+type composer struct {
+	open    bool
+	target  string // the unit it sends to
+	input   textinput.Model
+	history []string // sent messages, oldest first
+	browse  int      // index in history while walking it; len(history) is the draft
+	draft   string   // what was typed before walking the history
+	ok      bool     // the text is a message that may be sent
+	verdict string   // "✓ valid JSON", "✗ ... at offset 12"
+	sending bool     // a Send is in flight
+}
+
+const historyKept = 100
+
+func newComposer(st *Styles) composer {
+	in := textinput.New()
+	in.Prompt = "› "
+	in.Placeholder = `{"cmd":"ping"}`
+	in.PromptStyle = st.Prompt
+	in.TextStyle = st.Input
+	in.PlaceholderStyle = st.Placeholder
+	in.Cursor.Style = st.Cursor
+	// A steady cursor: blinking would wake the program twice a second for
+	// nothing and make the screen differ from one moment to the next.
+	in.Cursor.SetMode(cursor.CursorStatic)
+	// Up and down walk the history here, not the suggestions.
+	in.KeyMap.NextSuggestion.SetEnabled(false)
+	in.KeyMap.PrevSuggestion.SetEnabled(false)
+	return composer{input: in}
+}
+
+// start opens the composer for a unit, keeping an unsent draft when it is
+// for the same unit.
+func (c *composer) start(target string) tea.Cmd {
+	if c.target != target {
+		c.input.SetValue("")
+	}
+	c.open, c.target = true, target
+	c.browse = len(c.history)
+	c.check()
+	return c.input.Focus()
+}
+
+func (c *composer) close() {
+	c.open = false
+	c.input.Blur()
+}
+
+// update gives the text input a key and checks the result.
+func (c *composer) update(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	c.input, cmd = c.input.Update(msg)
+	c.check()
+	return cmd
+}
+
+func (c *composer) check() {
+	c.ok, c.verdict = checkMessage(c.input.Value())
+}
+
+// walk moves through the history: -1 to older messages, +1 back towards
+// the draft.
+func (c *composer) walk(dir int) {
+	if len(c.history) == 0 {
+		return
+	}
+	if c.browse == len(c.history) {
+		c.draft = c.input.Value()
+	}
+	c.browse = max(0, min(c.browse+dir, len(c.history)))
+	if c.browse == len(c.history) {
+		c.input.SetValue(c.draft)
+	} else {
+		c.input.SetValue(c.history[c.browse])
+	}
+	c.input.CursorEnd()
+	c.check()
+}
+
+// sent records a message that went out and clears the line for the next.
+func (c *composer) sent(text string) {
+	if n := len(c.history); n == 0 || c.history[n-1] != text {
+		c.history = append(c.history, text)
+		if len(c.history) > historyKept {
+			c.history = c.history[len(c.history)-historyKept:]
+		}
+	}
+	c.browse, c.draft = len(c.history), ""
+	c.input.SetValue("")
+	c.check()
+}
+
+// message is the bytes enter would send.
+func (c *composer) message() []byte { return []byte(strings.TrimSpace(c.input.Value())) }
+
+// checkMessage says whether s may be sent, in words for the indicator.
+// The engine checks again; this only spares the user a round trip and
+// keeps anything but one valid JSON value off the wire.
+func checkMessage(s string) (ok bool, verdict string) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return false, "type one JSON value"
+	}
+	lead := strings.Index(s, t[:1])
+	var raw json.RawMessage
+	if err := json.Unmarshal([]byte(t), &raw); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			// The decoder counts the bad character as read: point at it.
+			off := int(se.Offset)
+			if strings.HasPrefix(se.Error(), "invalid character") {
+				off--
+			}
+			return false, fmt.Sprintf("✗ %s at offset %d", strings.TrimPrefix(se.Error(), "json: "), off+lead)
+		}
+		return false, "✗ " + err.Error()
+	}
+	if t[0] == '{' {
+		var probe struct {
+			Cmd *string `json:"cmd"`
+		}
+		if json.Unmarshal(raw, &probe) == nil && probe.Cmd != nil && strings.HasPrefix(*probe.Cmd, "NODE_") {
+			return false, `✗ "cmd" values starting with NODE_ are reserved for Node's own messages`
+		}
+	}
+	return true, "✓ valid JSON"
+}
+
+// sendMsg reports a Send's end.
+type sendMsg struct {
+	name string
+	text string
+	err  error
+}
+
+func sendCmd(be Backend, name string, msg []byte) tea.Cmd {
+	return func() tea.Msg { return sendMsg{name: name, text: string(msg), err: be.Send(name, msg)} }
+}

@@ -1,0 +1,534 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+// render prepares every piece of the screen and the frame View returns.
+func (m *Model) render() {
+	if m.width <= 0 || m.height <= 0 {
+		m.frame = ""
+		return
+	}
+	m.keys.apply(m.keyState())
+	m.lay = m.computeLayout()
+	if m.lay.small {
+		m.frame = m.renderSmall()
+		return
+	}
+	now := m.now()
+	if m.helpOpen {
+		m.helpLines = m.renderHelp(m.width, m.height-3)
+		m.keys.apply(m.keyState()) // the footer offers scrolling only if it does
+	}
+	m.header = m.renderHeader()
+	m.statusLine = m.renderStatus()
+	m.footer = m.renderFooter()
+	if !m.helpOpen {
+		m.table.focused = m.focus == focusTable
+		m.table.setSize(m.lay.tableW, m.lay.tableH)
+		m.table.render(m.pal, now)
+		m.paneLines = m.renderPane(now)
+	}
+	m.frame = m.compose()
+}
+
+func (m *Model) renderSmall() string {
+	lines := make([]string, m.height)
+	msg := "terminal too small"
+	if m.shutting {
+		msg = "stopping…"
+	}
+	lines[0] = truncate(msg, m.width)
+	return strings.Join(lines, "\n")
+}
+
+// compose joins the prepared pieces into exactly height lines.
+func (m *Model) compose() string {
+	l := &m.lay
+	var b strings.Builder
+	b.Grow(m.width * m.height * 2)
+	b.WriteString(m.header)
+	switch {
+	case m.helpOpen:
+		for i := 0; i < m.height-3; i++ {
+			b.WriteByte('\n')
+			if i < len(m.helpLines) {
+				b.WriteString(m.helpLines[i])
+			}
+		}
+	case l.wide:
+		sep := m.pal.rule.on("│") + " "
+		for i := 0; i < l.tableH; i++ {
+			b.WriteByte('\n')
+			b.WriteString(m.table.lines[i])
+			b.WriteString(sep)
+			if i < len(m.paneLines) {
+				b.WriteString(m.paneLines[i])
+			}
+		}
+	default:
+		for _, line := range m.table.lines {
+			b.WriteByte('\n')
+			b.WriteString(line)
+		}
+		for i := 0; i < l.paneH; i++ {
+			b.WriteByte('\n')
+			if i < len(m.paneLines) {
+				b.WriteString(m.paneLines[i])
+			}
+		}
+	}
+	b.WriteByte('\n')
+	b.WriteString(m.statusLine)
+	b.WriteByte('\n')
+	b.WriteString(m.footer)
+	return b.String()
+}
+
+func (m *Model) renderHeader() string {
+	p, c := m.pal, &m.totals
+	// The full header first; a narrower terminal loses the version, then
+	// the words after the counts.
+	for tier := range 3 {
+		compact := tier == 2
+		left := []segment{{m.opts.Title, p.brand}}
+		if m.opts.Version != "" && tier == 0 {
+			left = append(left, segment{" " + m.opts.Version, p.dim})
+		}
+		word := func(s string) string {
+			if compact {
+				return ""
+			}
+			return " " + s
+		}
+		left = append(left,
+			segment{"   " + strconv.Itoa(c.units) + " units", p.header},
+			segment{"  ● " + strconv.Itoa(c.running) + word("running"), p.running},
+		)
+		if c.crashed > 0 {
+			left = append(left, segment{"  ✖ " + strconv.Itoa(c.crashed) + word("crashed"), p.crashed})
+		}
+		if c.backoff > 0 {
+			left = append(left, segment{"  ◌ " + strconv.Itoa(c.backoff) + word("backoff"), p.starting})
+		}
+		left = append(left, segment{"   cpu " + percent(c.cpu) + "%  mem " + humanBytes(c.rss), p.header})
+		var right []segment
+		if m.mouse {
+			right = append(right, segment{"mouse  ", p.dim})
+		}
+		if m.haveStats {
+			right = append(right, segment{"kelpie " + percent(m.self.CPU) + "% " + humanBytes(m.self.RSS), p.dim})
+		}
+		if compact || segWidth(left)+2+segWidth(right) <= m.width {
+			return spread(m.width, left, right)
+		}
+	}
+	return ""
+}
+
+// spread lays segments out on one line of exactly w cells: left ones from
+// the start, right ones flush right when there is room for them.
+func spread(w int, left, right []segment) string {
+	lw, rw := segWidth(left), segWidth(right)
+	if lw+2+rw > w {
+		right, rw = nil, 0
+	}
+	var b strings.Builder
+	used := 0
+	for _, s := range left {
+		room := w - used
+		if room <= 0 {
+			break
+		}
+		t := truncate(s.text, room)
+		s.p.write(&b, t)
+		used += width(t)
+	}
+	b.WriteString(spaces(w - used - rw))
+	for _, s := range right {
+		s.p.write(&b, s.text)
+	}
+	return b.String()
+}
+
+func segWidth(segs []segment) int {
+	n := 0
+	for _, s := range segs {
+		n += width(s.text)
+	}
+	return n
+}
+
+// renderStatus is the line above the footer: a question, the filter or
+// search being typed, the shutdown's progress, the last action's outcome,
+// or the filter in force.
+func (m *Model) renderStatus() string {
+	p, w := m.pal, m.width
+	switch {
+	case m.confirm != nil:
+		return p.question.on(truncate(m.confirm.question+"  y/n", w))
+	case m.lineFor != modalNone:
+		info := ""
+		if m.lineFor == modalFilter {
+			info = strconv.Itoa(m.table.shownUnits()) + " of " + plural(len(m.table.order), "unit")
+		} else if pane, _ := m.activePane(); pane != nil {
+			info = pane.search.status()
+		}
+		m.line.Width = max(w-width(m.line.Prompt)-width(info)-3, 1)
+		return truncate(m.line.View()+"  "+p.dim.on(info), w)
+	case m.shutting && m.killing:
+		return p.err.on(truncate(fmt.Sprintf("killing %s…", plural(m.totals.live, "unit")), w))
+	case m.shutting:
+		return p.warn.on(truncate(fmt.Sprintf("stopping %s…  (q again: kill now)", plural(m.totals.live, "unit")), w))
+	case m.status.text == "" && m.table.filter != "":
+		return p.dim.on(truncate("filter “"+m.table.filter+"”: "+strconv.Itoa(m.table.shownUnits())+" of "+
+			plural(len(m.table.order), "unit")+" · / edits · esc clears", w))
+	case m.status.text == "":
+		return ""
+	}
+	pt := p.info
+	switch m.status.kind {
+	case statusOK:
+		pt = p.success
+	case statusError:
+		pt = p.err
+	}
+	return pt.on(truncate(m.status.text, w))
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	if strings.HasSuffix(what, "ch") || strings.HasSuffix(what, "ss") {
+		return strconv.Itoa(n) + " " + what + "es"
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
+// renderFooter is the one-line help: the keys that apply now, the less
+// important ones left out when the line is too narrow.
+func (m *Model) renderFooter() string {
+	items := m.keys.footer()
+	on := make([]bool, len(items))
+	for i, it := range items {
+		on[i] = it.b.Enabled() && it.b.Help().Key != ""
+	}
+	const sep = " • "
+	itemW := func(b key.Binding) int { return width(b.Help().Key) + 1 + width(b.Help().Desc) }
+	total := func() int {
+		n, first := 0, true
+		for i, it := range items {
+			if !on[i] {
+				continue
+			}
+			if !first {
+				n += 3 // " • " is 3 cells
+			}
+			n += itemW(it.b)
+			first = false
+		}
+		return n
+	}
+	// The least important entry goes first; of equals, the rightmost.
+	for total() > m.width {
+		drop := -1
+		for i, it := range items {
+			if on[i] && (drop < 0 || it.prio <= items[drop].prio) {
+				drop = i
+			}
+		}
+		if drop < 0 {
+			break
+		}
+		on[drop] = false
+		if items[drop].pair { // its partner goes too: the one before or after
+			for _, j := range []int{drop - 1, drop + 1} {
+				if j >= 0 && j < len(items) && items[j].pair && items[j].prio == items[drop].prio {
+					on[j] = false
+				}
+			}
+		}
+	}
+	var b strings.Builder
+	used, first := 0, true
+	for i, it := range items {
+		if !on[i] {
+			continue
+		}
+		w := itemW(it.b)
+		if !first {
+			w += 3
+		}
+		if used+w > m.width {
+			break
+		}
+		if !first {
+			m.pal.helpSep.write(&b, sep)
+		}
+		m.pal.helpKey.write(&b, it.b.Help().Key)
+		b.WriteByte(' ')
+		m.pal.helpDesc.write(&b, it.b.Help().Desc)
+		used += w
+		first = false
+	}
+	return b.String()
+}
+
+// renderHelp is the `?` screen in the place of the table and the pane:
+// every key in sections, as many columns as fit, scrolled by the moving
+// keys when it is still too long.
+func (m *Model) renderHelp(w, h int) []string {
+	p := m.pal
+	type block struct {
+		lines []string
+		w     int
+	}
+	var blocks []block
+	colW := 0
+	m.help.Width = 0 // sections are laid out below; none is cut
+	for _, s := range m.keys.sections() {
+		bl := block{lines: []string{p.title.on(s.title)}, w: width(s.title)}
+		for _, line := range strings.Split(m.help.FullHelpView([][]key.Binding{s.keys}), "\n") {
+			bl.lines = append(bl.lines, " "+line)
+			bl.w = max(bl.w, 1+width(line))
+		}
+		blocks = append(blocks, bl)
+		colW = max(colW, bl.w)
+	}
+	const gap = 3
+	ncols := max(1, min(len(blocks), (w+gap)/(colW+gap)))
+	total := 0
+	for _, bl := range blocks {
+		total += len(bl.lines) + 1
+	}
+	target := (total + ncols - 1) / ncols
+	var cols [][]string
+	var col []string
+	for _, bl := range blocks {
+		if len(col) > 0 && len(col)+len(bl.lines) > target && len(cols) < ncols-1 {
+			cols = append(cols, col)
+			col = nil
+		}
+		if len(col) > 0 {
+			col = append(col, "")
+		}
+		col = append(col, bl.lines...)
+	}
+	cols = append(cols, col)
+	rows := 0
+	for _, c := range cols {
+		rows = max(rows, len(c))
+	}
+	var body []string
+	for i := range rows {
+		var b strings.Builder
+		for j, c := range cols {
+			cell := ""
+			if i < len(c) {
+				cell = c[i]
+			}
+			if j < len(cols)-1 {
+				cell = fit(cell, colW, false) + spaces(gap)
+			}
+			b.WriteString(cell)
+		}
+		body = append(body, truncate(" "+b.String(), w))
+	}
+	m.helpOffset = max(0, min(m.helpOffset, len(body)-(h-1)))
+	m.helpScrolls = len(body) > h-1
+	more := ""
+	if m.helpScrolls {
+		more = " ↑↓ scroll ·"
+	}
+	lines := []string{ruleLine(p.ruleFocused, w,
+		[]segment{{"keys", p.title}},
+		[]segment{{more + " ?/esc close ", p.dim}, {"──", p.ruleFocused}})}
+	for i := m.helpOffset; i < len(body) && len(lines) < h; i++ {
+		lines = append(lines, body[i])
+	}
+	return lines
+}
+
+// renderPane is the detail pane: a menu, several units, or the selected
+// unit's title, state reason and view.
+func (m *Model) renderPane(now time.Time) []string {
+	w, h := m.lay.paneW, m.lay.paneH
+	p := m.pal
+	if m.menu.open {
+		return m.menu.render(p, w, h)
+	}
+	switch m.mode {
+	case modeSplit:
+		return m.split.render(m, w, h)
+	case modeMerged:
+		return m.renderMerged(w, h)
+	}
+	rule := p.rule
+	if m.focus == focusOutput {
+		rule = p.ruleFocused
+	}
+	r := m.table.selected()
+	if r == nil {
+		title := "no unit selected"
+		if !m.subscribed {
+			title = "connecting…"
+		}
+		m.pane.setSize(w, 0)
+		return []string{ruleLine(rule, w, []segment{{title, p.dim}}, nil)}
+	}
+	in := &r.info
+	glyph, words, tone := stateText(in, now)
+	left := []segment{
+		{in.Name, p.title},
+		{"  " + glyph + " " + words, p.rows[rowNormal].state[tone]},
+		{"  " + in.Command, p.dim},
+	}
+	b := m.logs.get(m.shown)
+	lines := make([]string, 0, h)
+	// Render the body first: the title tells where it is.
+	reason := in.Reason != "" && h >= 4
+	bodyH := h - 1
+	if reason {
+		bodyH--
+	}
+	view := m.shownView()
+	var body []string
+	var where string
+	switch view {
+	case viewOutput:
+		m.pane.setSize(w, bodyH)
+		m.pane.render(p, b, "no output yet")
+		body, where = m.pane.rows, m.pane.position()
+	case viewMessages:
+		body, where = m.renderMessages(b, in, w, bodyH)
+	case viewStats:
+		m.stats.render(p, m.styles, r, chartSet{hist: r.hist, ticks: &m.ticks, now: now}, m.ticks.count, w, bodyH)
+		body = m.stats.rows
+		where = "waiting for samples"
+		if n := min(r.hist.n, m.ticks.n); n >= 2 {
+			where = "last " + compactDuration(m.ticks.fromEnd(0).Sub(m.ticks.fromEnd(n-1)))
+		}
+	}
+	right := m.titleRight(view, in.Channel != "", where, w, width(in.Name)+2+width(glyph)+1+width(words))
+	lines = append(lines, ruleLine(rule, w, left, append(right, segment{"──", rule})))
+	if reason {
+		rp := p.dim
+		switch toneOf(in.State) {
+		case toneCrashed:
+			rp = p.crashed
+		case toneStarting:
+			rp = p.warn
+		}
+		lines = append(lines, rp.on(truncate("  "+in.Reason, w)))
+	}
+	return append(lines, body...)
+}
+
+// titleRight is the right end of the pane's title: the views (the shown
+// one in brackets) and where the view is. A narrow pane words it shorter,
+// so that the unit's name and state (leftW cells) stay whole.
+func (m *Model) titleRight(shown detailView, hasChannel bool, where string, w, leftW int) []segment {
+	p := m.pal
+	tabs := func(numbers bool, all bool) []segment {
+		var out []segment
+		for v := range viewCount {
+			if v == viewMessages && !hasChannel || (!all && v != shown) {
+				continue
+			}
+			label := v.String()
+			if numbers {
+				label = strconv.Itoa(int(v)+1) + " " + label
+			}
+			if v == shown {
+				out = append(out, segment{" [" + label + "]", p.tabActive})
+			} else {
+				out = append(out, segment{" " + label, p.tab})
+			}
+		}
+		return out
+	}
+	tail := segment{" · " + where + " ", p.dim}
+	for _, cand := range [][]segment{
+		append(tabs(true, true), tail),
+		append(tabs(false, true), tail),
+		append(tabs(false, false), tail),
+		{{" " + where + " ", p.dim}},
+	} {
+		if segWidth(cand)+2+6+leftW <= w { // the name and state stay whole
+
+			return cand
+		}
+	}
+	return nil
+}
+
+// renderMessages is the Messages view's body: the traffic, and the
+// composer under it while it is open. It returns the title's words too.
+func (m *Model) renderMessages(b *logBuf, in *procs.Info, w, h int) ([]string, string) {
+	p := m.pal
+	c := &m.composer
+	composerH := 0
+	if c.open && c.target == in.Name && h >= 3 {
+		composerH = 2
+	}
+	var mb *logBuf
+	if b != nil {
+		mb = b.messages(m.opts.KeepLines)
+	}
+	m.msgPane.setSize(w, h-composerH)
+	m.msgPane.render(p, mb, "no messages yet · press m to send one")
+	body := m.msgPane.rows
+	if composerH > 0 {
+		c.input.Width = max(w-width(c.input.Prompt)-1, 1)
+		vp := p.err
+		switch {
+		case c.ok:
+			vp = p.success
+		case strings.TrimSpace(c.input.Value()) == "":
+			vp = p.dim
+		}
+		verdict := c.verdict
+		if c.ok {
+			verdict += " · enter sends to " + c.target
+		}
+		if c.sending {
+			verdict = "sending…"
+		}
+		body = append(body[:len(body):len(body)], truncate(c.input.View(), w), vp.on(truncate(verdict, w)))
+	}
+	where := in.Channel
+	if in.Channel == procs.ChannelConnected {
+		where = "● connected"
+	} else if in.Channel == procs.ChannelDisconnected {
+		where = "✖ disconnected"
+	}
+	n := 0
+	if mb != nil {
+		n = len(mb.lines)
+	}
+	return body, where + " · " + plural(n, "message") + " · " + m.msgPane.position()
+}
+
+// renderMerged is every unit's output in one stream.
+func (m *Model) renderMerged(w, h int) []string {
+	p := m.pal
+	rule := p.rule
+	if m.focus == focusOutput {
+		rule = p.ruleFocused
+	}
+	v := &m.merged
+	v.pane.setSize(w, h-1)
+	v.pane.render(p, v.buf, "no output yet")
+	title := ruleLine(rule, w,
+		[]segment{{"all units", p.title}, {"  merged output of " + plural(len(m.table.order), "unit"), p.dim}},
+		[]segment{{" " + v.pane.position() + " ", p.dim}, {"──", rule}})
+	return append([]string{title}, v.pane.rows...)
+}

@@ -1,0 +1,262 @@
+package ui
+
+import (
+	"cmp"
+	"hash/fnv"
+	"slices"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+// paneMode is how many units the detail pane shows.
+type paneMode uint8
+
+const (
+	modeSingle paneMode = iota // the selected unit, in one of its views
+	modeSplit                  // the output of several units side by side
+	modeMerged                 // every unit's output in one stream, each line tagged
+)
+
+// maxSplit caps the split view: more columns than this are too narrow to
+// read, and each one keeps a buffer.
+const maxSplit = 4
+
+// splitView shows the output of a few units at once, side by side (or one
+// above the other when the pane is narrow).
+type splitView struct {
+	names []string
+	panes []outputPane
+	focus int // the column the moving keys scroll
+	cols  bool
+	// laid out by render: where each column sits in the pane, for the mouse
+	boxes []box
+}
+
+// box is a rectangle of the pane, relative to its top left corner.
+type box struct{ x, y, w, h int }
+
+func (b box) has(x, y int) bool { return x >= b.x && x < b.x+b.w && y >= b.y && y < b.y+b.h }
+
+func (s *splitView) start(names []string) {
+	*s = splitView{names: names, panes: make([]outputPane, len(names))}
+	for i := range s.panes {
+		s.panes[i].reset()
+	}
+}
+
+// render draws the columns into w x h lines.
+func (s *splitView) render(m *Model, w, h int) []string {
+	n := len(s.names)
+	lines := make([]string, h)
+	s.boxes = s.boxes[:0]
+	s.cols = w/n >= 30 || h/n < 4
+	focused := m.focus == focusOutput
+	if s.cols {
+		cw := (w - (n - 1)) / n
+		x := 0
+		for i := range n {
+			wi := cw
+			if i == n-1 {
+				wi = w - x
+			}
+			col := s.column(m, i, wi, h, focused && s.focus == i)
+			for j := range h {
+				if i > 0 {
+					lines[j] += m.pal.rule.on("│")
+				}
+				lines[j] += fit(col[j], wi, false)
+			}
+			s.boxes = append(s.boxes, box{x: x, y: 0, w: wi, h: h})
+			x += wi + 1
+		}
+		return lines
+	}
+	y := 0
+	rh := h / n
+	for i := range n {
+		hi := rh
+		if i == n-1 {
+			hi = h - y
+		}
+		copy(lines[y:], s.column(m, i, w, hi, focused && s.focus == i))
+		s.boxes = append(s.boxes, box{x: 0, y: y, w: w, h: hi})
+		y += hi
+	}
+	return lines
+}
+
+// column is one unit's title and output, exactly h lines.
+func (s *splitView) column(m *Model, i, w, h int, focused bool) []string {
+	p, name := &s.panes[i], s.names[i]
+	rule := m.pal.rule
+	if focused {
+		rule = m.pal.ruleFocused
+	}
+	left := []segment{{name, m.pal.unitTag(name)}}
+	if r := m.table.byName[name]; r != nil {
+		glyph, _, tone := stateText(&r.info, m.now())
+		left = append(left, segment{" " + glyph, m.pal.rows[rowNormal].state[tone]})
+	} else {
+		left = append(left, segment{" gone", m.pal.dim})
+	}
+	b := m.logs.get(name)
+	p.setSize(w, h-1)
+	p.render(m.pal, b, "no output yet")
+	out := make([]string, 0, h)
+	out = append(out, ruleLine(rule, w, left, []segment{{" " + p.position() + " ", m.pal.dim}, {"─", rule}}))
+	return append(out, p.rows...)
+}
+
+// mergedView is every unit's output in one stream, oldest first, each line
+// tagged with its unit's name in the unit's colour. It keeps its own
+// buffer, fed through Backend.Since per unit as the engine announces lines.
+type mergedView struct {
+	buf      *logBuf
+	pane     outputPane
+	have     map[string]uint64 // per unit: newest sequence number read
+	want     map[string]uint64 // per unit: newest announced
+	fetching bool
+	primed   bool // the first fetch (the newest lines of each unit) came back
+	nameW    int
+}
+
+// mergedMsg carries lines fetched for the merged stream.
+type mergedMsg struct {
+	tail   bool
+	lines  map[string][]procs.Line
+	missed map[string]uint64
+	gone   []string // units the engine no longer knows
+}
+
+// mergedTailLines is how many of each unit's newest lines the merged stream
+// starts with.
+const mergedTailLines = 200
+
+func (v *mergedView) start(names []string) {
+	*v = mergedView{
+		buf:  &logBuf{name: "*"},
+		have: make(map[string]uint64),
+		want: make(map[string]uint64),
+	}
+	v.pane.reset()
+	for _, n := range names {
+		v.nameW = max(v.nameW, width(n))
+	}
+	v.nameW = min(v.nameW, 16)
+}
+
+// announce notes that a unit has lines up to seq.
+func (v *mergedView) announce(name string, seq uint64) {
+	if seq > v.want[name] {
+		v.want[name] = seq
+	}
+}
+
+// fetch returns the command reading what the stream lacks, or nil.
+func (v *mergedView) fetch(be Backend, names []string, keep int) tea.Cmd {
+	if v.fetching {
+		return nil
+	}
+	if !v.primed {
+		v.fetching = true
+		per := max(20, min(mergedTailLines, keep/max(len(names), 1)))
+		names = slices.Clone(names) // the table's slice changes while the command runs
+		return func() tea.Msg {
+			msg := mergedMsg{tail: true, lines: make(map[string][]procs.Line)}
+			for _, n := range names {
+				lines, err := be.Tail(n, per)
+				if err != nil {
+					continue // gone meanwhile
+				}
+				msg.lines[n] = lines
+			}
+			return msg
+		}
+	}
+	type ask struct {
+		name  string
+		after uint64
+	}
+	var asks []ask
+	for n, seq := range v.want {
+		if seq > v.have[n] {
+			asks = append(asks, ask{n, v.have[n]})
+		}
+	}
+	if len(asks) == 0 {
+		return nil
+	}
+	slices.SortFunc(asks, func(a, b ask) int { return cmp.Compare(a.name, b.name) })
+	v.fetching = true
+	return func() tea.Msg {
+		msg := mergedMsg{lines: make(map[string][]procs.Line), missed: make(map[string]uint64)}
+		for _, a := range asks {
+			lines, missed, err := be.Since(a.name, a.after, keep)
+			if err != nil {
+				// The unit went away between its announcement and now:
+				// its lines are gone with it, there is nothing to report.
+				msg.gone = append(msg.gone, a.name)
+				continue
+			}
+			msg.lines[a.name], msg.missed[a.name] = lines, missed
+		}
+		return msg
+	}
+}
+
+// apply adds fetched lines in time order (each unit's lines are in order
+// already; lines of different units are interleaved by their times).
+func (v *mergedView) apply(pal *palette, msg mergedMsg, keep int) {
+	v.fetching = false
+	v.buf.loaded = true
+	if msg.tail {
+		v.primed = true
+	}
+	for _, n := range msg.gone {
+		delete(v.want, n) // or every batch would ask again
+	}
+	type tagged struct {
+		name string
+		l    procs.Line
+	}
+	var all []tagged
+	names := make([]string, 0, len(msg.lines))
+	for n := range msg.lines {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		for _, l := range msg.lines[n] {
+			if l.Seq <= v.have[n] {
+				continue
+			}
+			all = append(all, tagged{n, l})
+			v.have[n] = l.Seq
+		}
+		v.want[n] = max(v.want[n], v.have[n])
+		if missed := msg.missed[n]; missed > 0 {
+			v.addLine(pal, n, outLine{note: true, stream: procs.Event, text: "⋯ " + grouped(missed) + " lines dropped"})
+		}
+	}
+	slices.SortStableFunc(all, func(a, b tagged) int { return a.l.Time.Compare(b.l.Time) })
+	for _, t := range all {
+		v.addLine(pal, t.name, outLine{seq: t.l.Seq, at: t.l.Time, stream: t.l.Stream, text: t.l.Text})
+	}
+	v.buf.trim(keep)
+}
+
+func (v *mergedView) addLine(pal *palette, name string, l outLine) {
+	v.nameW = max(v.nameW, min(width(name), 16))
+	tag := fit(name, v.nameW, false) + " │ "
+	l.prefix, l.prefixW = pal.unitTag(name).on(tag), width(tag)
+	v.buf.lines = append(v.buf.lines, l)
+}
+
+// unitTag is the colour a unit's name has where units mix; it follows from
+// the name, so a unit keeps it across runs.
+func (p *palette) unitTag(name string) paint {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return p.unitTags[h.Sum32()%uint32(len(p.unitTags))]
+}

@@ -1,0 +1,299 @@
+package ui
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/NimbleMarkets/ntcharts/linechart"
+	tslc "github.com/NimbleMarkets/ntcharts/linechart/timeserieslinechart"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+// detailsMsg carries a unit's process details.
+type detailsMsg struct {
+	name string
+	d    procs.Details
+	err  error
+}
+
+// statsPane is the Stats view: CPU and memory charts over the samples kept
+// for the unit, and its process details (fetched in a command when the
+// view opens, and again on each stats tick while it stays open).
+type statsPane struct {
+	name     string // the unit the details belong to
+	details  *procs.Details
+	err      error
+	fetching bool
+	offset   int // first body row shown (j/k scroll)
+
+	// The charts are drawn by ntcharts once per tick and size, not per frame.
+	chartKey   chartKey
+	chartLines []string
+
+	rows []string // the body as rendered
+}
+
+type chartKey struct {
+	name          string
+	ticks         uint64
+	width, height int
+}
+
+// fetchDetails asks for the unit's details unless a request is in flight.
+func (s *statsPane) fetchDetails(be Backend, name string) tea.Cmd {
+	if s.name != name {
+		s.name, s.details, s.err, s.offset, s.fetching = name, nil, nil, 0, false
+	}
+	if s.fetching {
+		return nil
+	}
+	s.fetching = true
+	return func() tea.Msg {
+		d, err := be.Details(name)
+		return detailsMsg{name: name, d: d, err: err}
+	}
+}
+
+func (s *statsPane) apply(msg detailsMsg) {
+	if msg.name != s.name {
+		return
+	}
+	s.fetching = false
+	s.err = msg.err
+	if msg.err == nil {
+		d := msg.d
+		s.details = &d
+	}
+}
+
+// chartSet is what the charts are drawn from.
+type chartSet struct {
+	hist  *series
+	ticks *tickRing
+	now   time.Time
+}
+
+// points returns the samples the history holds with their tick times,
+// oldest first; missing samples (no process) are left out.
+func (c chartSet) points() (cpu, mem []tslc.TimePoint, peakCPU float64, peakMem uint64) {
+	n := min(c.hist.n, c.ticks.n)
+	for i := n - 1; i >= 0; i-- {
+		s := c.hist.fromEnd(i)
+		if s.missing() {
+			continue
+		}
+		at := c.ticks.fromEnd(i)
+		cpu = append(cpu, tslc.TimePoint{Time: at, Value: float64(s.cpu)})
+		mem = append(mem, tslc.TimePoint{Time: at, Value: float64(s.rss)})
+		peakCPU = max(peakCPU, float64(s.cpu))
+		peakMem = max(peakMem, s.rss)
+	}
+	return cpu, mem, peakCPU, peakMem
+}
+
+// render lays the view out in w x h: the two charts (side by side when
+// there is room), then the details.
+func (s *statsPane) render(pal *palette, st *Styles, r *unitRow, c chartSet, ticks uint64, w, h int) {
+	s.rows = s.rows[:0]
+	if h <= 0 {
+		return
+	}
+	details := s.detailLines(pal, &r.info, c.now, w)
+	chartH := max(4, min(16, h-min(len(details), h/2)-2))
+	key := chartKey{name: r.info.Name, ticks: ticks, width: w, height: chartH}
+	if key != s.chartKey || s.chartLines == nil {
+		s.chartKey = key
+		s.chartLines = drawCharts(s.chartLines[:0], pal, st, c, w, chartH)
+	}
+	all := make([]string, 0, len(s.chartLines)+len(details)+1)
+	all = append(all, s.chartLines...)
+	all = append(all, "")
+	all = append(all, details...)
+	s.offset = max(0, min(s.offset, len(all)-h))
+	for i := s.offset; i < len(all) && len(s.rows) < h; i++ {
+		s.rows = append(s.rows, all[i])
+	}
+	for len(s.rows) < h {
+		s.rows = append(s.rows, "")
+	}
+}
+
+func (s *statsPane) scroll(delta int) { s.offset = max(0, s.offset+delta) }
+
+// drawCharts draws CPU and memory, each under a title line: side by side
+// from 64 columns, else one above the other (each half as tall).
+func drawCharts(dst []string, pal *palette, st *Styles, c chartSet, w, h int) []string {
+	cpu, mem, peakCPU, peakMem := c.points()
+	cpuTitle := "CPU %"
+	memTitle := "memory"
+	if len(cpu) > 0 {
+		last := cpu[len(cpu)-1].Value
+		cpuTitle += "  now " + percent(last) + "%  peak " + percent(peakCPU) + "%"
+		memTitle += "  now " + humanBytes(uint64(mem[len(mem)-1].Value)) + "  peak " + humanBytes(peakMem)
+	}
+	if len(cpu) < 2 {
+		msg := "collecting samples… (one a tick)"
+		return append(dst, pal.title.on(truncate(cpuTitle+" · "+memTitle, w)), pal.dim.on(truncate(msg, w)))
+	}
+	cpuTop := niceCeil(max(peakCPU*1.15, 5))
+	memTop := niceCeil(max(float64(peakMem)*1.15, 1<<20))
+	pctLabel := func(_ int, v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) + "%" }
+	memLabel := func(_ int, v float64) string { return humanBytes(uint64(v)) }
+	if w >= 64 {
+		cw := (w - 3) / 2
+		left := chart(st, c.now, cpu, cw, h, cpuTop, pctLabel, false)
+		right := chart(st, c.now, mem, w-3-cw, h, memTop, memLabel, true)
+		dst = append(dst, pal.title.on(fit(cpuTitle, cw, false))+"   "+pal.title.on(truncate(memTitle, w-3-cw)))
+		for i := range h {
+			dst = append(dst, fit(at(left, i), cw, false)+"   "+at(right, i))
+		}
+		return dst
+	}
+	ch := max(3, h/2)
+	dst = append(dst, pal.title.on(truncate(cpuTitle, w)))
+	dst = append(dst, chart(st, c.now, cpu, w, ch, cpuTop, pctLabel, false)...)
+	dst = append(dst, pal.title.on(truncate(memTitle, w)))
+	return append(dst, chart(st, c.now, mem, w, ch, memTop, memLabel, true)...)
+}
+
+func at(lines []string, i int) string {
+	if i < len(lines) {
+		return lines[i]
+	}
+	return ""
+}
+
+// chart draws one time series with ntcharts: braille line, Y labels from
+// label, X labels as the time before now.
+func chart(st *Styles, now time.Time, pts []tslc.TimePoint, w, h int, top float64, label linechart.LabelFormatter, memory bool) []string {
+	style := st.ChartCPU
+	if memory {
+		style = st.ChartMem
+	}
+	ago := func(_ int, v float64) string {
+		d := now.Sub(time.Unix(int64(math.Round(v)), 0))
+		if d < time.Second {
+			return "now"
+		}
+		return "-" + compactDuration(d)
+	}
+	c := tslc.New(w, h,
+		tslc.WithTimeRange(pts[0].Time, pts[len(pts)-1].Time),
+		tslc.WithYRange(0, top),
+		tslc.WithXLabelFormatter(ago),
+		tslc.WithYLabelFormatter(label),
+		tslc.WithXYSteps(max(w/4, 8), max(h/3, 1)),
+		tslc.WithAxesStyles(st.ChartAxis, st.Label),
+		tslc.WithStyle(style),
+	)
+	for _, p := range pts {
+		c.Push(p)
+	}
+	c.DrawBraille()
+	out := strings.Split(c.View(), "\n")
+	for i := range out {
+		out[i] = truncate(out[i], w)
+	}
+	return out
+}
+
+// niceCeil rounds v up to a round figure (1, 1.5, 2, 3, 4, 5, 6 or 8 times
+// a power of ten; for bytes, of that many KiB, MiB, ...), so the axis
+// labels read well and the line does not touch the top.
+func niceCeil(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	unit := 1.0
+	if v >= 1024 {
+		unit = math.Pow(1024, math.Floor(math.Log(v)/math.Log(1024)))
+	}
+	m := v / unit
+	d := math.Pow(10, math.Floor(math.Log10(m)))
+	for _, f := range []float64{1, 1.5, 2, 3, 4, 5, 6, 8, 10} {
+		if f*d >= m*(1-1e-9) {
+			if d < 1 { // 0.1 has no exact float: divide to get 0.3, not 0.30000000000000004
+				return f / math.Round(1/d) * unit
+			}
+			return f * d * unit
+		}
+	}
+	return v
+}
+
+// detailLines are the unit's details as label/value lines.
+func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w int) []string {
+	var out []string
+	put := func(label, value string) {
+		out = append(out, pal.label.on(fit(label, 11, false))+truncate(value, max(w-11, 1)))
+	}
+	d := s.details
+	switch {
+	case s.err != nil:
+		out = append(out, pal.err.on(truncate("details: "+s.err.Error(), w)))
+	case d == nil:
+		out = append(out, pal.dim.on(truncate("reading process details…", w)))
+	}
+	pid := "—"
+	if in.PID != 0 {
+		pid = strconv.Itoa(in.PID)
+	}
+	facts := []string{"pid " + pid}
+	if d != nil && in.PID != 0 {
+		if d.PPID != 0 {
+			facts = append(facts, "ppid "+strconv.Itoa(d.PPID))
+		}
+		facts = append(facts, "threads "+strconv.Itoa(d.Threads), "open files "+strconv.Itoa(d.OpenFiles))
+	}
+	if in.Procs > 1 {
+		facts = append(facts, strconv.Itoa(in.Procs)+" processes")
+	}
+	facts = append(facts, "restarts "+strconv.Itoa(in.Restarts))
+	put("process", strings.Join(facts, " · "))
+	start := in.StartedAt
+	if d != nil && !d.StartTime.IsZero() {
+		start = d.StartTime
+	}
+	if !start.IsZero() {
+		when := start.Format("2006-01-02 15:04:05")
+		if in.State.Live() {
+			when += " (up " + compactDuration(now.Sub(start)) + ")"
+		}
+		put("started", when)
+	}
+	command := in.Command
+	if d != nil && len(d.Argv) > 0 {
+		command = strings.Join(d.Argv, " ")
+	}
+	put("command", command)
+	cwd := in.Dir
+	if d != nil && d.Cwd != "" {
+		cwd = d.Cwd
+	}
+	if cwd != "" {
+		put("cwd", cwd)
+	}
+	if in.Channel != "" {
+		put("channel", in.Channel)
+	}
+	if d != nil && len(d.Exits) > 0 {
+		label := "exits"
+		for i := len(d.Exits) - 1; i >= 0; i-- {
+			e := d.Exits[i]
+			how := "exit ?"
+			switch {
+			case e.Signal != "":
+				how = e.Signal
+			case e.ExitCode != nil:
+				how = "exit " + strconv.Itoa(*e.ExitCode)
+			}
+			line := e.ExitedAt.Format("15:04:05") + "  " + fit(how, 8, false) + "  after " + shortDuration(e.ExitedAt.Sub(e.StartedAt))
+			put(label, line)
+			label = ""
+		}
+	}
+	return out
+}
