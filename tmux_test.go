@@ -24,11 +24,13 @@ func newScreen(t *testing.T, dir string, w, h int, argv ...string) *screen {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux not found on PATH (./test.sh installs it)")
 	}
-	s := &screen{t: t, socket: "kelpie-test-" + filepath.Base(dir), w: w, h: h}
+	// A tmux server of its own per test: names must not collide between tests.
+	name := strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
+	s := &screen{t: t, socket: "kelpie-" + strconv.Itoa(os.Getpid()) + "-" + name, w: w, h: h}
 	cmd := append([]string{"new-session", "-d", "-s", "k", "-x", strconv.Itoa(w), "-y", strconv.Itoa(h), "-c", dir,
 		"env", "TERM=xterm-256color"}, argv...)
 	s.tmux(cmd...)
-	s.tmux("set-option", "-t", "k", "remain-on-exit", "on")
+	s.tmux("set-option", "-w", "-t", "k", "remain-on-exit", "on")
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
 	return s
 }
@@ -65,6 +67,18 @@ func (s *screen) waitFor(want ...string) string {
 		}
 		if time.Now().After(deadline) {
 			s.t.Fatalf("screen never showed %q:\n%s", missing, got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitDead waits until the program in the pane has exited.
+func (s *screen) waitDead() {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.TrimSpace(s.tmux("display-message", "-p", "-t", "k", "#{pane_dead}")) != "1" {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the program never exited; screen:\n%s", s.capture())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -119,12 +133,30 @@ func TestScreenAt80x24(t *testing.T) {
 
 	pids := waitPids(t, "sleep 424280")
 	s.keys("q")
-	s.waitFor("Pane is dead")
+	s.waitDead()
 	deadline := time.Now().Add(5 * time.Second)
 	for alive(pids[0]) {
 		if time.Now().After(deadline) {
 			t.Fatal("web still running after q")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestDownClosesTheScreen(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "kelpie.yaml"), []byte("processes:\n  a:\n    run: [\"sleep\", \"424282\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "k.sock")
+	s := newScreen(t, dir, 80, 24, kelpieBin, "--socket", sock)
+	s.waitFor("running")
+	// `down` returns once kelpie has stopped everything and exited.
+	if out, errOut, code := runKelpie(t, dir, "down", "--socket", sock); code != 0 {
+		t.Fatalf("down: exit %d %s %s", code, out, errOut)
+	}
+	s.waitDead()
+	if p := pidsOf("sleep 424282"); len(p) != 0 {
+		t.Fatalf("still running: %v", p)
 	}
 }

@@ -295,6 +295,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 	case subEndMsg:
 		m.subEnded = true
+		if !m.shutting && errors.Is(msg.err, procs.ErrClosed) {
+			// The engine was shut down from outside (`kelpie down`, a
+			// signal to the process): every unit has stopped, so the
+			// screen has nothing left to show.
+			return m, tea.Quit
+		}
 		if !m.shutting && !errors.Is(msg.err, context.Canceled) {
 			text := "lost the engine's events: " + msg.err.Error()
 			if errors.Is(msg.err, procs.ErrClosed) {

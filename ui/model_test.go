@@ -518,13 +518,24 @@ func TestStatsUpdateTableAndHeader(t *testing.T) {
 	}
 }
 
-func TestEngineShutdownIsReported(t *testing.T) {
+func TestEngineShutdownFromOutsideQuits(t *testing.T) {
+	// `kelpie down` or a signal stopped the engine: the screen goes too,
+	// so the `down` client (waiting for kelpie to exit) returns.
 	fb := newFake(fixture()...)
 	hs := newHarness(t, fb, 80, 24)
 	fb.sub.Close()
 	hs.send(<-hs.next)
 	hs.next = nil
-	if s := statusLine(hs); s != "the engine has shut down" {
+	if !hs.quit {
+		t.Error("no tea.Quit after the engine shut down")
+	}
+}
+
+func TestLostEventsAreReported(t *testing.T) {
+	fb := newFake(fixture()...)
+	hs := newHarness(t, fb, 80, 24)
+	hs.send(subEndMsg{err: errors.New("connection reset")})
+	if s := statusLine(hs); !strings.Contains(s, "lost the engine's events: connection reset") {
 		t.Errorf("status = %q", s)
 	}
 }
