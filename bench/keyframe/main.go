@@ -16,9 +16,13 @@
 // pane running `cat` in raw mode (echoes each key back), timed the same way,
 // so both series share the machine's load. It prints a markdown table of
 // medians, p90 and max, the poll's own round-trip cost (the resolution),
-// kelpie's CPU and the line rate kelpie actually ingested.
+// the CPU used by kelpie, the tmux server, this driver and the machine, and
+// the line rate kelpie actually ingested.
 //
-// Usage: keyframe [-n 100] [-r 30] [-rate 1000] [-kelpie PATH] [-poll control|exec]
+// Polling back to back costs CPU (the tmux server's and this driver's),
+// which the report shows beside kelpie's; -gap trades resolution for less.
+//
+// Usage: keyframe [-n 100] [-r 30] [-rate 1000] [-kelpie PATH] [-poll control|exec] [-gap 0]
 package main
 
 import (
@@ -40,6 +44,7 @@ type options struct {
 	rate    int           // lines a second per unit
 	settle  time.Duration // wait after every unit runs, before measuring
 	timeout time.Duration // give up on one press after this long
+	gap     time.Duration // pause between two polls of one press (0: back to back)
 	kelpie  string        // kelpie binary
 	poll    string        // "control" (one tmux control-mode client) or "exec" (a tmux client per call)
 }
@@ -71,6 +76,7 @@ func runDriver(args []string) error {
 	fs.IntVar(&o.rate, "rate", 1000, "lines a second written by each unit")
 	fs.DurationVar(&o.settle, "settle", 3*time.Second, "wait after all units run, before measuring")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "give up on one key press after this long")
+	fs.DurationVar(&o.gap, "gap", 0, "pause between polls (0: back to back; a gap lowers the probe's own CPU use, at the cost of resolution)")
 	fs.StringVar(&o.kelpie, "kelpie", def, "kelpie binary (default $KELPIE_BIN, else kelpie on PATH)")
 	fs.StringVar(&o.poll, "poll", "control", "how to talk to tmux: control (one control-mode client) or exec (a tmux process per call)")
 	if err := fs.Parse(args); err != nil {

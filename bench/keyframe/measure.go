@@ -27,6 +27,7 @@ type result struct {
 	lineRate        float64       // lines a second kelpie ingested, all units
 	slowestUnit     float64       // lines a second of the unit that ingested fewest
 	rateWindow      time.Duration // what lineRate was measured over
+	unitsCPU        float64       // the writers' CPU at the end, percent of one core, all units (kelpie's figure)
 	tmux            string        // tmux version
 }
 
@@ -118,7 +119,7 @@ func measure(ctx context.Context, o options) (result, error) {
 	}
 	res.settle = l1.since(l0)
 
-	p := presser{r: r, timeout: o.timeout, sel: "w1"}
+	p := presser{r: r, timeout: o.timeout, gap: o.gap, sel: "w1"}
 	for range o.warmup {
 		if _, err := p.kelpie(); err != nil {
 			return res, err
@@ -157,6 +158,7 @@ func measure(ctx context.Context, o options) (result, error) {
 	if err != nil {
 		return res, err
 	}
+	res.unitsCPU = seq1.cpu
 	res.rateWindow = seq1.at.Sub(seq0.at)
 	secs := res.rateWindow.Seconds()
 	res.slowestUnit = -1
@@ -194,6 +196,7 @@ func writeConfig(path, self string, o options) error {
 type presser struct {
 	r       runner
 	timeout time.Duration
+	gap     time.Duration   // pause between polls
 	sel     string          // the unit kelpie has selected: w1 or w2
 	letter  int             // the next letter to send cat
 	polls   []time.Duration // the round trip of every capture-pane
@@ -247,6 +250,9 @@ func (p *presser) press(session string, key []string, done func(string) bool) (t
 		if time.Since(start) > p.timeout {
 			return 0, fmt.Errorf("no change after %v; screen:\n%s", p.timeout, s)
 		}
+		if p.gap > 0 {
+			time.Sleep(p.gap)
+		}
 	}
 }
 
@@ -288,9 +294,11 @@ func selected(screen string) string {
 	return ""
 }
 
-// counts are the units' output line sequence numbers at a moment.
+// counts are the units' output line sequence numbers at a moment, and
+// their CPU use as kelpie last sampled it (percent of one core, all units).
 type counts struct {
 	seq map[string]uint64
+	cpu float64
 	at  time.Time
 }
 
@@ -309,8 +317,9 @@ func lineCounts(ctx context.Context, kelpie, dir, sock string) (counts, error) {
 		return counts{}, fmt.Errorf("kelpie ps: %w", err)
 	}
 	var units []struct {
-		Name    string `json:"name"`
-		LastSeq uint64 `json:"last_seq"`
+		Name    string  `json:"name"`
+		LastSeq uint64  `json:"last_seq"`
+		CPU     float64 `json:"cpu"`
 	}
 	if err := json.Unmarshal(out, &units); err != nil {
 		return counts{}, fmt.Errorf("kelpie ps: %w", err)
@@ -318,6 +327,7 @@ func lineCounts(ctx context.Context, kelpie, dir, sock string) (counts, error) {
 	c := counts{seq: make(map[string]uint64, len(units)), at: at}
 	for _, u := range units {
 		c.seq[u.Name] = u.LastSeq
+		c.cpu += u.CPU
 	}
 	return c, nil
 }

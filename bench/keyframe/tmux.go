@@ -119,7 +119,9 @@ func (r *controlRunner) next() (body, guard string, ok bool, err error) {
 		if err != nil {
 			return "", "", false, fmt.Errorf("reading control client: %w", err)
 		}
-		guard, _ = strings.CutPrefix(l, "%begin ")
+		if g, found := strings.CutPrefix(l, "%begin "); found {
+			guard = g
+		}
 	}
 	var b strings.Builder
 	for {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,19 +27,27 @@ func runWriter(args []string) error {
 	if *rate < 1 {
 		return errors.New("writer: -rate must be positive")
 	}
-	// "keyframe " + 10 digits + " " + filler + "\n" = 80 bytes.
-	filler := strings.Repeat("x", 80-len("keyframe ")-10-len(" ")-len("\n"))
-	w := bufio.NewWriterSize(os.Stdout, 64<<10)
+	// Each line is "keyframe NNNNNNNNNN xxx...x\n", 80 bytes; the counter's
+	// 10 digits are rewritten in place.
+	line := []byte("keyframe 0000000000 " + strings.Repeat("x", 59) + "\n")
+	digits := line[len("keyframe ") : len("keyframe ")+10]
+	var buf []byte
 	start := time.Now()
 	tick := time.NewTicker(writerTick)
 	defer tick.Stop()
 	var n int64
 	for range tick.C {
 		due := int64(time.Since(start).Seconds() * float64(*rate))
+		buf = buf[:0]
 		for ; n < due; n++ {
-			fmt.Fprintf(w, "keyframe %010d %s\n", n, filler)
+			v := n
+			for i := len(digits) - 1; i >= 0; i-- {
+				digits[i] = byte('0' + v%10)
+				v /= 10
+			}
+			buf = append(buf, line...)
 		}
-		if err := w.Flush(); err != nil {
+		if _, err := os.Stdout.Write(buf); err != nil {
 			if errors.Is(err, syscall.EPIPE) {
 				return nil // kelpie is gone
 			}
