@@ -7,20 +7,23 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 )
 
 // killTagged kills every process (but self) whose environment carries TagVar
-// with the value want, or starting with want when want ends in "/". It first
-// stops them all, so none can fork a replacement between scans, then kills
-// them, and scans again until a scan finds none. It returns how many it hit.
-func killTagged(want string, self int) int {
-	if want == "" {
+// with one of the values in wants, or starting with one that ends in "/". It
+// first stops them all, so none can fork a replacement between scans, then
+// kills them, and scans again until a scan finds none. It returns how many it
+// hit. One scan serves any number of tags: a mass exit costs one pass over
+// /proc, not one per unit.
+func killTagged(self int, wants ...string) int {
+	if len(wants) == 0 {
 		return 0
 	}
 	hit := 0
 	for round := 0; round < 20; round++ {
-		pids := tagged(want, self)
+		pids := tagged(self, wants)
 		if len(pids) == 0 {
 			return hit
 		}
@@ -37,15 +40,25 @@ func killTagged(want string, self int) int {
 
 // tagged lists the live processes tagged as killTagged describes. Zombies
 // have an empty environ and are not listed: they are already dead.
-func tagged(want string, self int) []int {
+func tagged(self int, wants []string) []int {
+	exact := make(map[string]bool, len(wants))
+	var prefixes []string
+	for _, w := range wants {
+		switch {
+		case w == "":
+		case w[len(w)-1] == '/':
+			prefixes = append(prefixes, w)
+		default:
+			exact[w] = true
+		}
+	}
 	d, err := os.Open("/proc")
 	if err != nil {
 		return nil
 	}
 	names, _ := d.Readdirnames(-1)
 	d.Close()
-	key := []byte(TagVar + "=" + want)
-	prefix := want != "" && want[len(want)-1] == '/'
+	key := []byte(TagVar + "=")
 	var out []int
 	buf := make([]byte, 64<<10)
 	for _, name := range names {
@@ -57,13 +70,64 @@ func tagged(want string, self int) []int {
 		for len(env) > 0 {
 			var kv []byte
 			kv, env, _ = bytes.Cut(env, []byte{0})
-			if bytes.HasPrefix(kv, key) && (prefix || len(kv) == len(key)) {
-				out = append(out, pid)
-				break
+			val, ok := bytes.CutPrefix(kv, key)
+			if !ok {
+				continue
 			}
+			if exact[string(val)] || hasAnyPrefix(val, prefixes) {
+				out = append(out, pid)
+			}
+			break
 		}
 	}
 	return out
+}
+
+func hasAnyPrefix(b []byte, prefixes []string) bool {
+	for _, p := range prefixes {
+		if bytes.HasPrefix(b, []byte(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// sweeper kills the leftovers of ended runs in the background, batching the
+// tags that pile up while a scan is under way into the next scan.
+type sweeper struct {
+	self    int
+	wg      *sync.WaitGroup
+	mu      sync.Mutex
+	pending []string
+	running bool
+}
+
+// add queues tag for a sweep.
+func (sw *sweeper) add(tag string) {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	sw.pending = append(sw.pending, tag)
+	if !sw.running {
+		sw.running = true
+		sw.wg.Add(1)
+		go sw.run()
+	}
+}
+
+func (sw *sweeper) run() {
+	defer sw.wg.Done()
+	for {
+		sw.mu.Lock()
+		tags := sw.pending
+		sw.pending = nil
+		if len(tags) == 0 {
+			sw.running = false
+			sw.mu.Unlock()
+			return
+		}
+		sw.mu.Unlock()
+		killTagged(sw.self, tags...)
+	}
 }
 
 // readSmall reads up to len(buf) bytes of a /proc file into buf.
@@ -120,5 +184,5 @@ func StartGuard(exe string, args []string) (*os.File, error) {
 func RunGuard(tag string, r io.Reader) int {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM, syscall.SIGPIPE)
 	_, _ = io.Copy(io.Discard, r)
-	return killTagged(tag+"/", os.Getpid())
+	return killTagged(os.Getpid(), tag+"/")
 }

@@ -74,6 +74,8 @@ type Supervisor struct {
 	devNull *os.File
 	self    int
 
+	sweeper *sweeper // kills what ended runs left behind
+
 	shutMu      sync.Mutex
 	shutStarted bool
 	finished    chan struct{} // closed when Shutdown has finished
@@ -154,6 +156,7 @@ func New(opts Options) (*Supervisor, error) {
 		units:    make(map[string]*unit),
 		byPID:    make(map[int]*unit),
 	}
+	s.sweeper = &sweeper{self: s.self, wg: &s.pumps}
 	sigchld := make(chan os.Signal, 1)
 	signal.Notify(sigchld, syscall.SIGCHLD)
 	go s.loop()
@@ -485,7 +488,7 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 		s.killAll()
 		<-idle // SIGKILL cannot be ignored; the reaper reports each exit
 	}
-	killTagged(s.opts.Tag+"/", s.self)
+	killTagged(s.self, s.opts.Tag+"/")
 	// Give the output readers a moment to drain what the children wrote last.
 	drained := make(chan struct{})
 	go func() { s.pumps.Wait(); close(drained) }()
@@ -617,7 +620,7 @@ func (s *Supervisor) stopUnit(u *unit) {
 			if u.pid != 0 {
 				s.event(u, "still running after %s: SIGKILL to the process group", u.spec.StopTimeout)
 				_ = syscall.Kill(-u.pid, syscall.SIGKILL)
-				killTagged(u.tag, s.self)
+				s.sweeper.add(u.tag)
 			}
 		})
 		s.publish(u)
@@ -666,8 +669,7 @@ func (s *Supervisor) onExit(e exitNote) {
 	// The run is over: whatever it left behind in its group, or escaped
 	// from it, goes too, so restarts never pile up orphans.
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	s.pumps.Add(1)
-	go func() { defer s.pumps.Done(); killTagged(tag, s.self) }()
+	s.sweeper.add(tag)
 
 	if u.stopping {
 		u.stopping = false
