@@ -2,14 +2,13 @@ package procs
 
 import (
 	"slices"
-	"time"
 
 	"github.com/shirou/gopsutil/v3/process"
 )
 
 // Details gathers what the Stats view shows of a unit: its snapshot, exit
-// history, and, while it runs, its main process's ppid, threads, open files,
-// start time and working directory (read through gopsutil, so call it off
+// history, start time, and, while it runs, its main process's ppid, threads,
+// open files and working directory (read through gopsutil, so call it off
 // any UI goroutine).
 func (s *Supervisor) Details(name string) (Details, error) {
 	var d Details
@@ -22,6 +21,9 @@ func (s *Supervisor) Details(name string) (Details, error) {
 			d.Argv = []string{"/bin/sh", "-c", u.spec.Shell}
 		}
 		d.Cwd = u.spec.Dir
+		// kelpie saw the process start; the kernel's start time, converted
+		// with the boot time, drifts on VMs restored from a snapshot.
+		d.StartTime = u.info.StartedAt
 		return nil
 	})
 	if err != nil || d.Info.PID == 0 {
@@ -39,9 +41,6 @@ func (s *Supervisor) Details(name string) (Details, error) {
 	}
 	if v, err := p.NumFDs(); err == nil {
 		d.OpenFiles = int(v)
-	}
-	if v, err := p.CreateTime(); err == nil {
-		d.StartTime = time.UnixMilli(v)
 	}
 	if v, err := p.Cwd(); err == nil {
 		d.Cwd = v
