@@ -437,3 +437,18 @@ func pidsOf(cmdline string) []int {
 	}
 	return pids
 }
+
+// TestLayering keeps DESIGN.md's rule: the engine packages never import a
+// Charm (UI) package; only ui/ and main do.
+func TestLayering(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "./procs/...", "./ipc/...", "./cluster/...",
+		"./control/...", "./config/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "github.com/charmbracelet/") {
+			t.Errorf("an engine package depends on %s", pkg)
+		}
+	}
+}
