@@ -9,13 +9,21 @@ import (
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+// update reports -update: rewrite the golden files. teatest's golden package
+// registers a flag of the same name and meaning, and a second registration
+// panics, so this one is made only when no linked package made it.
+var update = func() func() bool {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files in testdata/")
+	}
+	return func() bool { return flag.Lookup("update").Value.String() == "true" }
+}()
 
 // golden compares the ANSI-stripped screen with testdata/<name>.golden.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
-	if *update {
+	if update() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
