@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -38,6 +39,8 @@ func printHeadless(sup *procs.Supervisor, out io.Writer) {
 	cursor := make(map[string]uint64, len(order))
 	w := bufio.NewWriterSize(out, 64<<10)
 	defer w.Flush()
+	var buf []byte
+	var recs []procs.RawLine
 	for {
 		b, err := sub.Next(context.Background())
 		if err != nil {
@@ -48,27 +51,32 @@ func printHeadless(sup *procs.Supervisor, out io.Writer) {
 				continue
 			}
 			for {
-				lines, missed, err := sup.Since(name, cursor[name], 4096)
+				var missed uint64
+				buf, recs, missed, err = sup.AppendSince(name, cursor[name], 4096, buf[:0], recs[:0])
 				if err != nil {
 					break
 				}
 				if missed > 0 {
 					fmt.Fprintf(w, "%s… %d lines dropped (stdout was slower than the output)\n", prefix[name], missed)
 				}
-				for _, l := range lines {
-					text := l.Text
-					if !tty {
-						text = ansi.Strip(text)
-					}
+				for _, l := range recs {
+					text := buf[l.Off : l.Off+l.Len]
 					w.WriteString(prefix[name])
 					if l.Stream != procs.Stdout {
 						w.WriteString("[" + l.Stream.String() + "] ")
 					}
-					w.WriteString(text)
+					if !tty && bytes.IndexByte(text, 0x1b) >= 0 {
+						w.WriteString(ansi.Strip(string(text))) // colours only make sense on a terminal
+					} else {
+						w.Write(text)
+					}
+					if l.Cut {
+						w.WriteString(" ↩")
+					}
 					w.WriteByte('\n')
 					cursor[name] = l.Seq
 				}
-				if len(lines) < 4096 {
+				if len(recs) < 4096 {
 					break
 				}
 			}

@@ -191,3 +191,45 @@ func (r *ring) copyLocked(from uint64, limit int) []Line {
 // cutMarker ends a line that was split because it exceeded the line limit;
 // the following line carries on where it stopped.
 const cutMarker = " ↩"
+
+// RawLine locates one line copied out by AppendSince: its text is
+// buf[Off:Off+Len] of the buffer returned with it.
+type RawLine struct {
+	Seq      uint64
+	Time     int64 // unix nanoseconds
+	Stream   Stream
+	Cut      bool // split for length; the next line continues it
+	Off, Len int
+}
+
+// appendSince is Since without a string per line: it appends the texts of up
+// to limit lines after `after` to buf and their records to recs.
+func (r *ring) appendSince(after uint64, limit int, buf []byte, recs []RawLine) ([]byte, []RawLine, uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var missed uint64
+	from := after + 1
+	if first := r.firstLocked(); from < first {
+		missed = first - from
+		from = first
+	}
+	n := 0
+	for _, c := range r.chunks {
+		end := c.first + uint64(len(c.recs))
+		if end <= from {
+			continue
+		}
+		for i := from - c.first; i < uint64(len(c.recs)) && n < limit; i++ {
+			rc := c.recs[i]
+			recs = append(recs, RawLine{Seq: c.first + i, Time: rc.ts, Stream: rc.stream,
+				Cut: rc.flags&flagCut != 0, Off: len(buf), Len: int(rc.n)})
+			buf = append(buf, c.data[rc.off:rc.off+rc.n]...)
+			n++
+		}
+		from = end
+		if n >= limit {
+			break
+		}
+	}
+	return buf, recs, missed
+}

@@ -73,3 +73,21 @@ func TestRingEvictsWholeChunksAndCountsMissed(t *testing.T) {
 		t.Fatalf("tail %+v", tail)
 	}
 }
+
+func TestAppendSinceMatchesSince(t *testing.T) {
+	r := newRing(64 << 10)
+	for i := 0; i < 3000; i++ {
+		r.Append(time.Unix(0, int64(i)), Stream(i%2), []byte(strings.Repeat("q", i%50)))
+	}
+	lines, missed := r.Since(10, 500)
+	buf, recs, missed2 := r.appendSince(10, 500, nil, nil)
+	if missed != missed2 || len(lines) != len(recs) {
+		t.Fatalf("missed %d/%d, %d/%d lines", missed, missed2, len(lines), len(recs))
+	}
+	for i, l := range lines {
+		rl := recs[i]
+		if rl.Seq != l.Seq || rl.Stream != l.Stream || string(buf[rl.Off:rl.Off+rl.Len]) != l.Text || rl.Time != l.Time.UnixNano() {
+			t.Fatalf("line %d: %+v vs %+v", i, rl, l)
+		}
+	}
+}

@@ -448,6 +448,18 @@ func (s *Supervisor) Since(name string, after uint64, limit int) (lines []Line, 
 	return lines, missed, nil
 }
 
+// AppendSince is Since for a consumer of every line (the headless printer):
+// it appends the raw texts of up to limit lines after `after` to buf and
+// their records to recs, allocating nothing per line.
+func (s *Supervisor) AppendSince(name string, after uint64, limit int, buf []byte, recs []RawLine) ([]byte, []RawLine, uint64, error) {
+	r := s.ring(name)
+	if r == nil {
+		return buf, recs, 0, fmt.Errorf("%w: %q", ErrNotFound, name)
+	}
+	buf, recs, missed := r.appendSince(after, limit, buf, recs)
+	return buf, recs, missed, nil
+}
+
 // Shutdown stops every unit gracefully (each with its own stop signal and
 // timeout, all at once), waits for them, kills any descendant that escaped
 // its process group, and stops the supervisor. If ctx ends first, everything
