@@ -46,6 +46,7 @@ type screen struct {
 	last    time.Time
 	timer   *time.Timer
 	closed  bool
+	urgent  bool // the next frame answers a key: draw it at once
 	buf     bytes.Buffer
 }
 
@@ -79,6 +80,15 @@ func (s *screen) write(seq string) {
 	}
 }
 
+// expectKey marks the next frame as the answer to a key press: it is drawn
+// at once even inside frameGap. The gap exists to coalesce floods of output,
+// never to make a person wait.
+func (s *screen) expectKey() {
+	s.mu.Lock()
+	s.urgent = true
+	s.mu.Unlock()
+}
+
 // resize records the terminal's new size; the next frame repaints it all.
 func (s *screen) resize(w, h int) {
 	s.mu.Lock()
@@ -96,7 +106,9 @@ func (s *screen) submit(frame string) {
 		return
 	}
 	s.latest, s.pending = frame, true
-	if wait := frameGap - time.Since(s.last); wait > 0 {
+	urgent := s.urgent
+	s.urgent = false
+	if wait := frameGap - time.Since(s.last); wait > 0 && !urgent {
 		if s.timer == nil {
 			s.timer = time.AfterFunc(wait, s.flush)
 		}
@@ -190,6 +202,8 @@ type framed struct {
 // Update passes msg to the model, after handling what concerns the screen.
 func (f framed) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
+	case tea.KeyMsg, tea.MouseMsg:
+		f.scr.expectKey()
 	case tea.WindowSizeMsg:
 		f.scr.resize(msg.Width, msg.Height)
 	case rawMsg:

@@ -67,3 +67,22 @@ func TestScreenFullWidthLineIsNotErased(t *testing.T) {
 		t.Fatal("drew after close")
 	}
 }
+
+func TestScreenDrawsAKeysFrameAtOnce(t *testing.T) {
+	var out bytes.Buffer
+	s := newScreen(&out)
+	s.resize(10, 1)
+	s.submit("one") // a frame just went out
+	out.Reset()
+	s.expectKey()
+	s.submit("two") // inside frameGap, but it answers a key
+	if !strings.Contains(out.String(), "two") {
+		t.Fatalf("a key's frame waited: %q", out.String())
+	}
+	out.Reset()
+	s.submit("three") // output again: held back
+	if out.Len() != 0 {
+		t.Fatalf("drew %q inside the gap", out.String())
+	}
+	s.timer.Stop()
+}
