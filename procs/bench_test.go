@@ -16,7 +16,7 @@ func BenchmarkIngest(b *testing.B) {
 	b.SetBytes(int64(len(chunk)))
 	b.ReportAllocs()
 	for b.Loop() {
-		p.feed(chunk, now)
+		p.feed(chunk, now, false)
 	}
 }
 

@@ -45,7 +45,7 @@ func (p *pump) run(f *os.File) {
 	for {
 		n, err := f.Read(p.buf)
 		if n > 0 {
-			p.feed(p.buf[:n], time.Now())
+			p.feed(p.buf[:n], time.Now(), false)
 		}
 		if n > 0 && n < len(p.buf)/2 && err == nil {
 			// A short read means we are keeping up with the child line by
@@ -57,7 +57,7 @@ func (p *pump) run(f *os.File) {
 		}
 		if err != nil {
 			if len(p.partial) > 0 {
-				p.emitAll(nil, time.Now(), true)
+				p.feed(nil, time.Now(), true)
 			}
 			// EOF or a read error ends the pipe alike; the process's
 			// exit is reported by the reaper, not here.
@@ -66,12 +66,9 @@ func (p *pump) run(f *os.File) {
 	}
 }
 
-// feed stores every complete line in b; the tail waits for more input.
-func (p *pump) feed(b []byte, now time.Time) {
-	p.emitAll(b, now, false)
-}
-
-func (p *pump) emitAll(b []byte, now time.Time, eof bool) {
+// feed stores every complete line in b; the unfinished tail waits for more
+// input, or is stored too at eof.
+func (p *pump) feed(b []byte, now time.Time, eof bool) {
 	ts := now.UnixNano()
 	r := p.ring
 	r.mu.Lock()

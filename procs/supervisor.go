@@ -281,6 +281,25 @@ func (s *Supervisor) Add(spec Spec) error {
 	return errors.Join(cerr, err)
 }
 
+// Remove forgets a unit that is not running (cluster scale-down, a config
+// reload): its log goes with it and subscribers see it in Batch.Removed.
+func (s *Supervisor) Remove(name string) error {
+	return s.do(name, func(u *unit) error {
+		if u.info.State.Live() {
+			return fmt.Errorf("remove %q: %w (stop it first)", name, ErrRunning)
+		}
+		u.epoch++ // a pending backoff timer must not start it again
+		s.cancelTimer(u)
+		delete(s.units, name)
+		s.order = slices.DeleteFunc(s.order, func(n string) bool { return n == name })
+		s.ringsMu.Lock()
+		delete(s.rings, name)
+		s.ringsMu.Unlock()
+		s.broker.removed(name)
+		return nil
+	})
+}
+
 // StartAll starts every registered unit that is not disabled and not live.
 func (s *Supervisor) StartAll() error {
 	return s.call(func() {
@@ -746,11 +765,4 @@ func (s *Supervisor) afterRun(u *unit, what string, failed bool) {
 		}
 	})
 	s.publish(u)
-}
-
-// Names returns the units' names in display order.
-func (s *Supervisor) Names() []string {
-	var out []string
-	_ = s.call(func() { out = slices.Clone(s.order) })
-	return out
 }

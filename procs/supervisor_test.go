@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -358,5 +359,38 @@ func TestDetailsAndTree(t *testing.T) {
 	d, _ = s.Details("quick")
 	if len(d.Exits) == 0 || d.Exits[len(d.Exits)-1].ExitCode == nil || *d.Exits[len(d.Exits)-1].ExitCode != 4 {
 		t.Fatalf("exit history %+v", d.Exits)
+	}
+}
+
+func TestRemove(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	_ = s.Add(roleSpec("a", "sleep", ""))
+	w := watch(t, s)
+	_ = s.Start("a")
+	w.state("a", Running)
+	if err := s.Remove("a"); !errors.Is(err, ErrRunning) {
+		t.Fatalf("remove of a running unit: %v", err)
+	}
+	_ = s.Stop("a")
+	w.state("a", Stopped)
+	if err := s.Remove("a"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		b, err := w.sub.Next(ctx)
+		if err != nil {
+			t.Fatal("no Removed in any batch")
+		}
+		if slices.Contains(b.Removed, "a") {
+			break
+		}
+	}
+	if len(s.List()) != 0 {
+		t.Fatalf("still listed: %v", s.List())
+	}
+	if _, err := s.Tail("a", 1); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("log still there: %v", err)
 	}
 }
