@@ -116,3 +116,14 @@ func onlySGRParams(p []byte) bool {
 	}
 	return true
 }
+
+// Clean returns s in displayable form: printable text plus complete SGR colour
+// sequences, whatever bytes s holds. Use it at every boundary where outside
+// text (child output, messages shown as text, anything read from /proc, error
+// texts quoting outside input) is about to be shown to the user.
+func Clean(s string) string {
+	if plain([]byte(s)) {
+		return s
+	}
+	return string(sanitise(make([]byte, 0, len(s)), []byte(s)))
+}
