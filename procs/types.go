@@ -43,10 +43,11 @@ const (
 	Exited   State = "exited"   // ended with status 0 and will not be restarted
 	Crashed  State = "crashed"  // ended abnormally and will not be restarted (see Reason)
 	Backoff  State = "backoff"  // ended; waiting before the next restart
+	Paused   State = "paused"   // its process is alive but stopped (SIGSTOP, SIGTSTP)
 )
 
 // Live reports whether the unit has (or is about to have) a process.
-func (s State) Live() bool { return s == Starting || s == Running || s == Stopping }
+func (s State) Live() bool { return s == Starting || s == Running || s == Paused || s == Stopping }
 
 // RestartPolicy decides whether a unit that ended is started again.
 type RestartPolicy string
