@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The test suite, as README.md gives it: installs what the end-to-end tests
-# need (tmux, node) when missing, then runs every Go test under the race detector.
+# The test suite, as README.md gives it: installs what the tests need when
+# missing (tmux and node for the end-to-end tests, a C compiler for -race),
+# then runs every Go test under the race detector.
 set -euo pipefail
 cd "$(dirname "$0")"
 need=()
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
+# go test -race needs cgo, so a C compiler.
+command -v "$(go env CC 2>/dev/null || echo gcc)" >/dev/null 2>&1 || need+=(gcc libc6-dev)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: installing ${need[*]}"
