@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/kelpie-dev/kelpie/control"
+	"github.com/kelpie-dev/kelpie/ipc"
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
@@ -41,10 +43,17 @@ func (c *cli) client(cmd string, args []string) int {
 		}
 		req.Signal = pos[1]
 	case "send":
-		if !json.Valid([]byte(pos[1])) {
-			var v any
-			err := json.Unmarshal([]byte(pos[1]), &v)
-			fmt.Fprintf(c.stderr, "kelpie send: not valid JSON: %v (nothing sent)\n", err)
+		// The engine's own rule (ipc.CheckUser), so the CLI refuses
+		// exactly what the engine and the composer refuse.
+		if err := ipc.CheckUser([]byte(pos[1])); err != nil {
+			why := err.Error() // the reserved-cmd sentence
+			var se *json.SyntaxError
+			if errors.As(err, &se) {
+				why = "not valid JSON: " + se.Error()
+			} else if errors.Is(err, ipc.ErrInvalidJSON) {
+				why = "not valid JSON"
+			}
+			fmt.Fprintf(c.stderr, "kelpie send: %s (nothing sent)\n", why)
 			return exitUsage
 		}
 		req.Msg = json.RawMessage(pos[1])

@@ -376,6 +376,10 @@ func TestHeadlessPrefixesAndSendValidation(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "not valid JSON") {
 		t.Fatalf("send of invalid JSON: exit %d %q", code, errOut)
 	}
+	_, errOut, code = in.kelpie("send", "echoer", `{"cmd":"NODE_X"}`)
+	if code != 2 || errOut != "kelpie send: messages whose cmd starts with NODE_ are reserved for Node's internal use (nothing sent)\n" {
+		t.Fatalf("send of a NODE_ message: exit %d %q", code, errOut)
+	}
 	// SIGTERM stops everything gracefully and kelpie exits 0.
 	_ = in.cmd.Process.Signal(syscall.SIGTERM)
 	if err := <-in.exited; err != nil {

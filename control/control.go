@@ -25,9 +25,9 @@ const EnvSocket = "KELPIE_SOCKET"
 
 // Request is what a client sends.
 type Request struct {
-	Cmd    string          `json:"cmd"`              // ps, logs, start, stop, restart, signal, send, down
+	Cmd    string          `json:"cmd"`              // ps, logs, messages, start, stop, restart, signal, send, down
 	Name   string          `json:"name,omitempty"`   // the unit
-	N      int             `json:"n,omitempty"`      // logs: how many lines of history
+	N      int             `json:"n,omitempty"`      // logs, messages: how many of the newest
 	Follow bool            `json:"follow,omitempty"` // logs: keep streaming
 	Signal string          `json:"signal,omitempty"` // signal: TERM, SIGTERM, 15, ...
 	Msg    json.RawMessage `json:"msg,omitempty"`    // send: the message
@@ -41,6 +41,9 @@ type Response struct {
 	Line   *procs.Line  `json:"line,omitempty"`
 	Missed uint64       `json:"missed,omitempty"` // logs: lines dropped before they could be sent
 	Text   string       `json:"text,omitempty"`   // a human message (e.g. "already stopped")
+
+	// Message is one channel message, for "messages".
+	Message *procs.Message `json:"message,omitempty"`
 }
 
 // ErrNotRunning means no kelpie answers at the socket.

@@ -188,6 +188,8 @@ func (s *Server) dispatch(c *net.UnixConn, req Request, reply func(Response) err
 		return nil
 	case "logs":
 		return s.logs(c, req, reply)
+	case "messages":
+		return s.messages(req, reply)
 	}
 	return fmt.Errorf("unknown command %q", req.Cmd)
 }

@@ -11,8 +11,9 @@ var ErrNoChannel = errors.New("ipc: no parent channel (NODE_CHANNEL_FD absent or
 
 // ErrReserved is returned when a user message has a top-level "cmd" starting
 // with "NODE_": Node treats those as its own protocol messages and would
-// swallow or misinterpret them instead of emitting 'message'.
-var ErrReserved = errors.New(`ipc: "cmd" values starting with "NODE_" are reserved for Node's internal protocol`)
+// swallow or misinterpret them instead of emitting 'message'. Its text is
+// one plain sentence because the UI and the CLI show it as it is.
+var ErrReserved = errors.New("messages whose cmd starts with NODE_ are reserved for Node's internal use")
 
 // ErrQueueFull is returned by Send and SendRaw when the outbound queue is at
 // its bound: the peer is not reading fast enough. The message was not queued;

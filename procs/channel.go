@@ -14,9 +14,10 @@ var ErrNoChannel = errors.New("no open message channel")
 
 // readChannel reads every message the unit sends, all the time, whatever
 // anyone is looking at: a Node child whose messages are not read stalls.
-// Messages land in the unit's log as ipc-in lines.
+// Messages land in the unit's message store, and a note of each in its log
+// as an ipc-in line.
 func (s *Supervisor) readChannel(u *unit, conn *ipc.Conn) {
-	name := u.spec.Name
+	name, ms, r := u.spec.Name, u.msgs, u.ring
 	for {
 		m, err := conn.Recv()
 		if err != nil {
@@ -41,16 +42,22 @@ func (s *Supervisor) readChannel(u *unit, conn *ipc.Conn) {
 			// been sent, so close ours rather than leak it.
 			m.Handle.Close()
 		}
-		seq := u.ring.Append(s.clock.Now(), IPCIn, m.Raw)
-		s.broker.logs(name, seq)
+		_ = s.recordMessage(name, ms, r, IPCIn, m.Raw, nil)
 	}
 }
 
-// Send sends one JSON message to the unit over its channel. msg must be
-// exactly one valid JSON value; objects whose "cmd" starts with "NODE_" are
-// Node's own and refused. It never blocks: a full outbound queue (a child
-// that does not read) is an error.
+// Send sends one JSON message to the unit over its channel. msg must pass
+// ipc.CheckUser (exactly one valid JSON value, not one of Node's own
+// NODE_ messages). It never blocks: a full outbound queue (a child that does
+// not read) is an error. The message is recorded (ipc-out) before the child
+// can have it, so its reply never comes first in the log or the store.
 func (s *Supervisor) Send(name string, msg []byte) error {
+	if err := ipc.CheckUser(msg); err != nil {
+		if errors.Is(err, ipc.ErrReserved) {
+			return err // one plain sentence, shown as it is
+		}
+		return fmt.Errorf("send to %q: not valid JSON: %w", name, err)
+	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, msg); err != nil {
 		return fmt.Errorf("send to %q: not valid JSON: %w", name, err)
@@ -62,11 +69,13 @@ func (s *Supervisor) Send(name string, msg []byte) error {
 		if u.conn == nil {
 			return fmt.Errorf("send to %q: %w (%s)", name, ErrNoChannel, u.info.State)
 		}
-		if err := u.conn.SendRaw(compact.Bytes()); err != nil {
+		conn := u.conn
+		err := s.recordMessage(name, u.msgs, u.ring, IPCOut, compact.Bytes(), func() error {
+			return conn.SendRaw(compact.Bytes())
+		})
+		if err != nil {
 			return fmt.Errorf("send to %q: %w", name, err)
 		}
-		seq := u.ring.Append(s.clock.Now(), IPCOut, compact.Bytes())
-		s.broker.logs(name, seq)
 		return nil
 	})
 }

@@ -1,6 +1,7 @@
 package procs
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -259,6 +260,16 @@ func ipcEcho() int {
 			conn.Close()
 			fmt.Println("closed")
 			select {}
+		}
+		if string(m.Raw) == `"flood"` { // 5 MiB of stdout, far past the log ring
+			w := bufio.NewWriterSize(os.Stdout, 64<<10)
+			line := strings.Repeat("x", 99) + "\n"
+			for range 50 << 10 {
+				w.WriteString(line)
+			}
+			w.WriteString("flooded\n")
+			w.Flush()
+			continue
 		}
 		_ = conn.Send(map[string]json.RawMessage{"echo": m.Raw})
 	}

@@ -70,6 +70,7 @@ type Supervisor struct {
 	// from them), so they have their own lock.
 	ringsMu sync.RWMutex
 	rings   map[string]*ring
+	msgs    map[string]*msgStore // channel messages, apart from the rings
 
 	devNull *os.File
 	self    int
@@ -99,6 +100,7 @@ type unit struct {
 	spec     Spec
 	info     Info
 	ring     *ring
+	msgs     *msgStore
 	epoch    uint64 // bumped by every start/stop decision; timers carry it
 	runs     int    // processes started so far
 	pid      int
@@ -151,6 +153,7 @@ func New(opts Options) (*Supervisor, error) {
 		finished: make(chan struct{}),
 		broker:   newBroker(),
 		rings:    make(map[string]*ring),
+		msgs:     make(map[string]*msgStore),
 		devNull:  devNull,
 		self:     os.Getpid(),
 		units:    make(map[string]*unit),
@@ -263,7 +266,7 @@ func (s *Supervisor) Add(spec Spec) error {
 			return
 		}
 		r := newRing(spec.LogBuffer)
-		u := &unit{spec: spec, ring: r}
+		u := &unit{spec: spec, ring: r, msgs: newMsgStore(DefaultMessageBuffer, DefaultMessageCount)}
 		u.info = Info{
 			Name: spec.Name, Kind: spec.Kind, State: Stopped, Command: spec.Command(),
 			Dir: spec.Dir, Restart: spec.Restart,
@@ -273,6 +276,7 @@ func (s *Supervisor) Add(spec Spec) error {
 		}
 		s.ringsMu.Lock()
 		s.rings[spec.Name] = r
+		s.msgs[spec.Name] = u.msgs
 		s.ringsMu.Unlock()
 		s.units[spec.Name] = u
 		s.order = append(s.order, spec.Name)
@@ -294,6 +298,7 @@ func (s *Supervisor) Remove(name string) error {
 		s.order = slices.DeleteFunc(s.order, func(n string) bool { return n == name })
 		s.ringsMu.Lock()
 		delete(s.rings, name)
+		delete(s.msgs, name)
 		s.ringsMu.Unlock()
 		s.broker.removed(name)
 		return nil

@@ -30,9 +30,15 @@ type Backend interface {
 	// counts lines after it that are gone.
 	Since(name string, after uint64, limit int) (lines []procs.Line, missed uint64, err error)
 	// Send sends one JSON message to a unit with a channel. The engine
-	// refuses invalid JSON, "cmd" values starting with NODE_, a full queue
-	// and a closed channel with an error.
+	// refuses what ipc.CheckUser refuses (invalid JSON, Node's own NODE_
+	// messages), a full queue and a closed channel with an error.
 	Send(name string, msg []byte) error
+	// Messages returns up to limit of the unit's channel messages (both
+	// ways, from its own message store and sequence) after seq after,
+	// oldest first; missed counts those after it that are gone. Each
+	// message also leaves a line in the log, which is how the UI learns
+	// that there are new ones.
+	Messages(name string, after uint64, limit int) (msgs []procs.Message, missed uint64, err error)
 	// Details returns what the Stats view shows of a unit beyond its Info.
 	Details(name string) (procs.Details, error)
 	// Shutdown stops every unit gracefully; cancelling ctx kills what is left.

@@ -52,7 +52,8 @@ type fakeBackend struct {
 	calls []call
 	errs  map[string]error // "stop api" -> error to return
 
-	sent    map[string][]string // per unit, the messages Send accepted
+	sent    map[string][]string        // per unit, the messages Send accepted
+	msgs    map[string][]procs.Message // per unit, its message store (seq = index+1)
 	details map[string]procs.Details
 
 	sub *fakeSub
@@ -70,6 +71,7 @@ func newFake(infos ...procs.Info) *fakeBackend {
 		first:   make(map[string]uint64),
 		errs:    make(map[string]error),
 		sent:    make(map[string][]string),
+		msgs:    make(map[string][]procs.Message),
 		details: make(map[string]procs.Details),
 		parked:  make(chan string, 16),
 	}
@@ -100,11 +102,43 @@ func (f *fakeBackend) addLines(name string, stream procs.Stream, texts ...string
 	defer f.mu.Unlock()
 	for _, t := range texts {
 		seq := uint64(len(f.lines[name]) + 1)
-		f.lines[name] = append(f.lines[name], procs.Line{
-			Seq: seq, Time: epoch.Add(-time.Duration(1000-seq) * 37 * time.Millisecond), Stream: stream, Text: t,
-		})
+		at := epoch.Add(-time.Duration(1000-seq) * 37 * time.Millisecond)
+		if stream == procs.IPCIn || stream == procs.IPCOut {
+			// Like the engine: the message is stored, then noted in the log.
+			f.msgs[name] = append(f.msgs[name], procs.Message{
+				Seq: uint64(len(f.msgs[name]) + 1), Time: at, Stream: stream, Msg: []byte(t), Size: len(t),
+			})
+		}
+		f.lines[name] = append(f.lines[name], procs.Line{Seq: seq, Time: at, Stream: stream, Text: t})
 	}
 	return uint64(len(f.lines[name]))
+}
+
+// addMessage stores one message as given (a cut one, a hostile one) and a
+// note of it in the log; it returns the newest log seq.
+func (f *fakeBackend) addMessage(name string, m procs.Message) uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	seq := uint64(len(f.lines[name]) + 1)
+	m.Seq, m.Time = uint64(len(f.msgs[name])+1), epoch.Add(-time.Duration(1000-seq)*37*time.Millisecond)
+	f.msgs[name] = append(f.msgs[name], m)
+	f.lines[name] = append(f.lines[name], procs.Line{Seq: seq, Time: m.Time, Stream: m.Stream, Text: "(note)"})
+	return seq
+}
+
+func (f *fakeBackend) Messages(name string, after uint64, limit int) ([]procs.Message, uint64, error) {
+	err := f.record("messages", name, fmt.Sprint(after))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	all := f.msgs[name]
+	if after >= uint64(len(all)) {
+		return nil, 0, err
+	}
+	out := all[after:]
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return append([]procs.Message(nil), out...), 0, err
 }
 
 func (f *fakeBackend) Subscribe() ([]procs.Info, Subscription) {

@@ -494,7 +494,9 @@ func TestCheckMessage(t *testing.T) {
 		`{"a":`:                 "✗ unexpected end of JSON input at offset 5",
 		`  {"a" 1}`:             "✗ invalid character '1' after object key at offset 7",
 		`1 2`:                   "✗ invalid character '2' after top-level value at offset 2",
-		`{"cmd":"NODE_HANDLE"}`: `✗ "cmd" values starting with NODE_ are reserved for Node's own messages`,
+		`{"cmd":"NODE_HANDLE"}`: `✗ messages whose cmd starts with NODE_ are reserved for Node's internal use`,
+		`{"CMD":"NODE_X"}`:      "✓ valid JSON",
+		`{"cmd":"NODE_"}`:       "✓ valid JSON",
 		`{"cmd":"NODE"}`:        "✓ valid JSON",
 		`[{"cmd":"NODE_X"}]`:    "✓ valid JSON",
 	} {

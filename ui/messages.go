@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/kelpie-dev/kelpie/ipc"
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
@@ -215,37 +216,33 @@ func (c *composer) sent(text string) {
 // message is the bytes enter would send.
 func (c *composer) message() []byte { return []byte(strings.TrimSpace(c.input.Value())) }
 
-// checkMessage says whether s may be sent, in words for the indicator.
-// The engine checks again; this only spares the user a round trip and
-// keeps anything but one valid JSON value off the wire.
+// checkMessage says whether s may be sent, in words for the indicator. It
+// asks ipc.CheckUser, the engine's own rule, so the composer never refuses
+// what the engine would send or offers what it would refuse; it only spares
+// the user a round trip.
 func checkMessage(s string) (ok bool, verdict string) {
 	t := strings.TrimSpace(s)
 	if t == "" {
 		return false, "type one JSON value"
 	}
-	lead := strings.Index(s, t[:1])
-	var raw json.RawMessage
-	if err := json.Unmarshal([]byte(t), &raw); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			// The decoder counts the bad character as read: point at it.
-			off := int(se.Offset)
-			if strings.HasPrefix(se.Error(), "invalid character") {
-				off--
-			}
-			return false, fmt.Sprintf("✗ %s at offset %d", strings.TrimPrefix(se.Error(), "json: "), off+lead)
-		}
+	err := ipc.CheckUser([]byte(t))
+	if err == nil {
+		return true, "✓ valid JSON"
+	}
+	if errors.Is(err, ipc.ErrReserved) {
 		return false, "✗ " + err.Error()
 	}
-	if t[0] == '{' {
-		var probe struct {
-			Cmd *string `json:"cmd"`
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		// The decoder counts the bad character as read: point at it.
+		off := int(se.Offset)
+		if strings.HasPrefix(se.Error(), "invalid character") {
+			off--
 		}
-		if json.Unmarshal(raw, &probe) == nil && probe.Cmd != nil && strings.HasPrefix(*probe.Cmd, "NODE_") {
-			return false, `✗ "cmd" values starting with NODE_ are reserved for Node's own messages`
-		}
+		lead := strings.Index(s, t[:1])
+		return false, fmt.Sprintf("✗ %s at offset %d", strings.TrimPrefix(se.Error(), "json: "), off+lead)
 	}
-	return true, "✓ valid JSON"
+	return false, "✗ not one valid JSON value"
 }
 
 // sendMsg reports a Send's end.
@@ -257,4 +254,95 @@ type sendMsg struct {
 
 func sendCmd(be Backend, name string, msg []byte) tea.Cmd {
 	return func() tea.Msg { return sendMsg{name: name, text: string(msg), err: be.Send(name, msg)} }
+}
+
+// msgsFetch carries the channel messages a fetch read from the engine's
+// message store.
+type msgsFetch struct {
+	msgs   []procs.Message
+	missed uint64
+	err    error
+}
+
+// messages returns the buffer of the unit's channel messages, making it on
+// first use (empty and due for a fetch).
+func (b *logBuf) messages() *logBuf {
+	if b.msgs == nil {
+		b.msgs = &logBuf{name: b.name}
+	}
+	return b.msgs
+}
+
+// stale reports whether the message buffer (nil when nobody asked for
+// messages) should be read again.
+func (mb *logBuf) stale() bool {
+	return mb != nil && !mb.fetching && (!mb.loaded || mb.want > mb.have)
+}
+
+// fetcher returns what a fetch calls to read the messages after the newest
+// held (the newest keep of them), or a no-op when none are due.
+func (mb *logBuf) fetcher(be Backend, keep int) func() *msgsFetch {
+	if !mb.stale() {
+		return func() *msgsFetch { return nil }
+	}
+	mb.fetching = true
+	name, after := mb.name, mb.have
+	return func() *msgsFetch {
+		f := &msgsFetch{}
+		for {
+			page, missed, err := be.Messages(name, after, keep)
+			if err != nil {
+				f.err = err
+				return f
+			}
+			f.missed += missed
+			f.msgs = append(f.msgs, page...)
+			if n := len(f.msgs) - keep; n > 0 {
+				f.missed += uint64(n)
+				f.msgs = f.msgs[n:]
+			}
+			if len(page) < keep {
+				return f
+			}
+			after = page[len(page)-1].Seq
+		}
+	}
+}
+
+// applyMessages stores the messages a fetch read. A fetch that read none
+// still tells, by the notes among its lines, whether messages came since.
+func (b *logBuf) applyMessages(msg logsMsg, keep int) {
+	mb := b.msgs
+	f := msg.msgs
+	if f == nil {
+		due := msg.missed > 0 // notes may have gone with the dropped lines
+		for _, l := range msg.lines {
+			due = due || l.Stream == procs.IPCIn || l.Stream == procs.IPCOut
+		}
+		if due {
+			mb.want = max(mb.want, mb.have+1)
+		}
+		return
+	}
+	mb.fetching, mb.loaded = false, true
+	if f.err == nil {
+		if f.missed > 0 && len(mb.lines) > 0 {
+			mb.lines = append(mb.lines, outLine{
+				note: true, text: "⋯ " + grouped(f.missed) + " messages dropped",
+				seq: mb.have, stream: procs.Event,
+			})
+		}
+		for _, m := range f.msgs {
+			if m.Seq <= mb.have {
+				continue
+			}
+			// A message is outside text: JSON escapes do not cover C1
+			// controls, and a cut message is shown as its decoded start.
+			mb.lines = append(mb.lines, outLine{seq: m.Seq, at: m.Time, stream: m.Stream, text: procs.Clean(m.Text())})
+			mb.have = m.Seq
+		}
+		mb.trim(keep)
+	}
+	// All there was has been read: only a later note makes it due again.
+	mb.want = mb.have
 }

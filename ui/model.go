@@ -867,6 +867,9 @@ func (m *Model) showSelected() tea.Cmd {
 	}
 	var cmds []tea.Cmd
 	b := m.logs.open(m.shown, r.info.LastSeq)
+	if m.mode == modeSingle && m.shownView() == viewMessages {
+		b.messages() // so that the fetch reads the messages too
+	}
 	if b.needsFetch() {
 		cmds = append(cmds, b.fetch(m.backend, m.opts.KeepLines))
 	}
@@ -917,7 +920,7 @@ func (m *Model) activePane() (*outputPane, *logBuf) {
 		return &m.pane, m.logs.get(m.shown)
 	case viewMessages:
 		if b := m.logs.get(m.shown); b != nil {
-			return &m.msgPane, b.messages(m.opts.KeepLines)
+			return &m.msgPane, b.messages()
 		}
 		return &m.msgPane, nil
 	}

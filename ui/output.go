@@ -90,11 +90,11 @@ type logBuf struct {
 	want     uint64 // newest sequence number announced
 	fetching bool   // a fetch is in flight
 
-	// msgs holds the channel messages among the lines (ipc-in, ipc-out),
-	// once the Messages view asked for them; it outlives the lines it was
-	// copied from.
-	msgs        *logBuf
-	msgsScanned int // line number the copy reached
+	// msgs holds the unit's channel messages, read from the engine's
+	// message store (not the log, which a chatty child overwrites) once the
+	// Messages view asked for them. Its have/want count message sequence
+	// numbers, which are the store's own.
+	msgs *logBuf
 }
 
 // logsMsg carries lines fetched for a unit.
@@ -104,11 +104,14 @@ type logsMsg struct {
 	lines  []procs.Line
 	missed uint64
 	err    error
+
+	// The unit's channel messages, when the fetch read them too.
+	msgs *msgsFetch
 }
 
 // needsFetch reports whether the engine has lines the buffer lacks.
 func (b *logBuf) needsFetch() bool {
-	return !b.fetching && (!b.loaded || b.want > b.have)
+	return !b.fetching && (!b.loaded || b.want > b.have || b.msgs.stale())
 }
 
 // fetch returns the command that brings the buffer up to date: the newest
@@ -117,16 +120,20 @@ func (b *logBuf) needsFetch() bool {
 func (b *logBuf) fetch(be Backend, keep int) tea.Cmd {
 	b.fetching = true
 	name := b.name
+	// Messages are read after the lines: every message leaves a note in the
+	// log after it is stored, so the notes this fetch sees have their
+	// messages in what it reads next.
+	withMsgs := b.msgs.fetcher(be, keep)
 	if !b.loaded || b.want-b.have > uint64(keep) {
 		return func() tea.Msg {
 			lines, err := be.Tail(name, keep)
-			return logsMsg{name: name, tail: true, lines: lines, err: err}
+			return logsMsg{name: name, tail: true, lines: lines, err: err, msgs: withMsgs()}
 		}
 	}
 	after := b.have
 	return func() tea.Msg {
 		lines, missed, err := be.Since(name, after, keep)
-		return logsMsg{name: name, lines: lines, missed: missed, err: err}
+		return logsMsg{name: name, lines: lines, missed: missed, err: err, msgs: withMsgs()}
 	}
 }
 
@@ -134,6 +141,9 @@ func (b *logBuf) fetch(be Backend, keep int) tea.Cmd {
 func (b *logBuf) apply(msg logsMsg, keep int) {
 	b.fetching = false
 	b.loaded = true
+	if b.msgs != nil {
+		defer b.applyMessages(msg, keep) // after the lines: it looks at their notes
+	}
 	if msg.err != nil {
 		b.want = b.have // do not retry in a loop; the next announcement will
 		return
@@ -156,9 +166,6 @@ func (b *logBuf) apply(msg logsMsg, keep int) {
 	}
 	b.want = max(b.want, b.have)
 	b.trim(keep)
-	if b.msgs != nil {
-		b.syncMessages(keep)
-	}
 }
 
 // trim drops the oldest lines beyond keep.
@@ -171,34 +178,6 @@ func (b *logBuf) trim(keep int) {
 
 // end is the line number after the newest line.
 func (b *logBuf) end() int { return b.base + len(b.lines) }
-
-// messages returns the buffer of the unit's channel messages, making it on
-// first use.
-func (b *logBuf) messages(keep int) *logBuf {
-	if b.msgs == nil {
-		b.msgs = &logBuf{name: b.name, loaded: true}
-		b.msgsScanned = b.base
-	}
-	b.syncMessages(keep)
-	b.msgs.loaded = b.loaded
-	return b.msgs
-}
-
-// syncMessages copies the messages among the lines that arrived since the
-// last call.
-func (b *logBuf) syncMessages(keep int) {
-	mb := b.msgs
-	for i := max(b.msgsScanned, b.base) - b.base; i < len(b.lines); i++ {
-		l := &b.lines[i]
-		if (l.stream == procs.IPCIn || l.stream == procs.IPCOut) && !l.note && l.seq > mb.have {
-			mb.lines = append(mb.lines, outLine{seq: l.seq, at: l.at, stream: l.stream, text: l.text})
-			mb.have = l.seq
-		}
-	}
-	b.msgsScanned = b.end()
-	mb.want = mb.have
-	mb.trim(keep)
-}
 
 // logStore holds the buffers of the units shown lately, so coming back to a
 // unit is instant; the least recently shown go first, except the pinned

@@ -481,7 +481,7 @@ func (m *Model) renderMessages(b *logBuf, in *procs.Info, w, h int) ([]string, s
 	}
 	var mb *logBuf
 	if b != nil {
-		mb = b.messages(m.opts.KeepLines)
+		mb = b.messages()
 	}
 	m.msgPane.setSize(w, h-composerH)
 	m.msgPane.render(p, mb, "no messages yet · press m to send one")
