@@ -23,10 +23,22 @@ func Do(path string, req Request, each func(Response) error) error {
 	if err != nil {
 		return fmt.Errorf("encode request: %w", err)
 	}
-	if _, err := c.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("send request: %w", err)
+	if len(b) > maxRequest {
+		return fmt.Errorf("request too large: %d bytes, over the control socket's limit of %d (1 MiB)", len(b), maxRequest)
 	}
 	r := bufio.NewReaderSize(c, 64<<10)
+	if _, err := c.Write(append(b, '\n')); err != nil {
+		// A refused connection (busy, another user) is answered and closed
+		// before the request is read: prefer the server's reason.
+		_ = c.SetReadDeadline(time.Now().Add(time.Second))
+		if line, _ := r.ReadBytes('\n'); len(line) > 0 {
+			var resp Response
+			if json.Unmarshal(line, &resp) == nil && resp.Error != "" {
+				return errors.New(resp.Error)
+			}
+		}
+		return fmt.Errorf("send request: %w", err)
+	}
 	for {
 		line, err := r.ReadBytes('\n')
 		if len(line) > 0 {
