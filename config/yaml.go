@@ -331,24 +331,24 @@ func (c *yamlChecker) process(name string, nameNode, body *yaml.Node) (procs.Spe
 				spec.StopSignal = sig
 			}
 		case "stop_timeout":
-			spec.StopTimeout = c.duration(key, p.val, v)
+			spec.StopTimeout = c.duration(key, p.val, v, maxStopTimeout)
 		case "min_uptime":
-			spec.MinUptime = c.duration(key, p.val, v)
+			spec.MinUptime = c.duration(key, p.val, v, maxMinUptime)
 		case "backoff":
-			spec.BackoffInitial = c.duration(key, p.val, v)
+			spec.BackoffInitial = c.duration(key, p.val, v, maxBackoff)
 			backoff = p.val
 		case "backoff_max":
-			spec.BackoffMax = c.duration(key, p.val, v)
+			spec.BackoffMax = c.duration(key, p.val, v, maxBackoffMax)
 			backoffMax = p.val
 		case "log_buffer":
 			if s, ok := c.scalar(key, p.val, v, "a size like 1MiB"); ok {
-				n, msg := parseSize(key, s, minLogBuffer)
+				n, msg := parseSize(key, s, minLogBuffer, maxLogBuffer)
 				c.check(p.val, msg)
 				spec.LogBuffer = n
 			}
 		case "ipc_max_line":
 			if s, ok := c.scalar(key, p.val, v, "a size like 16MiB"); ok {
-				n, msg := parseSize(key, s, minIPCLine)
+				n, msg := parseSize(key, s, minIPCLine, maxIPCLine)
 				c.check(p.val, msg)
 				spec.IPCMaxLine = n
 			}
@@ -504,10 +504,14 @@ func (c *yamlChecker) restart(spec *procs.Spec, raw *yaml.Node, s string) {
 func (c *yamlChecker) maxRestarts(spec *procs.Spec, raw *yaml.Node, s string) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	switch {
+	case errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(strings.TrimSpace(s), "-"):
+		c.at(raw, "max_restarts: %s is too large (maximum %d; use -1 to never park)", strings.TrimSpace(s), maxMaxRestarts)
 	case err != nil:
 		c.at(raw, "max_restarts: want a whole number, got %q", s)
 	case n < -1:
 		c.at(raw, "max_restarts: want -1 (never park), 0 (default) or a positive count, got %d", n)
+	case n > maxMaxRestarts:
+		c.at(raw, "max_restarts: %d is too large (maximum %d; use -1 to never park)", n, maxMaxRestarts)
 	default:
 		spec.MaxRestarts = n
 	}
@@ -527,14 +531,14 @@ func (c *yamlChecker) checkBackoff(spec *procs.Spec, backoff, backoffMax *yaml.N
 	}
 }
 
-// duration reads a positive duration; it returns 0 (the default) if the
-// value is left empty or wrong.
-func (c *yamlChecker) duration(key string, raw, v *yaml.Node) time.Duration {
+// duration reads a positive duration up to maximum; it returns 0 (the
+// default) if the value is left empty or wrong.
+func (c *yamlChecker) duration(key string, raw, v *yaml.Node, maximum time.Duration) time.Duration {
 	s, ok := c.scalar(key, raw, v, "a duration like 5s")
 	if !ok {
 		return 0
 	}
-	d, msg := parseDuration(key, s)
+	d, msg := parseDuration(key, s, maximum)
 	c.check(raw, msg)
 	return d
 }

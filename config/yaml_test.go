@@ -125,9 +125,18 @@ func TestYAMLErrors(t *testing.T) {
 		{"size bad unit", api("    run: x", "    log_buffer: 12XB"), 4, 17, `log_buffer: "12XB" is not a size`},
 		{"size negative", api("    run: x", "    log_buffer: -4096"), 4, 17, `log_buffer: "-4096" is not a size`},
 		{"size huge", api("    run: x", "    log_buffer: 99999999999999GiB"), 4, 17, "is too large"},
+		{"log_buffer over 1GiB", api("    run: x", "    log_buffer: 1000GiB"), 4, 17, "log_buffer: 1000GiB is too large (maximum 1GiB)"},
+		{"ipc line over 256MiB", api("    run: x", "    ipc_max_line: 1GiB"), 4, 19, "ipc_max_line: 1GiB is too large (maximum 256MiB)"},
+		{"stop_timeout over 1h", api("    run: x", "    stop_timeout: 2h"), 4, 19, "stop_timeout: 2h is too large (maximum 1h)"},
+		{"backoff over 1h", api("    run: x", "    backoff: 90m"), 4, 14, "backoff: 90m is too large (maximum 1h)"},
+		{"backoff_max over 24h", api("    run: x", "    backoff_max: 25h"), 4, 18, "backoff_max: 25h is too large (maximum 24h)"},
+		{"min_uptime over 24h", api("    run: x", "    min_uptime: 1000000h"), 4, 17, "min_uptime: 1000000h is too large (maximum 24h)"},
+		{"duration overflow", api("    run: x", "    stop_timeout: 99999999999999h"), 4, 19, "stop_timeout: 99999999999999h is too large (maximum 1h)"},
 
 		// max_restarts.
 		{"max_restarts word", api("    run: x", "    max_restarts: ten"), 4, 19, `max_restarts: want a whole number, got "ten"`},
+		{"max_restarts huge", api("    run: x", "    max_restarts: 10000000"), 4, 19, "max_restarts: 10000000 is too large (maximum 1000000; use -1 to never park)"},
+		{"max_restarts overflow", api("    run: x", "    max_restarts: 99999999999999999999"), 4, 19, "max_restarts: 99999999999999999999 is too large (maximum 1000000; use -1 to never park)"},
 		{"max_restarts below -1", api("    run: x", "    max_restarts: -3"), 4, 19, "max_restarts: want -1 (never park), 0 (default) or a positive count, got -3"},
 
 		// Booleans.

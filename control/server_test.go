@@ -289,7 +289,6 @@ func TestConnectionCap(t *testing.T) {
 	}
 }
 
-
 func TestHugeRequestsAreBounded(t *testing.T) {
 	eng := newFake(t)
 	srv := serve(t, eng, nil)
