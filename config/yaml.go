@@ -114,66 +114,120 @@ func parseYAML(rep *reporter, dir string, data []byte) []procs.Spec {
 	return c.top(root)
 }
 
-// syntaxError records a yaml.v3 parse error. yaml.v3 reports only a line,
-// embedded in the message text, so it is pulled out of there.
+// syntaxError records a yaml.v3 parse error at the offending character.
+// yaml.v3 puts only a line in its message, and for parser errors that is the
+// line where the enclosing block began (a bad indent on line 13 comes out as
+// line 2), so the position is found again by locateProblem.
 func (c *yamlChecker) syntaxError(err error, data []byte) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		num, text, _ := strings.Cut(rest, ": ")
-		line, _ = strconv.Atoi(num)
-		msg = text
-		if zeroBasedLine(msg) {
-			line++
-		}
+	msg := problemText(err)
+	// Unknown anchors carry no position at all and are found by searching.
+	if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
+		name = strings.TrimSuffix(name, "' referenced")
+		l, col := find(data, "*"+name)
+		c.rep.at(l, col, "invalid YAML: unknown anchor %q (define it with &%s before using *%s)", name, name, name)
+		return
 	}
-	if line == 0 {
-		// yaml.v3 leaves the line out when the problem is on the first line
-		// (it tests a zero-based line for zero), except for unknown anchors,
-		// which carry no position at all and are found by searching.
-		if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
-			name = strings.TrimSuffix(name, "' referenced")
-			l, col := find(data, "*"+name)
-			c.rep.at(l, col, "invalid YAML: unknown anchor %q (define it with &%s before using *%s)", name, name, name)
-			return
-		}
-		line = 1
-	}
-	// For unclosed flow collections yaml.v3's line is where the collection
-	// opens, which is where the missing bracket belongs; say so.
+	off := locateProblem(data, msg)
+	// An unclosed flow collection is noticed only after its last item; the
+	// missing bracket belongs to the one opened before, so point there.
 	switch msg {
 	case "did not find expected ',' or ']'":
+		off = opener(data, off, '[', ']')
 		msg += " (a [ list opened here is not closed)"
 	case "did not find expected ',' or '}'":
+		off = opener(data, off, '{', '}')
 		msg += " (a { mapping opened here is not closed)"
+	case "did not find expected key":
+		msg += " (check this line's indentation against the keys above it)"
+	case "mapping values are not allowed in this context":
+		msg += " (quote the value if this ':' belongs to it, or check the indentation)"
 	}
-	if strings.Contains(msg, "cannot start any token") && line > 0 {
-		if lines := strings.Split(string(data), "\n"); line <= len(lines) && strings.Contains(lines[line-1], "\t") {
+	if off < len(data) {
+		switch {
+		case data[off] == '\t' && (strings.Contains(msg, "cannot start any token") || strings.Contains(msg, "tab character")):
 			msg += " (YAML does not allow tabs for indentation; use spaces)"
+		case (data[off] == '"' || data[off] == '\'') && msg == "found unexpected end of stream":
+			msg += " (a quoted string opened here is not closed)"
 		}
 	}
-	c.rep.at(line, 0, "invalid YAML: %s", msg)
+	line, col := position(data, off)
+	c.rep.at(line, col, "invalid YAML: %s", msg)
 }
 
-// zeroBasedLine reports whether msg is one of the parser's (as opposed to the
-// scanner's) errors: yaml.v3 adds one to the zero-based line only for
-// scanner errors, so parser errors come out a line early.
-func zeroBasedLine(msg string) bool {
-	switch msg {
-	case "did not find expected ',' or ']'",
-		"did not find expected ',' or '}'",
-		"did not find expected '-' indicator",
-		"did not find expected <document start>",
-		"did not find expected <stream-start>",
-		"did not find expected key",
-		"did not find expected node content",
-		"found duplicate %TAG directive",
-		"found duplicate %YAML directive",
-		"found incompatible YAML document",
-		"found undefined tag handle":
-		return true
+// problemText is a yaml.v3 error's message without its "yaml: " and
+// "line N: " prefixes.
+func problemText(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, text, ok := strings.Cut(rest, ": "); ok {
+			if _, err := strconv.Atoi(num); err == nil {
+				return text
+			}
+		}
 	}
-	return false
+	return msg
+}
+
+// yamlProblem parses every document in data and returns the first error's
+// problemText, or "" if data parses.
+func yamlProblem(data []byte) string {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			if errors.Is(err, io.EOF) {
+				return ""
+			}
+			return problemText(err)
+		}
+	}
+}
+
+// locateProblem returns the byte offset of the character that makes data fail
+// with problem: the parser reads the file front to back, so the shortest
+// prefix that fails the same way ends with that character. A binary search
+// finds it in a logarithmic number of parses (the empty prefix parses; the
+// whole file fails).
+func locateProblem(data []byte, problem string) int {
+	lo, hi := 0, len(data)
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if yamlProblem(data[:mid]) == problem {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return max(hi-1, 0)
+}
+
+// opener returns the offset of the unmatched open bracket before off, or off
+// if there is none (brackets inside quotes are not told apart: a best guess
+// for pointing at the right place).
+func opener(data []byte, off int, open, close byte) int {
+	depth := 0
+	for i := min(off, len(data)-1); i >= 0; i-- {
+		switch data[i] {
+		case close:
+			depth++
+		case open:
+			if depth == 0 {
+				return i
+			}
+			depth--
+		}
+	}
+	return off
+}
+
+// position turns a byte offset into a 1-based line and column (counted in
+// characters).
+func position(data []byte, off int) (int, int) {
+	off = min(off, len(data))
+	before := data[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := len([]rune(string(before[bytes.LastIndexByte(before, '\n')+1:]))) + 1
+	return line, col
 }
 
 // find returns the 1-based line and column of the first occurrence of s in
@@ -183,10 +237,7 @@ func find(data []byte, s string) (int, int) {
 	if i < 0 {
 		return 0, 0
 	}
-	before := data[:i]
-	line := bytes.Count(before, []byte("\n")) + 1
-	col := len([]rune(string(before[bytes.LastIndexByte(before, '\n')+1:]))) + 1
-	return line, col
+	return position(data, i)
 }
 
 // at records a problem at n's position.
