@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -221,13 +222,31 @@ func opener(data []byte, off int, open, close byte) int {
 }
 
 // position turns a byte offset into a 1-based line and column (counted in
-// characters).
+// characters), counting line breaks as YAML does (and so as the positions of
+// nodes are counted): \n, \r\n, a lone \r, NEL, LS and PS.
 func position(data []byte, off int) (int, int) {
 	off = min(off, len(data))
-	before := data[:off]
-	line := bytes.Count(before, []byte("\n")) + 1
-	col := len([]rune(string(before[bytes.LastIndexByte(before, '\n')+1:]))) + 1
-	return line, col
+	// A prefix cut inside a character fails there: point at the character.
+	for off > 0 && off < len(data) && !utf8.RuneStart(data[off]) {
+		off--
+	}
+	line, start := 1, 0
+	for i := 0; i < off; {
+		r, n := utf8.DecodeRune(data[i:])
+		if n == 1 && r == utf8.RuneError {
+			r = 0
+		}
+		switch {
+		case r == '\r' && i+1 < len(data) && data[i+1] == '\n':
+			n = 2
+			fallthrough
+		case r == '\n' || r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029':
+			// (off may fall inside a \r\n: then it is on the next line.)
+			line, start = line+1, min(i+n, off)
+		}
+		i += n
+	}
+	return line, utf8.RuneCount(data[start:off]) + 1
 }
 
 // find returns the 1-based line and column of the first occurrence of s in

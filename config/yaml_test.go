@@ -221,6 +221,8 @@ processes:
 			"13:10: invalid YAML: did not find expected ',' or ']' (a [ list opened here is not closed)"},
 		{"unclosed flow mapping", head + "    run: ./api\n    env: {A: 1, B: 2\n    restart: always\n",
 			"14:10: invalid YAML: did not find expected ',' or '}' (a { mapping opened here is not closed)"},
+		{"crlf line ends", strings.ReplaceAll(head+"    run: ./api\n   restart: always\n", "\n", "\r\n"),
+			"14:4: invalid YAML: did not find expected key (check this line's indentation against the keys above it)"},
 		{"multibyte before", head + "    run: ./api # café ☕\n   restart: always\n",
 			"14:4: invalid YAML: did not find expected key (check this line's indentation against the keys above it)"},
 	}
