@@ -5,6 +5,14 @@
 // The protocol is one JSON request line per connection, answered by one or
 // more JSON response lines; `logs --follow` keeps streaming until either side
 // hangs up.
+//
+// Trust: the socket is mode 0600 in a directory only its user can write, and
+// both ends check the other's uid (SO_PEERCRED): only the same user talks to
+// a kelpie, root included in that rule. Listen never removes anything but a
+// stale socket. A request line is at most 1 MiB and must arrive within 10 s;
+// at most 64 connections are served at once (one more is told so and
+// closed); a client that stops reading for 30 s is dropped, and Close ends
+// every connection, so no client can hold kelpie's memory or its shutdown.
 package control
 
 import (

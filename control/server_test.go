@@ -265,6 +265,18 @@ func TestPeerOfAnotherUserIsRefused(t *testing.T) {
 	}
 }
 
+func TestClientRefusesAServerOfAnotherUser(t *testing.T) {
+	eng := newFake(t)
+	srv := serve(t, eng, nil)
+	err := do(srv.Path(), Request{Cmd: "ps"}, func(Response) error { return nil }, os.Geteuid()+1)
+	if err == nil || !strings.Contains(err.Error(), "is served by uid "+itoa(os.Geteuid())+", not by you") {
+		t.Fatalf("foreign server: %v", err)
+	}
+	if eng.lists.Load() != 0 {
+		t.Fatal("the request was sent to a foreign server")
+	}
+}
+
 func TestConnectionCap(t *testing.T) {
 	srv := serve(t, newFake(t), func(s *Server) { s.maxConns = 2 })
 	var held []net.Conn
