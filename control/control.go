@@ -128,7 +128,7 @@ func checkPrivateDir(d string, uid int) error {
 		return fmt.Errorf("socket directory %s is owned by uid %d, not by you (uid %d); remove it or set XDG_RUNTIME_DIR", d, st.Uid, uid)
 	}
 	if fi.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("socket directory %s is writable by others (mode %s); run: chmod 700 %s", d, fi.Mode().Perm(), d)
+		return fmt.Errorf("socket directory %s is writable by others (mode %04o); run: chmod 700 %s", d, fi.Mode().Perm(), d)
 	}
 	return nil
 }
