@@ -10,8 +10,8 @@ import (
 // Error is one problem found in a config file, with the position it was found
 // at so editors and terminals can jump straight to it. Line and Col are
 // 1-based; a zero Line means the problem concerns the file as a whole (it could
-// not be read, say) and a zero Col means only the line is known (YAML syntax
-// errors report no column).
+// not be read, say) and a zero Col means only the line is known (nothing
+// reports that today: YAML syntax errors are located to the character).
 type Error struct {
 	File string
 	Line int

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,6 +22,27 @@ const minLogBuffer = 4 << 10
 // minIPCLine is the smallest ipc_max_line accepted: a channel must carry at
 // least small messages.
 const minIPCLine = 1 << 10
+
+// Upper bounds. Each setting below is something kelpie holds or waits for,
+// so a typo's extra zeros must be caught here, not by the kernel's OOM killer
+// or a shutdown that never ends.
+const (
+	// maxLogBuffer bounds one process's output ring, held in memory whole.
+	maxLogBuffer = 1 << 30
+	// maxIPCLine bounds one channel message, buffered whole before use
+	// (16 times the default).
+	maxIPCLine = 256 << 20
+	// maxStopTimeout bounds how long a stop (and so `kelpie down`) waits.
+	maxStopTimeout = time.Hour
+	// maxBackoff bounds the first restart delay; maxBackoffMax the cap the
+	// delays double up to; maxMinUptime the time a run must last to count
+	// as a success. Beyond these a unit would look parked for good.
+	maxBackoff    = time.Hour
+	maxBackoffMax = 24 * time.Hour
+	maxMinUptime  = 24 * time.Hour
+	// maxMaxRestarts bounds the crash-loop limit; -1 means no limit at all.
+	maxMaxRestarts = 1_000_000
+)
 
 // checkName returns why name cannot be a process name, or "" if it can. Names
 // are typed on the command line and shown in narrow columns, so they are kept
@@ -115,21 +138,39 @@ func parseSignal(s string) (syscall.Signal, string) {
 	return 0, fmt.Sprintf("stop_signal: unknown signal %q (use a name like TERM, INT, HUP, QUIT, USR1 or a number)", s)
 }
 
-// parseDuration reads a positive Go duration for the setting key.
-func parseDuration(key, s string) (time.Duration, string) {
+// parseDuration reads a positive Go duration for the setting key, at most
+// maximum.
+func parseDuration(key, s string, maximum time.Duration) (time.Duration, string) {
 	d, err := time.ParseDuration(strings.TrimSpace(s))
 	switch {
+	case err != nil && strings.Contains(err.Error(), "invalid duration") && durationDigits(s):
+		return 0, fmt.Sprintf("%s: %s is too large (maximum %s)", key, strings.TrimSpace(s), durationHuman(maximum))
 	case err != nil:
 		return 0, fmt.Sprintf("%s: %q is not a duration (write e.g. 500ms, 5s, 1m30s)", key, s)
 	case d <= 0:
 		return 0, fmt.Sprintf("%s: must be greater than 0, got %s", key, s)
+	case d > maximum:
+		return 0, fmt.Sprintf("%s: %s is too large (maximum %s)", key, strings.TrimSpace(s), durationHuman(maximum))
 	}
 	return d, ""
 }
 
-// parseSize reads a byte count such as 65536, 64KiB or 1 MB. Only whole
-// numbers are accepted so that the result is exact.
-func parseSize(key, s string, minimum int64) (int, string) {
+// durationDigits reports whether s is a well-formed duration, so that
+// time.ParseDuration's overflow error, which it words like a syntax error,
+// reads as "too large".
+func durationDigits(s string) bool {
+	const num, unit = `([0-9]+(\.[0-9]*)?|\.[0-9]+)`, `(ns|us|µs|μs|ms|s|m|h)`
+	return regexp.MustCompile(`^\s*` + num + unit + `(` + num + unit + `)*\s*$`).MatchString(s)
+}
+
+// durationHuman writes a bound back the way a user would (1h, 24h).
+func durationHuman(d time.Duration) string {
+	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
+}
+
+// parseSize reads a byte count such as 65536, 64KiB or 1 MB, from minimum to
+// maximum. Only whole numbers are accepted so that the result is exact.
+func parseSize(key, s string, minimum, maximum int64) (int, string) {
 	bad := fmt.Sprintf("%s: %q is not a size (write a whole number of bytes with an optional unit: B, KB, KiB, MB, MiB, GB, GiB)", key, s)
 	t := strings.TrimSpace(s)
 	i := 0
@@ -140,7 +181,9 @@ func parseSize(key, s string, minimum int64) (int, string) {
 		return 0, bad
 	}
 	n, err := strconv.ParseInt(t[:i], 10, 64)
-	if err != nil {
+	if errors.Is(err, strconv.ErrRange) {
+		n = math.MaxInt64 // reported as too large below, once the unit is known good
+	} else if err != nil {
 		return 0, bad
 	}
 	var mult int64
@@ -162,8 +205,8 @@ func parseSize(key, s string, minimum int64) (int, string) {
 	default:
 		return 0, bad
 	}
-	if n > math.MaxInt/mult {
-		return 0, fmt.Sprintf("%s: %s is too large", key, s)
+	if n > math.MaxInt/mult || n*mult > maximum {
+		return 0, fmt.Sprintf("%s: %s is too large (maximum %s)", key, t, sizeHuman(maximum))
 	}
 	if n*mult < minimum {
 		return 0, fmt.Sprintf("%s: %s is too small (minimum %s)", key, s, sizeHuman(minimum))
@@ -217,9 +260,11 @@ func editDistance(a, b string) int {
 	return prev[len(rb)]
 }
 
-// sizeHuman writes a minimum back the way a user would (4KiB, 1MiB).
+// sizeHuman writes a bound back the way a user would (4KiB, 1MiB, 1GiB).
 func sizeHuman(n int64) string {
 	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + "GiB"
 	case n >= 1<<20 && n%(1<<20) == 0:
 		return strconv.FormatInt(n>>20, 10) + "MiB"
 	case n >= 1<<10 && n%(1<<10) == 0:

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestParseSize(t *testing.T) {
@@ -18,21 +19,50 @@ func TestParseSize(t *testing.T) {
 		{"8kb", 8000, ""},
 		{"1MB", 1000000, ""},
 		{"1 MiB", 1 << 20, ""},
-		{"2GB", 2000000000, ""},
+		{"1GB", 1000000000, ""},
 		{"1GiB", 1 << 30, ""},
+		{"2GB", 0, "log_buffer: 2GB is too large (maximum 1GiB)"},
+		{"1000GiB", 0, "log_buffer: 1000GiB is too large (maximum 1GiB)"},
+		{"1073741825", 0, "too large"},
 		{"4095", 0, "too small"},
 		{"4KB", 0, "too small"}, // 4000 bytes
 		{"1.5MiB", 0, "not a size"},
 		{"MiB", 0, "not a size"},
 		{"1M", 0, "not a size"},
 		{"", 0, "not a size"},
-		{"99999999999999999999", 0, "not a size"},
+		{"99999999999999999999", 0, "too large"},
+		{"99999999999999999999 parsecs", 0, "not a size"},
 	}
 	for _, tt := range tests {
-		got, msg := parseSize("log_buffer", tt.in, minLogBuffer)
+		got, msg := parseSize("log_buffer", tt.in, minLogBuffer, maxLogBuffer)
 		if got != tt.want || (tt.err == "") != (msg == "") || !strings.Contains(msg, tt.err) {
 			t.Errorf("parseSize(%q) = %d, %q; want %d, %q", tt.in, got, msg, tt.want, tt.err)
 		}
+	}
+}
+
+func TestParseDurationBounds(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		err  string
+	}{
+		{"1h", time.Hour, ""},
+		{"59m59s", time.Hour - time.Second, ""},
+		{"61m", 0, "stop_timeout: 61m is too large (maximum 1h)"},
+		{"9999999999h", 0, "stop_timeout: 9999999999h is too large (maximum 1h)"},
+		{"1.5.5s", 0, "is not a duration"},
+		{"5 seconds", 0, "is not a duration"},
+		{"0s", 0, "must be greater than 0"},
+	}
+	for _, tt := range tests {
+		got, msg := parseDuration("stop_timeout", tt.in, maxStopTimeout)
+		if got != tt.want || (tt.err == "") != (msg == "") || !strings.Contains(msg, tt.err) {
+			t.Errorf("parseDuration(%q) = %s, %q; want %s, %q", tt.in, got, msg, tt.want, tt.err)
+		}
+	}
+	if s := durationHuman(maxBackoffMax); s != "24h" {
+		t.Errorf("durationHuman(24h) = %q", s)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -114,66 +115,138 @@ func parseYAML(rep *reporter, dir string, data []byte) []procs.Spec {
 	return c.top(root)
 }
 
-// syntaxError records a yaml.v3 parse error. yaml.v3 reports only a line,
-// embedded in the message text, so it is pulled out of there.
+// syntaxError records a yaml.v3 parse error at the offending character.
+// yaml.v3 puts only a line in its message, and for parser errors that is the
+// line where the enclosing block began (a bad indent on line 13 comes out as
+// line 2), so the position is found again by locateProblem.
 func (c *yamlChecker) syntaxError(err error, data []byte) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		num, text, _ := strings.Cut(rest, ": ")
-		line, _ = strconv.Atoi(num)
-		msg = text
-		if zeroBasedLine(msg) {
-			line++
-		}
+	msg := problemText(err)
+	// Unknown anchors carry no position at all and are found by searching.
+	if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
+		name = strings.TrimSuffix(name, "' referenced")
+		l, col := find(data, "*"+name)
+		c.rep.at(l, col, "invalid YAML: unknown anchor %q (define it with &%s before using *%s)", name, name, name)
+		return
 	}
-	if line == 0 {
-		// yaml.v3 leaves the line out when the problem is on the first line
-		// (it tests a zero-based line for zero), except for unknown anchors,
-		// which carry no position at all and are found by searching.
-		if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
-			name = strings.TrimSuffix(name, "' referenced")
-			l, col := find(data, "*"+name)
-			c.rep.at(l, col, "invalid YAML: unknown anchor %q (define it with &%s before using *%s)", name, name, name)
-			return
-		}
-		line = 1
-	}
-	// For unclosed flow collections yaml.v3's line is where the collection
-	// opens, which is where the missing bracket belongs; say so.
+	off := locateProblem(data, msg)
+	// An unclosed flow collection is noticed only after its last item; the
+	// missing bracket belongs to the one opened before, so point there.
 	switch msg {
 	case "did not find expected ',' or ']'":
+		off = opener(data, off, '[', ']')
 		msg += " (a [ list opened here is not closed)"
 	case "did not find expected ',' or '}'":
+		off = opener(data, off, '{', '}')
 		msg += " (a { mapping opened here is not closed)"
+	case "did not find expected key":
+		msg += " (check this line's indentation against the keys above it)"
+	case "mapping values are not allowed in this context":
+		msg += " (quote the value if this ':' belongs to it, or check the indentation)"
 	}
-	if strings.Contains(msg, "cannot start any token") && line > 0 {
-		if lines := strings.Split(string(data), "\n"); line <= len(lines) && strings.Contains(lines[line-1], "\t") {
+	if off < len(data) {
+		switch {
+		case data[off] == '\t' && (strings.Contains(msg, "cannot start any token") || strings.Contains(msg, "tab character")):
 			msg += " (YAML does not allow tabs for indentation; use spaces)"
+		case (data[off] == '"' || data[off] == '\'') && msg == "found unexpected end of stream":
+			msg += " (a quoted string opened here is not closed)"
 		}
 	}
-	c.rep.at(line, 0, "invalid YAML: %s", msg)
+	line, col := position(data, off)
+	c.rep.at(line, col, "invalid YAML: %s", msg)
 }
 
-// zeroBasedLine reports whether msg is one of the parser's (as opposed to the
-// scanner's) errors: yaml.v3 adds one to the zero-based line only for
-// scanner errors, so parser errors come out a line early.
-func zeroBasedLine(msg string) bool {
-	switch msg {
-	case "did not find expected ',' or ']'",
-		"did not find expected ',' or '}'",
-		"did not find expected '-' indicator",
-		"did not find expected <document start>",
-		"did not find expected <stream-start>",
-		"did not find expected key",
-		"did not find expected node content",
-		"found duplicate %TAG directive",
-		"found duplicate %YAML directive",
-		"found incompatible YAML document",
-		"found undefined tag handle":
-		return true
+// problemText is a yaml.v3 error's message without its "yaml: " and
+// "line N: " prefixes.
+func problemText(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, text, ok := strings.Cut(rest, ": "); ok {
+			if _, err := strconv.Atoi(num); err == nil {
+				return text
+			}
+		}
 	}
-	return false
+	return msg
+}
+
+// yamlProblem parses every document in data and returns the first error's
+// problemText, or "" if data parses.
+func yamlProblem(data []byte) string {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			if errors.Is(err, io.EOF) {
+				return ""
+			}
+			return problemText(err)
+		}
+	}
+}
+
+// locateProblem returns the byte offset of the character that makes data fail
+// with problem: the parser reads the file front to back, so the shortest
+// prefix that fails the same way ends with that character. A binary search
+// finds it in a logarithmic number of parses (the empty prefix parses; the
+// whole file fails).
+func locateProblem(data []byte, problem string) int {
+	lo, hi := 0, len(data)
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if yamlProblem(data[:mid]) == problem {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return max(hi-1, 0)
+}
+
+// opener returns the offset of the unmatched open bracket before off, or off
+// if there is none (brackets inside quotes are not told apart: a best guess
+// for pointing at the right place).
+func opener(data []byte, off int, open, close byte) int {
+	depth := 0
+	for i := min(off, len(data)-1); i >= 0; i-- {
+		switch data[i] {
+		case close:
+			depth++
+		case open:
+			if depth == 0 {
+				return i
+			}
+			depth--
+		}
+	}
+	return off
+}
+
+// position turns a byte offset into a 1-based line and column (counted in
+// characters), counting line breaks as YAML does (and so as the positions of
+// nodes are counted): \n, \r\n, a lone \r, NEL, LS and PS.
+func position(data []byte, off int) (int, int) {
+	off = min(off, len(data))
+	// A prefix cut inside a character fails there: point at the character.
+	for off > 0 && off < len(data) && !utf8.RuneStart(data[off]) {
+		off--
+	}
+	line, start := 1, 0
+	for i := 0; i < off; {
+		r, n := utf8.DecodeRune(data[i:])
+		if n == 1 && r == utf8.RuneError {
+			r = 0
+		}
+		switch {
+		case r == '\r' && i+1 < len(data) && data[i+1] == '\n':
+			n = 2
+			fallthrough
+		case r == '\n' || r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029':
+			// (off may fall inside a \r\n: then it is on the next line.)
+			line, start = line+1, min(i+n, off)
+		}
+		i += n
+	}
+	return line, utf8.RuneCount(data[start:off]) + 1
 }
 
 // find returns the 1-based line and column of the first occurrence of s in
@@ -183,10 +256,7 @@ func find(data []byte, s string) (int, int) {
 	if i < 0 {
 		return 0, 0
 	}
-	before := data[:i]
-	line := bytes.Count(before, []byte("\n")) + 1
-	col := len([]rune(string(before[bytes.LastIndexByte(before, '\n')+1:]))) + 1
-	return line, col
+	return position(data, i)
 }
 
 // at records a problem at n's position.
@@ -331,24 +401,24 @@ func (c *yamlChecker) process(name string, nameNode, body *yaml.Node) (procs.Spe
 				spec.StopSignal = sig
 			}
 		case "stop_timeout":
-			spec.StopTimeout = c.duration(key, p.val, v)
+			spec.StopTimeout = c.duration(key, p.val, v, maxStopTimeout)
 		case "min_uptime":
-			spec.MinUptime = c.duration(key, p.val, v)
+			spec.MinUptime = c.duration(key, p.val, v, maxMinUptime)
 		case "backoff":
-			spec.BackoffInitial = c.duration(key, p.val, v)
+			spec.BackoffInitial = c.duration(key, p.val, v, maxBackoff)
 			backoff = p.val
 		case "backoff_max":
-			spec.BackoffMax = c.duration(key, p.val, v)
+			spec.BackoffMax = c.duration(key, p.val, v, maxBackoffMax)
 			backoffMax = p.val
 		case "log_buffer":
 			if s, ok := c.scalar(key, p.val, v, "a size like 1MiB"); ok {
-				n, msg := parseSize(key, s, minLogBuffer)
+				n, msg := parseSize(key, s, minLogBuffer, maxLogBuffer)
 				c.check(p.val, msg)
 				spec.LogBuffer = n
 			}
 		case "ipc_max_line":
 			if s, ok := c.scalar(key, p.val, v, "a size like 16MiB"); ok {
-				n, msg := parseSize(key, s, minIPCLine)
+				n, msg := parseSize(key, s, minIPCLine, maxIPCLine)
 				c.check(p.val, msg)
 				spec.IPCMaxLine = n
 			}
@@ -504,10 +574,14 @@ func (c *yamlChecker) restart(spec *procs.Spec, raw *yaml.Node, s string) {
 func (c *yamlChecker) maxRestarts(spec *procs.Spec, raw *yaml.Node, s string) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	switch {
+	case errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(strings.TrimSpace(s), "-"):
+		c.at(raw, "max_restarts: %s is too large (maximum %d; use -1 to never park)", strings.TrimSpace(s), maxMaxRestarts)
 	case err != nil:
 		c.at(raw, "max_restarts: want a whole number, got %q", s)
 	case n < -1:
 		c.at(raw, "max_restarts: want -1 (never park), 0 (default) or a positive count, got %d", n)
+	case n > maxMaxRestarts:
+		c.at(raw, "max_restarts: %d is too large (maximum %d; use -1 to never park)", n, maxMaxRestarts)
 	default:
 		spec.MaxRestarts = n
 	}
@@ -527,14 +601,14 @@ func (c *yamlChecker) checkBackoff(spec *procs.Spec, backoff, backoffMax *yaml.N
 	}
 }
 
-// duration reads a positive duration; it returns 0 (the default) if the
-// value is left empty or wrong.
-func (c *yamlChecker) duration(key string, raw, v *yaml.Node) time.Duration {
+// duration reads a positive duration up to maximum; it returns 0 (the
+// default) if the value is left empty or wrong.
+func (c *yamlChecker) duration(key string, raw, v *yaml.Node, maximum time.Duration) time.Duration {
 	s, ok := c.scalar(key, raw, v, "a duration like 5s")
 	if !ok {
 		return 0
 	}
-	d, msg := parseDuration(key, s)
+	d, msg := parseDuration(key, s, maximum)
 	c.check(raw, msg)
 	return d
 }

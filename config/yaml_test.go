@@ -45,10 +45,10 @@ func TestYAMLErrors(t *testing.T) {
 		line, col int
 		want      string
 	}{
-		// Syntax errors carry only a line.
-		{"syntax flow sequence", api("    run: [x", "    restart: always"), 3, 0, "invalid YAML: did not find expected ',' or ']'"},
-		{"syntax on line 1", "processes: a: b\n", 1, 0, "invalid YAML: mapping values are not allowed"},
-		{"tab indent", "processes:\n\tapi: {run: x}\n", 2, 0, "tabs for indentation"},
+		// Syntax errors (more in TestYAMLSyntaxPositions).
+		{"syntax flow sequence", api("    run: [x", "    restart: always"), 3, 10, "invalid YAML: did not find expected ',' or ']'"},
+		{"syntax on line 1", "processes: a: b\n", 1, 13, "invalid YAML: mapping values are not allowed"},
+		{"tab indent", "processes:\n\tapi: {run: x}\n", 2, 1, "tabs for indentation"},
 		{"unknown anchor", api("    run: x", "    env: *nope"), 4, 10, `unknown anchor "nope"`},
 		{"second document", api("    run: x") + "---\nprocesses: {}\n", 4, 1, "second YAML document"},
 
@@ -125,9 +125,18 @@ func TestYAMLErrors(t *testing.T) {
 		{"size bad unit", api("    run: x", "    log_buffer: 12XB"), 4, 17, `log_buffer: "12XB" is not a size`},
 		{"size negative", api("    run: x", "    log_buffer: -4096"), 4, 17, `log_buffer: "-4096" is not a size`},
 		{"size huge", api("    run: x", "    log_buffer: 99999999999999GiB"), 4, 17, "is too large"},
+		{"log_buffer over 1GiB", api("    run: x", "    log_buffer: 1000GiB"), 4, 17, "log_buffer: 1000GiB is too large (maximum 1GiB)"},
+		{"ipc line over 256MiB", api("    run: x", "    ipc_max_line: 1GiB"), 4, 19, "ipc_max_line: 1GiB is too large (maximum 256MiB)"},
+		{"stop_timeout over 1h", api("    run: x", "    stop_timeout: 2h"), 4, 19, "stop_timeout: 2h is too large (maximum 1h)"},
+		{"backoff over 1h", api("    run: x", "    backoff: 90m"), 4, 14, "backoff: 90m is too large (maximum 1h)"},
+		{"backoff_max over 24h", api("    run: x", "    backoff_max: 25h"), 4, 18, "backoff_max: 25h is too large (maximum 24h)"},
+		{"min_uptime over 24h", api("    run: x", "    min_uptime: 1000000h"), 4, 17, "min_uptime: 1000000h is too large (maximum 24h)"},
+		{"duration overflow", api("    run: x", "    stop_timeout: 99999999999999h"), 4, 19, "stop_timeout: 99999999999999h is too large (maximum 1h)"},
 
 		// max_restarts.
 		{"max_restarts word", api("    run: x", "    max_restarts: ten"), 4, 19, `max_restarts: want a whole number, got "ten"`},
+		{"max_restarts huge", api("    run: x", "    max_restarts: 10000000"), 4, 19, "max_restarts: 10000000 is too large (maximum 1000000; use -1 to never park)"},
+		{"max_restarts overflow", api("    run: x", "    max_restarts: 99999999999999999999"), 4, 19, "max_restarts: 99999999999999999999 is too large (maximum 1000000; use -1 to never park)"},
 		{"max_restarts below -1", api("    run: x", "    max_restarts: -3"), 4, 19, "max_restarts: want -1 (never park), 0 (default) or a positive count, got -3"},
 
 		// Booleans.
@@ -166,6 +175,65 @@ func TestYAMLErrors(t *testing.T) {
 			}
 			if wantFile := filepath.Join(dir, "kelpie.yaml"); e.File != wantFile {
 				t.Errorf("File = %q, want %q", e.File, wantFile)
+			}
+		})
+	}
+}
+
+// TestYAMLSyntaxPositions checks that a syntax error points at the offending
+// character, not at the start of the block around it (yaml.v3's own line).
+func TestYAMLSyntaxPositions(t *testing.T) {
+	dir := t.TempDir()
+	// Twelve good lines, so that errors land deep in the file.
+	head := `# kelpie.yaml
+processes:
+  web:
+    run: ./web --port 8080
+    restart: always
+    env:
+      PORT: "8080"
+      MODE: dev
+  worker:
+    run: [./worker, --queue, jobs]
+    stop_timeout: 5s
+  api:
+`
+	tests := []struct {
+		name, src, want string
+	}{
+		{"bad indent deep", head + "    run: ./api\n   restart: always\n",
+			"14:4: invalid YAML: did not find expected key (check this line's indentation against the keys above it)"},
+		{"bad indent in env", head + "    run: ./api\n    env:\n      A: 1\n     B: 2\n",
+			"16:6: invalid YAML: did not find expected key (check this line's indentation against the keys above it)"},
+		{"too deep", head + "    run: ./api\n      restart: always\n",
+			"14:14: invalid YAML: mapping values are not allowed in this context (quote the value if this ':' belongs to it, or check the indentation)"},
+		{"list item at key indent", head + "    run: ./api\n  - extra\n",
+			"14:3: invalid YAML: did not find expected key (check this line's indentation against the keys above it)"},
+		{"tab indentation", head + "\trun: ./api\n",
+			"13:1: invalid YAML: found character that cannot start any token (YAML does not allow tabs for indentation; use spaces)"},
+		{"tab after spaces", head + "    run: ./api\n  \trestart: always\n",
+			"14:3: invalid YAML: found a tab character that violates indentation (YAML does not allow tabs for indentation; use spaces)"},
+		{"unclosed double quote", head + "    run: \"./api --name x\n    restart: always\n",
+			"13:10: invalid YAML: found unexpected end of stream (a quoted string opened here is not closed)"},
+		{"unclosed single quote", head + "    run: './api\n",
+			"13:10: invalid YAML: found unexpected end of stream (a quoted string opened here is not closed)"},
+		{"unclosed flow sequence", head + "    run: [./api, --port, 9000\n    restart: always\n",
+			"13:10: invalid YAML: did not find expected ',' or ']' (a [ list opened here is not closed)"},
+		{"unclosed flow mapping", head + "    run: ./api\n    env: {A: 1, B: 2\n    restart: always\n",
+			"14:10: invalid YAML: did not find expected ',' or '}' (a { mapping opened here is not closed)"},
+		{"crlf line ends", strings.ReplaceAll(head+"    run: ./api\n   restart: always\n", "\n", "\r\n"),
+			"14:4: invalid YAML: did not find expected key (check this line's indentation against the keys above it)"},
+		{"multibyte before", head + "    run: ./api # café ☕\n   restart: always\n",
+			"14:4: invalid YAML: did not find expected key (check this line's indentation against the keys above it)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			es := parseErrors(t, dir, tt.src)
+			if len(es) != 1 {
+				t.Fatalf("got %d errors, want 1:\n%v", len(es), es)
+			}
+			if got, want := es[0].Error(), filepath.Join(dir, "kelpie.yaml")+":"+tt.want; got != want {
+				t.Errorf("got  %s\nwant %s", got, want)
 			}
 		})
 	}

@@ -5,6 +5,14 @@
 // The protocol is one JSON request line per connection, answered by one or
 // more JSON response lines; `logs --follow` keeps streaming until either side
 // hangs up.
+//
+// Trust: the socket is mode 0600 in a directory only its user can write, and
+// both ends check the other's uid (SO_PEERCRED): only the same user talks to
+// a kelpie, root included in that rule. Listen never removes anything but a
+// stale socket. A request line is at most 1 MiB and must arrive within 10 s;
+// at most 64 connections are served at once (one more is told so and
+// closed); a client that stops reading for 30 s is dropped, and Close ends
+// every connection, so no client can hold kelpie's memory or its shutdown.
 package control
 
 import (
@@ -16,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/kelpie-dev/kelpie/procs"
 )
@@ -82,24 +91,68 @@ func DefaultPath(key string) (string, error) {
 	return filepath.Join(dir, base+"-"+hex.EncodeToString(sum[:5])+".sock"), nil
 }
 
+// runtimeDir returns the private directory that holds the default sockets,
+// making it when it is missing. It must be a real directory (not a symlink),
+// owned by this user and writable by no one else: whoever can write there
+// could plant a socket or a lock of their own.
 func runtimeDir() (string, error) {
+	uid := os.Geteuid()
 	if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" {
 		d := filepath.Join(x, "kelpie")
-		if err := os.MkdirAll(d, 0o700); err == nil {
-			return d, nil
+		// Mkdir, not MkdirAll: the runtime directory itself is the session's
+		// to make; a missing one falls back to /tmp below.
+		err := os.Mkdir(d, 0o700)
+		if err == nil || errors.Is(err, os.ErrExist) {
+			return d, checkPrivateDir(d, uid)
 		}
 	}
-	d := filepath.Join(os.TempDir(), fmt.Sprintf("kelpie-%d", os.Getuid()))
+	d := filepath.Join(os.TempDir(), fmt.Sprintf("kelpie-%d", uid))
 	if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return "", fmt.Errorf("socket directory: %w", err)
 	}
-	// A shared /tmp: refuse a directory someone else made or others can enter.
+	return d, checkPrivateDir(d, uid)
+}
+
+// checkPrivateDir refuses a socket directory that another user could tamper
+// with, saying how to fix it. uid is the user who must own it.
+func checkPrivateDir(d string, uid int) error {
 	fi, err := os.Lstat(d)
 	if err != nil {
-		return "", fmt.Errorf("socket directory: %w", err)
+		return fmt.Errorf("socket directory: %w", err)
 	}
-	if !fi.IsDir() || fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("socket directory %s is not a private directory (mode %s)", d, fi.Mode())
+	if !fi.IsDir() {
+		return fmt.Errorf("socket directory %s is %s, not a directory; remove it or set %s", d, kind(fi.Mode()), EnvSocket)
 	}
-	return d, nil
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fmt.Errorf("socket directory %s: cannot read its owner", d)
+	}
+	if int(st.Uid) != uid {
+		return fmt.Errorf("socket directory %s is owned by uid %d, not by you (uid %d); remove it or set XDG_RUNTIME_DIR", d, st.Uid, uid)
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("socket directory %s is writable by others (mode %04o); run: chmod 700 %s", d, fi.Mode().Perm(), d)
+	}
+	return nil
+}
+
+// kind names what a file is, for messages that refuse to touch it.
+func kind(m os.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "a regular file"
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeSymlink != 0:
+		return "a symlink"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }

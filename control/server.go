@@ -10,14 +10,40 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
-// maxRequest bounds one request line (a `send` may carry a large message).
-const maxRequest = 17 << 20
+// Bounds on what clients can make kelpie hold. A client is the same user, but
+// a runaway script must not be able to exhaust kelpie's memory, descriptors
+// or shutdown.
+const (
+	// maxRequest bounds one request line, and so the largest `kelpie send`
+	// message (a little less, for the envelope). 64 connections times this
+	// is the most request memory clients can pin.
+	maxRequest = 1 << 20
+	// maxConns bounds the connections served at once; one more is answered
+	// with a one-line error and closed, not queued.
+	maxConns = 64
+	// requestTimeout is how long a client has to send its request line.
+	requestTimeout = 10 * time.Second
+	// writeTimeout is how long one response line may wait for a client that
+	// does not read: past it the connection is dropped (a `logs --follow`
+	// reader stopped for that long loses its stream, not kelpie its time).
+	writeTimeout = 30 * time.Second
+	// refuseTimeout bounds the one-line answer to a refused connection.
+	refuseTimeout = 100 * time.Millisecond
+	// closeWait bounds how long Close waits for the handlers to return.
+	closeWait = 5 * time.Second
+)
+
+// errTooLarge is what readRequest returns for a line over the limit.
+var errTooLarge = fmt.Errorf("request too large: over %d bytes (1 MiB)", maxRequest)
 
 // Engine is what the server drives: a *procs.Supervisor satisfies it.
 type Engine interface {
@@ -43,53 +69,190 @@ func (e *AlreadyRunningError) Error() string {
 	return "kelpie is already running for this config (control socket " + e.Path + ")"
 }
 
+// fileID identifies a file by device and inode, so kelpie removes only the
+// very socket and lock it made, never whatever took their names since.
+type fileID struct{ dev, ino uint64 }
+
+func idOf(fi os.FileInfo) fileID {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return fileID{dev: uint64(st.Dev), ino: st.Ino}
+	}
+	return fileID{}
+}
+
 // Server serves the control socket.
 type Server struct {
 	eng  Engine
 	path string
 	ln   *net.UnixListener
 	lock *os.File
+	// sock and lockID are the identities of the files Listen made or claimed.
+	sock, lockID fileID
 	// Down is called (once, in its own goroutine) when a client asks for `down`.
 	Down func()
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	once   sync.Once
+	// uid is the only user let in (checked with SO_PEERCRED on every
+	// connection): the server's own. Root is not let in either; a root
+	// client can use `sudo -u`. Tests change it to see a stranger refused.
+	uid int
+	// maxConns is maxConns; tests lower it.
+	maxConns int
+	// read counts the request bytes read from clients (tests check the bound).
+	read atomic.Int64
+
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	once      sync.Once
+	closeOnce sync.Once
+	closeErr  error
+
+	mu     sync.Mutex
+	conns  map[*net.UnixConn]struct{}
+	closed bool
 }
 
 // Listen claims path for this kelpie: a lock file beside it makes the claim
 // race-free, a socket left by a crashed kelpie is replaced, and one held by a
-// live kelpie gives *AlreadyRunningError. The socket is made mode 0600.
+// live kelpie gives *AlreadyRunningError. Nothing that is not a socket is ever
+// removed: a regular file, directory, symlink or anything else at path is
+// refused with an error naming it, and so is anything but a regular file at
+// path+".lock" (opened without following symlinks). The socket is mode 0600.
 func Listen(path string) (*Server, error) {
-	lock, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	// Refuse before making anything, so a typo (--socket kelpie.yaml) leaves
+	// no lock file behind either.
+	if err := checkSocketPath(path); err != nil {
+		return nil, err
+	}
+	lock, lockID, created, err := claimLock(path + ".lock")
 	if err != nil {
-		return nil, fmt.Errorf("control socket lock: %w", err)
+		return nil, err
 	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		lock.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, &AlreadyRunningError{Path: path}
+	fail := func(err error) (*Server, error) {
+		if created {
+			removeIfSame(lock.Name(), lockID)
 		}
-		return nil, fmt.Errorf("control socket lock %s: %w", path+".lock", err)
-	}
-	// We hold the lock, so whatever socket is there was left by a dead kelpie.
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		lock.Close()
-		return nil, fmt.Errorf("remove stale control socket: %w", err)
+		return nil, err
+	}
+	// We hold the lock, so a socket there was left by a dead kelpie; still,
+	// remove it only if it is a socket nothing answers on.
+	if err := removeStaleSocket(path); err != nil {
+		return fail(err)
 	}
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("control socket: %w", err)
+		return fail(fmt.Errorf("control socket: %w", err))
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	// Close removes the socket itself, after checking it is still ours.
+	ln.SetUnlinkOnClose(false)
+	fi, err := os.Lstat(path)
+	if err == nil {
+		err = os.Chmod(path, 0o600)
+	}
+	if err != nil {
 		ln.Close()
-		lock.Close()
-		return nil, fmt.Errorf("control socket mode: %w", err)
+		return fail(fmt.Errorf("control socket mode: %w", err))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{path: path, ln: ln, lock: lock, ctx: ctx, cancel: cancel}, nil
+	return &Server{
+		path: path, ln: ln, lock: lock, sock: idOf(fi), lockID: lockID,
+		uid: os.Geteuid(), maxConns: maxConns,
+		ctx: ctx, cancel: cancel, conns: make(map[*net.UnixConn]struct{}),
+	}, nil
+}
+
+// checkSocketPath refuses a path that holds anything but a socket.
+func checkSocketPath(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("control socket: %w", err)
+	case fi.Mode()&os.ModeSocket == 0:
+		return fmt.Errorf("control socket %s is %s, not a socket; refusing to replace it", path, kind(fi.Mode()))
+	}
+	return nil
+}
+
+// removeStaleSocket removes the socket at path if it is one that nothing
+// answers on (ECONNREFUSED). Anything else there is refused.
+func removeStaleSocket(path string) error {
+	if err := checkSocketPath(path); err != nil {
+		return err
+	}
+	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	c, err := net.DialTimeout("unix", path, time.Second)
+	switch {
+	case err == nil:
+		c.Close()
+		// A listener that does not hold our lock: not ours to take over.
+		return &AlreadyRunningError{Path: path}
+	case !errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("control socket %s: %w; refusing to replace it", path, errors.Unwrap(err))
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove stale control socket: %w", err)
+	}
+	return nil
+}
+
+// claimLock opens (making it if needed) the lock file at p without following
+// symlinks and takes an exclusive flock on it. created says whether this
+// call made the file.
+func claimLock(p string) (f *os.File, id fileID, created bool, err error) {
+	// A lock file that a kelpie removes on its way out may vanish between
+	// our open and our flock; then the lock we hold is on a file nobody else
+	// can find. Retry a few times on a fresh file.
+	for range 3 {
+		if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
+			return nil, fileID{}, false, fmt.Errorf("control socket lock %s is %s, not a regular file; refusing to use it", p, kind(fi.Mode()))
+		}
+		const flags = os.O_RDWR | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
+		created = true
+		f, err = os.OpenFile(p, flags|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			created = false
+			f, err = os.OpenFile(p, flags, 0)
+		}
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fileID{}, false, fmt.Errorf("control socket lock %s is a symlink; refusing to follow it", p)
+		}
+		if errors.Is(err, os.ErrNotExist) {
+			continue // removed between the two opens
+		}
+		if err != nil {
+			return nil, fileID{}, false, fmt.Errorf("control socket lock: %w", err)
+		}
+		fi, err := f.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			f.Close()
+			return nil, fileID{}, false, fmt.Errorf("control socket lock %s is not a regular file; refusing to use it", p)
+		}
+		id = idOf(fi)
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				return nil, fileID{}, false, &AlreadyRunningError{Path: p[:len(p)-len(".lock")]}
+			}
+			return nil, fileID{}, false, fmt.Errorf("control socket lock %s: %w", p, err)
+		}
+		if now, err := os.Lstat(p); err == nil && idOf(now) == id {
+			return f, id, created, nil
+		}
+		f.Close()
+	}
+	return nil, fileID{}, false, fmt.Errorf("control socket lock %s keeps being replaced; is another kelpie starting and stopping?", p)
+}
+
+// removeIfSame removes p only if it is still the file identified by id.
+func removeIfSame(p string, id fileID) {
+	if fi, err := os.Lstat(p); err == nil && idOf(fi) == id {
+		_ = os.Remove(p)
+	}
 }
 
 // Path is the socket's path.
@@ -101,39 +264,197 @@ func (s *Server) Serve(eng Engine) {
 	for {
 		c, err := s.ln.AcceptUnix()
 		if err != nil {
-			return
+			if errors.Is(err, net.ErrClosed) || s.ctx.Err() != nil {
+				return
+			}
+			// Out of descriptors, say: wait a moment rather than spin or
+			// leave the socket unserved for good.
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
 		}
-		s.wg.Add(1)
+		if !s.admit(c) {
+			continue
+		}
 		go func() {
-			defer s.wg.Done()
-			defer c.Close()
+			defer s.release(c)
 			s.handle(c)
 		}()
 	}
 }
 
-// Close stops serving, ends streaming clients and removes the socket.
+// admit checks who is calling and whether there is room, and registers c.
+// A refused connection gets a one-line error and is closed at once.
+func (s *Server) admit(c *net.UnixConn) bool {
+	uid, err := peerUID(c)
+	if err != nil {
+		refuse(c, "cannot tell who is connecting: "+err.Error())
+		return false
+	}
+	if uid != s.uid {
+		refuse(c, fmt.Sprintf("permission denied: this kelpie serves only uid %d", s.uid))
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		c.Close()
+		return false
+	}
+	if len(s.conns) >= s.maxConns {
+		refuse(c, fmt.Sprintf("kelpie is busy: %d control connections are open; try again", len(s.conns)))
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) release(c *net.UnixConn) {
+	c.Close()
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// refuse answers c with one error line, waiting at most refuseTimeout for
+// the client to take it, and closes c.
+func refuse(c *net.UnixConn, msg string) {
+	_ = c.SetWriteDeadline(time.Now().Add(refuseTimeout))
+	_ = json.NewEncoder(c).Encode(Response{Error: msg})
+	c.Close()
+}
+
+// peerUID is the user id of the process at the other end of c.
+func peerUID(c *net.UnixConn) (int, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var cred *unix.Ucred
+	var cerr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return 0, err
+	}
+	if cerr != nil {
+		return 0, fmt.Errorf("SO_PEERCRED: %w", cerr)
+	}
+	return int(cred.Uid), nil
+}
+
+// Close stops serving, closes every client connection (so no client, however
+// slow, holds kelpie up), waits up to closeWait for the handlers, and removes
+// the socket and the lock file if they are still the ones Listen made.
 func (s *Server) Close() error {
-	s.cancel()
-	err := s.ln.Close() // removes the socket file too
-	s.wg.Wait()
-	os.Remove(s.lock.Name())
-	s.lock.Close()
-	return err
+	s.closeOnce.Do(func() {
+		s.cancel()
+		s.closeErr = s.ln.Close()
+		s.mu.Lock()
+		s.closed = true
+		for c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
+		done := make(chan struct{})
+		go func() {
+			s.wg.Wait()
+			close(done)
+		}()
+		t := time.NewTimer(closeWait)
+		select {
+		case <-done:
+		case <-t.C:
+			// A handler stuck in the engine: it ends with its closed
+			// connection; kelpie need not wait for it to exit.
+		}
+		t.Stop()
+		removeIfSame(s.path, s.sock)
+		// Lock files are always empty; a non-empty one is someone's file.
+		if fi, err := s.lock.Stat(); err == nil && fi.Size() == 0 {
+			removeIfSame(s.lock.Name(), s.lockID)
+		}
+		s.lock.Close()
+	})
+	return s.closeErr
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// readRequest reads one request line (without its newline; a last line
+// without one is taken whole at EOF) of at most limit bytes. It reads at most
+// limit plus one buffer (4 KiB) from r and holds no more than that: a longer
+// line gives errTooLarge.
+func readRequest(r io.Reader, limit int) ([]byte, error) {
+	br := bufio.NewReaderSize(r, 4096)
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if err == nil {
+			chunk = chunk[:len(chunk)-1]
+		}
+		if len(line)+len(chunk) > limit {
+			return nil, errTooLarge
+		}
+		line = append(line, chunk...)
+		switch {
+		case err == nil:
+			return line, nil
+		case errors.Is(err, bufio.ErrBufferFull):
+		case errors.Is(err, io.EOF) && len(line) > 0:
+			return line, nil
+		default:
+			return nil, err
+		}
+	}
+}
+
+// decodeRequest parses one request line. It is the protocol's decoder: it
+// must take any bytes without panicking (FuzzRequest).
+func decodeRequest(line []byte) (Request, error) {
+	var req Request
+	if err := json.Unmarshal(line, &req); err != nil {
+		return Request{}, fmt.Errorf("bad request: %w", err)
+	}
+	return req, nil
 }
 
 func (s *Server) handle(c *net.UnixConn) {
-	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	line, err := bufio.NewReaderSize(io.LimitReader(c, maxRequest), 64<<10).ReadBytes('\n')
-	if err != nil && len(line) == 0 {
+	_ = c.SetReadDeadline(time.Now().Add(requestTimeout))
+	line, err := readRequest(countingReader{r: c, n: &s.read}, maxRequest)
+	enc := json.NewEncoder(c)
+	// Every write has a deadline: a client that stops reading loses its
+	// connection instead of holding this goroutine.
+	reply := func(r Response) error {
+		_ = c.SetWriteDeadline(time.Now().Add(writeTimeout))
+		return enc.Encode(r)
+	}
+	if errors.Is(err, errTooLarge) {
+		_ = reply(Response{Error: err.Error()})
+		return
+	}
+	if err != nil {
 		return
 	}
 	_ = c.SetReadDeadline(time.Time{})
-	enc := json.NewEncoder(c)
-	reply := func(r Response) error { return enc.Encode(r) }
-	var req Request
-	if err := json.Unmarshal(line, &req); err != nil {
-		_ = reply(Response{Error: "bad request: " + err.Error()})
+	req, err := decodeRequest(line)
+	if err != nil {
+		_ = reply(Response{Error: err.Error()})
 		return
 	}
 	if err := s.dispatch(c, req, reply); err != nil {
