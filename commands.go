@@ -128,6 +128,7 @@ func (c *cli) helpCommand(root *cobra.Command) *cobra.Command {
 			if err != nil || (target == root && len(rest) > 0) {
 				return usagef(root, "no help for unknown command %q", strings.Join(args, " "))
 			}
+			target.InitDefaultHelpFlag() // as `CMD --help` shows it
 			return target.Help()
 		},
 	}

@@ -41,12 +41,14 @@ func hush(args []string) term {
 }
 
 // Restore puts TERM back as it was when kelpie started.
-func Restore() {
-	if !saved.hushed {
+func Restore() { saved.restore() }
+
+func (t term) restore() {
+	if !t.hushed {
 		return
 	}
-	if saved.set {
-		_ = os.Setenv("TERM", saved.value)
+	if t.set {
+		_ = os.Setenv("TERM", t.value)
 	} else {
 		_ = os.Unsetenv("TERM")
 	}
