@@ -443,10 +443,12 @@ func TestHeadlessStopsGracefullyWhenItsOutputCloses(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.Close()
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
+			exited, gone := make(chan error, 1), make(chan struct{})
+			go func() { exited <- cmd.Wait(); close(gone) }()
 			defer func() {
-				if cmd.ProcessState == nil {
+				select {
+				case <-gone:
+				default:
 					_ = cmd.Process.Kill()
 				}
 			}()

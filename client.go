@@ -277,8 +277,9 @@ func (c *cli) tailLogs(ctx context.Context, units []string, p *logPrinter) error
 	return nil
 }
 
-// followLogs streams every unit's new lines until one stream ends, which
-// means the running kelpie has gone (or an error, such as no such unit).
+// followLogs streams every unit's new lines until every stream has ended,
+// which means the running kelpie has gone, or until one fails (no such
+// unit, stdout closed), which ends the others.
 func (c *cli) followLogs(ctx context.Context, units []string, p *logPrinter) error {
 	if len(units) == 0 {
 		return nil
@@ -289,12 +290,16 @@ func (c *cli) followLogs(ctx context.Context, units []string, p *logPrinter) err
 	for _, u := range units {
 		go func() { errs <- c.followUnit(ctx, u, p) }()
 	}
-	err := <-errs
-	cancel()
-	for range len(units) - 1 {
-		<-errs
+	// A stream that ends because kelpie went may still be ahead of the
+	// others' last lines: let them all drain.
+	result := errGone
+	for range units {
+		if err := <-errs; err != errGone && result == errGone {
+			result = err
+			cancel()
+		}
 	}
-	return err
+	return result
 }
 
 func (c *cli) followUnit(ctx context.Context, unit string, p *logPrinter) error {

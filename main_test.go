@@ -103,15 +103,19 @@ func startKelpie(t *testing.T, cfg string, extra ...string) *instance {
 	if err := in.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { in.exited <- in.cmd.Wait() }()
+	gone := make(chan struct{}) // closed once Wait has returned
+	go func() { in.exited <- in.cmd.Wait(); close(gone) }()
 	t.Cleanup(func() {
-		if in.cmd.ProcessState == nil {
-			_ = in.cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-in.exited:
-			case <-time.After(15 * time.Second):
-				_ = in.cmd.Process.Kill()
-			}
+		select {
+		case <-gone:
+			return
+		default:
+		}
+		_ = in.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-gone:
+		case <-time.After(15 * time.Second):
+			_ = in.cmd.Process.Kill()
 		}
 	})
 	in.waitSocket()
