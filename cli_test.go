@@ -73,6 +73,9 @@ func TestUsageErrorsNameTheMistake(t *testing.T) {
 		{[]string{"ps", "api"}, "kelpie: ps takes no arguments (got \"api\")\nRun 'kelpie ps --help' for usage.\n"},
 		{[]string{"logs", "a", "b"}, "kelpie: logs takes [NAME] (got 2 arguments)\nRun 'kelpie logs --help' for usage.\n"},
 		{[]string{"logs", "api", "-n", "-1"}, "kelpie: invalid argument \"-1\" for \"-n, --lines\" flag: a count of lines cannot be negative\nRun 'kelpie logs --help' for usage.\n"},
+		{[]string{"completion"}, "kelpie: completion needs SHELL: bash, fish, powershell, zsh\nRun 'kelpie completion --help' for usage.\n"},
+		{[]string{"completion", "tcsh"}, "kelpie: unknown shell \"tcsh\" (want bash, fish, powershell, zsh)\nRun 'kelpie completion --help' for usage.\n"},
+		{[]string{"up", "extra"}, "kelpie: up takes no arguments (got \"extra\")\nRun 'kelpie up --help' for usage.\n"},
 		{[]string{"logs", "api", "-nx"}, "kelpie: invalid argument \"x\" for \"-n, --lines\" flag: not a whole number\nRun 'kelpie logs --help' for usage.\n"},
 	} {
 		out, errOut, code := kelpieRun(tc.args...)

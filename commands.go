@@ -42,7 +42,31 @@ Exit status: 0 ok, 1 the command failed, 2 a usage or config error.`,
 	root.AddCommand(c.upCommand(), c.validateCommand(), c.versionCommand())
 	root.AddCommand(c.clientCommands()...)
 	root.SetHelpCommand(c.helpCommand(root))
+	c.completionCommand(root)
 	return root
+}
+
+// completionCommand adds cobra's `completion SHELL`, refusing a missing or
+// unknown shell as a usage error (cobra's own prints its help and exits 0).
+func (c *cli) completionCommand(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, cmd := range root.Commands() {
+		if cmd.Name() != "completion" {
+			continue
+		}
+		var shells []string
+		for _, sub := range cmd.Commands() {
+			shells = append(shells, sub.Name())
+		}
+		cmd.Use = "completion SHELL"
+		cmd.Args = cobra.ArbitraryArgs
+		cmd.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef(cmd, "completion needs SHELL: %s", strings.Join(shells, ", "))
+			}
+			return usagef(cmd, "unknown shell %q (want %s)", args[0], strings.Join(shells, ", "))
+		}
+	}
 }
 
 // noCommand refuses arguments to the bare `kelpie` (which runs up): the
