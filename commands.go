@@ -33,6 +33,9 @@ Exit status: 0 ok, 1 the command failed, 2 a usage or config error.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
+	// Before the completion command is made: it takes its output from here.
+	root.SetOut(c.stdout)
+	root.SetErr(c.stderr)
 	root.SuggestionsMinimumDistance = 2
 	root.SetVersionTemplate("kelpie {{.Version}}\n")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
