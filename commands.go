@@ -86,9 +86,9 @@ func (c *cli) noCommand(cmd *cobra.Command, args []string) error {
 
 // configFlags adds the flags every command that needs a config shares.
 func (c *cli) configFlags(cmd *cobra.Command, socket bool) {
-	cmd.Flags().StringVarP(&c.file, "file", "f", "", "config file (default: "+configNames+" here or above)")
+	cmd.Flags().StringVarP(&c.file, "file", "f", "", "the config `FILE` (default: "+configNames+" here or above)")
 	if socket {
-		cmd.Flags().StringVar(&c.socket, "socket", "", "control socket path (default: $KELPIE_SOCKET, else derived from the config)")
+		cmd.Flags().StringVar(&c.socket, "socket", "", "the control socket's `PATH` (default: $KELPIE_SOCKET, else derived from the config)")
 	}
 }
 
