@@ -64,23 +64,22 @@ func WantsScreen(args []string) bool {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
-		case a == "--headless":
-			return false
-		case len(a) > 11 && a[:11] == "--headless=":
-			if v := a[11:]; v != "false" && v != "0" && v != "f" && v != "F" && v != "FALSE" && v != "False" {
-				return false
-			}
-		case a == "-h" || a == "--help" || a == "--version" || a == "-v":
-			return false
 		case a == "-f" || a == "--file" || a == "--socket":
 			i++ // the flag's value
-		case a == "--":
+		case noScreenFlag(a):
 			return false
-		case len(a) > 0 && a[0] != '-':
-			if a != "up" {
-				return false
-			}
+		case a == "--" || a != "" && a[0] != '-' && a != "up":
+			return false // another command
 		}
 	}
 	return true
+}
+
+// noScreenFlag reports whether a is a flag that means no screen.
+func noScreenFlag(a string) bool {
+	switch a {
+	case "--headless", "--headless=true", "--headless=1", "-h", "--help", "--version", "-v":
+		return true
+	}
+	return false
 }
