@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"sync"
+	"syscall"
 
 	"github.com/charmbracelet/x/ansi"
 	"golang.org/x/sys/unix"
@@ -14,37 +17,66 @@ import (
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
+// reset ends every line kelpie prints to a terminal, so a style a child left
+// open never reaches the next line or the user's shell.
+const reset = "\x1b[0m"
+
+// runHeadless prints every unit's output until the supervisor shuts down.
+// Termination signals, and the output being closed (`kelpie up --headless |
+// head -3`), stop every unit gracefully; the TUI handles the signals itself.
+func (c *cli) runHeadless(sup *procs.Supervisor, shutdown func()) {
+	// A write to a closed pipe must be an error to act on, not a SIGPIPE
+	// that kills kelpie and leaves its units to the guard's SIGKILL. Notify
+	// (not Ignore, which children would inherit) and never Stop: a last
+	// message to a closed stderr must not kill kelpie on its way out either.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	// A quiet unit writes nothing that could fail: watch the pipe itself.
+	closed, unwatch := watchClosed(c.stdout)
+	defer unwatch()
+	say := sync.OnceFunc(func() {
+		fmt.Fprintln(c.stderr, "kelpie: the output was closed; stopping every unit")
+	})
+	go func() {
+		select {
+		case <-sigs:
+			shutdown()
+		case <-closed:
+			say()
+			shutdown()
+		case <-sup.Done():
+		}
+	}()
+	if err := printHeadless(sup, c.stdout); err != nil {
+		say()
+		shutdown()
+	}
+}
+
 // printHeadless prints every unit's output, each line prefixed with the
-// unit's name (coloured on a terminal), until the supervisor shuts down. It
-// reads from the units' rings, so a slow stdout loses lines (and says how
-// many) instead of slowing the children down.
-func printHeadless(sup *procs.Supervisor, out io.Writer) {
+// unit's name (coloured on a terminal), until the supervisor shuts down, or
+// until a write fails, which it returns. It reads from the units' rings, so
+// a slow stdout loses lines (and says how many) instead of slowing the
+// children down.
+func printHeadless(sup *procs.Supervisor, out io.Writer) error {
 	snap, sub := sup.Subscribe()
 	defer sub.Close()
 	order := make([]string, 0, len(snap))
-	width := 0
 	for _, in := range snap {
 		order = append(order, in.Name)
-		width = max(width, len(in.Name))
 	}
-	tty := isTerminal(out)
-	prefix := make(map[string]string, len(order))
-	for i, name := range order {
-		p := fmt.Sprintf("%-*s | ", width, name)
-		if tty {
-			p = fmt.Sprintf("\x1b[%dm%s\x1b[0m", 31+i%6, p)
-		}
-		prefix[name] = p
-	}
+	colour := wantColour(out)
+	prefix := prefixes(order, colour)
 	cursor := make(map[string]uint64, len(order))
 	w := bufio.NewWriterSize(out, 64<<10)
-	defer w.Flush()
 	var buf []byte
 	var recs []procs.RawLine
 	for {
 		b, err := sub.Next(context.Background())
 		if err != nil {
-			return
+			return w.Flush()
 		}
 		for _, name := range order {
 			if _, ok := b.Logs[name]; !ok {
@@ -60,16 +92,11 @@ func printHeadless(sup *procs.Supervisor, out io.Writer) {
 					fmt.Fprintf(w, "%s… %d lines dropped (stdout was slower than the output)\n", prefix[name], missed)
 				}
 				for _, l := range recs {
-					text := buf[l.Off : l.Off+l.Len]
 					w.WriteString(prefix[name])
 					if l.Stream != procs.Stdout {
 						w.WriteString("[" + l.Stream.String() + "] ")
 					}
-					if !tty && bytes.IndexByte(text, 0x1b) >= 0 {
-						w.WriteString(ansi.Strip(string(text))) // colours only make sense on a terminal
-					} else {
-						w.Write(text)
-					}
+					writeText(w, buf[l.Off:l.Off+l.Len], colour)
 					if l.Cut {
 						w.WriteString(" ↩")
 					}
@@ -82,9 +109,49 @@ func printHeadless(sup *procs.Supervisor, out io.Writer) {
 			}
 		}
 		if err := w.Flush(); err != nil {
-			return
+			return err
 		}
 	}
+}
+
+// prefixes gives each unit its line prefix: the name padded to the longest,
+// in one of six colours when colour is on.
+func prefixes(names []string, colour bool) map[string]string {
+	width := 0
+	for _, n := range names {
+		width = max(width, len(n))
+	}
+	p := make(map[string]string, len(names))
+	for i, n := range names {
+		s := fmt.Sprintf("%-*s | ", width, n)
+		if colour {
+			s = fmt.Sprintf("\x1b[%dm%s%s", 31+i%6, s, reset)
+		}
+		p[n] = s
+	}
+	return p
+}
+
+// writeText writes one line of (already sanitised) output: its colours and
+// a reset after them to a terminal that wants colour, plain text otherwise
+// (colour codes mean nothing in a file or to the next program in a pipe).
+func writeText(w *bufio.Writer, text []byte, colour bool) {
+	switch {
+	case colour:
+		w.Write(text)
+		w.WriteString(reset)
+	case bytes.IndexByte(text, 0x1b) >= 0:
+		w.WriteString(ansi.Strip(string(text)))
+	default:
+		w.Write(text)
+	}
+}
+
+// wantColour decides colour for output to w from what is known without
+// asking the terminal anything: w is a terminal, NO_COLOR is unset or empty
+// (no-color.org), and TERM is not "dumb".
+func wantColour(w io.Writer) bool {
+	return isTerminal(w) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 }
 
 func isTerminal(w io.Writer) bool {
@@ -94,4 +161,43 @@ func isTerminal(w io.Writer) bool {
 	}
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
+}
+
+// watchClosed reports on the returned channel when nobody reads w any more:
+// w is a pipe whose reader has gone or a socket whose peer has. For any other
+// w it never reports. unwatch ends the watch.
+func watchClosed(w io.Writer) (closed <-chan struct{}, unwatch func()) {
+	ch := make(chan struct{})
+	f, ok := w.(*os.File)
+	if !ok {
+		return ch, func() {}
+	}
+	var st unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &st) != nil || (st.Mode&unix.S_IFMT != unix.S_IFIFO && st.Mode&unix.S_IFMT != unix.S_IFSOCK) {
+		return ch, func() {}
+	}
+	wakeR, wakeW, err := os.Pipe()
+	if err != nil {
+		return ch, func() {}
+	}
+	go func() {
+		defer wakeR.Close()
+		// No events asked for: poll still reports POLLERR (a pipe's reader
+		// closed) and POLLHUP (a socket's peer gone).
+		fds := []unix.PollFd{{Fd: int32(f.Fd())}, {Fd: int32(wakeR.Fd()), Events: unix.POLLIN}}
+		for {
+			_, err := unix.Poll(fds, -1)
+			if err == unix.EINTR {
+				continue
+			}
+			if err == nil && fds[1].Revents != 0 {
+				return
+			}
+			if err == nil && fds[0].Revents&(unix.POLLERR|unix.POLLHUP) != 0 {
+				close(ch)
+			}
+			return
+		}
+	}()
+	return ch, func() { wakeW.Close() }
 }

@@ -6,22 +6,18 @@
 package main
 
 import (
-	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"strings"
-	"syscall"
-	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/kelpie-dev/kelpie/config"
-	"github.com/kelpie-dev/kelpie/control"
 	"github.com/kelpie-dev/kelpie/demo"
+	"github.com/kelpie-dev/kelpie/internal/quietterm"
 	"github.com/kelpie-dev/kelpie/procs"
-	"github.com/kelpie-dev/kelpie/ui"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -30,24 +26,12 @@ var version = "dev"
 // guardArg is the hidden first argument of the guard role (see procs.StartGuard).
 const guardArg = "__guard"
 
-const usage = `kelpie — a terminal process manager
-
-Usage:
-  kelpie [up] [-f FILE] [--headless] [--socket PATH]   run kelpie.yaml / Procfile (or the built-in demo)
-  kelpie validate [-f FILE]                             check a config file
-  kelpie ps [--json]                                    list units of the running kelpie
-  kelpie logs NAME [-n N] [--follow] [--json]           show a unit's output
-  kelpie start|stop|restart NAME                        control a unit (waits until done)
-  kelpie signal NAME SIGNAL                             send a signal to a unit's process group
-  kelpie send NAME JSON                                 send a message to a unit with a channel
-  kelpie down                                           stop every unit and the running kelpie
-  kelpie version
-
-Client commands find the running kelpie by --socket, $KELPIE_SOCKET, or the
-config in the current directory (as kelpie up would).
-`
-
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	// Undo the TERM=dumb that kept the terminal libraries from querying the
+	// terminal at init (see quietterm) before anything reads TERM.
+	quietterm.Restore()
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 // Exit statuses.
 const (
@@ -57,6 +41,8 @@ const (
 )
 
 func run(args []string, stdout, stderr io.Writer) int {
+	// The hidden roles are matched before the command line is parsed: they
+	// are kelpie re-executing itself and must not change with the CLI.
 	if len(args) > 0 {
 		switch args[0] {
 		case guardArg:
@@ -72,74 +58,74 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return demo.Run(args[1])
 		}
 	}
-	cmd := "up"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
-	}
 	c := &cli{stdout: stdout, stderr: stderr}
-	switch cmd {
-	case "up":
-		return c.up(args)
-	case "validate":
-		return c.validate(args)
-	case "ps", "logs", "start", "stop", "restart", "signal", "send", "down":
-		return c.client(cmd, args)
-	case "version":
-		fmt.Fprintln(stdout, "kelpie", version)
-		return exitOK
-	case "help":
-		fmt.Fprint(stdout, usage)
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "kelpie: unknown command %q\n\n%s", cmd, usage)
-	return exitUsage
+	root := c.commands()
+	root.SetArgs(args)
+	return c.report(root.Execute())
 }
 
-// cli carries the output streams and the flags every command shares.
+// cli carries the output streams and the flags of the command being run.
 type cli struct {
 	stdout, stderr io.Writer
 	file           string
 	socket         string
+	headless       bool
+	json           bool
+	follow         bool
+	lines          count
 }
 
-func (c *cli) flags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("kelpie "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	fs.StringVar(&c.file, "f", "", "config file (default: kelpie.yaml, kelpie.yml or Procfile here)")
-	fs.StringVar(&c.socket, "socket", "", "control socket path (default: $KELPIE_SOCKET, else derived from the config)")
-	fs.Usage = func() { fmt.Fprint(c.stderr, usage) }
-	return fs
+// usageError is a mistake on the command line: said in one line, followed
+// by where to read the command's usage, exit 2.
+type usageError struct {
+	cmd string // the command path, e.g. "kelpie logs"
+	msg string
 }
 
-// parse parses flags wherever they stand among the positional arguments
-// (`kelpie logs api -n 50` as well as `kelpie logs -n 50 api`).
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(cmd *cobra.Command, format string, a ...any) error {
+	return &usageError{cmd: cmd.CommandPath(), msg: fmt.Sprintf(format, a...)}
+}
+
+// exitError ends a command with a status other than 1, its text printed as
+// it is (a config file's positioned errors) or, if empty, not at all.
+type exitError struct {
+	code int
+	text string
+}
+
+func (e *exitError) Error() string { return e.text }
+
+// report prints err (if any) to stderr and returns the exit status.
+func (c *cli) report(err error) int {
+	var ue *usageError
+	var ee *exitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(c.stderr, "kelpie: %s\nRun '%s --help' for usage.\n", procs.Clean(ue.msg), ue.cmd)
+		return exitUsage
+	case errors.As(err, &ee):
+		if ee.text != "" {
+			fmt.Fprintln(c.stderr, ee.text)
 		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if rest[0] == "--" {
-			return append(pos, rest[1:]...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
+		return ee.code
 	}
-}
-
-func (c *cli) fail(err error) int {
-	fmt.Fprintln(c.stderr, "kelpie:", err)
+	// Errors can quote what a running kelpie or a child said.
+	fmt.Fprintln(c.stderr, "kelpie:", procs.Clean(err.Error()))
 	return exitFail
 }
 
+// configNames are the files kelpie looks for, in order (see config.Find).
+const configNames = "kelpie.yaml, kelpie.yml or Procfile"
+
 // locate finds the config the same way for every command: -f, else the
-// first of kelpie.yaml, kelpie.yml, Procfile in the working directory. An
-// empty path means the built-in demo. key identifies the config for the
-// default socket path.
+// first of kelpie.yaml, kelpie.yml, Procfile in the working directory or the
+// nearest directory above it that has one (as git finds its repository), so
+// `kelpie ps` works from a subdirectory. An empty path means the built-in
+// demo. key identifies the config for the default socket path.
 func (c *cli) locate() (path, key string, err error) {
 	path = c.file
 	if path == "" {
@@ -147,7 +133,7 @@ func (c *cli) locate() (path, key string, err error) {
 		if err != nil {
 			return "", "", fmt.Errorf("working directory: %w", err)
 		}
-		if path, err = config.Find(wd); err != nil {
+		if path, err = findUp(wd); err != nil {
 			return "", "", err
 		}
 		if path == "" {
@@ -161,127 +147,20 @@ func (c *cli) locate() (path, key string, err error) {
 	return abs, abs, nil
 }
 
-func (c *cli) validate(args []string) int {
-	fs := c.flags("validate")
-	pos, err := parse(fs, args)
-	if err != nil || len(pos) > 0 {
-		return exitUsage
-	}
-	path, _, err := c.locate()
-	if err != nil {
-		return c.fail(err)
-	}
-	if path == "" {
-		fmt.Fprintln(c.stderr, "kelpie: no kelpie.yaml, kelpie.yml or Procfile here (use -f FILE)")
-		return exitUsage
-	}
-	f, err := config.Load(path)
-	if err != nil {
-		fmt.Fprintln(c.stderr, err)
-		return exitUsage
-	}
-	fmt.Fprintf(c.stdout, "%s: %d processes, OK\n", path, len(f.Specs))
-	return exitOK
-}
-
-func (c *cli) up(args []string) int {
-	fs := c.flags("up")
-	headless := fs.Bool("headless", false, "run without the terminal UI, printing every unit's output")
-	pos, err := parse(fs, args)
-	if err != nil || len(pos) > 0 {
-		if err == nil {
-			fmt.Fprintf(c.stderr, "kelpie up: unexpected argument %q\n", pos[0])
+// findUp looks for a config file in dir, then in each directory above it,
+// and returns the first found ("" if none). A problem with dir itself is an
+// error; one with a directory above it (no permission) ends the search.
+func findUp(dir string) (string, error) {
+	path, err := config.Find(dir)
+	for err == nil && path == "" {
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", nil
 		}
-		return exitUsage
-	}
-	if !*headless && (!isTerminal(os.Stdin) || !isTerminal(os.Stdout)) {
-		fmt.Fprintln(c.stderr, "kelpie: the screen needs a terminal; use `kelpie up --headless` to run without one")
-		return exitUsage
-	}
-	path, key, err := c.locate()
-	if err != nil {
-		return c.fail(err)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return c.fail(fmt.Errorf("find own executable: %w", err))
-	}
-	var specs []procs.Spec
-	title := "demo"
-	if path == "" {
-		specs = demo.Specs(exe)
-	} else {
-		f, err := config.Load(path)
-		if err != nil {
-			fmt.Fprintln(c.stderr, err)
-			return exitUsage
-		}
-		specs, title = f.Specs, filepath.Base(path)
-	}
-
-	sockPath, err := control.Path(c.socket, key)
-	if err != nil {
-		return c.fail(err)
-	}
-	srv, err := control.Listen(sockPath)
-	if err != nil {
-		return c.fail(err)
-	}
-	defer srv.Close()
-
-	tag := procs.NewTag()
-	// The guard cleans up after us even if we are SIGKILLed.
-	guard, err := procs.StartGuard(exe, []string{guardArg, tag})
-	if err != nil {
-		return c.fail(err)
-	}
-	defer guard.Close()
-
-	sup, err := procs.New(procs.Options{Tag: tag, Subreaper: true})
-	if err != nil {
-		return c.fail(err)
-	}
-	for _, sp := range specs {
-		if err := sup.Add(sp); err != nil {
-			_ = sup.Shutdown(context.Background())
-			return c.fail(err)
+		dir = parent
+		if path, err = config.Find(dir); err != nil {
+			return "", nil
 		}
 	}
-	var stopWait time.Duration
-	for _, sp := range specs {
-		stopWait = max(stopWait, sp.StopTimeout)
-	}
-	stopWait = max(stopWait, procs.DefaultStopTimeout) + 5*time.Second
-	shutdown := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), stopWait)
-		defer cancel()
-		_ = sup.Shutdown(ctx)
-	}
-	srv.Down = shutdown
-	go srv.Serve(sup)
-
-	if err := sup.StartAll(); err != nil {
-		return c.fail(err)
-	}
-	if *headless {
-		// Termination signals stop everything gracefully; the printer
-		// returns once the supervisor has shut down. (The TUI handles the
-		// same signals itself, showing the units as they stop.)
-		sigs := make(chan os.Signal, 1)
-		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT)
-		defer signal.Stop(sigs)
-		go func() {
-			select {
-			case <-sigs:
-				shutdown()
-			case <-sup.Done():
-			}
-		}()
-		printHeadless(sup, c.stdout)
-	} else if err := ui.Run(ui.Local(sup), ui.Options{Title: title, Version: version}); err != nil {
-		shutdown()
-		return c.fail(err)
-	}
-	shutdown()
-	return exitOK
+	return path, err
 }

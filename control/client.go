@@ -2,6 +2,7 @@ package control
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,18 +12,33 @@ import (
 	"time"
 )
 
+// ErrLost means the connection to kelpie broke in the middle of an exchange
+// (kelpie exited or was killed).
+var ErrLost = errors.New("the connection to kelpie was lost")
+
 // Do sends req to the kelpie at path and calls each for every response line
 // until the server closes the connection. A response carrying an error ends
 // the exchange with that error.
 func Do(path string, req Request, each func(Response) error) error {
-	return do(path, req, each, os.Geteuid())
+	return DoContext(context.Background(), path, req, each)
 }
 
-// do is Do for a server that must belong to uid: a socket served by anyone
-// else (planted in a shared directory, say) is not talked to.
-func do(path string, req Request, each func(Response) error, uid int) error {
-	c, err := net.DialTimeout("unix", path, 2*time.Second)
+// DoContext is Do bounded by ctx: its deadline bounds the dial and every
+// read, and cancelling it ends the exchange with ctx's error. Shell
+// completion uses it so a stuck kelpie never hangs the user's shell.
+func DoContext(ctx context.Context, path string, req Request, each func(Response) error) error {
+	return do(ctx, path, req, each, os.Geteuid())
+}
+
+// do is DoContext for a server that must belong to uid: a socket served by
+// anyone else (planted in a shared directory, say) is not talked to.
+func do(ctx context.Context, path string, req Request, each func(Response) error, uid int) error {
+	d := net.Dialer{Timeout: 2 * time.Second}
+	c, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("%w (control socket %s: %v)", ErrNotRunning, path, errors.Unwrap(err))
 	}
 	defer c.Close()
@@ -33,6 +49,9 @@ func do(path string, req Request, each func(Response) error, uid int) error {
 	if peer != uid {
 		return fmt.Errorf("control socket %s is served by uid %d, not by you (uid %d); refusing to use it", path, peer, uid)
 	}
+	// Cancelling ctx unblocks a pending read or write at once.
+	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
 	b, err := json.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("encode request: %w", err)
@@ -42,6 +61,9 @@ func do(path string, req Request, each func(Response) error, uid int) error {
 	}
 	r := bufio.NewReaderSize(c, 64<<10)
 	if _, err := c.Write(append(b, '\n')); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		// A refused connection (busy, another user) is answered and closed
 		// before the request is read: prefer the server's reason.
 		_ = c.SetReadDeadline(time.Now().Add(time.Second))
@@ -55,7 +77,7 @@ func do(path string, req Request, each func(Response) error, uid int) error {
 	}
 	for {
 		line, err := r.ReadBytes('\n')
-		if len(line) > 0 {
+		if len(line) > 0 && err == nil {
 			var resp Response
 			if jerr := json.Unmarshal(line, &resp); jerr != nil {
 				return fmt.Errorf("bad response from kelpie: %w", jerr)
@@ -67,11 +89,15 @@ func do(path string, req Request, each func(Response) error, uid int) error {
 				return err
 			}
 		}
-		if err == io.EOF {
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err == io.EOF && len(line) == 0:
 			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read response: %w", err)
+		default:
+			// A partial last line or a reset: kelpie went away mid-answer.
+			return fmt.Errorf("%w: %v", ErrLost, err)
 		}
 	}
 }

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kelpie-dev/kelpie/config"
+	"github.com/kelpie-dev/kelpie/control"
+	"github.com/kelpie-dev/kelpie/demo"
+	"github.com/kelpie-dev/kelpie/procs"
+	"github.com/kelpie-dev/kelpie/ui"
+)
+
+func (c *cli) runValidate(*cobra.Command, []string) error {
+	path, _, err := c.locate()
+	if err != nil {
+		return err
+	}
+	if path == "" {
+		return &exitError{code: exitUsage, text: "kelpie: no " + configNames + " here or above (use -f FILE)"}
+	}
+	f, err := config.Load(path)
+	if err != nil {
+		return &exitError{code: exitUsage, text: err.Error()}
+	}
+	fmt.Fprintf(c.stdout, "%s: %d processes, OK\n", path, len(f.Specs))
+	return nil
+}
+
+// specs loads what up runs: the config at path, or the demo when path is "".
+func (c *cli) specs(path, exe string) (specs []procs.Spec, title string, err error) {
+	if path == "" {
+		return demo.Specs(exe), "demo", nil
+	}
+	f, err := config.Load(path)
+	if err != nil {
+		// The positioned errors, as validate prints them.
+		return nil, "", &exitError{code: exitUsage, text: err.Error()}
+	}
+	return f.Specs, filepath.Base(path), nil
+}
+
+func (c *cli) runUp(*cobra.Command, []string) error {
+	if !c.headless && (!isTerminal(os.Stdin) || !isTerminal(os.Stdout)) {
+		return &exitError{code: exitUsage, text: "kelpie: the screen needs a terminal; use `kelpie up --headless` to run without one"}
+	}
+	path, key, err := c.locate()
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own executable: %w", err)
+	}
+	specs, title, err := c.specs(path, exe)
+	if err != nil {
+		return err
+	}
+	sockPath, err := control.Path(c.socket, key)
+	if err != nil {
+		return err
+	}
+	srv, err := control.Listen(sockPath)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	tag := procs.NewTag()
+	// The guard cleans up after us even if we are SIGKILLed.
+	guard, err := procs.StartGuard(exe, []string{guardArg, tag})
+	if err != nil {
+		return err
+	}
+	defer guard.Close()
+
+	sup, err := procs.New(procs.Options{Tag: tag, Subreaper: true})
+	if err != nil {
+		return err
+	}
+	shutdown := shutdownFunc(sup, specs)
+	for _, sp := range specs {
+		if err := sup.Add(sp); err != nil {
+			shutdown()
+			return err
+		}
+	}
+	srv.Down = shutdown
+	go srv.Serve(sup)
+
+	if err := sup.StartAll(); err != nil {
+		shutdown()
+		return err
+	}
+	defer shutdown()
+	if c.headless {
+		c.runHeadless(sup, shutdown)
+		return nil
+	}
+	return ui.Run(ui.Local(sup), ui.Options{Title: title, Version: version})
+}
+
+// shutdownFunc stops every unit, waiting at most a little longer than the
+// longest stop timeout.
+func shutdownFunc(sup *procs.Supervisor, specs []procs.Spec) func() {
+	var stopWait time.Duration
+	for _, sp := range specs {
+		stopWait = max(stopWait, sp.StopTimeout)
+	}
+	stopWait = max(stopWait, procs.DefaultStopTimeout) + 5*time.Second
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), stopWait)
+		defer cancel()
+		_ = sup.Shutdown(ctx)
+	}
+}
