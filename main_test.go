@@ -384,7 +384,7 @@ func TestHeadlessPrefixesAndSendValidation(t *testing.T) {
 		t.Fatalf("send of invalid JSON: exit %d %q", code, errOut)
 	}
 	_, errOut, code = in.kelpie("send", "echoer", `{"cmd":"NODE_X"}`)
-	if code != 2 || errOut != "kelpie send: messages whose cmd starts with NODE_ are reserved for Node's internal use (nothing sent)\n" {
+	if code != 2 || errOut != "kelpie: messages whose cmd starts with NODE_ are reserved for Node's internal use\n" {
 		t.Fatalf("send of a NODE_ message: exit %d %q", code, errOut)
 	}
 	// SIGTERM stops everything gracefully and kelpie exits 0.
