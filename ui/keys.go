@@ -72,7 +72,9 @@ type KeyMap struct {
 	Yes         key.Binding
 	No          key.Binding
 
-	// The terminal and leaving.
+	// The terminal and leaving. Redraw (ctrl+l) works everywhere, inputs
+	// included: the screen handles it before the model sees the key.
+	Redraw    key.Binding
 	Mouse     key.Binding
 	Help      key.Binding
 	CloseHelp key.Binding
@@ -140,6 +142,7 @@ func DefaultKeyMap() KeyMap {
 		Yes:         key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
 		No:          key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "no")),
 
+		Redraw:    key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", "redraw")),
 		Mouse:     key.NewBinding(key.WithKeys("@"), key.WithHelp("@", "mouse")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		CloseHelp: key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("?/esc", "close help"), key.WithDisabled()),
@@ -159,7 +162,7 @@ func (k *KeyMap) all() []*key.Binding {
 		&k.ViewOutput, &k.ViewMessages, &k.ViewStats, &k.Split, &k.Merged,
 		&k.Timestamps, &k.Wrap, &k.Search, &k.NextMatch, &k.PrevMatch, &k.Select, &k.Copy,
 		&k.Compose, &k.Clear, &k.Submit, &k.Cancel, &k.HistoryPrev, &k.HistoryNext, &k.Yes, &k.No,
-		&k.Mouse, &k.Help, &k.CloseHelp, &k.Quit, &k.views,
+		&k.Redraw, &k.Mouse, &k.Help, &k.CloseHelp, &k.Quit, &k.views,
 	}
 }
 
@@ -209,6 +212,7 @@ func (k *KeyMap) apply(st keyState) {
 	for _, b := range k.all() {
 		b.SetEnabled(false)
 	}
+	k.Redraw.SetEnabled(true)
 	k.Quit.SetKeys("q", "ctrl+c")
 	k.Quit.SetHelp("q", "quit")
 	if st.shutting {

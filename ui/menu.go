@@ -54,7 +54,7 @@ func (s *signalMenu) selected() syscall.Signal { return s.sigs[s.cursor] }
 // per signal, scrolled to keep the cursor in view.
 func (s *signalMenu) render(pal *palette, w, h int) []string {
 	lines := []string{ruleLine(pal.ruleFocused, w,
-		[]segment{{"send a signal to ", pal.dim}, {s.target, pal.title}},
+		[]segment{{"send a signal to ", pal.dim}, {safe(s.target), pal.title}},
 		[]segment{{" enter send · esc close ", pal.dim}, {"──", pal.ruleFocused}})}
 	rows := max(h-1, 1)
 	if s.cursor < s.offset {

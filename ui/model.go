@@ -263,7 +263,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 
 	case tea.KeyMsg:
-		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+		if msg.Paste {
+			cmds = append(cmds, m.paste(msg))
+			break
+		}
+		if msg.Type == tea.KeyRunes {
+			// Typed text goes into inputs that are shown: no control
+			// character rides along.
+			if s := string(msg.Runes); !isPlainASCII(s) {
+				msg.Runes = []rune(safe(s))
+			}
+		}
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 {
 			// Keys typed faster than the terminal is read arrive as one
 			// message ("jjj"): they are still separate key presses.
 			for _, r := range msg.Runes {
@@ -490,6 +501,27 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return m.explainDisabled(msg)
 	}
 	return nil
+}
+
+// paste puts pasted text into the input that has the keyboard (the filter,
+// the search, the composer), made safe and on one line. Anywhere else it is
+// ignored: pasted text is never a run of key presses (a pasted `x` would
+// stop a unit).
+func (m *Model) paste(msg tea.KeyMsg) tea.Cmd {
+	m.keys.apply(m.keyState())
+	text := safe(string(msg.Runes))
+	switch m.modal() {
+	case modalFilter, modalSearch, modalCompose:
+		if text == "" {
+			return nil
+		}
+		msg.Runes = []rune(text)
+		if m.modal() == modalCompose {
+			return m.composeKey(msg)
+		}
+		return m.lineKey(msg)
+	}
+	return m.setStatus(statusInfo, "paste ignored: paste into the filter (/), a search or a message (m)")
 }
 
 // moveCursor moves the table's selection.

@@ -98,7 +98,7 @@ func (m *Model) renderHeader() string {
 	// the words after the counts.
 	for tier := range 3 {
 		compact := tier == 2
-		left := []segment{{m.opts.Title, p.brand}}
+		left := []segment{{safe(m.opts.Title), p.brand}}
 		if m.opts.Version != "" && tier == 0 {
 			left = append(left, segment{" " + m.opts.Version, p.dim})
 		}
@@ -173,7 +173,7 @@ func (m *Model) renderStatus() string {
 	p, w := m.pal, m.width
 	switch {
 	case m.confirm != nil:
-		return p.question.on(truncate(m.confirm.question+"  y/n", w))
+		return p.question.on(truncate(safe(m.confirm.question)+"  y/n", w))
 	case m.lineFor != modalNone:
 		info := ""
 		if m.lineFor == modalFilter {
@@ -188,7 +188,7 @@ func (m *Model) renderStatus() string {
 	case m.shutting:
 		return p.warn.on(truncate(fmt.Sprintf("stopping %s…  (q again: kill now)", plural(m.totals.live, "unit")), w))
 	case m.status.text == "" && m.table.filter != "":
-		return p.dim.on(truncate("filter “"+m.table.filter+"”: "+strconv.Itoa(m.table.shownUnits())+" of "+
+		return p.dim.on(truncate("filter “"+safe(m.table.filter)+"”: "+strconv.Itoa(m.table.shownUnits())+" of "+
 			plural(len(m.table.order), "unit")+" · / edits · esc clears", w))
 	case m.status.text == "":
 		return ""
@@ -200,7 +200,7 @@ func (m *Model) renderStatus() string {
 	case statusError:
 		pt = p.err
 	}
-	return pt.on(truncate(m.status.text, w))
+	return pt.on(truncate(safe(m.status.text), w))
 }
 
 func plural(n int, what string) string {
@@ -387,7 +387,7 @@ func (m *Model) renderPane(now time.Time) []string {
 	in := &r.info
 	glyph, words, tone := stateText(in, now)
 	left := []segment{
-		{in.Name, p.title},
+		{r.label, p.title},
 		{"  " + glyph + " " + words, p.rows[rowNormal].state[tone]},
 		{"  " + in.Command, p.dim},
 	}
@@ -417,7 +417,7 @@ func (m *Model) renderPane(now time.Time) []string {
 			where = "last " + compactDuration(m.ticks.fromEnd(0).Sub(m.ticks.fromEnd(n-1)))
 		}
 	}
-	right := m.titleRight(view, in.Channel != "", where, w, width(in.Name)+2+width(glyph)+1+width(words))
+	right := m.titleRight(view, in.Channel != "", where, w, width(r.label)+2+width(glyph)+1+width(words))
 	lines = append(lines, ruleLine(rule, w, left, append(right, segment{"──", rule})))
 	if reason {
 		rp := p.dim
@@ -497,7 +497,7 @@ func (m *Model) renderMessages(b *logBuf, in *procs.Info, w, h int) ([]string, s
 		}
 		verdict := c.verdict
 		if c.ok {
-			verdict += " · enter sends to " + c.target
+			verdict += " · enter sends to " + safe(c.target)
 		}
 		if c.sending {
 			verdict = "sending…"

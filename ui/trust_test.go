@@ -1,0 +1,166 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+// hostile holds what a process, a config or a file name can smuggle in: an
+// OSC 52 clipboard write, a C1 CSI (U+009B) that VTE terminals act on, a
+// clear screen, a title change.
+const hostile = "\x1b]52;c;cm0gLXJmIH4=\x07\u009b2J\x1b[2J\x1b]0;pwned\x1b\\\u009d0;t\x07"
+
+// unsafeSequence returns the first thing in s that is neither text nor an
+// SGR colour sequence, or "".
+func unsafeSequence(s string) string {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c == 0x1b {
+			j := i + 1
+			if j < len(s) && s[j] == '[' {
+				j++
+				for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == ';' || s[j] == ':') {
+					j++
+				}
+				if j < len(s) && s[j] == 'm' {
+					i = j + 1
+					continue
+				}
+			}
+			return s[i:min(len(s), i+8)]
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			return s[i : i+1]
+		case r < 0x20 && r != '\n' || r == 0x7f || r >= 0x80 && r <= 0x9f:
+			return s[i : i+n]
+		}
+		i += n
+	}
+	return ""
+}
+
+func TestUnsafeSequenceChecker(t *testing.T) {
+	for _, s := range []string{"\x1b]52;c;x\x07", "\u009b2J", "a\x1b[2Jb", "\x9b", "\x07"} {
+		if unsafeSequence(s) == "" {
+			t.Errorf("the checker let %q pass", s)
+		}
+	}
+	if got := unsafeSequence("\x1b[1;38;2;1;2;3mok\x1b[0m 注文\n"); got != "" {
+		t.Errorf("the checker refused colour: %q", got)
+	}
+}
+
+// TestHostileStringsNeverReachTheFrame feeds outside text to every place
+// the screen shows it: unit names (from a config), commands and reasons, a
+// grandchild's name in the process tree, argv and cwd in the Stats view, an
+// error quoting outside text in the status line, a search echoed back.
+func TestHostileStringsNeverReachTheFrame(t *testing.T) {
+	name := "evil" + hostile
+	in := running(name, 4242, 1, 1<<20, 0)
+	in.Command = "run" + hostile
+	in.Reason = "reason" + hostile
+	in.Channel = procs.ChannelConnected
+	fb := newFake(in, running("api", 7, 1, 1<<20, 0))
+	fb.details[name] = procs.Details{Info: in, Argv: []string{"argv" + hostile}, Cwd: "/tmp/" + hostile, PPID: 1}
+	fb.errs["restart "+name] = errors.New("cannot read " + hostile)
+	fb.addLines(name, procs.Stdout, "line one", "line two")
+	hs := newHarness(t, fb, 120, 30)
+	st := stats(fb.infos)
+	us := st.Units[name]
+	us.Procs = 3
+	us.Tree = []procs.ProcSample{
+		{PID: 4242, Name: "main", Depth: 0},
+		{PID: 4243, Name: "child" + hostile, Depth: 1},
+		{PID: 4244, Name: "grandchild" + hostile, Depth: 2},
+	}
+	st.Units[name] = us
+	hs.deliver(procs.Batch{Stats: st, Logs: map[string]uint64{name: 2}})
+
+	check := func(what string) {
+		t.Helper()
+		if bad := unsafeSequence(hs.m.View()); bad != "" {
+			t.Fatalf("%s: the frame holds %q", what, bad)
+		}
+	}
+	check("table and pane title")
+	hs.key("l") // unfold the process tree
+	if !strings.Contains(hs.screen(), "grandchild") {
+		t.Fatalf("the tree did not unfold:\n%s", hs.screen())
+	}
+	check("process tree")
+	hs.key("h")
+	hs.key("3") // Stats view: argv, cwd
+	if s := hs.screen(); !strings.Contains(s, "argv") || !strings.Contains(s, "/tmp/") {
+		t.Fatalf("the Stats view lacks the details:\n%s", s)
+	}
+	check("stats view")
+	hs.key("1")
+	hs.key("r", "y") // the error quotes outside text (y: the unit has children)
+	if !strings.Contains(hs.screen(), "cannot read") {
+		t.Fatalf("the error is not shown:\n%s", hs.screen())
+	}
+	check("status line error")
+	hs.key("!") // the signal menu names the unit
+	check("signal menu")
+	hs.key("esc", "tab", "/")
+	hs.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("line" + hostile), Paste: true})
+	hs.key("enter")
+	check("search echo")
+	hs.key("tab", "S") // split needs marks: the hint names the unit
+	hs.key("*", "S")
+	check("split")
+	hs.key("S", "M")
+	check("merged")
+}
+
+func TestPasteIsNotKeys(t *testing.T) {
+	hs := overview(t, 120, 40)
+	paste := func(s string) { hs.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s), Paste: true}) }
+	paste("x")
+	paste("K")
+	paste("q")
+	for _, c := range hs.fb.Calls() {
+		if strings.HasPrefix(c, "stop") || strings.HasPrefix(c, "signal") || strings.HasPrefix(c, "shutdown") {
+			t.Fatalf("a paste acted as a key: %v", hs.fb.Calls())
+		}
+	}
+	if hs.m.shutting || !strings.Contains(hs.screen(), "paste ignored") {
+		t.Fatalf("want the paste ignored, and said so:\n%s", hs.screen())
+	}
+	// Into the filter it types, on one line and without controls.
+	hs.key("/")
+	paste("wor\x1b[2J\nker")
+	if got := hs.m.table.filter; got != "wor ker" {
+		t.Fatalf("filter = %q after a paste", got)
+	}
+	hs.key("esc", "/")
+	paste("work")
+	if got := hs.m.table.filter; got != "work" || hs.m.table.shownUnits() == len(hs.m.table.order) {
+		t.Fatalf("filter = %q showing %d units", got, hs.m.table.shownUnits())
+	}
+}
+
+func TestCtrlLRedrawsTheScreen(t *testing.T) {
+	var out strings.Builder
+	scr := newScreen(&out)
+	var f tea.Model = framed{Model: New(newFake(), Options{}), scr: scr}
+	f, _ = f.Update(tea.WindowSizeMsg{Width: 20, Height: 5})
+	f.View()
+	if !strings.Contains(out.String(), seqClear) {
+		t.Fatalf("first frame: %q", out.String())
+	}
+	out.Reset()
+	f, _ = f.Update(tea.KeyMsg{Type: tea.KeyCtrlL})
+	f.View()
+	got := out.String()
+	if !strings.Contains(got, seqClear) || strings.Count(got, seqEraseLine) != 5 {
+		t.Fatalf("ctrl+l drew %q: want a clear and every row", got)
+	}
+}
