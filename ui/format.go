@@ -206,6 +206,10 @@ func stateText(in *procs.Info, now time.Time) (glyph, words string, tone stateTo
 		return "✔", w, toneExited
 	case procs.Stopped:
 		return "■", "stopped", toneStopped
+	case procs.Paused:
+		// "‖" rather than the emoji-capable ⏸, which terminals draw one or
+		// two cells wide.
+		return "‖", "paused", tonePaused
 	default:
 		return "?", safe(string(in.State)), toneStopped
 	}
@@ -233,8 +237,27 @@ func toneOf(s procs.State) stateTone {
 		return toneCrashed
 	case procs.Exited:
 		return toneExited
+	case procs.Paused:
+		return tonePaused
 	}
 	return toneStopped
+}
+
+// shownReason is the unit's reason as the pane shows it. A unit that is no
+// longer in backoff (stopped meanwhile, say) keeps the words of its last
+// failure but not its "restarting in": nothing is going to restart it.
+func shownReason(in *procs.Info) string {
+	r := in.Reason
+	if in.State == procs.Backoff {
+		return r
+	}
+	if i := strings.Index(r, "; restarting in "); i >= 0 {
+		return r[:i]
+	}
+	if strings.HasPrefix(r, "restarting in ") {
+		return ""
+	}
+	return r
 }
 
 // safe makes outside text (a unit's name from the config, a process name or

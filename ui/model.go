@@ -94,9 +94,9 @@ type status struct {
 
 // counts are the header's totals.
 type counts struct {
-	units, running, crashed, backoff, live int
-	cpu                                    float64
-	rss                                    uint64
+	units, running, crashed, backoff, paused, live int
+	cpu                                            float64
+	rss                                            uint64
 }
 
 // layout is where everything goes at the current size.
@@ -1101,6 +1101,8 @@ func (m *Model) recount() {
 			c.crashed++
 		case procs.Backoff:
 			c.backoff++
+		case procs.Paused:
+			c.paused++
 		}
 		if in.State.Live() {
 			c.live++

@@ -118,6 +118,9 @@ func (m *Model) renderHeader() string {
 		if c.backoff > 0 {
 			left = append(left, segment{"  ◌ " + strconv.Itoa(c.backoff) + word("backoff"), p.starting})
 		}
+		if c.paused > 0 {
+			left = append(left, segment{"  ‖ " + strconv.Itoa(c.paused) + word("paused"), p.paused})
+		}
 		left = append(left, segment{"   cpu " + percent(c.cpu) + "%  mem " + humanBytes(c.rss), p.header})
 		var right []segment
 		if m.mouse {
@@ -394,7 +397,8 @@ func (m *Model) renderPane(now time.Time) []string {
 	b := m.logs.get(m.shown)
 	lines := make([]string, 0, h)
 	// Render the body first: the title tells where it is.
-	reason := in.Reason != "" && h >= 4
+	reasonText := shownReason(in)
+	reason := reasonText != "" && h >= 4
 	bodyH := h - 1
 	if reason {
 		bodyH--
@@ -427,7 +431,7 @@ func (m *Model) renderPane(now time.Time) []string {
 		case toneStarting:
 			rp = p.warn
 		}
-		lines = append(lines, rp.on(truncate("  "+in.Reason, w)))
+		lines = append(lines, rp.on(truncate("  "+reasonText, w)))
 	}
 	return append(lines, body...)
 }

@@ -43,6 +43,7 @@ type Styles struct {
 	Crashed  lipgloss.Style
 	Stopped  lipgloss.Style
 	Exited   lipgloss.Style
+	Paused   lipgloss.Style // alive but stopped (SIGSTOP): nothing runs
 
 	// Table.
 	ColumnHeader        lipgloss.Style
@@ -118,6 +119,7 @@ func DefaultStyles() Styles {
 		Crashed:  s.Foreground(colRed),
 		Stopped:  s.Foreground(colDim),
 		Exited:   s.Foreground(colCyan),
+		Paused:   s.Foreground(colMagenta).Bold(true),
 
 		ColumnHeader:        s.Foreground(colDim).Bold(true),
 		ColumnHeaderFocused: s.Foreground(colAccent).Bold(true),
@@ -231,6 +233,7 @@ const (
 	toneCrashed
 	toneStopped
 	toneExited
+	tonePaused
 	toneCount
 )
 
@@ -250,6 +253,7 @@ type palette struct {
 
 	brand, header, dim                paint
 	warn, crashed, running, starting  paint
+	paused                            paint
 	colHead, colHeadFocused           paint
 	rule, ruleFocused, title          paint
 	stderr, event, timestamp, dropped paint
@@ -285,6 +289,7 @@ func (s Styles) compile() palette {
 				toneCrashed:  with(s.Crashed),
 				toneStopped:  with(s.Stopped),
 				toneExited:   with(s.Exited),
+				tonePaused:   with(s.Paused),
 			},
 		}
 	}
@@ -295,6 +300,7 @@ func (s Styles) compile() palette {
 	p.crashed = compile(s.Crashed)
 	p.running = compile(s.Running)
 	p.starting = compile(s.Starting)
+	p.paused = compile(s.Paused)
 	p.colHead = compile(s.ColumnHeader)
 	p.colHeadFocused = compile(s.ColumnHeaderFocused)
 	p.rule = compile(s.Rule)

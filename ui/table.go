@@ -463,6 +463,8 @@ func stateRank(s procs.State) int {
 		return 0
 	case procs.Backoff:
 		return 1
+	case procs.Paused:
+		return 2
 	case procs.Starting:
 		return 2
 	case procs.Stopping:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -162,5 +163,46 @@ func TestCtrlLRedrawsTheScreen(t *testing.T) {
 	got := out.String()
 	if !strings.Contains(got, seqClear) || strings.Count(got, seqEraseLine) != 5 {
 		t.Fatalf("ctrl+l drew %q: want a clear and every row", got)
+	}
+}
+
+func TestStoppedUnitDoesNotSayRestarting(t *testing.T) {
+	web := fixture()[2] // in backoff, "restarting in 2s"
+	hs := newHarness(t, newFake(web), 100, 20)
+	if s := hs.screen(); !strings.Contains(s, "restarting in") || !strings.Contains(s, "backoff 2s") {
+		t.Fatalf("backoff shows no countdown:\n%s", s)
+	}
+	// Stopped during its backoff: the engine may keep the last reason and
+	// even the time it would have restarted at.
+	web.State = procs.Stopped
+	hs.deliver(procs.Batch{States: []procs.Info{web}})
+	s := hs.screen()
+	if strings.Contains(s, "restarting") || strings.Contains(s, "backoff") {
+		t.Fatalf("a stopped unit still says it restarts:\n%s", s)
+	}
+	if !strings.Contains(s, "exit status 1") || !strings.Contains(s, "stopped") {
+		t.Fatalf("the stopped unit lost its last failure or state:\n%s", s)
+	}
+}
+
+func TestPausedUnitHasItsOwnLook(t *testing.T) {
+	api := running("api", 4242, 0, 1<<20, time.Minute)
+	api.State = procs.Paused
+	hs := newHarness(t, newFake(api, running("web", 7, 0, 1<<20, time.Minute)), 100, 20)
+	s := hs.screen()
+	if !strings.Contains(s, "‖ paused") || !strings.Contains(s, "‖ 1 paused") {
+		t.Fatalf("no paused state in the table or the header:\n%s", s)
+	}
+	pal := hs.m.pal
+	if pal.rows[rowNormal].state[tonePaused] == pal.rows[rowNormal].state[toneStopped] ||
+		pal.rows[rowNormal].state[tonePaused] == pal.rows[rowNormal].state[toneRunning] {
+		t.Fatal("paused shares a colour with stopped or running")
+	}
+	if _, _, tone := stateText(&api, epoch); tone != tonePaused {
+		t.Fatalf("tone %v", tone)
+	}
+	// A paused unit can still be stopped (the engine continues it first).
+	if !hs.m.keys.Stop.Enabled() {
+		t.Fatal("x is off for a paused unit")
 	}
 }
