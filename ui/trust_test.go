@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -204,5 +205,76 @@ func TestPausedUnitHasItsOwnLook(t *testing.T) {
 	// A paused unit can still be stopped (the engine continues it first).
 	if !hs.m.keys.Stop.Enabled() {
 		t.Fatal("x is off for a paused unit")
+	}
+}
+
+// TestSearchStepShowsTheMatch walks n and N through matches spread over a
+// long output in a short pane: each match it lands on is on screen.
+func TestSearchStepShowsTheMatch(t *testing.T) {
+	for _, sz := range []struct {
+		w, h int
+		unit string
+		down int // rows down the table to the unit
+	}{{80, 14, "api", 0}, {60, 12, "api", 0}, {200, 16, "api", 0}, {80, 14, "web", 2}, {70, 13, "db-migrate", 3}, {180, 12, "db-migrate", 3}} {
+		fb := newFake(fixture()...)
+		var texts []string
+		for i := range 300 {
+			if i%37 == 5 {
+				texts = append(texts, fmt.Sprintf("needle %03d", i))
+			} else {
+				texts = append(texts, fmt.Sprintf("hay %03d %s", i, strings.Repeat("straw ", i%31)))
+			}
+		}
+		last := fb.addLines(sz.unit, procs.Stdout, texts...)
+		hs := newHarness(t, fb, sz.w, sz.h)
+		hs.deliver(procs.Batch{Logs: map[string]uint64{sz.unit: last}})
+		for range sz.down {
+			hs.key("j")
+		}
+		hs.key("tab", "/")
+		hs.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("needle")})
+		hs.key("enter")
+		p, b := hs.m.activePane()
+		for step, k := range []string{"n", "n", "n", "N", "N", "N", "N", "N", "n", "w", "n", "n", "N"} {
+			hs.key(k)
+			if k == "w" {
+				continue
+			}
+			cur := p.search.matches[p.search.cur]
+			want := b.lines[cur-b.base].text
+			if s := hs.screen(); !strings.Contains(s, want) {
+				t.Fatalf("%s %dx%d step %d (%s): %q is not on screen:\n%s", sz.unit, sz.w, sz.h, step, k, want, s)
+			}
+		}
+	}
+}
+
+// TestSearchStepShowsAMatchDeepInALongLine: a match far into a line that
+// wraps over more rows than the pane has is brought on screen, not just
+// the line's first rows.
+func TestSearchStepShowsAMatchDeepInALongLine(t *testing.T) {
+	fb := newFake(fixture()...)
+	fb.addLines("api", procs.Stdout, "first needle here")
+	for i := range 30 {
+		fb.addLines("api", procs.Stdout, fmt.Sprintf("filler %d", i))
+	}
+	long := strings.Repeat("abcdefghij ", 150) + "NEEDLE-AT-END " + strings.Repeat("klmnop ", 10)
+	fb.addLines("api", procs.Stdout, long)
+	last := fb.addLines("api", procs.Stdout, "after 1", "after 2", "after 3")
+	hs := newHarness(t, fb, 80, 14)
+	hs.deliver(procs.Batch{Logs: map[string]uint64{"api": last}})
+	hs.key("tab", "/")
+	hs.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("needle")})
+	hs.key("enter")
+	for step, k := range []string{"N", "n", "n", "N"} {
+		hs.key(k)
+		p, _ := hs.m.activePane()
+		want := "first needle here"
+		if p.search.cur == 1 {
+			want = "NEEDLE-AT-END"
+		}
+		if s := hs.screen(); !strings.Contains(s, want) {
+			t.Fatalf("step %d (%s): %q is not on screen:\n%s", step, k, want, s)
+		}
 	}
 }
