@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -115,7 +114,6 @@ type Model struct {
 	styles  *Styles
 	pal     *palette
 	keys    KeyMap
-	help    help.Model                           // draws each section of the `?` screen
 	after   func(time.Duration, tea.Msg) tea.Cmd // timers (tests replace it)
 
 	ctx    context.Context // ends the pending Next when the program quits
@@ -189,8 +187,6 @@ func New(b Backend, opts Options) Model {
 		km = *opts.KeyMap
 	}
 	pal := st.compile()
-	h := help.New()
-	h.Styles = st.helpStyles()
 	ctx, cancel := context.WithCancel(context.Background())
 	m := Model{
 		backend:  b,
@@ -198,7 +194,6 @@ func New(b Backend, opts Options) Model {
 		styles:   &st,
 		pal:      &pal,
 		keys:     km,
-		help:     h,
 		after:    tick,
 		ctx:      ctx,
 		cancel:   cancel,

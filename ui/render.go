@@ -296,12 +296,25 @@ func (m *Model) renderHelp(w, h int) []string {
 	}
 	var blocks []block
 	colW := 0
-	m.help.Width = 0 // sections are laid out below; none is cut
-	for _, s := range m.keys.sections() {
+	// Every key is listed; those that do nothing now are dim. What applies
+	// is what would apply with the `?` screen closed.
+	now := m.keys
+	st := m.keyState()
+	st.helpOpen = false
+	now.apply(st)
+	for _, s := range now.sections() {
 		bl := block{lines: []string{p.title.on(s.title)}, w: width(s.title)}
-		for _, line := range strings.Split(m.help.FullHelpView([][]key.Binding{s.keys}), "\n") {
-			bl.lines = append(bl.lines, " "+line)
-			bl.w = max(bl.w, 1+width(line))
+		keyW := 0
+		for _, e := range s.entries {
+			keyW = max(keyW, width(e.keys))
+		}
+		for _, e := range s.entries {
+			kp, dp := p.helpKey, p.helpDesc
+			if !e.on {
+				kp, dp = p.helpOff, p.helpOff
+			}
+			bl.lines = append(bl.lines, " "+kp.on(e.keys)+spaces(keyW-width(e.keys)+1)+dp.on(e.desc))
+			bl.w = max(bl.w, 1+keyW+1+width(e.desc))
 		}
 		blocks = append(blocks, bl)
 		colW = max(colW, bl.w)

@@ -105,6 +105,7 @@ type Styles struct {
 	HelpKey  lipgloss.Style
 	HelpDesc lipgloss.Style
 	HelpSep  lipgloss.Style
+	HelpOff  lipgloss.Style // a key of the `?` screen that does nothing now
 }
 
 // DefaultStyles returns kelpie's styles.
@@ -175,6 +176,7 @@ func DefaultStyles() Styles {
 		HelpKey:  s.Foreground(colAccent),
 		HelpDesc: s.Foreground(colDim),
 		HelpSep:  s.Foreground(colFaint),
+		HelpOff:  s.Foreground(colFaint).Faint(true),
 	}
 }
 
@@ -259,6 +261,7 @@ type palette struct {
 	stderr, event, timestamp, dropped paint
 	err, success, info                paint
 	helpKey, helpDesc, helpSep        paint
+	helpOff                           paint
 
 	tab, tabActive, match, curMatch, selection paint
 	msgIn, msgOut                              paint
@@ -316,6 +319,7 @@ func (s Styles) compile() palette {
 	p.helpKey = compile(s.HelpKey)
 	p.helpDesc = compile(s.HelpDesc)
 	p.helpSep = compile(s.HelpSep)
+	p.helpOff = compile(s.HelpOff)
 	p.tab = compile(s.Tab)
 	p.tabActive = compile(s.TabActive)
 	p.match = compile(s.Match)

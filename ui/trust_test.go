@@ -278,3 +278,62 @@ func TestSearchStepShowsAMatchDeepInALongLine(t *testing.T) {
 		}
 	}
 }
+
+// TestFullHelpListsEveryBindingDimmingTheOff: every key of every binding
+// is on the `?` screen, whatever the selected unit's state; the ones that
+// do nothing now are drawn dim, the others are not.
+func TestFullHelpListsEveryBindingDimmingTheOff(t *testing.T) {
+	shown := map[string]string{ // key name -> how the help writes it
+		"up": "↑", "down": "↓", "left": "←", "right": "→", " ": "spc", "pgdown": "pgdn",
+		"ctrl+f": "ctrl+b/f", "ctrl+d": "ctrl+u/d",
+	}
+	for _, unit := range []string{"api", "docs", "web"} { // running, stopped, backoff
+		hs := newHarness(t, newFake(fixture()...), 200, 60)
+		for selected(hs) != unit {
+			hs.key("j")
+		}
+		hs.key("?")
+		view := hs.m.View()
+		text := hs.screen()
+		km := DefaultKeyMap()
+		for _, b := range km.all() {
+			if b == &km.views || b == &km.CloseHelp {
+				continue // the footer's and the `?` screen's own
+			}
+			for _, k := range b.Keys() {
+				if k == "Y" {
+					continue // y's other case
+				}
+				want := k
+				if s, ok := shown[k]; ok {
+					want = s
+				}
+				if !strings.Contains(text, want) {
+					t.Errorf("%s: help lacks key %q (%s)", unit, k, b.Help().Desc)
+				}
+			}
+		}
+		off, on := hs.m.pal.helpOff, hs.m.pal.helpKey
+		entry := func(p paint, k, desc string) bool {
+			return strings.Contains(view, p.on(k)+" "+p.on(desc)) || strings.Contains(view, p.on(k)+" "+hs.m.pal.helpDesc.on(desc))
+		}
+		switch unit {
+		case "api":
+			if !entry(off, "s", "start") || !entry(on, "x", "stop") || !entry(on, "K", "kill") {
+				t.Errorf("api: wrong dimming of s/x/K")
+			}
+		case "docs":
+			if !entry(on, "s", "start") || !entry(off, "x", "stop") || !entry(off, "K", "kill") || !entry(off, "!", "signal…") {
+				t.Errorf("docs: wrong dimming of s/x/K/!")
+			}
+		case "web":
+			if !entry(on, "s", "start now") || !entry(on, "x", "cancel restart") {
+				t.Errorf("web: s/x not worded for backoff")
+			}
+		}
+		// Inputs' keys do nothing while the `?` screen stands for the table.
+		if !strings.Contains(view, off.on("y/n")) || !strings.Contains(view, on.on("q/ctrl+c")) {
+			t.Errorf("%s: y/n not dim or q/ctrl+c dim", unit)
+		}
+	}
+}
