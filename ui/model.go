@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
@@ -149,6 +150,7 @@ type Model struct {
 	lineFor     modal           // modalFilter or modalSearch while typing
 	composer    composer
 	mouse       bool
+	light       bool // the terminal's background is light (it said so)
 
 	subscribed bool
 	subEnded   bool
@@ -328,6 +330,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case detailsMsg:
 		m.stats.apply(msg)
 
+	case backgroundMsg:
+		if msg.dark == !m.light {
+			changed = false
+			break
+		}
+		cmds = append(cmds, m.retheme(!msg.dark))
+
 	case sendMsg:
 		cmds = append(cmds, m.sendDone(msg))
 
@@ -374,6 +383,23 @@ func (m Model) View() string { return m.frame }
 func (m Model) ShutdownDone() bool { return m.done }
 
 func (m *Model) now() time.Time { return m.opts.Now() }
+
+// retheme switches to the light or dark palette once the terminal has told
+// its background (the first frames use the dark one). Rows drawn in the
+// old colours are drawn again.
+func (m *Model) retheme(light bool) tea.Cmd {
+	m.light = light
+	lipgloss.SetHasDarkBackground(!light)
+	pal := m.styles.compile()
+	m.pal = &pal
+	m.logs.forgetRows()
+	m.stats.chartLines = nil
+	if m.mode == modeMerged { // its lines carry their unit's colour
+		m.merged.start(m.table.order)
+		return m.merged.fetch(m.backend, m.table.order, m.opts.KeepLines)
+	}
+	return nil
+}
 
 // modal says what has the keyboard now.
 func (m *Model) modal() modal {

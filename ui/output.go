@@ -218,6 +218,20 @@ func newLogStore() logStore {
 
 func (s *logStore) get(name string) *logBuf { return s.bufs[name] }
 
+// forgetRows drops every line's drawn rows (the palette changed).
+func (s *logStore) forgetRows() {
+	for _, b := range s.bufs {
+		for _, bb := range []*logBuf{b, b.msgs} {
+			if bb == nil {
+				continue
+			}
+			for i := range bb.lines {
+				bb.lines[i].rows, bb.lines[i].key = nil, wrapKey{}
+			}
+		}
+	}
+}
+
 // open returns name's buffer, making it if needed, and marks it recently shown.
 func (s *logStore) open(name string, announced uint64) *logBuf {
 	b := s.bufs[name]
