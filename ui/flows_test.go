@@ -790,7 +790,7 @@ func TestHelpListsEveryKeyAndScrolls(t *testing.T) {
 	}
 	for _, want := range []string{"enter/spc fold/unfold", "/         filter", "o         cycle sort", "*         mark",
 		"1   output", "2   messages", "3   stats", "S   split", "M   merged", "n/N next/prev match",
-		"v   select lines", "y   copy", "w   wrap", "m/:       write", "@        mouse", "x stop", "! signal…", "page up/down",
+		"v   select lines", "y   copy", "w   wrap", "m/:       write", "@        mouse", "x stop", "! signal…", "page down",
 		"s start", "ctrl+l", "q/ctrl+c"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("help lacks %q", want)

@@ -574,10 +574,10 @@ func (k KeyMap) sections() []helpSection {
 		// Words kept short: three columns fit 80 cells, and all of it 80x24.
 		{"move", []helpEntry{
 			e(k.Up, "↑↓/kj", "up/down"),
-			e(k.PageUp, "pgup/pgdn", "page up/down"), e(k.PageDown, "ctrl+b/f", "page up/down"),
+			e(k.PageUp, "pgup/ctrl+b", "page up"), e(k.PageDown, "pgdn/ctrl+f", "page down"),
 			e(k.HalfUp, "ctrl+u/d", "half a page"),
 			e(k.Top, "g/home", "first/top"), e(k.Bottom, "G/end", "last/follow"),
-			e(k.Focus, "tab", "table ⇄ pane"), e(k.Focus, "shift+tab", "the other way"),
+			e(k.Focus, "tab", "switch pane"), e(k.Focus, "shift+tab", "switch back"),
 		}},
 		{"units table", []helpEntry{
 			e(k.Fold, "enter/spc", "fold/unfold"), e(k.Expand, "l/→", "unfold"), e(k.Collapse, "h/←", "fold"),
