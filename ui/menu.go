@@ -67,7 +67,7 @@ func (s *signalMenu) render(pal *palette, w, h int) []string {
 		sig := s.sigs[i]
 		text := "  " + fit(procs.SignalName(sig), 9, false) + fit(strconv.Itoa(int(sig)), 4, true) + "  " + signalWords[sig]
 		if i == s.cursor {
-			lines = append(lines, pal.rows[rowSelected].base.on(fit("▸"+text[1:], w, false)))
+			lines = append(lines, pal.rows[rowSelected].base.on(fit(cursorMark+text[1:], w, false)))
 		} else {
 			lines = append(lines, truncate(text, w))
 		}

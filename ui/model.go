@@ -20,9 +20,10 @@ import (
 
 // Options configure the screen. The zero value is usable.
 type Options struct {
-	// Title is the name in the header (default "kelpie").
+	// Title is the name in the header: the config's (default "kelpie").
 	Title string
-	// Version follows the title when set.
+	// Version is kelpie's version, shown dim at the header's right end as
+	// "kelpie <version>", apart from the title.
 	Version string
 	// Now is the clock for uptimes and countdowns (default time.Now).
 	Now func() time.Time
@@ -32,7 +33,8 @@ type Options struct {
 	// stay twice as long).
 	StatusTimeout time.Duration
 	// WideWidth is the terminal width from which the detail pane sits right
-	// of the table instead of under it (default 160).
+	// of the table instead of under it (default 180: from there both the
+	// table, with its COMMAND column, and the pane have room).
 	WideWidth int
 	// Styles and KeyMap replace the defaults when set.
 	Styles *Styles
@@ -53,7 +55,7 @@ func (o Options) withDefaults() Options {
 		o.StatusTimeout = 4 * time.Second
 	}
 	if o.WideWidth <= 0 {
-		o.WideWidth = 160
+		o.WideWidth = 180
 	}
 	return o
 }
@@ -420,6 +422,12 @@ func (m *Model) modal() modal {
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	k := &m.keys
 	k.apply(m.keyState()) // an earlier key of the same message may have changed it
+	if m.status.kind == statusInfo {
+		// A hint answers the key before: after the next one (another
+		// unit, another view) it may no longer be true, so it goes.
+		// Outcomes and errors stay their time.
+		m.status = status{}
+	}
 	switch m.modal() {
 	case modalConfirm:
 		return m.confirmKey(msg)
@@ -1218,7 +1226,10 @@ func (m *Model) computeLayout() layout {
 		return layout{small: true}
 	}
 	if w >= m.opts.WideWidth {
+		// Half for the table, or more, up to three fifths, where that
+		// makes room for its COMMAND column.
 		tw := min(max(w/2, 72), 116)
+		tw = max(tw, min(m.table.widthWithCommand(), w*3/5))
 		return layout{wide: true, tableW: tw, tableH: body, paneW: w - tw - 2, paneH: body, paneX: tw + 2, paneY: 1}
 	}
 	th := min(max(len(m.table.visible)+1, 2), max(3, body*45/100))

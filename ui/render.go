@@ -94,14 +94,12 @@ func (m *Model) compose() string {
 
 func (m *Model) renderHeader() string {
 	p, c := m.pal, &m.totals
-	// The full header first; a narrower terminal loses the version, then
-	// the words after the counts.
+	// The config's name on the left, kelpie itself (version, own use) dim
+	// on the right. A narrower terminal loses the version, then the words
+	// after the counts, then the right end.
 	for tier := range 3 {
 		compact := tier == 2
 		left := []segment{{safe(m.opts.Title), p.brand}}
-		if m.opts.Version != "" && tier == 0 {
-			left = append(left, segment{" " + m.opts.Version, p.dim})
-		}
 		word := func(s string) string {
 			if compact {
 				return ""
@@ -126,9 +124,14 @@ func (m *Model) renderHeader() string {
 		if m.mouse {
 			right = append(right, segment{"mouse  ", p.dim})
 		}
-		if m.haveStats {
-			right = append(right, segment{"kelpie " + percent(m.self.CPU) + "% " + humanBytes(m.self.RSS), p.dim})
+		self, gap := "kelpie", " "
+		if m.opts.Version != "" && tier == 0 {
+			self, gap = self+" "+safe(m.opts.Version), "  "
 		}
+		if m.haveStats {
+			self += gap + percent(m.self.CPU) + "% " + humanBytes(m.self.RSS)
+		}
+		right = append(right, segment{self, p.dim})
 		if compact || segWidth(left)+2+segWidth(right) <= m.width {
 			return spread(m.width, left, right)
 		}
@@ -191,8 +194,12 @@ func (m *Model) renderStatus() string {
 	case m.shutting:
 		return p.warn.on(truncate(fmt.Sprintf("stopping %s…  (q again: kill now)", plural(m.totals.live, "unit")), w))
 	case m.status.text == "" && m.table.filter != "":
+		keys := "" // the keys work on the table only
+		if m.focus == focusTable && !m.helpOpen {
+			keys = " · / edits · esc clears"
+		}
 		return p.dim.on(truncate("filter “"+safe(m.table.filter)+"”: "+strconv.Itoa(m.table.shownUnits())+" of "+
-			plural(len(m.table.order), "unit")+" · / edits · esc clears", w))
+			plural(len(m.table.order), "unit")+keys, w))
 	case m.status.text == "":
 		return ""
 	}

@@ -163,6 +163,9 @@ func (c colID) String() string {
 	return "engine order"
 }
 
+// cursorMark is the selection cursor in the table's gutter and in menus.
+const cursorMark = "▌"
+
 const (
 	gutterW    = 2 // the cursor marker and the split mark
 	colGap     = 2
@@ -693,6 +696,16 @@ func (t *unitTable) layout() {
 	}
 }
 
+// widthWithCommand is the narrowest table that shows every column and a
+// COMMAND column beside the names.
+func (t *unitTable) widthWithCommand() int {
+	w := gutterW
+	for _, c := range fixedColumns {
+		w += colGap + c.width
+	}
+	return w + max(minNameW, min(t.longest+1, maxNameW)) + colGap + minCommand
+}
+
 func isDropped(id colID, n int) bool {
 	for _, d := range columnDropOrder[:n] {
 		if d == id {
@@ -779,7 +792,8 @@ func (t *unitTable) renderRow(b *strings.Builder, pal *palette, v viewRow, varia
 	if variant == rowNormal {
 		b.WriteByte(' ')
 	} else {
-		rp.base.write(b, "▸")
+		// A bar, not the ▸ that marks a folded tree in the name.
+		rp.mark.write(b, cursorMark)
 	}
 	if r.marked && v.proc < 0 {
 		rp.mark.write(b, "•")

@@ -337,3 +337,73 @@ func TestFullHelpListsEveryBindingDimmingTheOff(t *testing.T) {
 		}
 	}
 }
+
+func TestCursorAndFoldMarksDiffer(t *testing.T) {
+	if cursorMark == "▸" || cursorMark == "▾" {
+		t.Fatalf("the cursor is drawn like a fold mark: %q", cursorMark)
+	}
+	hs := rich(t, 120, 40) // api is selected and has a folded process tree
+	line := lineWith(hs.screen(), "api ")
+	if !strings.HasPrefix(line, cursorMark+" ▸ api") {
+		t.Fatalf("selected folded row: %q", line)
+	}
+	hs.key("l")
+	if line := lineWith(hs.screen(), "api "); !strings.HasPrefix(line, cursorMark+" ▾ api") {
+		t.Fatalf("selected unfolded row: %q", line)
+	}
+}
+
+func TestHintsGoWithTheNextKey(t *testing.T) {
+	hs := overview(t, 120, 40)
+	hs.key("S") // nothing marked: a hint
+	if !strings.Contains(statusLine(hs), "mark units with *") {
+		t.Fatalf("no hint: %q", statusLine(hs))
+	}
+	hs.key("j") // another unit: the hint is stale
+	if s := statusLine(hs); strings.TrimSpace(s) != "" {
+		t.Fatalf("the hint stayed: %q", s)
+	}
+	// Outcomes stay their time.
+	hs.key("k", "r")
+	hs.key("j")
+	if !strings.Contains(statusLine(hs), "restarting api") {
+		t.Fatalf("an outcome went with the next key: %q", statusLine(hs))
+	}
+	// The filter's own keys are offered only where they work.
+	hs.m.status = status{}
+	hs.key("/", "w", "o", "r", "enter")
+	if !strings.Contains(statusLine(hs), "esc clears") {
+		t.Fatalf("filter line: %q", statusLine(hs))
+	}
+	hs.key("tab")
+	if strings.Contains(statusLine(hs), "esc clears") {
+		t.Fatalf("the filter's keys offered in the pane: %q", statusLine(hs))
+	}
+}
+
+func TestHeaderNamesTheConfigAndKelpieApart(t *testing.T) {
+	hs := newHarness(t, newFake(fixture()...), 120, 30)
+	hs.m.opts.Title = "shop"
+	hs.send(tea.WindowSizeMsg{Width: 120, Height: 30})
+	head := strings.SplitN(hs.screen(), "\n", 2)[0]
+	if !strings.HasPrefix(head, "shop ") || strings.Contains(head, "shop v0.1.0") || !strings.HasSuffix(strings.TrimSpace(head), "kelpie v0.1.0") {
+		t.Fatalf("header %q", head)
+	}
+	if !strings.Contains(hs.m.View(), hs.m.pal.dim.on("kelpie v0.1.0")) {
+		t.Fatal("kelpie's version is not dim")
+	}
+}
+
+func TestCommandColumnWhenThereIsRoom(t *testing.T) {
+	for _, sz := range [][2]int{{160, 45}, {200, 60}, {250, 80}, {120, 40}} {
+		hs := overview(t, sz[0], sz[1])
+		head := strings.Split(hs.screen(), "\n")[1]
+		if !strings.Contains(head, "COMMAND") || !strings.Contains(hs.screen(), "node server.js") {
+			t.Errorf("%dx%d: no COMMAND column: %q", sz[0], sz[1], head)
+		}
+		if !strings.Contains(head, "CPU 60s") {
+			t.Errorf("%dx%d: the sparkline gave way: %q", sz[0], sz[1], head)
+		}
+		checkFrame(t, hs.m.View(), sz[0], sz[1])
+	}
+}
