@@ -304,6 +304,9 @@ func safe(s string) string {
 // C1 controls and no bytes that are not UTF-8, which some terminals would
 // act on.
 func termSafe(line string) string {
+	if termClean(line) { // every frame's lines, nearly always: no copy
+		return line
+	}
 	line = procs.Clean(line)
 	if utf8.ValidString(line) && !hasC1(line) {
 		return line
@@ -322,6 +325,32 @@ func termSafe(line string) string {
 		i += n
 	}
 	return b.String()
+}
+
+// termClean reports whether line is already what termSafe returns:
+// printable UTF-8 (tabs allowed) and complete SGR sequences, no C1.
+func termClean(s string) bool {
+	if !utf8.ValidString(s) || hasC1(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != 0x7f || c == '\t' {
+			continue // UTF-8 continuation bytes are >= 0x80 too
+		}
+		if c != 0x1b || i+1 >= len(s) || s[i+1] != '[' {
+			return false
+		}
+		j := i + 2
+		for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == ';' || s[j] == ':') {
+			j++
+		}
+		if j >= len(s) || s[j] != 'm' {
+			return false
+		}
+		i = j
+	}
+	return true
 }
 
 // hasC1 reports whether s holds a C1 control encoded as UTF-8 (C2 80..C2 9F).
