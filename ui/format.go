@@ -270,7 +270,11 @@ func safe(s string) string {
 	if isPlainASCII(s) {
 		return s
 	}
-	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ").Replace(s)
+	if strings.ContainsAny(s, "\r\n\t") {
+		// Line breaks and tabs become spaces: procs.Clean would drop a
+		// line break (gluing words) and take a CR as "rewind the line".
+		s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ").Replace(s)
+	}
 	s = procs.Clean(s)
 	var b strings.Builder
 	b.Grow(len(s))

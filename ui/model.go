@@ -316,7 +316,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if errors.Is(msg.err, procs.ErrClosed) {
 				text = "the engine has shut down"
 			}
-			m.status = status{kind: statusError, text: text}
+			m.status = status{kind: statusError, text: safe(text)}
 			m.statusTag++ // stays: nothing will update the screen again
 		}
 
@@ -789,7 +789,7 @@ func (m *Model) guard(verb string, cmd tea.Cmd) tea.Cmd {
 		return cmd
 	}
 	m.confirm = &confirmation{
-		question: verb + " " + r.info.Name + " and its " + plural(n, what) + "?",
+		question: verb + " " + r.label + " and its " + plural(n, what) + "?",
 		run:      cmd,
 	}
 	return nil
@@ -877,7 +877,9 @@ func trimErr(err error, verb, name string) string {
 // setStatus shows a message that clears itself.
 func (m *Model) setStatus(kind statusKind, text string) tea.Cmd {
 	m.statusTag++
-	m.status = status{kind: kind, text: text}
+	// Texts quote outside input: names, errors naming files or quoting
+	// a unit's output.
+	m.status = status{kind: kind, text: safe(text)}
 	d := m.opts.StatusTimeout
 	if kind == statusError {
 		d *= 2

@@ -179,7 +179,7 @@ func (m *Model) renderStatus() string {
 	p, w := m.pal, m.width
 	switch {
 	case m.confirm != nil:
-		return p.question.on(truncate(safe(m.confirm.question)+"  y/n", w))
+		return p.question.on(truncate(m.confirm.question+"  y/n", w))
 	case m.lineFor != modalNone:
 		info := ""
 		if m.lineFor == modalFilter {
@@ -210,7 +210,7 @@ func (m *Model) renderStatus() string {
 	case statusError:
 		pt = p.err
 	}
-	return pt.on(truncate(safe(m.status.text), w))
+	return pt.on(truncate(m.status.text, w))
 }
 
 func plural(n int, what string) string {

@@ -407,3 +407,20 @@ func TestCommandColumnWhenThereIsRoom(t *testing.T) {
 		checkFrame(t, hs.m.View(), sz[0], sz[1])
 	}
 }
+
+func TestSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"api":                        "api",
+		"注文":                         "注文",
+		"a\x1b[31mred\x1b[0m":        "ared",
+		"x\x1b]52;c;aGk=\x07y":       "xy",
+		"c1\u009b2J\u009dz":          "c12Jz",
+		"two\nlines\r\nand\ttab\rcr": "two lines and tab cr",
+		"bad\xffutf8":                "bad\ufffdutf8",
+		"bel\x07del\x7f":             "beldel",
+	} {
+		if got := safe(in); got != want {
+			t.Errorf("safe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
