@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/kelpie-dev/kelpie/ipc"
@@ -19,18 +20,24 @@ import (
 const RoleArg = "__demo"
 
 // Specs returns the demo's units, each running exe in a role.
+//
+// The units run exe by its bare name, found through a PATH that starts
+// with exe's directory, so that their command reads `kelpie __demo ticker`
+// wherever kelpie lives (under `go run`, a temporary build directory).
 func Specs(exe string) []procs.Spec {
-	role := func(name string) []string { return []string{exe, RoleArg, name} }
+	env := []string{"PATH=" + filepath.Dir(exe) + string(os.PathListSeparator) + os.Getenv("PATH")}
+	name := filepath.Base(exe)
+	role := func(r string) []string { return []string{name, RoleArg, r} }
 	return []procs.Spec{
-		{Name: "ticker", Argv: role("ticker"), Restart: procs.RestartAlways},
-		{Name: "build", Argv: role("build"), Restart: procs.RestartNever},
+		{Name: "ticker", Argv: role("ticker"), Env: env, Restart: procs.RestartAlways},
+		{Name: "build", Argv: role("build"), Env: env, Restart: procs.RestartNever},
 		{
-			Name: "flaky", Argv: role("flaky"), Restart: procs.RestartOnFailure,
+			Name: "flaky", Argv: role("flaky"), Env: env, Restart: procs.RestartOnFailure,
 			MinUptime: 5 * time.Second, BackoffInitial: time.Second, BackoffMax: 8 * time.Second,
 			MaxRestarts: -1, // the demo shows backoff forever rather than parking
 		},
-		{Name: "cruncher", Argv: role("cruncher"), Restart: procs.RestartAlways},
-		{Name: "echo", Argv: role("echo"), IPC: true, Restart: procs.RestartAlways},
+		{Name: "cruncher", Argv: role("cruncher"), Env: env, Restart: procs.RestartAlways},
+		{Name: "echo", Argv: role("echo"), Env: env, IPC: true, Restart: procs.RestartAlways},
 		{
 			Name:    "heartbeat",
 			Shell:   `while true; do echo "$(date +%T) heartbeat from sh (pid $$)"; sleep 2; done`,

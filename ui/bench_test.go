@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"io"
 	"testing"
 	"time"
 
@@ -171,5 +172,22 @@ func BenchmarkLogBatch(b *testing.B) {
 		}
 		m, _ = m.Update(logsMsg{name: "svc-0000", lines: lines})
 		_ = m.View()
+	}
+}
+
+// BenchmarkScreenDrawBusy writes the busy frame to the terminal with every
+// line changed (a repaint): the frame writer's own cost, its last guard
+// (termSafe on each line written) included.
+func BenchmarkScreenDrawBusy(b *testing.B) {
+	hs, _ := bigScreen(b)
+	hs.key("o", "enter", "tab", "/", "4", "2", "enter")
+	frame := hs.m.View()
+	s := newScreen(io.Discard)
+	s.resize(hs.m.width, hs.m.height)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		s.redraw()
+		s.submit(frame)
 	}
 }

@@ -791,8 +791,9 @@ func TestHelpListsEveryKeyAndScrolls(t *testing.T) {
 		t.Errorf("80x24 help does not fit:\n%s", all)
 	}
 	for _, want := range []string{"enter/spc fold/unfold", "/         filter", "o         cycle sort", "*         mark",
-		"1   output", "2   messages", "3   stats", "S   split", "M   merged", "n/N next/previous match",
-		"v   select lines", "y   copy", "w   wrap", "m or : write", "@   mouse", "x stop", "! signal…", "page down"} {
+		"1   output", "2   messages", "3   stats", "S   split", "M   merged", "n/N next/prev match",
+		"v   select lines", "y   copy", "w   wrap", "m/:       write", "@        mouse", "x stop", "! signal…", "page down",
+		"s start", "ctrl+l", "q/ctrl+c"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("help lacks %q", want)
 		}

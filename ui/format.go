@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/kelpie-dev/kelpie/procs"
@@ -205,8 +206,12 @@ func stateText(in *procs.Info, now time.Time) (glyph, words string, tone stateTo
 		return "✔", w, toneExited
 	case procs.Stopped:
 		return "■", "stopped", toneStopped
+	case procs.Paused:
+		// "‖" rather than the emoji-capable ⏸, which terminals draw one or
+		// two cells wide.
+		return "‖", "paused", tonePaused
 	default:
-		return "?", string(in.State), toneStopped
+		return "?", safe(string(in.State)), toneStopped
 	}
 }
 
@@ -214,7 +219,7 @@ func stateText(in *procs.Info, now time.Time) (glyph, words string, tone stateTo
 func endedBy(in *procs.Info) string {
 	switch {
 	case in.Signal != "":
-		return in.Signal
+		return safe(in.Signal)
 	case in.ExitCode != nil:
 		return "exit " + strconv.Itoa(*in.ExitCode)
 	}
@@ -232,6 +237,137 @@ func toneOf(s procs.State) stateTone {
 		return toneCrashed
 	case procs.Exited:
 		return toneExited
+	case procs.Paused:
+		return tonePaused
 	}
 	return toneStopped
+}
+
+// shownReason is the unit's reason as the pane shows it. A unit that is no
+// longer in backoff (stopped meanwhile, say) keeps the words of its last
+// failure but not its "restarting in": nothing is going to restart it.
+func shownReason(in *procs.Info) string {
+	r := in.Reason
+	if in.State == procs.Backoff {
+		return r
+	}
+	if i := strings.Index(r, "; restarting in "); i >= 0 {
+		return r[:i]
+	}
+	if strings.HasPrefix(r, "restarting in ") {
+		return ""
+	}
+	return r
+}
+
+// safe makes outside text (a unit's name from the config, a process name or
+// argv from /proc, an error quoting a file name) fit for one line of the
+// screen: procs.Clean takes out every control sequence but colour, and safe
+// then takes out the colour too (a name's colour would fight the row's
+// style), C1 controls, line breaks and bytes that are not UTF-8. Printable
+// ASCII, nearly every name, costs one scan.
+func safe(s string) string {
+	if isPlainASCII(s) {
+		return s
+	}
+	if strings.ContainsAny(s, "\r\n\t") {
+		// Line breaks and tabs become spaces: procs.Clean would drop a
+		// line break (gluing words) and take a CR as "rewind the line".
+		s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ").Replace(s)
+	}
+	s = procs.Clean(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c == 0x1b { // only SGR is left: ESC [ params m
+			j := i + 1
+			if j < len(s) && s[j] == '[' {
+				for j++; j < len(s) && s[j] != 'm'; j++ {
+				}
+			}
+			i = j + 1
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			b.WriteRune(utf8.RuneError)
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f):
+			// controls left by an older sanitiser: dropped
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// termSafe is the screen's last guard on a line about to be written: what
+// it returns is printable text and SGR colour only (procs.Clean), with no
+// C1 controls and no bytes that are not UTF-8, which some terminals would
+// act on.
+func termSafe(line string) string {
+	if termClean(line) { // every frame's lines, nearly always: no copy
+		return line
+	}
+	line = procs.Clean(line)
+	if utf8.ValidString(line) && !hasC1(line) {
+		return line
+	}
+	var b strings.Builder
+	b.Grow(len(line))
+	for i := 0; i < len(line); {
+		r, n := utf8.DecodeRuneInString(line[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			b.WriteRune(utf8.RuneError)
+		case r >= 0x80 && r <= 0x9f:
+		default:
+			b.WriteString(line[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// termClean reports whether line is already what termSafe returns:
+// printable UTF-8 (tabs allowed) and complete SGR sequences, no C1.
+func termClean(s string) bool {
+	if !utf8.ValidString(s) || hasC1(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != 0x7f || c == '\t' {
+			continue // UTF-8 continuation bytes are >= 0x80 too
+		}
+		if c != 0x1b || i+1 >= len(s) || s[i+1] != '[' {
+			return false
+		}
+		j := i + 2
+		for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == ';' || s[j] == ':') {
+			j++
+		}
+		if j >= len(s) || s[j] != 'm' {
+			return false
+		}
+		i = j
+	}
+	return true
+}
+
+// hasC1 reports whether s holds a C1 control encoded as UTF-8 (C2 80..C2 9F).
+func hasC1(s string) bool {
+	for i := strings.IndexByte(s, 0xc2); i >= 0 && i+1 < len(s); {
+		if c := s[i+1]; c >= 0x80 && c <= 0x9f {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], 0xc2)
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
 }

@@ -70,7 +70,7 @@ func (m *Model) applySearch(q string) {
 	p.search.set(q, b)
 	p.rekey()
 	if n, ok := p.search.step(-1); ok {
-		p.reveal(m.pal, b, n, true)
+		p.revealMatch(m.pal, b, n)
 	}
 }
 
@@ -82,7 +82,7 @@ func (m *Model) stepMatch(dir int) {
 	}
 	p.search.sync(b)
 	if n, ok := p.search.step(dir); ok {
-		p.reveal(m.pal, b, n, true)
+		p.revealMatch(m.pal, b, n)
 	}
 }
 

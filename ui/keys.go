@@ -72,7 +72,9 @@ type KeyMap struct {
 	Yes         key.Binding
 	No          key.Binding
 
-	// The terminal and leaving.
+	// The terminal and leaving. Redraw (ctrl+l) works everywhere, inputs
+	// included: the screen handles it before the model sees the key.
+	Redraw    key.Binding
 	Mouse     key.Binding
 	Help      key.Binding
 	CloseHelp key.Binding
@@ -82,9 +84,6 @@ type KeyMap struct {
 	// matched, the ViewOutput/ViewMessages/ViewStats bindings are.
 	views key.Binding
 	st    keyState // set by apply: the footer differs per state
-	// unitKeys are the unit's actions as they apply to the selected unit,
-	// for the `?` screen (which disables them while it is open).
-	unitKeys []key.Binding
 }
 
 // DefaultKeyMap returns kelpie's key bindings.
@@ -140,6 +139,7 @@ func DefaultKeyMap() KeyMap {
 		Yes:         key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
 		No:          key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "no")),
 
+		Redraw:    key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", "redraw")),
 		Mouse:     key.NewBinding(key.WithKeys("@"), key.WithHelp("@", "mouse")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		CloseHelp: key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("?/esc", "close help"), key.WithDisabled()),
@@ -159,7 +159,7 @@ func (k *KeyMap) all() []*key.Binding {
 		&k.ViewOutput, &k.ViewMessages, &k.ViewStats, &k.Split, &k.Merged,
 		&k.Timestamps, &k.Wrap, &k.Search, &k.NextMatch, &k.PrevMatch, &k.Select, &k.Copy,
 		&k.Compose, &k.Clear, &k.Submit, &k.Cancel, &k.HistoryPrev, &k.HistoryNext, &k.Yes, &k.No,
-		&k.Mouse, &k.Help, &k.CloseHelp, &k.Quit, &k.views,
+		&k.Redraw, &k.Mouse, &k.Help, &k.CloseHelp, &k.Quit, &k.views,
 	}
 }
 
@@ -209,6 +209,7 @@ func (k *KeyMap) apply(st keyState) {
 	for _, b := range k.all() {
 		b.SetEnabled(false)
 	}
+	k.Redraw.SetEnabled(true)
 	k.Quit.SetKeys("q", "ctrl+c")
 	k.Quit.SetHelp("q", "quit")
 	if st.shutting {
@@ -225,12 +226,6 @@ func (k *KeyMap) apply(st keyState) {
 	k.Quit.SetEnabled(true)
 	moving := []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.HalfUp, &k.HalfDown, &k.Top, &k.Bottom}
 	k.applyUnit(st)
-	k.unitKeys = k.unitKeys[:0]
-	for _, b := range []key.Binding{k.Start, k.Stop, k.Restart, k.Kill, k.Signal} {
-		if b.Enabled() {
-			k.unitKeys = append(k.unitKeys, b)
-		}
-	}
 	if st.helpOpen {
 		for _, b := range []*key.Binding{&k.Start, &k.Stop, &k.Restart, &k.Kill, &k.Signal, &k.Compose} {
 			b.SetEnabled(false)
@@ -354,7 +349,7 @@ func (k *KeyMap) applyUnit(st keyState) {
 		state, pid = st.selected.State, st.selected.PID
 	}
 	k.Start.SetEnabled(unit && !state.Live())
-	k.Stop.SetEnabled(unit && (state == procs.Starting || state == procs.Running || state == procs.Backoff))
+	k.Stop.SetEnabled(unit && (state == procs.Starting || state == procs.Running || state == procs.Paused || state == procs.Backoff))
 	k.Restart.SetEnabled(unit)
 	k.Kill.SetEnabled(unit && pid != 0)
 	k.Signal.SetEnabled(unit && pid != 0)
@@ -540,63 +535,89 @@ func (k KeyMap) ShortHelp() []key.Binding {
 
 // helpSection is one group of the `?` screen.
 type helpSection struct {
-	title string
-	keys  []key.Binding
+	title   string
+	entries []helpEntry
 }
 
-// sections is the `?` screen: every key, grouped by where it works, worded
-// for any moment. The unit's actions are the exception: they show as they
-// apply to the selected unit (first, since that is the question `?` most
-// often answers).
+// helpEntry is one line of the `?` screen: keys, what they do, and whether
+// they do it now (the others are drawn dim).
+type helpEntry struct {
+	keys, desc string
+	on         bool
+}
+
+// sections is the `?` screen: every key, grouped by where it works. k is
+// the key map as it applies behind the `?` screen (see Model.renderHelp),
+// so each entry knows whether it applies now. The unit's actions come
+// first, worded for the selected unit, since that is the question `?` most
+// often answers.
 func (k KeyMap) sections() []helpSection {
-	as := func(b key.Binding, keys, desc string) key.Binding {
-		b.SetHelp(keys, desc)
-		b.SetEnabled(true)
-		return b
+	e := func(b key.Binding, keys, desc string) helpEntry {
+		return helpEntry{keys: keys, desc: desc, on: b.Enabled()}
 	}
-	var out []helpSection
-	if len(k.unitKeys) > 0 {
-		out = append(out, helpSection{"selected unit", k.unitKeys})
+	unit := func(b key.Binding, keys string) helpEntry {
+		return helpEntry{keys: keys, desc: b.Help().Desc, on: b.Enabled()}
 	}
-	// Words kept short: three columns fit 80 cells, and all of it 80x24.
-	return append(out,
-		helpSection{"move", []key.Binding{
-			as(k.Up, "↑/k", "up"), as(k.Down, "↓/j", "down"),
-			as(k.PageUp, "pgup", "page up"), as(k.PageDown, "pgdn", "page down"),
-			as(k.HalfUp, "ctrl+u/d", "half a page"), as(k.PageDown, "ctrl+b/f", "page up/down"),
-			as(k.Top, "g/home", "first/top"), as(k.Bottom, "G/end", "last/follow"),
-			as(k.Focus, "tab", "table ⇄ pane"),
+	clear := k.Clear.Help().Desc
+	clearOn := func(descs ...string) bool {
+		for _, d := range descs {
+			if k.Clear.Enabled() && clear == d {
+				return true
+			}
+		}
+		return false
+	}
+	return []helpSection{
+		{"selected unit", []helpEntry{
+			unit(k.Start, "s"), unit(k.Stop, "x"), unit(k.Restart, "r"), unit(k.Kill, "K"), unit(k.Signal, "!"),
 		}},
-		helpSection{"units table", []key.Binding{
-			as(k.Fold, "enter/spc", "fold/unfold"), as(k.Expand, "l/→", "unfold"), as(k.Collapse, "h/←", "fold"),
-			as(k.Filter, "/", "filter"), as(k.Sort, "o", "cycle sort"), as(k.SortReverse, "O", "reverse sort"),
-			as(k.Mark, "*", "mark to split"), as(k.Clear, "esc", "clear filter"),
+		// Words kept short: three columns fit 80 cells, and all of it 80x24.
+		{"move", []helpEntry{
+			e(k.Up, "↑↓/kj", "up/down"),
+			e(k.PageUp, "pgup/ctrl+b", "page up"), e(k.PageDown, "pgdn/ctrl+f", "page down"),
+			e(k.HalfUp, "ctrl+u/d", "half a page"),
+			e(k.Top, "g/home", "first/top"), e(k.Bottom, "G/end", "last/follow"),
+			e(k.Focus, "tab", "switch pane"), e(k.Focus, "shift+tab", "switch back"),
 		}},
-		helpSection{"pane", []key.Binding{
-			as(k.ViewOutput, "1", "output"), as(k.ViewMessages, "2", "messages (channel)"), as(k.ViewStats, "3", "stats"),
-			as(k.Split, "S", "split marked"), as(k.Merged, "M", "merged: all units"), as(k.Clear, "esc", "close split/merged"),
+		{"units table", []helpEntry{
+			e(k.Fold, "enter/spc", "fold/unfold"), e(k.Expand, "l/→", "unfold"), e(k.Collapse, "h/←", "fold"),
+			e(k.Filter, "/", "filter"), e(k.Sort, "o", "cycle sort"), e(k.SortReverse, "O", "reverse sort"),
+			e(k.Mark, "*", "mark to split"), {"esc", "clear filter", clearOn("clear filter")},
 		}},
-		helpSection{"output", []key.Binding{
-			as(k.Search, "/", "search"), as(k.NextMatch, "n/N", "next/previous match"),
-			as(k.Select, "v", "select lines"), as(k.Copy, "y", "copy (OSC 52)"),
-			as(k.Wrap, "w", "wrap on/off"), as(k.Timestamps, "t", "timestamps"), as(k.Clear, "esc", "clear search"),
+		{"pane", []helpEntry{
+			e(k.ViewOutput, "1", "output"), e(k.ViewMessages, "2", "messages"), e(k.ViewStats, "3", "stats"),
+			e(k.Split, "S", "split marked"), e(k.Merged, "M", "merged: all units"), {"esc", "close split/merged", clearOn("")},
 		}},
-		helpSection{"messages", []key.Binding{
-			as(k.Compose, "m or :", "write a message"), as(k.Submit, "enter", "send"),
-			as(k.HistoryPrev, "↑/↓", "history"), as(k.Cancel, "esc", "close"),
+		{"output", []helpEntry{
+			e(k.Search, "/", "search"), e(k.NextMatch, "n/N", "next/prev match"),
+			e(k.Select, "v", "select lines"), e(k.Copy, "y", "copy (OSC 52)"),
+			e(k.Wrap, "w", "wrap on/off"), e(k.Timestamps, "t", "timestamps"),
+			{"esc", "clear search", clearOn("clear search", "cancel selection")},
 		}},
-		helpSection{"general", []key.Binding{
-			as(k.Yes, "y/n", "answer a question"),
-			as(k.Mouse, "@", "mouse on/off"), as(k.Help, "?", "this help"), as(k.Quit, "q", "quit (again: kill)"),
+		{"messages", []helpEntry{
+			e(k.Compose, "m/:", "write message"), e(k.Submit, "enter/esc", "send/close"),
+			e(k.HistoryPrev, "↑/↓", "history"),
 		}},
-	)
+		{"general", []helpEntry{
+			e(k.Yes, "y/n", "yes/no"), e(k.Redraw, "ctrl+l", "redraw"),
+			e(k.Mouse, "@", "mouse on/off"), e(k.Help, "?", "this help"),
+			e(k.Quit, "q/ctrl+c", "quit"),
+		}},
+	}
 }
 
-// FullHelp is every key, one group per section (help.KeyMap).
+// FullHelp is every key, one group per section (help.KeyMap); those that
+// do not apply now are disabled.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	var out [][]key.Binding
 	for _, s := range k.sections() {
-		out = append(out, s.keys)
+		var group []key.Binding
+		for _, e := range s.entries {
+			b := key.NewBinding(key.WithKeys(e.keys), key.WithHelp(e.keys, e.desc))
+			b.SetEnabled(e.on)
+			group = append(group, b)
+		}
+		out = append(out, group)
 	}
 	return out
 }

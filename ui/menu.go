@@ -54,7 +54,7 @@ func (s *signalMenu) selected() syscall.Signal { return s.sigs[s.cursor] }
 // per signal, scrolled to keep the cursor in view.
 func (s *signalMenu) render(pal *palette, w, h int) []string {
 	lines := []string{ruleLine(pal.ruleFocused, w,
-		[]segment{{"send a signal to ", pal.dim}, {s.target, pal.title}},
+		[]segment{{"send a signal to ", pal.dim}, {safe(s.target), pal.title}},
 		[]segment{{" enter send · esc close ", pal.dim}, {"──", pal.ruleFocused}})}
 	rows := max(h-1, 1)
 	if s.cursor < s.offset {
@@ -67,7 +67,7 @@ func (s *signalMenu) render(pal *palette, w, h int) []string {
 		sig := s.sigs[i]
 		text := "  " + fit(procs.SignalName(sig), 9, false) + fit(strconv.Itoa(int(sig)), 4, true) + "  " + signalWords[sig]
 		if i == s.cursor {
-			lines = append(lines, pal.rows[rowSelected].base.on(fit("▸"+text[1:], w, false)))
+			lines = append(lines, pal.rows[rowSelected].base.on(fit(cursorMark+text[1:], w, false)))
 		} else {
 			lines = append(lines, truncate(text, w))
 		}

@@ -11,18 +11,19 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
 // Options configure the screen. The zero value is usable.
 type Options struct {
-	// Title is the name in the header (default "kelpie").
+	// Title is the name in the header: the config's (default "kelpie").
 	Title string
-	// Version follows the title when set.
+	// Version is kelpie's version, shown dim at the header's right end as
+	// "kelpie <version>", apart from the title.
 	Version string
 	// Now is the clock for uptimes and countdowns (default time.Now).
 	Now func() time.Time
@@ -32,7 +33,8 @@ type Options struct {
 	// stay twice as long).
 	StatusTimeout time.Duration
 	// WideWidth is the terminal width from which the detail pane sits right
-	// of the table instead of under it (default 160).
+	// of the table instead of under it (default 180: from there both the
+	// table, with its COMMAND column, and the pane have room).
 	WideWidth int
 	// Styles and KeyMap replace the defaults when set.
 	Styles *Styles
@@ -53,7 +55,7 @@ func (o Options) withDefaults() Options {
 		o.StatusTimeout = 4 * time.Second
 	}
 	if o.WideWidth <= 0 {
-		o.WideWidth = 160
+		o.WideWidth = 180
 	}
 	return o
 }
@@ -94,9 +96,9 @@ type status struct {
 
 // counts are the header's totals.
 type counts struct {
-	units, running, crashed, backoff, live int
-	cpu                                    float64
-	rss                                    uint64
+	units, running, crashed, backoff, paused, live int
+	cpu                                            float64
+	rss                                            uint64
 }
 
 // layout is where everything goes at the current size.
@@ -115,7 +117,6 @@ type Model struct {
 	styles  *Styles
 	pal     *palette
 	keys    KeyMap
-	help    help.Model                           // draws each section of the `?` screen
 	after   func(time.Duration, tea.Msg) tea.Cmd // timers (tests replace it)
 
 	ctx    context.Context // ends the pending Next when the program quits
@@ -151,6 +152,7 @@ type Model struct {
 	lineFor     modal           // modalFilter or modalSearch while typing
 	composer    composer
 	mouse       bool
+	light       bool // the terminal's background is light (it said so)
 
 	subscribed bool
 	subEnded   bool
@@ -189,8 +191,6 @@ func New(b Backend, opts Options) Model {
 		km = *opts.KeyMap
 	}
 	pal := st.compile()
-	h := help.New()
-	h.Styles = st.helpStyles()
 	ctx, cancel := context.WithCancel(context.Background())
 	m := Model{
 		backend:  b,
@@ -198,7 +198,6 @@ func New(b Backend, opts Options) Model {
 		styles:   &st,
 		pal:      &pal,
 		keys:     km,
-		help:     h,
 		after:    tick,
 		ctx:      ctx,
 		cancel:   cancel,
@@ -263,7 +262,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 
 	case tea.KeyMsg:
-		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+		if msg.Paste {
+			cmds = append(cmds, m.paste(msg))
+			break
+		}
+		if msg.Type == tea.KeyRunes {
+			// Typed text goes into inputs that are shown: no control
+			// character rides along.
+			if s := string(msg.Runes); !isPlainASCII(s) {
+				msg.Runes = []rune(safe(s))
+			}
+		}
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 {
 			// Keys typed faster than the terminal is read arrive as one
 			// message ("jjj"): they are still separate key presses.
 			for _, r := range msg.Runes {
@@ -306,7 +316,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if errors.Is(msg.err, procs.ErrClosed) {
 				text = "the engine has shut down"
 			}
-			m.status = status{kind: statusError, text: text}
+			m.status = status{kind: statusError, text: safe(text)}
 			m.statusTag++ // stays: nothing will update the screen again
 		}
 
@@ -321,6 +331,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 	case detailsMsg:
 		m.stats.apply(msg)
+
+	case backgroundMsg:
+		if msg.dark == !m.light {
+			changed = false
+			break
+		}
+		cmds = append(cmds, m.retheme(!msg.dark))
 
 	case sendMsg:
 		cmds = append(cmds, m.sendDone(msg))
@@ -369,6 +386,23 @@ func (m Model) ShutdownDone() bool { return m.done }
 
 func (m *Model) now() time.Time { return m.opts.Now() }
 
+// retheme switches to the light or dark palette once the terminal has told
+// its background (the first frames use the dark one). Rows drawn in the
+// old colours are drawn again.
+func (m *Model) retheme(light bool) tea.Cmd {
+	m.light = light
+	lipgloss.SetHasDarkBackground(!light)
+	pal := m.styles.compile()
+	m.pal = &pal
+	m.logs.forgetRows()
+	m.stats.chartLines = nil
+	if m.mode == modeMerged { // its lines carry their unit's colour
+		m.merged.start(m.table.order)
+		return m.merged.fetch(m.backend, m.table.order, m.opts.KeepLines)
+	}
+	return nil
+}
+
 // modal says what has the keyboard now.
 func (m *Model) modal() modal {
 	switch {
@@ -388,6 +422,12 @@ func (m *Model) modal() modal {
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	k := &m.keys
 	k.apply(m.keyState()) // an earlier key of the same message may have changed it
+	if m.status.kind == statusInfo {
+		// A hint answers the key before: after the next one (another
+		// unit, another view) it may no longer be true, so it goes.
+		// Outcomes and errors stay their time.
+		m.status = status{}
+	}
 	switch m.modal() {
 	case modalConfirm:
 		return m.confirmKey(msg)
@@ -490,6 +530,27 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return m.explainDisabled(msg)
 	}
 	return nil
+}
+
+// paste puts pasted text into the input that has the keyboard (the filter,
+// the search, the composer), made safe and on one line. Anywhere else it is
+// ignored: pasted text is never a run of key presses (a pasted `x` would
+// stop a unit).
+func (m *Model) paste(msg tea.KeyMsg) tea.Cmd {
+	m.keys.apply(m.keyState())
+	text := safe(string(msg.Runes))
+	switch m.modal() {
+	case modalFilter, modalSearch, modalCompose:
+		if text == "" {
+			return nil
+		}
+		msg.Runes = []rune(text)
+		if m.modal() == modalCompose {
+			return m.composeKey(msg)
+		}
+		return m.lineKey(msg)
+	}
+	return m.setStatus(statusInfo, "paste ignored: paste into the filter (/), a search or a message (m)")
 }
 
 // moveCursor moves the table's selection.
@@ -728,7 +789,7 @@ func (m *Model) guard(verb string, cmd tea.Cmd) tea.Cmd {
 		return cmd
 	}
 	m.confirm = &confirmation{
-		question: verb + " " + r.info.Name + " and its " + plural(n, what) + "?",
+		question: verb + " " + r.label + " and its " + plural(n, what) + "?",
 		run:      cmd,
 	}
 	return nil
@@ -816,7 +877,9 @@ func trimErr(err error, verb, name string) string {
 // setStatus shows a message that clears itself.
 func (m *Model) setStatus(kind statusKind, text string) tea.Cmd {
 	m.statusTag++
-	m.status = status{kind: kind, text: text}
+	// Texts quote outside input: names, errors naming files or quoting
+	// a unit's output.
+	m.status = status{kind: kind, text: safe(text)}
 	d := m.opts.StatusTimeout
 	if kind == statusError {
 		d *= 2
@@ -1072,6 +1135,8 @@ func (m *Model) recount() {
 			c.crashed++
 		case procs.Backoff:
 			c.backoff++
+		case procs.Paused:
+			c.paused++
 		}
 		if in.State.Live() {
 			c.live++
@@ -1166,7 +1231,10 @@ func (m *Model) computeLayout() layout {
 		return layout{small: true}
 	}
 	if w >= m.opts.WideWidth {
+		// Half for the table, or more, up to three fifths, where that
+		// makes room for its COMMAND column.
 		tw := min(max(w/2, 72), 116)
+		tw = max(tw, min(m.table.widthWithCommand(), w*3/5))
 		return layout{wide: true, tableW: tw, tableH: body, paneW: w - tw - 2, paneH: body, paneX: tw + 2, paneY: 1}
 	}
 	th := min(max(len(m.table.visible)+1, 2), max(3, body*45/100))

@@ -197,6 +197,20 @@ func newLogStore() logStore {
 
 func (s *logStore) get(name string) *logBuf { return s.bufs[name] }
 
+// forgetRows drops every line's drawn rows (the palette changed).
+func (s *logStore) forgetRows() {
+	for _, b := range s.bufs {
+		for _, bb := range []*logBuf{b, b.msgs} {
+			if bb == nil {
+				continue
+			}
+			for i := range bb.lines {
+				bb.lines[i].rows, bb.lines[i].key = nil, wrapKey{}
+			}
+		}
+	}
+}
+
 // open returns name's buffer, making it if needed, and marks it recently shown.
 func (s *logStore) open(name string, announced uint64) *logBuf {
 	b := s.bufs[name]
@@ -497,22 +511,52 @@ func (p *outputPane) reveal(pal *palette, b *logBuf, n int, centre bool) {
 	if i < 0 || i >= len(b.lines) || p.height <= 0 {
 		return
 	}
+	p.revealRow(pal, b, anchor{line: i}, len(p.rowsOf(pal, b, i))-1, centre)
+}
+
+// revealMatch scrolls so that the search's current match, on line number
+// n, is on screen: the row it starts on, which in a long wrapped line can
+// be far below the line's first row.
+func (p *outputPane) revealMatch(pal *palette, b *logBuf, n int) {
+	if b == nil {
+		return
+	}
+	i := n - b.base
+	if i < 0 || i >= len(b.lines) || p.height <= 0 {
+		return
+	}
+	r := matchRow(p.rowsOf(pal, b, i), p.search.query)
+	p.revealRow(pal, b, anchor{line: i, sub: r}, r, true)
+}
+
+// revealRow scrolls so that the rows of line at.line from row at.sub to row
+// last are on screen (as many as fit): with a third of the body above them
+// when they were off screen and centre is set, else just far enough.
+func (p *outputPane) revealRow(pal *palette, b *logBuf, at anchor, last int, centre bool) {
+	i := at.line
 	a := p.topAnchor(pal, b)
 	place := func() {
 		p.follow = false
-		p.top, p.topSub = n, 0
+		p.top, p.topSub = b.base+i, at.sub
 		if centre {
 			p.scroll(pal, b, -p.height/3)
 		}
 	}
-	if i < a.line || (i == a.line && a.sub > 0) {
+	if a.after(at) {
 		place()
 		return
 	}
-	// Rows from the top of the body to the end of line i.
-	rows := len(p.rowsOf(pal, b, a.line)) - a.sub
-	for j := a.line + 1; j <= i && rows <= p.height; j++ {
-		rows += len(p.rowsOf(pal, b, j))
+	// Rows from the top of the body to the end of row last of line i.
+	rows := 0
+	for j := a.line; j <= i && rows <= p.height; j++ {
+		n := len(p.rowsOf(pal, b, j))
+		if j == i {
+			n = min(last+1, n)
+		}
+		if j == a.line {
+			n -= a.sub
+		}
+		rows += n
 	}
 	if rows <= p.height {
 		return
@@ -522,6 +566,41 @@ func (p *outputPane) reveal(pal *palette, b *logBuf, n int, centre bool) {
 		return
 	}
 	p.scroll(pal, b, rows-p.height)
+}
+
+// matchRow is the row of a line's rows where the first match of q starts
+// (0 when it cannot tell).
+func matchRow(rows []string, q string) int {
+	if len(rows) < 2 || q == "" {
+		return 0
+	}
+	plain := make([]string, len(rows))
+	for r, row := range rows {
+		plain[r] = ansi.Strip(row)
+		if indexFold(plain[r], q, 0) >= 0 {
+			return r
+		}
+	}
+	// The match straddles a row end: find it in the joined rows (hanging
+	// indents aside, the rows are the line cut in pieces).
+	var joined strings.Builder
+	starts := make([]int, len(plain))
+	for r, s := range plain {
+		if r > 0 {
+			s = strings.TrimLeft(s, " ")
+		}
+		starts[r] = joined.Len()
+		joined.WriteString(s)
+	}
+	at := indexFold(joined.String(), q, 0)
+	if at < 0 {
+		return 0
+	}
+	r := 0
+	for r+1 < len(starts) && starts[r+1] <= at {
+		r++
+	}
+	return r
 }
 
 // home shows the oldest line kept.

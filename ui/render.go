@@ -94,14 +94,12 @@ func (m *Model) compose() string {
 
 func (m *Model) renderHeader() string {
 	p, c := m.pal, &m.totals
-	// The full header first; a narrower terminal loses the version, then
-	// the words after the counts.
+	// The config's name on the left, kelpie itself (version, own use) dim
+	// on the right. A narrower terminal loses the version, then the words
+	// after the counts, then the right end.
 	for tier := range 3 {
 		compact := tier == 2
-		left := []segment{{m.opts.Title, p.brand}}
-		if m.opts.Version != "" && tier == 0 {
-			left = append(left, segment{" " + m.opts.Version, p.dim})
-		}
+		left := []segment{{safe(m.opts.Title), p.brand}}
 		word := func(s string) string {
 			if compact {
 				return ""
@@ -118,14 +116,22 @@ func (m *Model) renderHeader() string {
 		if c.backoff > 0 {
 			left = append(left, segment{"  ◌ " + strconv.Itoa(c.backoff) + word("backoff"), p.starting})
 		}
+		if c.paused > 0 {
+			left = append(left, segment{"  ‖ " + strconv.Itoa(c.paused) + word("paused"), p.paused})
+		}
 		left = append(left, segment{"   cpu " + percent(c.cpu) + "%  mem " + humanBytes(c.rss), p.header})
 		var right []segment
 		if m.mouse {
 			right = append(right, segment{"mouse  ", p.dim})
 		}
-		if m.haveStats {
-			right = append(right, segment{"kelpie " + percent(m.self.CPU) + "% " + humanBytes(m.self.RSS), p.dim})
+		self, gap := "kelpie", " "
+		if m.opts.Version != "" && tier == 0 {
+			self, gap = self+" "+safe(m.opts.Version), "  "
 		}
+		if m.haveStats {
+			self += gap + percent(m.self.CPU) + "% " + humanBytes(m.self.RSS)
+		}
+		right = append(right, segment{self, p.dim})
 		if compact || segWidth(left)+2+segWidth(right) <= m.width {
 			return spread(m.width, left, right)
 		}
@@ -188,8 +194,12 @@ func (m *Model) renderStatus() string {
 	case m.shutting:
 		return p.warn.on(truncate(fmt.Sprintf("stopping %s…  (q again: kill now)", plural(m.totals.live, "unit")), w))
 	case m.status.text == "" && m.table.filter != "":
-		return p.dim.on(truncate("filter “"+m.table.filter+"”: "+strconv.Itoa(m.table.shownUnits())+" of "+
-			plural(len(m.table.order), "unit")+" · / edits · esc clears", w))
+		keys := "" // the keys work on the table only
+		if m.focus == focusTable && !m.helpOpen {
+			keys = " · / edits · esc clears"
+		}
+		return p.dim.on(truncate("filter “"+safe(m.table.filter)+"”: "+strconv.Itoa(m.table.shownUnits())+" of "+
+			plural(len(m.table.order), "unit")+keys, w))
 	case m.status.text == "":
 		return ""
 	}
@@ -293,12 +303,25 @@ func (m *Model) renderHelp(w, h int) []string {
 	}
 	var blocks []block
 	colW := 0
-	m.help.Width = 0 // sections are laid out below; none is cut
-	for _, s := range m.keys.sections() {
+	// Every key is listed; those that do nothing now are dim. What applies
+	// is what would apply with the `?` screen closed.
+	now := m.keys
+	st := m.keyState()
+	st.helpOpen = false
+	now.apply(st)
+	for _, s := range now.sections() {
 		bl := block{lines: []string{p.title.on(s.title)}, w: width(s.title)}
-		for _, line := range strings.Split(m.help.FullHelpView([][]key.Binding{s.keys}), "\n") {
-			bl.lines = append(bl.lines, " "+line)
-			bl.w = max(bl.w, 1+width(line))
+		keyW := 0
+		for _, e := range s.entries {
+			keyW = max(keyW, width(e.keys))
+		}
+		for _, e := range s.entries {
+			kp, dp := p.helpKey, p.helpDesc
+			if !e.on {
+				kp, dp = p.helpOff, p.helpOff
+			}
+			bl.lines = append(bl.lines, " "+kp.on(e.keys)+spaces(keyW-width(e.keys)+1)+dp.on(e.desc))
+			bl.w = max(bl.w, 1+keyW+1+width(e.desc))
 		}
 		blocks = append(blocks, bl)
 		colW = max(colW, bl.w)
@@ -387,14 +410,15 @@ func (m *Model) renderPane(now time.Time) []string {
 	in := &r.info
 	glyph, words, tone := stateText(in, now)
 	left := []segment{
-		{in.Name, p.title},
+		{r.label, p.title},
 		{"  " + glyph + " " + words, p.rows[rowNormal].state[tone]},
 		{"  " + in.Command, p.dim},
 	}
 	b := m.logs.get(m.shown)
 	lines := make([]string, 0, h)
 	// Render the body first: the title tells where it is.
-	reason := in.Reason != "" && h >= 4
+	reasonText := shownReason(in)
+	reason := reasonText != "" && h >= 4
 	bodyH := h - 1
 	if reason {
 		bodyH--
@@ -417,7 +441,7 @@ func (m *Model) renderPane(now time.Time) []string {
 			where = "last " + compactDuration(m.ticks.fromEnd(0).Sub(m.ticks.fromEnd(n-1)))
 		}
 	}
-	right := m.titleRight(view, in.Channel != "", where, w, width(in.Name)+2+width(glyph)+1+width(words))
+	right := m.titleRight(view, in.Channel != "", where, w, width(r.label)+2+width(glyph)+1+width(words))
 	lines = append(lines, ruleLine(rule, w, left, append(right, segment{"──", rule})))
 	if reason {
 		rp := p.dim
@@ -427,7 +451,7 @@ func (m *Model) renderPane(now time.Time) []string {
 		case toneStarting:
 			rp = p.warn
 		}
-		lines = append(lines, rp.on(truncate("  "+in.Reason, w)))
+		lines = append(lines, rp.on(truncate("  "+reasonText, w)))
 	}
 	return append(lines, body...)
 }
@@ -497,7 +521,7 @@ func (m *Model) renderMessages(b *logBuf, in *procs.Info, w, h int) ([]string, s
 		}
 		verdict := c.verdict
 		if c.ok {
-			verdict += " · enter sends to " + c.target
+			verdict += " · enter sends to " + safe(c.target)
 		}
 		if c.sending {
 			verdict = "sending…"

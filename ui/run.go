@@ -17,24 +17,30 @@ import (
 // has shut down. The terminal is restored even if the UI panics, and the
 // units are stopped whichever way the screen ends.
 func Run(b Backend, opts Options) (err error) {
-	// Ask the terminal for its background before Bubble Tea owns the input,
-	// so the adaptive colours are settled up front.
-	lipgloss.HasDarkBackground()
+	// The dark palette until the terminal says otherwise: nothing waits for
+	// its answer (see answerReader), so lipgloss must not ask either.
+	lipgloss.SetHasDarkBackground(true)
 
 	// kelpie draws its own frames (see screen), so it sets up the terminal
 	// itself: raw input, the alternate screen, and the size on every SIGWINCH.
-	in, out := os.Stdin, os.Stdout
-	saved, err := term.MakeRaw(in.Fd())
+	tty, out := os.Stdin, os.Stdout
+	saved, err := term.MakeRaw(tty.Fd())
 	if err != nil {
 		return fmt.Errorf("the screen needs a terminal (use `kelpie up --headless` without one): %w", err)
 	}
-	defer func() { _ = term.Restore(in.Fd(), saved) }()
+	defer func() { _ = term.Restore(tty.Fd(), saved) }()
 	scr := newScreen(out)
 	scr.open()
 	defer scr.close()
 
+	var p *tea.Program
+	in := newAnswerReader(tty, func(dark bool) {
+		go p.Send(backgroundMsg{dark: dark}) // from the input reader: never block it
+	})
+	scr.write(seqAskBackground)
+
 	m := New(b, opts)
-	p := tea.NewProgram(framed{Model: m, scr: scr}, tea.WithInput(in), tea.WithOutput(out),
+	p = tea.NewProgram(framed{Model: m, scr: scr}, tea.WithInput(in), tea.WithOutput(out),
 		tea.WithoutRenderer(), tea.WithoutSignalHandler())
 
 	// Signals go through the model: the first stops the units gracefully

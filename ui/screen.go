@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
 )
 
 // frameGap is the shortest time between two frames: a burst of messages (a
@@ -18,14 +18,20 @@ import (
 const frameGap = time.Second / 60
 
 // Terminal sequences the screen writes itself.
+//
+// Autowrap (DECAWM) is off while the screen is up: where kelpie and the
+// terminal measure a character differently (an emoji with a modifier, a ZWJ
+// sequence), a line that runs long is clipped at the right edge instead of
+// spilling into the next row. Bracketed paste is on, so pasted text arrives
+// as one paste and never as key presses. seqLeave undoes all of it.
 const (
-	seqEnter      = "\x1b[?1049h\x1b[?25l\x1b[2J\x1b[H" // alternate screen, hide cursor, clear
-	seqLeave      = "\x1b[?1000l\x1b[?1002l\x1b[?1006l\x1b[0m\x1b[?25h\x1b[?1049l"
-	seqMouseOn    = "\x1b[?1000h\x1b[?1002h\x1b[?1006h" // button events, drags, SGR coordinates
-	seqMouseOff   = "\x1b[?1000l\x1b[?1002l\x1b[?1006l"
-	seqClear      = "\x1b[2J"
-	seqEraseRight = "\x1b[K"
-	seqReset      = "\x1b[0m"
+	seqEnter     = "\x1b[?1049h\x1b[?25l\x1b[?7l\x1b[?2004h\x1b[2J\x1b[H" // alternate screen, hide cursor, no autowrap, bracketed paste, clear
+	seqLeave     = "\x1b[?1000l\x1b[?1002l\x1b[?1006l\x1b[?2004l\x1b[0m\x1b[?7h\x1b[?25h\x1b[?1049l"
+	seqMouseOn   = "\x1b[?1000h\x1b[?1002h\x1b[?1006h" // button events, drags, SGR coordinates
+	seqMouseOff  = "\x1b[?1000l\x1b[?1002l\x1b[?1006l"
+	seqClear     = "\x1b[2J"
+	seqEraseLine = "\x1b[2K"
+	seqReset     = "\x1b[0m"
 )
 
 // screen draws frames on the terminal. It replaces Bubble Tea's renderer,
@@ -98,6 +104,16 @@ func (s *screen) resize(w, h int) {
 	s.pending = true
 }
 
+// redraw forgets what the terminal shows: the next frame clears the screen
+// and draws every line (ctrl+l, after something else wrote on the terminal).
+func (s *screen) redraw() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repaint = true
+	s.pending = true
+	s.urgent = true
+}
+
 // submit hands over the newest frame.
 func (s *screen) submit(frame string) {
 	s.mu.Lock()
@@ -155,13 +171,15 @@ func (s *screen) drawLocked() {
 		b.WriteString("\x1b[")
 		b.WriteString(strconv.Itoa(i + 1))
 		b.WriteString(";1H")
-		b.WriteString(line)
+		// The row is erased before it is drawn, so nothing of the old one
+		// stays, even where the terminal draws the new line narrower than
+		// kelpie measured it. (Erasing after it would eat the last cell of a
+		// full-width line: without autowrap the cursor stays on that cell.)
+		b.WriteString(seqEraseLine)
+		// The last guard before the terminal: whatever a view let through,
+		// only text and SGR colour leave here.
+		b.WriteString(termSafe(line))
 		b.WriteString(seqReset)
-		// A line as wide as the terminal leaves the cursor in the pending-wrap
-		// state, where erasing would eat its last cell: erase only short lines.
-		if ansi.StringWidth(line) < s.w {
-			b.WriteString(seqEraseRight)
-		}
 	}
 	if b.Len() > 0 {
 		_, _ = s.out.Write(b.Bytes())
@@ -202,7 +220,15 @@ type framed struct {
 // Update passes msg to the model, after handling what concerns the screen.
 func (f framed) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
-	case tea.KeyMsg, tea.MouseMsg:
+	case tea.KeyMsg:
+		f.scr.expectKey()
+		if !msg.Paste && key.Matches(msg, f.Model.keys.Redraw) {
+			// Something else wrote on the terminal: forget what kelpie
+			// thinks is there and draw it all again.
+			f.scr.redraw()
+			return f, nil
+		}
+	case tea.MouseMsg:
 		f.scr.expectKey()
 	case tea.WindowSizeMsg:
 		f.scr.resize(msg.Width, msg.Height)

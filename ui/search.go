@@ -79,9 +79,9 @@ func (s *searchState) status() string {
 	case s.query == "":
 		return ""
 	case len(s.matches) == 0:
-		return "no match for “" + s.query + "”"
+		return "no match for “" + safe(s.query) + "”"
 	case s.cur < 0:
-		return plural(len(s.matches), "match") + " for “" + s.query + "”"
+		return plural(len(s.matches), "match") + " for “" + safe(s.query) + "”"
 	}
 	return "match " + strconv.Itoa(s.cur+1) + "/" + strconv.Itoa(len(s.matches))
 }

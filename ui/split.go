@@ -93,7 +93,7 @@ func (s *splitView) column(m *Model, i, w, h int, focused bool) []string {
 	if focused {
 		rule = m.pal.ruleFocused
 	}
-	left := []segment{{name, m.pal.unitTag(name)}}
+	left := []segment{{safe(name), m.pal.unitTag(name)}}
 	if r := m.table.byName[name]; r != nil {
 		glyph, _, tone := stateText(&r.info, m.now())
 		left = append(left, segment{" " + glyph, m.pal.rows[rowNormal].state[tone]})
@@ -247,8 +247,9 @@ func (v *mergedView) apply(pal *palette, msg mergedMsg, keep int) {
 }
 
 func (v *mergedView) addLine(pal *palette, name string, l outLine) {
-	v.nameW = max(v.nameW, min(width(name), 16))
-	tag := fit(name, v.nameW, false) + " │ "
+	shown := safe(name)
+	v.nameW = max(v.nameW, min(width(shown), 16))
+	tag := fit(shown, v.nameW, false) + " │ "
 	l.prefix, l.prefixW = pal.unitTag(name).on(tag), width(tag)
 	v.buf.lines = append(v.buf.lines, l)
 }

@@ -233,7 +233,7 @@ func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w i
 	d := s.details
 	switch {
 	case s.err != nil:
-		out = append(out, pal.err.on(truncate("details: "+s.err.Error(), w)))
+		out = append(out, pal.err.on(truncate("details: "+safe(s.err.Error()), w)))
 	case d == nil:
 		out = append(out, pal.dim.on(truncate("reading process details…", w)))
 	}
@@ -268,16 +268,17 @@ func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w i
 	if d != nil && len(d.Argv) > 0 {
 		command = strings.Join(d.Argv, " ")
 	}
-	put("command", command)
+	// argv and cwd come from /proc: a process writes them as it likes.
+	put("command", safe(command))
 	cwd := in.Dir
 	if d != nil && d.Cwd != "" {
 		cwd = d.Cwd
 	}
 	if cwd != "" {
-		put("cwd", cwd)
+		put("cwd", safe(cwd))
 	}
 	if in.Channel != "" {
-		put("channel", in.Channel)
+		put("channel", safe(in.Channel))
 	}
 	if d != nil && len(d.Exits) > 0 {
 		label := "exits"
@@ -286,7 +287,7 @@ func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w i
 			how := "exit ?"
 			switch {
 			case e.Signal != "":
-				how = e.Signal
+				how = safe(e.Signal)
 			case e.ExitCode != nil:
 				how = "exit " + strconv.Itoa(*e.ExitCode)
 			}

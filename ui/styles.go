@@ -43,6 +43,7 @@ type Styles struct {
 	Crashed  lipgloss.Style
 	Stopped  lipgloss.Style
 	Exited   lipgloss.Style
+	Paused   lipgloss.Style // alive but stopped (SIGSTOP): nothing runs
 
 	// Table.
 	ColumnHeader        lipgloss.Style
@@ -104,6 +105,7 @@ type Styles struct {
 	HelpKey  lipgloss.Style
 	HelpDesc lipgloss.Style
 	HelpSep  lipgloss.Style
+	HelpOff  lipgloss.Style // a key of the `?` screen that does nothing now
 }
 
 // DefaultStyles returns kelpie's styles.
@@ -118,6 +120,7 @@ func DefaultStyles() Styles {
 		Crashed:  s.Foreground(colRed),
 		Stopped:  s.Foreground(colDim),
 		Exited:   s.Foreground(colCyan),
+		Paused:   s.Foreground(colMagenta).Bold(true),
 
 		ColumnHeader:        s.Foreground(colDim).Bold(true),
 		ColumnHeaderFocused: s.Foreground(colAccent).Bold(true),
@@ -173,6 +176,7 @@ func DefaultStyles() Styles {
 		HelpKey:  s.Foreground(colAccent),
 		HelpDesc: s.Foreground(colDim),
 		HelpSep:  s.Foreground(colFaint),
+		HelpOff:  s.Foreground(colFaint).Faint(true),
 	}
 }
 
@@ -231,6 +235,7 @@ const (
 	toneCrashed
 	toneStopped
 	toneExited
+	tonePaused
 	toneCount
 )
 
@@ -250,11 +255,13 @@ type palette struct {
 
 	brand, header, dim                paint
 	warn, crashed, running, starting  paint
+	paused                            paint
 	colHead, colHeadFocused           paint
 	rule, ruleFocused, title          paint
 	stderr, event, timestamp, dropped paint
 	err, success, info                paint
 	helpKey, helpDesc, helpSep        paint
+	helpOff                           paint
 
 	tab, tabActive, match, curMatch, selection paint
 	msgIn, msgOut                              paint
@@ -285,6 +292,7 @@ func (s Styles) compile() palette {
 				toneCrashed:  with(s.Crashed),
 				toneStopped:  with(s.Stopped),
 				toneExited:   with(s.Exited),
+				tonePaused:   with(s.Paused),
 			},
 		}
 	}
@@ -295,6 +303,7 @@ func (s Styles) compile() palette {
 	p.crashed = compile(s.Crashed)
 	p.running = compile(s.Running)
 	p.starting = compile(s.Starting)
+	p.paused = compile(s.Paused)
 	p.colHead = compile(s.ColumnHeader)
 	p.colHeadFocused = compile(s.ColumnHeaderFocused)
 	p.rule = compile(s.Rule)
@@ -310,6 +319,7 @@ func (s Styles) compile() palette {
 	p.helpKey = compile(s.HelpKey)
 	p.helpDesc = compile(s.HelpDesc)
 	p.helpSep = compile(s.HelpSep)
+	p.helpOff = compile(s.HelpOff)
 	p.tab = compile(s.Tab)
 	p.tabActive = compile(s.TabActive)
 	p.match = compile(s.Match)

@@ -45,6 +45,7 @@ type unitRow struct {
 
 	marked   bool   // chosen for the split view
 	haystack string // lower-cased name, state and command, for the filter
+	label    string // the name as shown: info.Name made safe (the name stays the key)
 }
 
 // expandable reports whether the row has something to fold.
@@ -60,10 +61,17 @@ func (r *unitRow) open() bool {
 
 // setInfo stores a new snapshot and what the filter searches.
 func (r *unitRow) setInfo(in procs.Info) {
+	// What comes from the config or the engine's words is outside text: a
+	// name, a command or a reason can hold anything YAML allows. The shown
+	// copies are made safe here, once per change, not per frame.
+	in.Command, in.Reason, in.Dir = safe(in.Command), safe(in.Reason), safe(in.Dir)
 	stateChanged := r.info.State != in.State || r.info.Name != in.Name || r.info.Command != in.Command
+	if r.label == "" || r.info.Name != in.Name {
+		r.label = safe(in.Name)
+	}
 	r.info = in
 	if stateChanged || r.haystack == "" {
-		r.haystack = strings.ToLower(in.Name + "\x00" + string(in.State) + "\x00" + in.Command)
+		r.haystack = strings.ToLower(safe(in.Name) + "\x00" + string(in.State) + "\x00" + in.Command)
 	}
 	if !in.State.Live() {
 		r.tree, r.treePrefix = nil, nil
@@ -154,6 +162,9 @@ func (c colID) String() string {
 	}
 	return "engine order"
 }
+
+// cursorMark is the selection cursor in the table's gutter and in menus.
+const cursorMark = "▌"
 
 const (
 	gutterW    = 2 // the cursor marker and the split mark
@@ -335,7 +346,7 @@ func (t *unitTable) addUnit(r *unitRow) {
 	r.treePrefix = treePrefixes(r.treePrefix[:0], r)
 	for i := 1; i < len(r.tree); i++ {
 		t.visible = append(t.visible, viewRow{u: r, proc: i})
-		t.longest = max(t.longest, width(r.treePrefix[i])+width(r.tree[i].Name))
+		t.longest = max(t.longest, width(r.treePrefix[i])+width(safe(r.tree[i].Name)))
 	}
 }
 
@@ -455,6 +466,8 @@ func stateRank(s procs.State) int {
 		return 0
 	case procs.Backoff:
 		return 1
+	case procs.Paused:
+		return 2
 	case procs.Starting:
 		return 2
 	case procs.Stopping:
@@ -683,6 +696,16 @@ func (t *unitTable) layout() {
 	}
 }
 
+// widthWithCommand is the narrowest table that shows every column and a
+// COMMAND column beside the names.
+func (t *unitTable) widthWithCommand() int {
+	w := gutterW
+	for _, c := range fixedColumns {
+		w += colGap + c.width
+	}
+	return w + max(minNameW, min(t.longest+1, maxNameW)) + colGap + minCommand
+}
+
 func isDropped(id colID, n int) bool {
 	for _, d := range columnDropOrder[:n] {
 		if d == id {
@@ -769,7 +792,8 @@ func (t *unitTable) renderRow(b *strings.Builder, pal *palette, v viewRow, varia
 	if variant == rowNormal {
 		b.WriteByte(' ')
 	} else {
-		rp.base.write(b, "▸")
+		// A bar, not the ▸ that marks a folded tree in the name.
+		rp.mark.write(b, cursorMark)
 	}
 	if r.marked && v.proc < 0 {
 		rp.mark.write(b, "•")
@@ -858,7 +882,7 @@ func (t *unitTable) renderProcRow(b *strings.Builder, rp *rowPaints, r *unitRow,
 			}
 			if pw := width(prefix); pw < c.width {
 				rp.dim.write(b, prefix)
-				rp.base.write(b, fit(p.Name, c.width-pw, false))
+				rp.base.write(b, fit(safe(p.Name), c.width-pw, false))
 			} else {
 				rp.dim.write(b, fit(prefix, c.width, false))
 			}
@@ -893,9 +917,9 @@ func unitNameCell(r *unitRow) string {
 	}
 	switch {
 	case r.depth > 0 && r.last:
-		return " └─" + marker + r.info.Name
+		return " └─" + marker + r.label
 	case r.depth > 0:
-		return " ├─" + marker + r.info.Name
+		return " ├─" + marker + r.label
 	}
-	return marker + r.info.Name
+	return marker + r.label
 }

@@ -277,8 +277,8 @@ func tableRows(screen string) []tableRow {
 			r = append(r, ' ')
 		}
 		cell := string(r[2:state])
-		row := tableRow{nested: strings.ContainsAny(cell, "├└"), selected: r[0] == '▸'}
-		if f := strings.Fields(strings.TrimLeft(cell, "▸▾├└│─ ")); len(f) > 0 {
+		row := tableRow{nested: strings.ContainsAny(cell, "├└"), selected: r[0] == '▌'}
+		if f := strings.Fields(strings.TrimLeft(cell, "▌▸▾├└│─ ")); len(f) > 0 {
 			row.name = f[0]
 		}
 		if f := strings.Fields(string(r[cpuEnd-7 : cpuEnd])); len(f) > 0 {
@@ -557,7 +557,7 @@ func TestTeatestSignalMenu(t *testing.T) {
 	}
 	// Keys move the menu, not the table.
 	f.key("j", "j", "k")
-	f.waitText("▸ SIGINT")
+	f.waitText("▌ SIGINT")
 	f.key("enter")
 	f.waitFor("the signal sent", func(s string) bool {
 		return statusOf(s) == "sent SIGINT to worker" && !strings.Contains(s, "send a signal")
@@ -568,7 +568,7 @@ func TestTeatestSignalMenu(t *testing.T) {
 	// esc closes the menu without sending.
 	sigs := procs.CommonSignals()
 	f.key("!", "G")
-	f.waitText("▸ " + procs.SignalName(sigs[len(sigs)-1]))
+	f.waitText("▌ " + procs.SignalName(sigs[len(sigs)-1]))
 	f.key("esc")
 	f.waitFor("the menu closed", func(s string) bool { return !strings.Contains(s, "send a signal") })
 	f.quit()

@@ -156,7 +156,7 @@ func TestOverviewShowsTreeSparklineAndTotals(t *testing.T) {
 	}
 	// The header's totals: units, running, crashed, CPU, memory, own cost.
 	head := strings.SplitN(s, "\n", 2)[0]
-	for _, want := range []string{"10 units", "● 6 running", "✖ 1 crashed", "cpu ", "mem ", "kelpie 0.4% 23.0M"} {
+	for _, want := range []string{"10 units", "● 6 running", "✖ 1 crashed", "cpu ", "mem ", "kelpie v0.1.0  0.4% 23.0M"} {
 		if !strings.Contains(head, want) {
 			t.Errorf("header %q lacks %q", head, want)
 		}

@@ -1,0 +1,39 @@
+package demo
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCommandsReadWell: under `go run` kelpie lives in a temporary build
+// directory; the demo's commands name it by its bare name, and the PATH
+// they get finds that very file first.
+func TestCommandsReadWell(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "kelpie")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range Specs(exe) {
+		if sp.Shell != "" {
+			continue
+		}
+		want := "kelpie " + RoleArg + " " + sp.Name
+		if got := sp.Command(); got != want {
+			t.Errorf("%s: command %q, want %q", sp.Name, got, want)
+		}
+		var path string
+		for _, kv := range sp.Env {
+			if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+				path = v
+			}
+		}
+		t.Setenv("PATH", path)
+		if got, err := exec.LookPath(sp.Argv[0]); err != nil || got != exe {
+			t.Errorf("%s: %q resolves to %q (%v), want %q", sp.Name, sp.Argv[0], got, err, exe)
+		}
+	}
+}
