@@ -205,10 +205,20 @@ func (l *readLoop) run() {
 	buf := make([]byte, readSize)
 	events := make([]unix.EpollEvent, 256)
 	var draining []*outPipe // released pipes waiting for EOF or their deadline
+	// hot are the pipes that gave a short read last round: their writers are
+	// writing in small pieces. They are out of epoll and read once after
+	// every pause, like the blocking reader of a thread per pipe would: in
+	// epoll, every single write to a pipe runs epoll's wake-up callback
+	// (since Linux 5.5, on a pipe that was ever polled) and costs the writer.
+	// A hot pipe that had nothing after a pause goes back into epoll.
+	var hot []*outPipe
 	var ebuf [8]byte
 	for {
 		timeout := -1
-		if len(draining) > 0 {
+		switch {
+		case len(hot) > 0:
+			timeout = 0 // the pause was the wait
+		case len(draining) > 0:
 			first := draining[0].deadline
 			for _, op := range draining[1:] {
 				if op.deadline.Before(first) {
@@ -227,7 +237,31 @@ func (l *readLoop) run() {
 			l.mu.Unlock()
 			n = 0
 		}
-		got, full := false, false
+		full := false
+		// Hot pipes first: they are out of epoll and read once a round.
+		kept := hot[:0]
+		for _, op := range hot {
+			if op.closed { // drained at its deadline
+				continue
+			}
+			r := l.readOnce(op, buf)
+			switch {
+			case op.closed:
+			case r == 0:
+				// Nothing came during the pause: the writer has gone
+				// quiet, and epoll watches the pipe again (level-
+				// triggered, so what arrives meanwhile is not missed).
+				ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(op.fd)}
+				if unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, op.fd, &ev) != nil {
+					kept = append(kept, op) // cannot happen; keep polling it
+				}
+			default:
+				full = full || r >= len(buf)/2
+				kept = append(kept, op)
+			}
+		}
+		clear(hot[len(kept):])
+		hot = kept
 		for _, ev := range events[:max(n, 0)] {
 			if int(ev.Fd) == l.wake {
 				_, _ = unix.Read(l.wake, ebuf[:])
@@ -240,10 +274,15 @@ func (l *readLoop) run() {
 				continue
 			}
 			switch r := l.readOnce(op, buf); {
+			case op.closed:
 			case r >= len(buf)/2:
-				got, full = true, true
+				full = true // level-triggered: reported again
 			case r > 0:
-				got = true
+				// A short read: the child writes in small pieces. Take
+				// the pipe out of epoll while it keeps writing (see hot).
+				if unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, op.fd, nil) == nil {
+					hot = append(hot, op)
+				}
 			}
 		}
 
@@ -274,20 +313,20 @@ func (l *readLoop) run() {
 				op.deadline = closeBy
 			}
 		}
-		kept := draining[:0]
+		dkept := draining[:0]
 		for _, op := range draining {
 			switch {
 			case op.closed:
 			case !now.Before(op.deadline):
 				l.drain(op, buf)
 			default:
-				kept = append(kept, op)
+				dkept = append(dkept, op)
 			}
 		}
-		clear(draining[len(kept):])
-		draining = kept
+		clear(draining[len(dkept):])
+		draining = dkept
 
-		if closing && len(draining) == 0 {
+		if closing && len(draining) == 0 && len(hot) == 0 {
 			l.mu.Lock()
 			empty := len(l.pipes) == 0
 			l.mu.Unlock()
@@ -297,7 +336,7 @@ func (l *readLoop) run() {
 				return
 			}
 		}
-		if got && !full {
+		if len(hot) > 0 && !full {
 			// Only short reads: kelpie is keeping up with its children
 			// write by write, woken by each. Pausing lets their output
 			// gather in the (large) pipe buffers instead: a child then
