@@ -124,20 +124,25 @@ func (rd *readers) add(fd int, p *pump) (*outPipe, error) {
 	least := -1
 	for _, c := range rd.loops {
 		c.mu.Lock()
-		n, closing := len(c.pipes), c.closing
+		n := len(c.pipes)
 		c.mu.Unlock()
-		if !closing && (least < 0 || n < least) {
+		if least < 0 || n < least {
 			l, least = c, n
 		}
 	}
-	if l == nil {
+	op := &outPipe{fd: fd, loop: l, pump: p}
+	l.mu.Lock()
+	// Checked under the lock the thread takes before it ends (closing and
+	// no pipes left), so a pipe is never handed to a thread that has gone.
+	closing := l.closing
+	if !closing {
+		l.pipes[int32(fd)] = op
+	}
+	l.mu.Unlock()
+	if closing {
 		unix.Close(fd)
 		return nil, errors.New("output readers are shut down")
 	}
-	op := &outPipe{fd: fd, loop: l, pump: p}
-	l.mu.Lock()
-	l.pipes[int32(fd)] = op
-	l.mu.Unlock()
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
 	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		l.mu.Lock()
