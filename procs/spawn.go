@@ -84,8 +84,14 @@ func (s *Supervisor) spawn(u *unit) (int, error) {
 	notify := func(last uint64) { s.broker.logs(sp.Name, last) }
 	// Registered only now, so a pipe is never read before its run exists;
 	// onExit releases them (see readers.release).
-	u.pipes[0], _ = s.readers.add(outR, newPump(u.ring, Stdout, s.opts.MaxLine, notify))
-	u.pipes[1], _ = s.readers.add(errR, newPump(u.ring, Stderr, s.opts.MaxLine, notify))
+	for i, fd := range [2]int{outR, errR} {
+		stream := [2]Stream{Stdout, Stderr}[i]
+		var err error
+		if u.pipes[i], err = s.readers.add(fd, newPump(u.ring, stream, s.opts.MaxLine, notify)); err != nil {
+			// The pipe is closed: the child's writes to it fail (EPIPE).
+			s.event(u, "%s is not read: %v", [2]string{"stdout", "stderr"}[i], err)
+		}
+	}
 	if conn != nil {
 		u.conn = conn
 		u.info.Channel = ChannelConnected

@@ -151,22 +151,21 @@ func New(opts Options) (*Supervisor, error) {
 		return nil, err
 	}
 	s := &Supervisor{
-		opts:      opts,
-		clock:     opts.Clock,
-		cmds:      make(chan func()),
-		exits:     make(chan exitNote, 64),
-		quit:      make(chan struct{}),
-		loopDone:  make(chan struct{}),
-		finished:  make(chan struct{}),
-		broker:    newBroker(),
-		rings:     make(map[string]*ring),
-		devNull:   devNull,
-		readers:   rd,
-		pipeGrace: releaseGrace,
-		self:      os.Getpid(),
-		units:     make(map[string]*unit),
-		byPID:     make(map[int]*unit),
+		opts:     opts,
+		clock:    opts.Clock,
+		cmds:     make(chan func()),
+		exits:    make(chan exitNote, 64),
+		quit:     make(chan struct{}),
+		loopDone: make(chan struct{}),
+		finished: make(chan struct{}),
+		broker:   newBroker(),
+		rings:    make(map[string]*ring),
+		devNull:  devNull,
+		self:     os.Getpid(),
+		units:    make(map[string]*unit),
+		byPID:    make(map[int]*unit),
 	}
+	s.readers, s.pipeGrace = rd, releaseGrace
 	s.sweeper = &sweeper{self: s.self, wg: &s.pumps}
 	sigchld := make(chan os.Signal, 1)
 	signal.Notify(sigchld, syscall.SIGCHLD)
