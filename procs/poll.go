@@ -22,9 +22,9 @@ const maxReaders = 4
 // readers reads every unit's output pipes on a fixed, small set of OS threads,
 // whatever the number of units. Each thread runs its own epoll instance
 // (level-triggered, used directly, not Go's netpoller) over its share of the
-// pipes, reads each ready pipe once per round, and pauses a millisecond after
-// a round of short reads so that a child writing line by line fills the pipe
-// buffer without waking anyone (see readLoop.run). A run's pipes are released
+// pipes. A pipe that reads short (its child writes line by line) leaves epoll
+// and is read once after each pause of a millisecond, so the child's writes
+// gather in the pipe buffer without waking anyone (see readLoop.run). A run's pipes are released
 // when its process has been reaped: read until EOF, or closed after a grace
 // period if an escaped descendant still holds them, so no run leaves a
 // descriptor behind.
@@ -45,8 +45,9 @@ type readLoop struct {
 	closeBy  time.Time // when closing: the last moment to wait for EOF
 }
 
-// outPipe is the read end of one output pipe of one run. Its fields besides
-// fd and pump are touched only by its loop's thread.
+// outPipe is the read end of one output pipe of one run. fd, loop and pump
+// are fixed, grace is set under loop.mu, and the rest is touched only by the
+// loop's thread.
 type outPipe struct {
 	fd       int
 	loop     *readLoop
