@@ -1,9 +1,13 @@
 package procs
 
 import (
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // BenchmarkIngest measures what kelpie spends per 64 KiB read of 100-byte
@@ -27,4 +31,137 @@ func BenchmarkSample(b *testing.B) {
 	for b.Loop() {
 		sm.measure(nil, time.Now())
 	}
+}
+
+// BenchmarkPipe measures a writer putting 100,000 lines of 100 bytes through
+// a pipe, from its first write until the reader has stored the last line,
+// per reader: "cat" (blocking reads into a discarded buffer: the floor),
+// "thread" (the former design: one blocking reader per pipe with a 1 ms pause
+// after a short read, kept here as the baseline) and "pool" (the shared epoll
+// reader threads). Writes are one per line ("line") or 64 KiB ("buf").
+func BenchmarkPipe(b *testing.B) {
+	const n = 100000
+	line := []byte(strings.Repeat("y", 99) + "\n")
+	for _, mode := range []string{"line", "buf"} {
+		for _, reader := range []string{"cat", "thread", "pool"} {
+			b.Run(mode+"/"+reader, func(b *testing.B) {
+				var rd *readers
+				if reader == "pool" {
+					var err error
+					if rd, err = newReaders(0); err != nil {
+						b.Fatal(err)
+					}
+					defer rd.close(0)
+				}
+				b.SetBytes(n * int64(len(line)))
+				cpu0 := cpuTime()
+				var wcpu time.Duration
+				for b.Loop() {
+					r, w, err := newOutputPipe()
+					if err != nil {
+						b.Fatal(err)
+					}
+					done := make(chan struct{})
+					ring := newRing(DefaultLogBuffer)
+					var notify func(uint64)
+					switch reader {
+					case "cat":
+						_ = unix.SetNonblock(r, false)
+						go func() { catPipe(r); close(done) }()
+					case "thread":
+						_ = unix.SetNonblock(r, false)
+						p := newPump(ring, Stdout, DefaultMaxLine, nil)
+						go func() { threadPipe(r, p); close(done) }()
+					case "pool":
+						notify = func(last uint64) {
+							if last == n {
+								close(done)
+							}
+						}
+						if _, err := rd.add(r, newPump(ring, Stdout, DefaultMaxLine, notify)); err != nil {
+							b.Fatal(err)
+						}
+					}
+					// The writer has a thread of its own, as a child would.
+					wc := make(chan time.Duration)
+					go func() {
+						runtime.LockOSThread()
+						defer runtime.UnlockOSThread()
+						var ru unix.Rusage
+						_ = unix.Getrusage(unix.RUSAGE_THREAD, &ru)
+						t0 := ru.Utime.Nano() + ru.Stime.Nano()
+						writeLines(w, line, n, mode == "buf")
+						_ = unix.Getrusage(unix.RUSAGE_THREAD, &ru)
+						wc <- time.Duration(ru.Utime.Nano() + ru.Stime.Nano() - t0)
+					}()
+					wcpu += <-wc
+					w.Close()
+					<-done
+				}
+				// CPU time, writer and reader together and the writer's
+				// alone: less at the mercy of a busy machine than wall time.
+				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
+				b.ReportMetric(float64(wcpu)/float64(b.N)/1e6, "wcpu-ms/op")
+			})
+		}
+	}
+}
+
+func writeLines(w *os.File, line []byte, n int, buffered bool) {
+	if !buffered {
+		for range n {
+			_, _ = w.Write(line)
+		}
+		return
+	}
+	buf := make([]byte, 0, 64<<10)
+	for range n {
+		if len(buf)+len(line) > cap(buf) {
+			_, _ = w.Write(buf)
+			buf = buf[:0]
+		}
+		buf = append(buf, line...)
+	}
+	_, _ = w.Write(buf)
+}
+
+// catPipe reads fd until EOF and discards it, as `cat > /dev/null` would.
+func catPipe(fd int) {
+	defer unix.Close(fd)
+	buf := make([]byte, 64<<10)
+	for {
+		if n, err := unix.Read(fd, buf); n <= 0 && err != unix.EINTR {
+			return
+		}
+	}
+}
+
+// threadPipe is the former reader: blocking reads on its own thread, a 1 ms
+// pause after a short read.
+func threadPipe(fd int, p *pump) {
+	defer unix.Close(fd)
+	buf := make([]byte, readSize)
+	for {
+		n, err := unix.Read(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if n > 0 {
+			p.feed(buf[:n], time.Now(), false)
+		}
+		if n > 0 && n < len(buf)/2 {
+			time.Sleep(coalesce)
+		}
+		if n <= 0 {
+			p.feed(nil, time.Now(), true)
+			return
+		}
+	}
+}
+
+// cpuTime is this process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru unix.Rusage
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -2,10 +2,7 @@ package procs
 
 import (
 	"bytes"
-	"os"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // pipeSize is asked of the kernel for every output pipe: a child that writes
@@ -15,11 +12,12 @@ const pipeSize = 1 << 20
 // readSize is how much one read takes from a pipe.
 const readSize = 256 << 10
 
-// coalesce is the pause after a short read (see pump.run).
+// coalesce is the pause after a round of short reads (see readLoop.run).
 const coalesce = time.Millisecond
 
-// pump reads one output pipe of a unit until EOF, splits it into lines, and
-// stores them in the unit's ring. It never stops reading because of what it
+// pump takes what is read from one output pipe of a unit (by the shared
+// reader threads, see readers), splits it into lines, and stores them in the
+// unit's ring. It never stops reading because of what it
 // reads: a line longer than maxLine is split (each piece but the last marked
 // as cut) rather than buffered without bound. After each read it announces the
 // new lines once, so a flood costs one notification per read, not per line.
@@ -29,41 +27,12 @@ type pump struct {
 	maxLine int
 	notify  func(last uint64)
 
-	buf     []byte // read buffer
 	partial []byte // the unfinished line carried between reads
 	clean   []byte // scratch for sanitising
 }
 
 func newPump(r *ring, stream Stream, maxLine int, notify func(uint64)) *pump {
 	return &pump{ring: r, stream: stream, maxLine: maxLine, notify: notify}
-}
-
-// run reads f until EOF or error and closes it.
-func (p *pump) run(f *os.File) {
-	defer f.Close()
-	p.buf = make([]byte, readSize)
-	for {
-		n, err := f.Read(p.buf)
-		if n > 0 {
-			p.feed(p.buf[:n], time.Now(), false)
-		}
-		if n > 0 && n < len(p.buf)/2 && err == nil {
-			// A short read means we are keeping up with the child line by
-			// line, waking on each of its writes. Pausing lets its output
-			// gather in the (large) pipe buffer instead: the child then
-			// writes without waking anyone, and one read takes a thousand
-			// lines. A millisecond of delay is nothing in a log.
-			time.Sleep(coalesce)
-		}
-		if err != nil {
-			if len(p.partial) > 0 {
-				p.feed(nil, time.Now(), true)
-			}
-			// EOF or a read error ends the pipe alike; the process's
-			// exit is reported by the reaper, not here.
-			return
-		}
-	}
 }
 
 // feed stores every complete line in b; the unfinished tail waits for more
@@ -125,14 +94,4 @@ func (p *pump) storePiece(ts int64, text []byte, flags lineFlags) uint64 {
 		text = p.clean
 	}
 	return p.ring.appendLocked(ts, p.stream, flags, text)
-}
-
-// growPipe asks for a bigger pipe buffer; failure (a per-user limit) only
-// means a smaller buffer, so it is ignored.
-// It goes through SyscallConn because File.Fd would switch the pipe to
-// blocking mode and cost an OS thread per reader.
-func growPipe(f *os.File) {
-	if rc, err := f.SyscallConn(); err == nil {
-		_ = rc.Control(func(fd uintptr) { _, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize) })
-	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/kelpie-dev/kelpie/ipc"
 )
 
@@ -29,18 +31,16 @@ func (s *Supervisor) spawn(u *unit) (int, error) {
 	u.tag = fmt.Sprintf("%s/%s/%d", s.opts.Tag, sp.Name, u.runs+1)
 	env := childEnv(os.Environ(), sp.Env, TagVar+"="+u.tag)
 
-	outR, outW, err := blockingPipe()
+	outR, outW, err := newOutputPipe()
 	if err != nil {
 		return 0, fmt.Errorf("stdout pipe: %w", err)
 	}
-	errR, errW, err := blockingPipe()
+	errR, errW, err := newOutputPipe()
 	if err != nil {
-		outR.Close()
+		unix.Close(outR)
 		outW.Close()
 		return 0, fmt.Errorf("stderr pipe: %w", err)
 	}
-	growPipe(outR)
-	growPipe(errR)
 	files := []*os.File{s.devNull, outW, errW}
 	var conn *ipc.Conn
 	var childEnd *os.File
@@ -48,8 +48,8 @@ func (s *Supervisor) spawn(u *unit) (int, error) {
 		// The channel is fd 3, where Node's fork() puts it too.
 		conn, childEnd, err = ipc.PairOptions(ipc.Options{MaxLine: sp.IPCMaxLine})
 		if err != nil {
-			outR.Close()
-			errR.Close()
+			unix.Close(outR)
+			unix.Close(errR)
 			outW.Close()
 			errW.Close()
 			return 0, fmt.Errorf("message channel: %w", err)
@@ -70,8 +70,8 @@ func (s *Supervisor) spawn(u *unit) (int, error) {
 		childEnd.Close()
 	}
 	if err != nil {
-		outR.Close()
-		errR.Close()
+		unix.Close(outR)
+		unix.Close(errR)
 		if conn != nil {
 			conn.Close()
 		}
@@ -82,9 +82,16 @@ func (s *Supervisor) spawn(u *unit) (int, error) {
 	// is not needed, and releasing it frees its pidfd now.
 	_ = p.Release()
 	notify := func(last uint64) { s.broker.logs(sp.Name, last) }
-	s.pumps.Add(2)
-	go func() { defer s.pumps.Done(); newPump(u.ring, Stdout, s.opts.MaxLine, notify).run(outR) }()
-	go func() { defer s.pumps.Done(); newPump(u.ring, Stderr, s.opts.MaxLine, notify).run(errR) }()
+	// Registered only now, so a pipe is never read before its run exists;
+	// onExit releases them (see readers.release).
+	for i, fd := range [2]int{outR, errR} {
+		stream := [2]Stream{Stdout, Stderr}[i]
+		var err error
+		if u.pipes[i], err = s.readers.add(fd, newPump(u.ring, stream, s.opts.MaxLine, notify)); err != nil {
+			// The pipe is closed: the child's writes to it fail (EPIPE).
+			s.event(u, "%s is not read: %v", [2]string{"stdout", "stderr"}[i], err)
+		}
+	}
 	if conn != nil {
 		u.conn = conn
 		u.info.Channel = ChannelConnected
@@ -92,20 +99,6 @@ func (s *Supervisor) spawn(u *unit) (int, error) {
 		go func() { defer s.pumps.Done(); s.readChannel(u, conn) }()
 	}
 	return pid, nil
-}
-
-// blockingPipe makes a pipe whose ends stay in blocking mode, so reads are
-// plain blocking read(2) calls on the reader's own thread, like cat's. A pipe
-// in Go's netpoller would be registered with epoll, and since Linux 5.5 every
-// write to a pipe wakes the epoll waiter: a child printing a million lines one
-// write at a time would wake kelpie a million times even while its reader
-// pauses to let output gather (see pump.run).
-func blockingPipe() (r, w *os.File, err error) {
-	var fds [2]int
-	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
-		return nil, nil, err
-	}
-	return os.NewFile(uintptr(fds[0]), "|0"), os.NewFile(uintptr(fds[1]), "|1"), nil
 }
 
 // resolve finds the program to exec the way a shell would: a name with a

@@ -62,7 +62,10 @@ type Supervisor struct {
 	quit     chan struct{} // closes the owner goroutine
 	loopDone chan struct{}
 	bg       sync.WaitGroup // reaper, sampler
-	pumps    sync.WaitGroup // output readers
+	pumps    sync.WaitGroup // message channel readers, sweepers
+
+	readers   *readers      // the output pipes' reader threads
+	pipeGrace time.Duration // how long an ended run's pipes are still read (owner goroutine)
 
 	broker *broker
 
@@ -110,6 +113,7 @@ type unit struct {
 	restart  bool   // start again once stopped (the restart command)
 	timer    Timer  // the pending backoff or stop-timeout timer
 	conn     *ipc.Conn
+	pipes    [2]*outPipe  // the current run's stdout and stderr
 	exits    []ExitRecord // the last maxExits runs, oldest first
 }
 
@@ -143,6 +147,11 @@ func New(opts Options) (*Supervisor, error) {
 			return nil, fmt.Errorf("become child subreaper: %w", err)
 		}
 	}
+	rd, err := newReaders(0)
+	if err != nil {
+		devNull.Close()
+		return nil, err
+	}
 	s := &Supervisor{
 		opts:     opts,
 		clock:    opts.Clock,
@@ -159,6 +168,7 @@ func New(opts Options) (*Supervisor, error) {
 		units:    make(map[string]*unit),
 		byPID:    make(map[int]*unit),
 	}
+	s.readers, s.pipeGrace = rd, releaseGrace
 	s.sweeper = &sweeper{self: s.self, wg: &s.pumps}
 	sigchld := make(chan os.Signal, 1)
 	signal.Notify(sigchld, syscall.SIGCHLD)
@@ -526,6 +536,7 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 	}
 	killTagged(s.self, s.opts.Tag+"/")
 	// Give the output readers a moment to drain what the children wrote last.
+	s.readers.close(time.Second)
 	drained := make(chan struct{})
 	go func() { s.pumps.Wait(); close(drained) }()
 	t := time.NewTimer(time.Second)
@@ -706,6 +717,8 @@ func (s *Supervisor) onExit(e exitNote) {
 	// from it, goes too, so restarts never pile up orphans.
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	s.sweeper.add(tag)
+	s.readers.release(s.pipeGrace, u.pipes[:]...)
+	u.pipes = [2]*outPipe{}
 
 	if u.stopping {
 		u.stopping = false
