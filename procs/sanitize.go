@@ -3,6 +3,7 @@ package procs
 import (
 	"bytes"
 	"encoding/binary"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -245,6 +246,21 @@ func onlySGRParams(p []byte) bool {
 		}
 	}
 	return true
+}
+
+// cleanLine is Clean for a text shown on one row that may hold several lines
+// (a shell script): line ends become spaces instead of a carriage return
+// rewinding over what came before.
+func cleanLine(s string) string {
+	if plain(unsafe.Slice(unsafe.StringData(s), len(s))) {
+		return s
+	}
+	return Clean(strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s))
 }
 
 // Clean returns s in displayable form: printable text plus complete SGR colour
