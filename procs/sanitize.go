@@ -3,6 +3,7 @@ package procs
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -41,46 +42,99 @@ const maxSGR = 64
 const (
 	lo7 = 0x0101010101010101
 	hi7 = 0x8080808080808080
+	m7f = 0x7f7f7f7f7f7f7f7f
 )
 
 // plain reports whether sanitise would leave b as it is because b holds no
 // control and no escape: only printable ASCII, tabs and printable UTF-8. It
-// runs on every line a child prints, so it checks eight bytes at a time and
-// only looks closer at a word holding something other than printable ASCII.
+// runs on every line a child prints, so it checks eight bytes at a time, and
+// only where a word holds a byte >= 0x80 it validates the run of non-ASCII
+// runes that starts there (common two- and three-byte runes inline).
 func plain(b []byte) bool {
+	n := len(b)
 	i := 0
-	for i < len(b) {
-		if i+8 <= len(b) {
+	for i < n {
+		if i+8 <= n {
 			x := binary.LittleEndian.Uint64(b[i:])
-			// A byte below 0x20 sets its high bit in x-0x20.. (the borrow
-			// of the lowest such byte cannot be hidden by lower bytes, which
-			// do not borrow); 0x7f does in x+0x01..; a byte >= 0x80 has it
-			// already. Borrows and carries out of flagged bytes only cause
-			// false alarms, which the closer look below clears.
-			if (x|(x-lo7*0x20)|(x+lo7))&hi7 == 0 {
+			// Exact per byte, since no carry crosses a byte (every byte of
+			// y is below 0x80): y+0x60 reaches 0x80 iff y >= 0x20; t+0x7f
+			// does iff t != 0, that is y is not a tab; y+1 does iff y is
+			// DEL. Bytes >= 0x80 (&^x) are left to the rune check below.
+			y := x & m7f
+			t := y ^ lo7*'\t'
+			if (^(y+lo7*0x60)&(t+m7f)|(y+lo7))&^x&hi7 != 0 {
+				return false
+			}
+			h := x & hi7
+			if h == 0 {
 				i += 8
 				continue
 			}
-		}
-		// A closer look at this word (a rune may run past its end), then
-		// back to whole words.
-		for end := min(i+8, len(b)); i < end; {
+			i += bits.TrailingZeros64(h) >> 3 // the first byte >= 0x80
+		} else {
 			c := b[i]
-			switch {
-			case c >= 0x20 && c < 0x7f || c == '\t':
-				i++
-			case c < 0x80:
-				return false
-			default:
-				r, n := utf8.DecodeRune(b[i:])
-				if n == 1 || !printableRune(r) {
-					return false // invalid UTF-8, C1 or bidi control
+			if c < 0x80 {
+				if c < 0x20 && c != '\t' || c == 0x7f {
+					return false
 				}
-				i += n
+				i++
+				continue
 			}
+		}
+		for i < n && b[i] >= 0x80 {
+			c := b[i]
+			// U+00C0..U+07FF and U+1000..U+FFFF but for the ranges that need
+			// a closer look (E0: overlong, E2: bidi controls, ED: surrogates).
+			if c >= 0xc3 && c < 0xe0 && i+1 < n && b[i+1]&0xc0 == 0x80 {
+				i += 2
+				continue
+			}
+			if c&0xf0 == 0xe0 && c != 0xe0 && c != 0xe2 && c != 0xed && i+2 < n && b[i+1]&0xc0 == 0x80 && b[i+2]&0xc0 == 0x80 {
+				i += 3
+				continue
+			}
+			size := textRune(b[i:])
+			if size == 0 {
+				return false
+			}
+			i += size
 		}
 	}
 	return true
+}
+
+// textRune returns the length of the UTF-8 sequence b starts with (b[0] >=
+// 0x80) when it is valid and printable, and 0 when it is invalid (overlong,
+// surrogate, above U+10FFFF, cut short), a C1 control or a bidi control:
+// utf8.DecodeRune plus printableRune, unrolled.
+func textRune(b []byte) int {
+	c := b[0]
+	switch {
+	case c < 0xc2: // a continuation byte, or an overlong two-byte sequence
+		return 0
+	case c < 0xe0:
+		if len(b) < 2 || b[1]&0xc0 != 0x80 || c == 0xc2 && b[1] < 0xa0 { // C1: C2 80..C2 9F
+			return 0
+		}
+		return 2
+	case c < 0xf0:
+		if len(b) < 3 || b[1]&0xc0 != 0x80 || b[2]&0xc0 != 0x80 ||
+			c == 0xe0 && b[1] < 0xa0 || // overlong
+			c == 0xed && b[1] >= 0xa0 || // surrogate
+			c == 0xe2 && (b[1] == 0x80 && b[2] >= 0xaa && b[2] <= 0xae || // U+202A..U+202E
+				b[1] == 0x81 && b[2] >= 0xa6 && b[2] <= 0xa9) { // U+2066..U+2069
+			return 0
+		}
+		return 3
+	case c < 0xf5:
+		if len(b) < 4 || b[1]&0xc0 != 0x80 || b[2]&0xc0 != 0x80 || b[3]&0xc0 != 0x80 ||
+			c == 0xf0 && b[1] < 0x90 || // overlong
+			c == 0xf4 && b[1] >= 0x90 { // above U+10FFFF
+			return 0
+		}
+		return 4
+	}
+	return 0
 }
 
 // printableRune reports whether a validly decoded non-ASCII rune may be shown.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestSanitise(t *testing.T) {
@@ -150,6 +151,40 @@ func TestAppendSinceMatchesSince(t *testing.T) {
 		rl := recs[i]
 		if rl.Seq != l.Seq || rl.Stream != l.Stream || string(buf[rl.Off:rl.Off+rl.Len]) != l.Text || rl.Time != l.Time.UnixNano() {
 			t.Fatalf("line %d: %+v vs %+v", i, rl, l)
+		}
+	}
+}
+
+// TestTextRuneAgreesWithDecodeRune: the unrolled decoder of the fast path
+// accepts exactly the valid, printable sequences.
+func TestTextRuneAgreesWithDecodeRune(t *testing.T) {
+	check := func(b []byte) {
+		r, n := utf8.DecodeRune(b)
+		want := 0
+		if n > 1 && printableRune(r) {
+			want = n
+		}
+		if got := textRune(b); got != want {
+			t.Fatalf("textRune(% x) = %d, want %d", b, got, want)
+		}
+		if got := plain(b); got != (bytes.IndexByte(b, 0x1b) < 0 && validDisplay(b)) {
+			t.Fatalf("plain(% x) = %v", b, got)
+		}
+	}
+	for r := rune(0x80); r <= utf8.MaxRune; r++ {
+		check(utf8.AppendRune(nil, r))
+	}
+	tails := []byte{0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xa6, 0xa9, 0xaa, 0xae, 0xaf, 0xbf, 0xc0, 0xff}
+	for b0 := 0x80; b0 < 0x100; b0++ {
+		check([]byte{byte(b0)})
+		for b1 := 0; b1 < 0x100; b1++ {
+			check([]byte{byte(b0), byte(b1)})
+			for _, b2 := range tails {
+				check([]byte{byte(b0), byte(b1), b2})
+				for _, b3 := range tails[2:5] {
+					check([]byte{byte(b0), byte(b1), b2, b3})
+				}
+			}
 		}
 	}
 }
