@@ -31,7 +31,8 @@ import (
 // The invariant is closed under concatenation (two valid texts side by side
 // are a valid text: UTF-8 and SGR sequences are complete in each), so a long
 // line stored as cut pieces, each sanitised on its own, is safe piece by piece
-// and whole; a cut inside a UTF-8 or escape sequence only loses that sequence.
+// and whole. A cut inside a UTF-8 sequence turns its bytes into U+FFFD; a cut
+// inside an escape sequence drops its start, and its rest shows as text.
 
 // maxSGR bounds the parameter bytes of a kept SGR sequence. Truecolour
 // foreground and background plus a few attributes ("38;2;255;255;255;48;2;
