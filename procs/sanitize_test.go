@@ -187,3 +187,12 @@ func TestTextRuneAgreesWithDecodeRune(t *testing.T) {
 		}
 	}
 }
+
+// TestCleanPlainDoesNotCopy: Clean runs wherever outside text is shown, often
+// on every frame; text that needs no change must cost no allocation.
+func TestCleanPlainDoesNotCopy(t *testing.T) {
+	s := strings.Repeat("héllo wörld ✓ 注文\t", 10)
+	if n := testing.AllocsPerRun(100, func() { _ = Clean(s) }); n != 0 {
+		t.Fatalf("Clean of plain text: %v allocations", n)
+	}
+}
