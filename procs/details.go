@@ -9,18 +9,19 @@ import (
 // Details gathers what the Stats view shows of a unit: its snapshot, exit
 // history, start time, and, while it runs, its main process's ppid, threads,
 // open files and working directory (read through gopsutil, so call it off
-// any UI goroutine).
+// any UI goroutine). Every string in it is Clean (see cleanLine): a process
+// sets its own argv and working directory, so they are outside text.
 func (s *Supervisor) Details(name string) (Details, error) {
 	var d Details
 	err := s.do(name, func(u *unit) error {
 		u.info.LastSeq = u.ring.Last()
 		d.Info = u.info
 		d.Exits = slices.Clone(u.exits)
-		d.Argv = slices.Clone(u.spec.Argv)
+		d.Argv = cleanAll(u.spec.Argv)
 		if u.spec.Shell != "" {
-			d.Argv = []string{"/bin/sh", "-c", u.spec.Shell}
+			d.Argv = cleanAll([]string{"/bin/sh", "-c", u.spec.Shell})
 		}
-		d.Cwd = u.spec.Dir
+		d.Cwd = cleanLine(u.spec.Dir)
 		// kelpie saw the process start; the kernel's start time, converted
 		// with the boot time, drifts on VMs restored from a snapshot.
 		d.StartTime = u.info.StartedAt
@@ -43,10 +44,20 @@ func (s *Supervisor) Details(name string) (Details, error) {
 		d.OpenFiles = int(v)
 	}
 	if v, err := p.Cwd(); err == nil {
-		d.Cwd = v
+		d.Cwd = cleanLine(v)
 	}
 	if v, err := p.CmdlineSlice(); err == nil && len(v) > 0 {
-		d.Argv = v
+		d.Argv = cleanAll(v)
 	}
 	return d, nil
+}
+
+// cleanAll returns a copy of ss with every string Clean, line ends shown as
+// spaces (a "sh -c" script keeps its words apart).
+func cleanAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = cleanLine(s)
+	}
+	return out
 }

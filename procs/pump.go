@@ -93,5 +93,16 @@ func (p *pump) storePiece(ts int64, text []byte, flags lineFlags) uint64 {
 		p.clean = sanitise(p.clean[:0], text)
 		text = p.clean
 	}
-	return p.ring.appendLocked(ts, p.stream, flags, text)
+	// Sanitising can lengthen a piece (U+FFFD takes three bytes for one
+	// invalid byte), and the ring would truncate a line longer than a chunk
+	// holds wherever it ends, maybe inside a rune or colour sequence. Store
+	// such a piece in parts cut between runes and sequences instead.
+	limit := min(p.maxLine, p.ring.chunkSize-recOverhead)
+	var last uint64
+	for len(text) > limit {
+		k := cutText(text, limit)
+		last = p.ring.appendLocked(ts, p.stream, flags|flagCut, text[:k])
+		text = text[k:]
+	}
+	return max(last, p.ring.appendLocked(ts, p.stream, flags, text))
 }

@@ -168,7 +168,9 @@ func (sm *sampler) measure(targets []target, now time.Time) *Stats {
 				d = p.ticks // born since the last scan
 			}
 			ticks += d
-			ps := ProcSample{PID: p.pid, PPID: p.ppid, Name: string(p.comm[:p.commLen]), Depth: it.depth, RSS: p.rss * sm.page}
+			// A process names itself (prctl, /proc/self/comm): its comm is
+			// outside text, cleaned here so every consumer gets it clean.
+			ps := ProcSample{PID: p.pid, PPID: p.ppid, Name: cleanLine(string(p.comm[:p.commLen])), Depth: it.depth, RSS: p.rss * sm.page}
 			if dt > 0 && !first {
 				ps.CPU = float64(d) / clockTicks / dt * 100
 			}

@@ -1,9 +1,11 @@
 package procs
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestSanitise(t *testing.T) {
@@ -25,6 +27,42 @@ func TestSanitise(t *testing.T) {
 		{"charset selection dropped", "\x1b(Bok", "ok"},
 		{"sgr with colon params kept", "\x1b[4:3mx", "\x1b[4:3mx"},
 		{"utf8 untouched", "héllo ✓ 注文", "héllo ✓ 注文"},
+		{"zwj emoji and bom kept", "👩‍👩‍👧\ufeff", "👩‍👩‍👧\ufeff"},
+		// Attacks: each would reach the terminal as a command.
+		{"osc 52 clipboard write", "a\x1b]52;c;cm0gLXJmIH4K\x07b", "ab"},
+		{"osc 52 with ST", "a\x1b]52;c;cm0gLXJmIH4K\x1b\\b", "ab"},
+		{"window title", "\x1b]0;pwned\x07x", "x"},
+		{"clear screen", "a\x1b[2Jb\x1b[3J", "ab"},
+		{"C1 CSI as UTF-8", "a\u009b2Jb", "a2Jb"},
+		{"C1 OSC as UTF-8", "\u009d0;t\u009cx", "0;tx"},
+		{"every C1 as UTF-8", "\u0080\u0085\u008d\u0090\u009f.", "."},
+		{"raw 8-bit CSI", "a\x9b2J", "a\ufffd2J"},
+		{"raw 8-bit OSC and ST", "\x9d0;t\x9c", "\ufffd0;t\ufffd"},
+		{"invalid UTF-8", "\xff\xc0\xaf\xe2\x82", "\ufffd\ufffd\ufffd\ufffd\ufffd"},
+		{"surrogate", "\xed\xa0\x80", "\ufffd\ufffd\ufffd"},
+		{"backspace cannot eat a colour", "\x1b[31m\b\b[2J", "\x1b[31m[2J"},
+		{"backspace cannot eat a colour 2", "x\x1b[31m\b\b\b\b[2J", "x\x1b[31m[2J"},
+		{"backspace after a colour", "ab\x1b[1m\bc", "ab\x1b[1mc"},
+		{"backspace removes a whole rune", "a✓\bb", "ab"},
+		{"backspace stops at a rewind", "ab\rc\b\bd", "d"},
+		{"dcs", "\x1bP1$qm\x1b\\x", "x"},
+		{"apc", "\x1b_Gf=100;AAAA\x1b\\x", "x"},
+		{"pm", "\x1b^secret\x1b\\x", "x"},
+		{"sos", "\x1bXsos\x07x", "x"},
+		{"string cancelled by CAN", "\x1b]0;t\x18x", "x"},
+		{"nested escape ends an osc", "\x1b]0;a\x1b[2Jb\x07c", "bc"},
+		{"nested colour after an osc", "\x1b]0;a\x1b[31mb\x07", "\x1b[31mb"},
+		{"unterminated osc", "x\x1b]0;never terminated", "x"},
+		{"sgr at the cap kept", "\x1b[" + strings.Repeat("1;", maxSGR/2) + "mx", "\x1b[" + strings.Repeat("1;", maxSGR/2) + "mx"},
+		{"sgr over the cap dropped", "\x1b[" + strings.Repeat("1;", 200) + "mx", "x"},
+		{"sgr with intermediate dropped", "\x1b[1 mx", "x"},
+		{"modifyOtherKeys is not sgr", "\x1b[>4;2mx", "x"},
+		{"escape at end", "abc\x1b", "abc"},
+		{"csi cut at end", "abc\x1b[31", "abc"},
+		{"escape escape", "\x1b\x1b[31mx", "\x1b[31mx"},
+		{"malformed csi keeps what follows", "\x1b[31\x07mx", "mx"},
+		{"nF with two intermediates", "\x1b%/Gx", "x"},
+		{"bidi overrides and isolates dropped", "a\u202eb\u2066c\u2069\u202a", "abc"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,18 +76,42 @@ func TestSanitise(t *testing.T) {
 			if got != tt.want {
 				t.Fatalf("sanitise(%q) = %q, want %q", tt.in, got, tt.want)
 			}
+			if c := Clean(tt.in); c != tt.want {
+				t.Fatalf("Clean(%q) = %q, want %q", tt.in, c, tt.want)
+			}
+			if e := displayError([]byte(got)); e != "" {
+				t.Fatalf("sanitise(%q) = %q: %s", tt.in, got, e)
+			}
 		})
 	}
 }
 
+// TestPlainAgreesWithSlowPath: plain (the fast path) must say yes exactly when
+// the text has no escape and already holds the invariant, whatever the byte
+// or rune and wherever it sits relative to the eight-byte words.
 func TestPlainAgreesWithSlowPath(t *testing.T) {
+	check := func(b []byte) {
+		t.Helper()
+		want := bytes.IndexByte(b, 0x1b) < 0 && validDisplay(b)
+		if got := plain(b); got != want {
+			t.Fatalf("plain(%q) = %v, want %v", b, got, want)
+		}
+		if want && string(sanitise(nil, b)) != string(b) {
+			t.Fatalf("plain(%q) but sanitise changes it", b)
+		}
+	}
+	var pieces [][]byte
 	for c := 0; c < 256; c++ {
+		pieces = append(pieces, []byte{byte(c)})
+	}
+	for _, r := range []rune{0x80, 0x9b, 0x9f, 0xa0, 0x7ff, 0x800, 0x202a, 0x202e, 0x202f, 0x2065, 0x2066, 0x2069, 0x206a, 0xfeff, 0xfffd, 0xffff, 0x10000, 0x1f600, 0x10ffff} {
+		pieces = append(pieces, []byte(string(r)))
+	}
+	pieces = append(pieces, []byte("\xc2"), []byte("\xe2\x80"), []byte("\xed\xa0\x80"), []byte("\xf4\x90\x80\x80"), []byte("\xc0\x80"))
+	for _, piece := range pieces {
 		for pos := 0; pos < 20; pos++ {
-			b := []byte(strings.Repeat("x", 20))
-			b[pos] = byte(c)
-			want := plainSlow(b)
-			if got := plain(b); got != want {
-				t.Fatalf("plain(byte %#x at %d) = %v, want %v", c, pos, got, want)
+			for _, tail := range []int{0, 1, 9} {
+				check([]byte(strings.Repeat("x", pos) + string(piece) + strings.Repeat("y", tail)))
 			}
 		}
 	}
@@ -89,5 +151,48 @@ func TestAppendSinceMatchesSince(t *testing.T) {
 		if rl.Seq != l.Seq || rl.Stream != l.Stream || string(buf[rl.Off:rl.Off+rl.Len]) != l.Text || rl.Time != l.Time.UnixNano() {
 			t.Fatalf("line %d: %+v vs %+v", i, rl, l)
 		}
+	}
+}
+
+// TestTextRuneAgreesWithDecodeRune: the unrolled decoder of the fast path
+// accepts exactly the valid, printable sequences.
+func TestTextRuneAgreesWithDecodeRune(t *testing.T) {
+	check := func(b []byte) {
+		r, n := utf8.DecodeRune(b)
+		want := 0
+		if n > 1 && printableRune(r) {
+			want = n
+		}
+		if got := textRune(b); got != want {
+			t.Fatalf("textRune(% x) = %d, want %d", b, got, want)
+		}
+		if got := plain(b); got != (bytes.IndexByte(b, 0x1b) < 0 && validDisplay(b)) {
+			t.Fatalf("plain(% x) = %v", b, got)
+		}
+	}
+	for r := rune(0x80); r <= utf8.MaxRune; r++ {
+		check(utf8.AppendRune(nil, r))
+	}
+	tails := []byte{0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xa6, 0xa9, 0xaa, 0xae, 0xaf, 0xbf, 0xc0, 0xff}
+	for b0 := 0x80; b0 < 0x100; b0++ {
+		check([]byte{byte(b0)})
+		for b1 := 0; b1 < 0x100; b1++ {
+			check([]byte{byte(b0), byte(b1)})
+			for _, b2 := range tails {
+				check([]byte{byte(b0), byte(b1), b2})
+				for _, b3 := range tails[2:5] {
+					check([]byte{byte(b0), byte(b1), b2, b3})
+				}
+			}
+		}
+	}
+}
+
+// TestCleanPlainDoesNotCopy: Clean runs wherever outside text is shown, often
+// on every frame; text that needs no change must cost no allocation.
+func TestCleanPlainDoesNotCopy(t *testing.T) {
+	s := strings.Repeat("héllo wörld ✓ 注文\t", 10)
+	if n := testing.AllocsPerRun(100, func() { _ = Clean(s) }); n != 0 {
+		t.Fatalf("Clean of plain text: %v allocations", n)
 	}
 }

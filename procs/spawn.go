@@ -155,14 +155,16 @@ func childEnv(base, extra []string, tag string) []string {
 	return env
 }
 
-// quoteArgv renders an argv for display, quoting words a shell would split.
+// quoteArgv renders an argv for display, quoting words a shell would split
+// and words holding anything but printable text (Go quoting escapes controls,
+// so nothing of an argv reaches a terminal as a command).
 func quoteArgv(argv []string) string {
 	var b strings.Builder
 	for i, a := range argv {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~") {
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~") && plain([]byte(a)) {
 			b.WriteString(a)
 			continue
 		}

@@ -573,9 +573,14 @@ func (s *Supervisor) publish(u *unit) {
 	s.broker.state(u.info)
 }
 
-// event writes a line to the unit's log in the event stream.
+// event writes a line to the unit's log in the event stream. Events quote
+// outside input (error texts, paths), so the line is sanitised like output.
 func (s *Supervisor) event(u *unit, format string, args ...any) {
-	seq := u.ring.Append(s.clock.Now(), Event, fmt.Appendf(nil, format, args...))
+	line := fmt.Appendf(nil, format, args...)
+	if !plain(line) {
+		line = sanitise(nil, line)
+	}
+	seq := u.ring.Append(s.clock.Now(), Event, line)
 	s.broker.logs(u.spec.Name, seq)
 }
 
@@ -636,8 +641,10 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 		u.info.ExitCode = nil
 		u.info.Signal = ""
 		u.info.StartedAt, u.info.ExitedAt = now, now
-		s.event(u, "failed to start: %v", err)
-		s.afterRun(u, fmt.Sprintf("failed to start: %v", err), true)
+		// The error quotes outside input (a path, a working directory).
+		what := Clean(fmt.Sprintf("failed to start: %v", err))
+		s.event(u, "%s", what)
+		s.afterRun(u, what, true)
 		return
 	}
 	u.runs++

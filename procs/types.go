@@ -107,10 +107,11 @@ type Spec struct {
 	Disabled bool
 }
 
-// Command renders the spec's command for display.
+// Command renders the spec's command for display, on one line and Clean (a
+// config can come with a cloned repository: its text is outside text too).
 func (s *Spec) Command() string {
 	if s.Shell != "" {
-		return s.Shell
+		return cleanLine(s.Shell)
 	}
 	return quoteArgv(s.Argv)
 }
