@@ -102,13 +102,19 @@ type unit struct {
 	epoch    uint64 // bumped by every start/stop decision; timers carry it
 	runs     int    // processes started so far
 	pid      int
-	tag      string // TagVar value of the current run
-	failures int    // quick failures in a row
-	stopping bool   // a stop was asked for this run
-	restart  bool   // start again once stopped (the restart command)
-	timer    Timer  // the pending backoff or stop-timeout timer
-	conn     *ipc.Conn
-	exits    []ExitRecord // the last maxExits runs, oldest first
+	pgid     int         // the run's process group: kept while it drains after pid ended
+	tag      string      // TagVar value of the current run
+	failures int         // quick failures in a row
+	stopping bool        // a stop was asked for this run
+	draining bool        // stopping, the main process ended, the rest of its group not yet
+	killed   bool        // the stop timeout passed and the group got SIGKILL
+	poll     *time.Timer // re-checks a draining group (see pollGroup)
+	// upWaiters are Restart calls waiting for the next run to be up.
+	upWaiters []chan upNote
+	restart   bool  // start again once stopped (the restart command)
+	timer     Timer // the pending backoff or stop-timeout timer
+	conn      *ipc.Conn
+	exits     []ExitRecord // the last maxExits runs, oldest first
 }
 
 // maxExits is how many ended runs a unit remembers for its exit history.
@@ -347,16 +353,29 @@ func (s *Supervisor) Start(name string) error {
 func (s *Supervisor) Stop(name string) error {
 	return s.do(name, func(u *unit) error {
 		u.restart = false
+		s.releaseUp(u, errRestartCancelled)
 		s.stopUnit(u)
 		return nil
 	})
 }
 
 // Restart stops a running unit and starts it again once it has ended; a unit
-// that is not running is simply started.
+// that is not running is simply started. It returns once the new run is up
+// (or failed to start: that error is returned), so any number of concurrent
+// calls during one stop all join the same new run. A stop or a shutdown that
+// cancels the restart ends the wait with an error.
 func (s *Supervisor) Restart(name string) error {
-	return s.do(name, func(u *unit) error {
+	_, err := s.RestartInfo(name)
+	return err
+}
+
+// RestartInfo is Restart that also returns the unit's snapshot as of the
+// moment its new run came up (a later restart may already be stopping it).
+func (s *Supervisor) RestartInfo(name string) (Info, error) {
+	up := make(chan upNote, 1)
+	err := s.do(name, func(u *unit) error {
 		u.failures = 0
+		u.upWaiters = append(u.upWaiters, up)
 		if u.info.State.Live() {
 			u.restart = true
 			s.stopUnit(u)
@@ -365,18 +384,48 @@ func (s *Supervisor) Restart(name string) error {
 		s.startUnit(u, u.runs > 0)
 		return nil
 	})
+	if err != nil {
+		return Info{}, err
+	}
+	select {
+	case n := <-up:
+		if n.err != nil {
+			return n.info, fmt.Errorf("restart %q: %w", name, n.err)
+		}
+		return n.info, nil
+	case <-s.loopDone:
+		return Info{}, fmt.Errorf("restart %q: %w", name, ErrShutdown)
+	}
+}
+
+// upNote ends a Restart's wait.
+type upNote struct {
+	info Info
+	err  error
+}
+
+// errRestartCancelled ends a Restart whose pending start was called off.
+var errRestartCancelled = errors.New("cancelled: the unit was stopped before it started again")
+
+// releaseUp ends every Restart waiting for the unit's next run with err.
+func (s *Supervisor) releaseUp(u *unit, err error) {
+	u.info.LastSeq = u.ring.Last()
+	for _, c := range u.upWaiters {
+		c <- upNote{info: u.info, err: err} // buffered: never blocks
+	}
+	u.upWaiters = nil
 }
 
 // Signal sends sig to the unit's process group. What follows (a restart, say)
 // is up to the unit's restart policy, as if the signal had come from anywhere.
 func (s *Supervisor) Signal(name string, sig syscall.Signal) error {
 	return s.do(name, func(u *unit) error {
-		if u.pid == 0 {
+		if u.pgid == 0 {
 			return fmt.Errorf("signal %q: %w", name, ErrNotRunning)
 		}
 		s.event(u, "signal %s sent to the process group", SignalName(sig))
-		if err := syscall.Kill(-u.pid, sig); err != nil {
-			return fmt.Errorf("signal %q (pgid %d): %w", name, u.pid, err)
+		if err := syscall.Kill(-u.pgid, sig); err != nil {
+			return fmt.Errorf("signal %q (pgid %d): %w", name, u.pgid, err)
 		}
 		return nil
 	})
@@ -507,6 +556,7 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 		for _, name := range s.order {
 			u := s.units[name]
 			u.restart = false
+			s.releaseUp(u, ErrShutdown)
 			s.stopUnit(u)
 		}
 		s.checkIdle()
@@ -541,8 +591,12 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 func (s *Supervisor) killAll() {
 	_ = s.call(func() {
 		for _, u := range s.units {
-			if u.pid != 0 {
-				_ = syscall.Kill(-u.pid, syscall.SIGKILL)
+			if u.pgid != 0 {
+				_ = syscall.Kill(-u.pgid, syscall.SIGKILL)
+				if u.draining {
+					u.killed = true
+					s.finishStop(u)
+				}
 			}
 		}
 	})
@@ -607,7 +661,7 @@ func (s *Supervisor) cancelTimer(u *unit) {
 func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 	u.epoch++
 	s.cancelTimer(u)
-	u.stopping = false
+	u.stopping, u.draining, u.killed = false, false, false
 	u.info.State = Starting
 	u.info.Reason = ""
 	u.info.NextStart = time.Time{}
@@ -621,11 +675,13 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 		u.info.Signal = ""
 		u.info.StartedAt, u.info.ExitedAt = now, now
 		s.event(u, "failed to start: %v", err)
+		s.releaseUp(u, fmt.Errorf("failed to start: %w", err))
 		s.afterRun(u, fmt.Sprintf("failed to start: %v", err), true)
 		return
 	}
 	u.runs++
 	u.pid = pid
+	u.pgid = pid
 	s.byPID[pid] = u
 	u.info.PID = pid
 	u.info.State = Running
@@ -636,9 +692,15 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 	u.info.CPU, u.info.RSS, u.info.Procs = 0, 0, 1
 	s.event(u, "started: pid %d", pid)
 	s.publish(u)
+	s.releaseUp(u, nil)
 }
 
 // stopUnit asks a live unit to stop; a unit in backoff just stops waiting.
+// The stop follows systemd's KillMode=control-group: the stop signal goes to
+// the whole process group, then SIGCONT so a stopped process can act on it;
+// the group as a whole (not just the main process: a `sh -c` wrapper dies at
+// once while its child is still shutting down) has the stop timeout, counted
+// from now, to end; only what is left then gets SIGKILL.
 func (s *Supervisor) stopUnit(u *unit) {
 	switch {
 	case u.pid != 0 && !u.stopping:
@@ -646,16 +708,24 @@ func (s *Supervisor) stopUnit(u *unit) {
 		u.stopping = true
 		u.info.State = Stopping
 		s.event(u, "stopping: %s to the process group, SIGKILL after %s", SignalName(u.spec.StopSignal), u.spec.StopTimeout)
-		_ = syscall.Kill(-u.pid, u.spec.StopSignal)
+		_ = syscall.Kill(-u.pgid, u.spec.StopSignal)
+		if u.spec.StopSignal != syscall.SIGKILL {
+			_ = syscall.Kill(-u.pgid, syscall.SIGCONT)
+		}
 		s.setTimer(u, u.spec.StopTimeout, func(u *unit) {
-			if u.pid != 0 {
-				s.event(u, "still running after %s: SIGKILL to the process group", u.spec.StopTimeout)
-				_ = syscall.Kill(-u.pid, syscall.SIGKILL)
-				s.sweeper.add(u.tag)
+			if !u.stopping {
+				return
+			}
+			s.event(u, "still running after %s: SIGKILL to the process group", u.spec.StopTimeout)
+			u.killed = true
+			_ = syscall.Kill(-u.pgid, syscall.SIGKILL)
+			s.sweeper.add(u.tag)
+			if u.draining {
+				s.finishStop(u) // the main process is gone: nothing more to wait for
 			}
 		})
 		s.publish(u)
-	case u.pid == 0 && u.info.State != Stopped:
+	case u.pid == 0 && !u.stopping && u.info.State != Stopped:
 		u.epoch++
 		s.cancelTimer(u)
 		if u.info.State == Backoff {
@@ -663,7 +733,79 @@ func (s *Supervisor) stopUnit(u *unit) {
 		}
 		u.info.State = Stopped
 		u.info.NextStart = time.Time{}
+		u.info.Reason = "" // it said "restarting in ..."
 		s.publish(u)
+	}
+}
+
+// groupGone reports whether no process is left in process group pgid.
+// Zombies still count until reaped, so an orphan handed to init is counted
+// until init reaps it.
+func groupGone(pgid int) bool {
+	return syscall.Kill(-pgid, 0) == syscall.ESRCH
+}
+
+// pollGroup re-checks a draining unit's group after d, backing off to 200 ms.
+// It uses the wall clock, not the injected one: it observes the kernel and
+// decides nothing (the stop timeout, a policy, is on s.clock). As subreaper
+// kelpie also hears of every orphan's exit (see onExit), so the poll only
+// matters for groups whose orphans went to another reaper.
+func (s *Supervisor) pollGroup(u *unit, d time.Duration) {
+	if u.poll != nil {
+		u.poll.Stop()
+	}
+	epoch := u.epoch
+	u.poll = time.AfterFunc(d, func() {
+		s.post(func() {
+			if u.epoch != epoch || !u.draining {
+				return
+			}
+			if groupGone(u.pgid) {
+				s.finishStop(u)
+				return
+			}
+			s.pollGroup(u, min(2*d, 200*time.Millisecond))
+		})
+	})
+}
+
+// finishStop ends a requested stop: the unit is stopped, whatever its run
+// left behind goes, and a pending restart starts the next run.
+func (s *Supervisor) finishStop(u *unit) {
+	if u.poll != nil {
+		u.poll.Stop()
+		u.poll = nil
+	}
+	s.cancelTimer(u)
+	if u.pgid != 0 {
+		_ = syscall.Kill(-u.pgid, syscall.SIGKILL) // empty unless the timeout passed
+	}
+	s.sweeper.add(u.tag)
+	u.stopping, u.draining, u.killed = false, false, false
+	u.pgid = 0
+	u.epoch++
+	u.info.State = Stopped
+	u.info.Reason = ""
+	u.info.NextStart = time.Time{}
+	s.event(u, "stopped")
+	if u.restart && !s.shutting {
+		u.restart = false
+		s.startUnit(u, true)
+		return
+	}
+	u.restart = false
+	s.releaseUp(u, errRestartCancelled)
+	s.publish(u)
+	s.checkIdle()
+}
+
+// checkDraining finishes the stop of every draining unit whose group is now
+// empty. It runs when the reaper collects an orphan (kelpie as subreaper).
+func (s *Supervisor) checkDraining() {
+	for _, u := range s.units {
+		if u.draining && groupGone(u.pgid) {
+			s.finishStop(u)
+		}
 	}
 }
 
@@ -671,10 +813,13 @@ func (s *Supervisor) stopUnit(u *unit) {
 func (s *Supervisor) onExit(e exitNote) {
 	u, ok := s.byPID[e.pid]
 	if !ok {
-		return // an orphaned descendant we reaped as subreaper
+		// An orphaned descendant we reaped as subreaper: it may have been
+		// the last of a draining group.
+		s.checkDraining()
+		return
 	}
 	delete(s.byPID, e.pid)
-	pgid, tag := u.pid, u.tag
+	pgid, tag := u.pgid, u.tag
 	u.pid = 0
 	u.info.PID = 0
 	u.info.ExitedAt = e.at
@@ -697,26 +842,24 @@ func (s *Supervisor) onExit(e exitNote) {
 	}
 	u.exits = append(u.exits, ExitRecord{StartedAt: u.info.StartedAt, ExitedAt: e.at, ExitCode: u.info.ExitCode, Signal: u.info.Signal})
 	s.event(u, "%s after %s", what, ran.Round(time.Millisecond))
+	if u.stopping {
+		if u.killed || groupGone(pgid) {
+			s.finishStop(u)
+			return
+		}
+		// The rest of the group still has until the stop timeout.
+		u.draining = true
+		s.event(u, "waiting for the rest of the process group to end")
+		s.pollGroup(u, 5*time.Millisecond)
+		s.publish(u)
+		return
+	}
 	// The run is over: whatever it left behind in its group, or escaped
 	// from it, goes too, so restarts never pile up orphans.
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	s.sweeper.add(tag)
+	u.pgid = 0
 
-	if u.stopping {
-		u.stopping = false
-		s.cancelTimer(u)
-		u.info.State = Stopped
-		u.info.Reason = ""
-		s.event(u, "stopped")
-		if u.restart && !s.shutting {
-			u.restart = false
-			s.startUnit(u, true)
-			return
-		}
-		s.publish(u)
-		s.checkIdle()
-		return
-	}
 	failed := !(u.info.ExitCode != nil && *u.info.ExitCode == 0)
 	if ran >= u.spec.MinUptime {
 		u.failures = 0 // it had been healthy
