@@ -202,3 +202,21 @@ func TestRestartCancelledByStop(t *testing.T) {
 	clk.Advance(time.Second)
 	w.state("deaf", Stopped)
 }
+
+// A unit whose main process is stopped shows as paused, and as running again
+// once continued.
+func TestStoppedProcessShowsPaused(t *testing.T) {
+	s := newTestSupervisor(t, Options{Tick: 20 * time.Millisecond})
+	_ = s.Add(roleSpec("svc", "sleep", ""))
+	w := watch(t, s)
+	_ = s.Start("svc")
+	w.waitLine(s, "svc", "ready")
+	_ = s.Signal("svc", syscall.SIGSTOP)
+	w.state("svc", Paused)
+	_ = s.Signal("svc", syscall.SIGCONT)
+	w.state("svc", Running)
+	_ = s.Signal("svc", syscall.SIGSTOP)
+	w.state("svc", Paused)
+	_ = s.Stop("svc")
+	w.state("svc", Stopped)
+}
