@@ -20,6 +20,7 @@ const clockTicks = 100
 // procStat is what one /proc/PID/stat line says that the sampler needs.
 type procStat struct {
 	pid, ppid, pgrp int
+	sid             int    // session
 	ticks           uint64 // utime + stime
 	start           uint64 // start time, in ticks after boot: tells a reused pid apart
 	rss             uint64 // pages
@@ -306,6 +307,8 @@ func parseStat(b []byte) (procStat, bool) {
 				p.ppid = int(val)
 			case 2:
 				p.pgrp = int(val)
+			case 3:
+				p.sid = int(val)
 			case 11, 12:
 				p.ticks += val
 			case 19:

@@ -49,6 +49,18 @@ type Options struct {
 	MaxLine int
 	// Jitter returns a number in [0,1) for backoff jitter (tests fix it).
 	Jitter func() float64
+	// Guard is the command line of the guard (argv[0] a path; it must lead
+	// to RunGuard with this run's Tag and its stdin). The supervisor starts
+	// it, tells it every unit's process group (and cgroup) as they start, and
+	// starts a new one, told the current state, if it dies. When kelpie dies
+	// the guard kills everything its units left.
+	Guard []string
+	// StateFile, if set, is where this run is recorded (tag, kelpie's pid,
+	// the units' process groups and cgroups) so that the next run can kill
+	// what is left if kelpie and its guard were both killed: see
+	// ReapLeftovers (call it before New) and StateFileFor. A clean shutdown
+	// removes the file.
+	StateFile string
 }
 
 // Supervisor runs units. Create it with New; it is safe for concurrent use.
@@ -75,6 +87,9 @@ type Supervisor struct {
 	self    int
 
 	sweeper *sweeper // kills what ended runs left behind
+	sid     int      // kelpie's session, which the units' groups share
+
+	state *stateWriter // the run's record for the next run (nil: none)
 
 	shutMu      sync.Mutex
 	shutStarted bool
@@ -86,6 +101,12 @@ type Supervisor struct {
 	byPID    map[int]*unit
 	shutting bool
 	idle     chan struct{} // closed when shutting down and no unit is live
+
+	guard         *guardLink         // nil without Options.Guard
+	guardStopped  bool               // closed on purpose: do not replace it
+	guardRestarts int                // guards replaced after dying
+	guardErr      error              // why the last guard could not be started
+	groups        map[int]groupProof // live units' process groups, for a new guard
 }
 
 type exitNote struct {
@@ -163,6 +184,28 @@ func New(opts Options) (*Supervisor, error) {
 		byPID:    make(map[int]*unit),
 	}
 	s.sweeper = &sweeper{self: s.self, wg: &s.pumps}
+	s.sid, _ = unix.Getsid(0)
+	s.groups = make(map[int]groupProof)
+	if opts.StateFile != "" {
+		me, _ := readStat(s.self)
+		s.state, err = newStateWriter(opts.StateFile, runRecord{Tag: opts.Tag, PID: s.self, Start: me.start,
+			Boot: bootID(), SID: s.sid, Groups: map[int]uint64{}})
+		if err != nil {
+			devNull.Close()
+			return nil, err
+		}
+	}
+	if len(opts.Guard) > 0 {
+		w, pid, err := startGuard(opts.Guard)
+		if err != nil {
+			devNull.Close()
+			if s.state != nil {
+				s.state.remove()
+			}
+			return nil, err
+		}
+		s.guard = newGuardLink(w, pid, nil)
+	}
 	sigchld := make(chan os.Signal, 1)
 	signal.Notify(sigchld, syscall.SIGCHLD)
 	go s.loop()
@@ -570,6 +613,14 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 		<-idle // SIGKILL cannot be ignored; the reaper reports each exit
 	}
 	killTagged(s.self, s.opts.Tag+"/")
+	var guard *guardLink
+	_ = s.call(func() { s.guardStopped, guard = true, s.guard })
+	if guard != nil {
+		guard.close() // the guard sweeps (nothing is left) and exits
+	}
+	if s.state != nil {
+		s.state.remove()
+	}
 	// Give the output readers a moment to drain what the children wrote last.
 	drained := make(chan struct{})
 	go func() { s.pumps.Wait(); close(drained) }()
@@ -682,6 +733,7 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 	u.runs++
 	u.pid = pid
 	u.pgid = pid
+	s.trackGroup(pid)
 	s.byPID[pid] = u
 	u.info.PID = pid
 	u.info.State = Running
@@ -779,6 +831,7 @@ func (s *Supervisor) finishStop(u *unit) {
 	s.cancelTimer(u)
 	if u.pgid != 0 {
 		_ = syscall.Kill(-u.pgid, syscall.SIGKILL) // empty unless the timeout passed
+		s.untrackGroup(u.pgid)
 	}
 	s.sweeper.add(u.tag)
 	u.stopping, u.draining, u.killed = false, false, false
@@ -812,6 +865,12 @@ func (s *Supervisor) checkDraining() {
 // onExit handles the end of a process the reaper collected.
 func (s *Supervisor) onExit(e exitNote) {
 	u, ok := s.byPID[e.pid]
+	if !ok && s.guard != nil && e.pid == s.guard.pid {
+		if !s.guardStopped {
+			s.replaceGuard()
+		}
+		return
+	}
 	if !ok {
 		// An orphaned descendant we reaped as subreaper: it may have been
 		// the last of a draining group.
@@ -858,6 +917,7 @@ func (s *Supervisor) onExit(e exitNote) {
 	// from it, goes too, so restarts never pile up orphans.
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	s.sweeper.add(tag)
+	s.untrackGroup(pgid)
 	u.pgid = 0
 
 	failed := !(u.info.ExitCode != nil && *u.info.ExitCode == 0)
@@ -908,4 +968,64 @@ func (s *Supervisor) afterRun(u *unit, what string, failed bool) {
 		}
 	})
 	s.publish(u)
+}
+
+// trackGroup records a new unit's process group, with what proves it is the
+// unit's (see groupProof), for the guard and the state file. Owner goroutine only.
+func (s *Supervisor) trackGroup(pgid int) {
+	if s.guard == nil && s.state == nil {
+		return // nobody to tell: skip reading /proc
+	}
+	st, _ := readStat(pgid)
+	g := groupProof{start: st.start, sid: s.sid}
+	s.groups[pgid] = g
+	if s.guard != nil {
+		s.guard.send(guardGroupLine(pgid, g))
+	}
+	if s.state != nil {
+		s.state.update(func(r *runRecord) { r.Groups[pgid] = g.start })
+	}
+}
+
+// untrackGroup forgets an ended unit's process group. Owner goroutine only.
+func (s *Supervisor) untrackGroup(pgid int) {
+	if _, ok := s.groups[pgid]; !ok {
+		return
+	}
+	delete(s.groups, pgid)
+	if s.guard != nil {
+		s.guard.send(guardEndLine(pgid))
+	}
+	if s.state != nil {
+		s.state.update(func(r *runRecord) { delete(r.Groups, pgid) })
+	}
+}
+
+// replaceGuard starts a new guard after the last one died, and tells it the
+// live units' process groups. Owner goroutine only.
+func (s *Supervisor) replaceGuard() {
+	old := s.guard
+	go old.close() // its writer may be mid-write to a dead pipe
+	var initial []byte
+	for pgid, g := range s.groups {
+		initial = append(initial, guardGroupLine(pgid, g)...)
+	}
+	w, pid, err := startGuard(s.opts.Guard)
+	if err != nil {
+		s.guard, s.guardErr = nil, err
+		return
+	}
+	s.guard = newGuardLink(w, pid, initial)
+	s.guardRestarts++
+}
+
+// GuardPID is the pid of the current guard (0: none), for tests and diagnostics.
+func (s *Supervisor) GuardPID() int {
+	pid := 0
+	_ = s.call(func() {
+		if s.guard != nil {
+			pid = s.guard.pid
+		}
+	})
+	return pid
 }
