@@ -227,14 +227,18 @@ type sweeper struct {
 	wg      *sync.WaitGroup
 	mu      sync.Mutex
 	pending []string
+	cgroups []string
 	running bool
 }
 
-// add queues tag for a sweep.
-func (sw *sweeper) add(tag string) {
+// add queues tag, and the run's cgroup if it had one, for a sweep.
+func (sw *sweeper) add(tag, cgroup string) {
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
 	sw.pending = append(sw.pending, tag)
+	if cgroup != "" {
+		sw.cgroups = append(sw.cgroups, cgroup)
+	}
 	if !sw.running {
 		sw.running = true
 		sw.wg.Add(1)
@@ -246,14 +250,17 @@ func (sw *sweeper) run() {
 	defer sw.wg.Done()
 	for {
 		sw.mu.Lock()
-		tags := sw.pending
-		sw.pending = nil
-		if len(tags) == 0 {
+		tags, cgroups := sw.pending, sw.cgroups
+		sw.pending, sw.cgroups = nil, nil
+		if len(tags) == 0 && len(cgroups) == 0 {
 			sw.running = false
 			sw.mu.Unlock()
 			return
 		}
 		sw.mu.Unlock()
+		for _, cg := range cgroups {
+			killCgroupTree(cg)
+		}
 		killTagged(sw.self, tags...)
 	}
 }

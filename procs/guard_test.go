@@ -197,3 +197,52 @@ func TestStateFileRecordsTheRun(t *testing.T) {
 		t.Fatal("ReapLeftovers acted on a live kelpie's run")
 	}
 }
+
+// cgroupSupervisor is a supervisor with a guard whose unit starts a child
+// that is both untagged and outside the unit's process group: only the
+// run's cgroup holds it. It skips where the cgroup tree is not writable.
+func cgroupSupervisor(t *testing.T) (*Supervisor, *watcher, int) {
+	t.Helper()
+	self, _ := os.Executable()
+	tag := NewTag()
+	s := newTestSupervisor(t, Options{Tag: tag, Guard: []string{self, guardTestArg, tag}})
+	if c := s.Cleanup(); !strings.HasPrefix(c, "cgroup ") {
+		t.Skip("no writable cgroup v2 tree here: " + c)
+	}
+	_ = s.Add(Spec{Name: "app", Shell: `env -i setsid sleep 600 & echo child $!; exec sleep 600`, Restart: RestartNever})
+	w := watch(t, s)
+	_ = s.Start("app")
+	line := w.waitLine(s, "app", "child ")
+	child, _ := strconv.Atoi(strings.TrimPrefix(line.Text, "child "))
+	deadline := time.Now().Add(5 * time.Second)
+	for { // setsid may not have run yet
+		if p, ok := readStat(child); ok && p.sid == child {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("child %d never left the group", child)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if d, _ := s.Details("app"); !strings.Contains(d.Cleanup, "cgroup ") {
+		t.Fatalf("details say %q", d.Cleanup)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(child, syscall.SIGKILL) })
+	return s, w, child
+}
+
+// The end of a run kills what it left in its cgroup: an `env -i setsid`
+// escapee has neither the tag nor the group.
+func TestCgroupCatchesEscapeesAtRunEnd(t *testing.T) {
+	s, w, child := cgroupSupervisor(t)
+	_ = s.Kill("app")
+	w.until("app", "ended", func(in Info) bool { return !in.State.Live() })
+	waitGone(t, []int{child})
+}
+
+// The guard kills the run's cgroup after kelpie's death.
+func TestGuardKillsTheCgroup(t *testing.T) {
+	s, _, child := cgroupSupervisor(t)
+	closeGuardPipe(t, s)
+	waitGone(t, []int{child})
+}

@@ -61,6 +61,9 @@ type Options struct {
 	// ReapLeftovers (call it before New) and StateFileFor. A clean shutdown
 	// removes the file.
 	StateFile string
+	// NoCgroup keeps units out of cgroups even where the cgroup v2 tree is
+	// writable (by default each run of each unit gets its own cgroup there).
+	NoCgroup bool
 }
 
 // Supervisor runs units. Create it with New; it is safe for concurrent use.
@@ -90,6 +93,9 @@ type Supervisor struct {
 	sid     int      // kelpie's session, which the units' groups share
 
 	state *stateWriter // the run's record for the next run (nil: none)
+
+	cg     *cgroupTree // the run's cgroup (nil: process groups and tags only)
+	cgNote string      // why there is none
 
 	shutMu      sync.Mutex
 	shutStarted bool
@@ -124,6 +130,7 @@ type unit struct {
 	runs     int    // processes started so far
 	pid      int
 	pgid     int         // the run's process group: kept while it drains after pid ended
+	cgroup   string      // the run's cgroup directory, if it has one
 	tag      string      // TagVar value of the current run
 	failures int         // quick failures in a row
 	stopping bool        // a stop was asked for this run
@@ -186,12 +193,21 @@ func New(opts Options) (*Supervisor, error) {
 	s.sweeper = &sweeper{self: s.self, wg: &s.pumps}
 	s.sid, _ = unix.Getsid(0)
 	s.groups = make(map[int]groupProof)
+	if opts.NoCgroup {
+		s.cgNote = "cgroups turned off"
+	} else {
+		s.cg, s.cgNote = setupCgroups(opts.Tag)
+	}
 	if opts.StateFile != "" {
 		me, _ := readStat(s.self)
-		s.state, err = newStateWriter(opts.StateFile, runRecord{Tag: opts.Tag, PID: s.self, Start: me.start,
-			Boot: bootID(), SID: s.sid, Groups: map[int]uint64{}})
+		rec := runRecord{Tag: opts.Tag, PID: s.self, Start: me.start, Boot: bootID(), SID: s.sid, Groups: map[int]uint64{}}
+		if s.cg != nil {
+			rec.Cgroup = s.cg.base
+		}
+		s.state, err = newStateWriter(opts.StateFile, rec)
 		if err != nil {
 			devNull.Close()
+			s.removeCgroups()
 			return nil, err
 		}
 	}
@@ -202,9 +218,10 @@ func New(opts Options) (*Supervisor, error) {
 			if s.state != nil {
 				s.state.remove()
 			}
+			s.removeCgroups()
 			return nil, err
 		}
-		s.guard = newGuardLink(w, pid, nil)
+		s.guard = newGuardLink(w, pid, s.guardCgroupFeed())
 	}
 	sigchld := make(chan os.Signal, 1)
 	signal.Notify(sigchld, syscall.SIGCHLD)
@@ -621,6 +638,7 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 	if s.state != nil {
 		s.state.remove()
 	}
+	s.removeCgroups()
 	// Give the output readers a moment to drain what the children wrote last.
 	drained := make(chan struct{})
 	go func() { s.pumps.Wait(); close(drained) }()
@@ -761,8 +779,12 @@ func (s *Supervisor) stopUnit(u *unit) {
 		u.info.State = Stopping
 		s.event(u, "stopping: %s to the process group, SIGKILL after %s", SignalName(u.spec.StopSignal), u.spec.StopTimeout)
 		_ = syscall.Kill(-u.pgid, u.spec.StopSignal)
+		// In a cgroup, what left the group (setsid) hears it too, as under
+		// systemd.
+		signalCgroup(u.cgroup, u.spec.StopSignal)
 		if u.spec.StopSignal != syscall.SIGKILL {
 			_ = syscall.Kill(-u.pgid, syscall.SIGCONT)
+			signalCgroup(u.cgroup, syscall.SIGCONT)
 		}
 		s.setTimer(u, u.spec.StopTimeout, func(u *unit) {
 			if !u.stopping {
@@ -771,7 +793,7 @@ func (s *Supervisor) stopUnit(u *unit) {
 			s.event(u, "still running after %s: SIGKILL to the process group", u.spec.StopTimeout)
 			u.killed = true
 			_ = syscall.Kill(-u.pgid, syscall.SIGKILL)
-			s.sweeper.add(u.tag)
+			s.sweeper.add(u.tag, u.cgroup)
 			if u.draining {
 				s.finishStop(u) // the main process is gone: nothing more to wait for
 			}
@@ -797,6 +819,13 @@ func groupGone(pgid int) bool {
 	return syscall.Kill(-pgid, 0) == syscall.ESRCH
 }
 
+// runGone reports whether nothing of the unit's run is left: its process
+// group is empty, and so is its cgroup if it has one (a `setsid` child left
+// the group, not the cgroup).
+func (s *Supervisor) runGone(u *unit) bool {
+	return groupGone(u.pgid) && (u.cgroup == "" || cgroupEmpty(u.cgroup))
+}
+
 // pollGroup re-checks a draining unit's group after d, backing off to 200 ms.
 // It uses the wall clock, not the injected one: it observes the kernel and
 // decides nothing (the stop timeout, a policy, is on s.clock). As subreaper
@@ -812,7 +841,7 @@ func (s *Supervisor) pollGroup(u *unit, d time.Duration) {
 			if u.epoch != epoch || !u.draining {
 				return
 			}
-			if groupGone(u.pgid) {
+			if s.runGone(u) {
 				s.finishStop(u)
 				return
 			}
@@ -833,9 +862,9 @@ func (s *Supervisor) finishStop(u *unit) {
 		_ = syscall.Kill(-u.pgid, syscall.SIGKILL) // empty unless the timeout passed
 		s.untrackGroup(u.pgid)
 	}
-	s.sweeper.add(u.tag)
+	s.sweeper.add(u.tag, u.cgroup)
 	u.stopping, u.draining, u.killed = false, false, false
-	u.pgid = 0
+	u.pgid, u.cgroup = 0, ""
 	u.epoch++
 	u.info.State = Stopped
 	u.info.Reason = ""
@@ -856,7 +885,7 @@ func (s *Supervisor) finishStop(u *unit) {
 // empty. It runs when the reaper collects an orphan (kelpie as subreaper).
 func (s *Supervisor) checkDraining() {
 	for _, u := range s.units {
-		if u.draining && groupGone(u.pgid) {
+		if u.draining && s.runGone(u) {
 			s.finishStop(u)
 		}
 	}
@@ -902,7 +931,7 @@ func (s *Supervisor) onExit(e exitNote) {
 	u.exits = append(u.exits, ExitRecord{StartedAt: u.info.StartedAt, ExitedAt: e.at, ExitCode: u.info.ExitCode, Signal: u.info.Signal})
 	s.event(u, "%s after %s", what, ran.Round(time.Millisecond))
 	if u.stopping {
-		if u.killed || groupGone(pgid) {
+		if u.killed || s.runGone(u) {
 			s.finishStop(u)
 			return
 		}
@@ -916,9 +945,9 @@ func (s *Supervisor) onExit(e exitNote) {
 	// The run is over: whatever it left behind in its group, or escaped
 	// from it, goes too, so restarts never pile up orphans.
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	s.sweeper.add(tag)
+	s.sweeper.add(tag, u.cgroup)
 	s.untrackGroup(pgid)
-	u.pgid = 0
+	u.pgid, u.cgroup = 0, ""
 
 	failed := !(u.info.ExitCode != nil && *u.info.ExitCode == 0)
 	if ran >= u.spec.MinUptime {
@@ -1006,7 +1035,7 @@ func (s *Supervisor) untrackGroup(pgid int) {
 func (s *Supervisor) replaceGuard() {
 	old := s.guard
 	go old.close() // its writer may be mid-write to a dead pipe
-	var initial []byte
+	initial := s.guardCgroupFeed()
 	for pgid, g := range s.groups {
 		initial = append(initial, guardGroupLine(pgid, g)...)
 	}
@@ -1028,4 +1057,34 @@ func (s *Supervisor) GuardPID() int {
 		}
 	})
 	return pid
+}
+
+// guardCgroupFeed is the guard's line for the run's cgroup, if there is one.
+func (s *Supervisor) guardCgroupFeed() []byte {
+	if s.cg == nil {
+		return nil
+	}
+	return guardCgroupLine(s.cg.base)
+}
+
+// removeCgroups kills whatever is still in the run's cgroup and removes it.
+func (s *Supervisor) removeCgroups() {
+	if s.cg != nil {
+		killCgroupTree(s.cg.base)
+	}
+}
+
+// Cleanup says how kelpie finds what a unit's runs leave behind: its own
+// cgroup per run, or its process group and the TagVar tag, and why.
+func (s *Supervisor) Cleanup() string {
+	var out string
+	_ = s.call(func() { out = s.cleanup() })
+	return out
+}
+
+func (s *Supervisor) cleanup() string {
+	if s.cg != nil {
+		return "cgroup " + s.cg.base + " (one child per run), process group and tag"
+	}
+	return "process group and tag (no cgroup: " + s.cgNote + ")"
 }

@@ -302,6 +302,9 @@ type Details struct {
 	StartTime time.Time    `json:"start_time,omitzero"`
 	Cwd       string       `json:"cwd"`
 	Exits     []ExitRecord `json:"exits"` // oldest first, the last few
+	// Cleanup says how kelpie finds everything the unit's run started: the
+	// run's cgroup, or its process group and TagVar tag.
+	Cleanup string `json:"cleanup"`
 }
 
 // Stats is one sampler tick: every unit's use plus kelpie's own.
