@@ -113,6 +113,7 @@ type Supervisor struct {
 	guardRestarts int                // guards replaced after dying
 	guardErr      error              // why the last guard could not be started
 	groups        map[int]groupProof // live units' process groups, for a new guard
+	nDraining     int                // units whose stop waits for the rest of their group
 }
 
 type exitNote struct {
@@ -863,6 +864,9 @@ func (s *Supervisor) finishStop(u *unit) {
 		s.untrackGroup(u.pgid)
 	}
 	s.sweeper.add(u.tag, u.cgroup)
+	if u.draining {
+		s.nDraining--
+	}
 	u.stopping, u.draining, u.killed = false, false, false
 	u.pgid, u.cgroup = 0, ""
 	u.epoch++
@@ -884,6 +888,9 @@ func (s *Supervisor) finishStop(u *unit) {
 // checkDraining finishes the stop of every draining unit whose group is now
 // empty. It runs when the reaper collects an orphan (kelpie as subreaper).
 func (s *Supervisor) checkDraining() {
+	if s.nDraining == 0 {
+		return // the common case: no loop over every unit per orphan
+	}
 	for _, u := range s.units {
 		if u.draining && s.runGone(u) {
 			s.finishStop(u)
@@ -937,6 +944,7 @@ func (s *Supervisor) onExit(e exitNote) {
 		}
 		// The rest of the group still has until the stop timeout.
 		u.draining = true
+		s.nDraining++
 		s.event(u, "waiting for the rest of the process group to end")
 		s.pollGroup(u, 5*time.Millisecond)
 		s.publish(u)
