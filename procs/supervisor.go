@@ -409,8 +409,10 @@ func (s *Supervisor) Start(name string) error {
 	})
 }
 
-// Stop stops a unit gracefully: its stop signal to the process group, then
-// SIGKILL to the group after its stop timeout. A pending restart is cancelled.
+// Stop stops a unit gracefully: its stop signal (then SIGCONT) to the process
+// group, and SIGKILL to whatever of the group is left after its stop timeout;
+// the unit is stopped once the whole group has ended (see stopUnit). A pending
+// restart is cancelled.
 func (s *Supervisor) Stop(name string) error {
 	return s.do(name, func(u *unit) error {
 		u.restart = false

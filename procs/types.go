@@ -34,7 +34,9 @@ const (
 type State string
 
 // The lifecycle states. A unit moves starting -> running -> (exited | crashed |
-// backoff -> starting ...); stopping -> stopped when the user stops it.
+// backoff -> starting ...); stopping -> stopped when the user stops it (stopping
+// lasts until its whole process group has ended); running <-> paused while its
+// main process is stopped by a signal.
 const (
 	Starting State = "starting" // being started
 	Running  State = "running"  // its process is alive
