@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,19 +19,22 @@ const cgroupRoot = "/sys/fs/cgroup/"
 // killCgroupTree kills every process in the cgroup dir and its descendants
 // (cgroup.kill where the kernel has it, else SIGKILL to each pid listed, after
 // freezing them with SIGSTOP so none forks meanwhile) and removes the emptied
-// cgroups. It returns how many processes it found.
-func killCgroupTree(dir string) int {
+// cgroups. It adds the pids it found to hit (if not nil).
+func killCgroupTree(dir string, hit map[int]bool) {
 	dir = filepath.Clean(dir)
 	if !strings.HasPrefix(dir, cgroupRoot) || strings.Contains(dir, "..") {
-		return 0
+		return
 	}
-	n := 0
 	for round := 0; round < 20; round++ {
 		pids := cgroupPids(dir, nil)
 		if len(pids) == 0 {
 			break
 		}
-		n += len(pids)
+		if hit != nil {
+			for _, pid := range pids {
+				hit[pid] = true
+			}
+		}
 		if !killCgroup(dir) {
 			for _, pid := range pids {
 				_ = syscall.Kill(pid, syscall.SIGSTOP)
@@ -40,8 +44,11 @@ func killCgroupTree(dir string) int {
 			}
 		}
 	}
+	// SIGKILL takes a moment to land; a cgroup is removable once empty.
+	for wait := time.Millisecond; !cgroupEmpty(dir) && wait < time.Second; wait *= 2 {
+		time.Sleep(wait)
+	}
 	removeCgroupTree(dir)
-	return n
 }
 
 // killCgroup writes cgroup.kill (Linux 5.14+): every process in the subtree
@@ -225,7 +232,7 @@ func (s *Supervisor) dropCgroups(err error) {
 	s.cgNote = "the kernel refused: " + err.Error()
 	base := s.cg.base
 	s.cg = nil
-	go killCgroupTree(base) // runs already in it still end there; empty ones go
+	go killCgroupTree(base, nil) // runs already in it still end there; empty ones go
 }
 
 // signalCgroup sends sig to every process in the cgroup at dir (none if dir is "").

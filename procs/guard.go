@@ -39,17 +39,20 @@ type groupProof struct {
 // hit. One scan serves any number of tags: a mass exit costs one pass over
 // /proc, not one per unit.
 func killTagged(self int, wants ...string) int {
-	return killLeftovers(self, wants, nil)
+	return killLeftovers(self, wants, nil, nil)
 }
 
 // killLeftovers is killTagged that also kills the members of groups (see
 // groupProof), tagged or not: a grandchild started with `env -i` never left
-// its unit's group.
-func killLeftovers(self int, wants []string, groups map[int]groupProof) int {
-	if len(wants) == 0 && len(groups) == 0 {
-		return 0
+// its unit's group. It returns how many distinct processes it has hit, those
+// already in hit (killed by other means, maybe not dead yet) included.
+func killLeftovers(self int, wants []string, groups map[int]groupProof, hit map[int]bool) int {
+	if hit == nil {
+		hit = make(map[int]bool) // a process killed last round may not be dead yet
 	}
-	hit := make(map[int]bool) // a process killed last round may not be dead yet
+	if len(wants) == 0 && len(groups) == 0 {
+		return len(hit)
+	}
 	sc := newScanner(wants)
 	for round := 0; round < 20; round++ {
 		pids := sc.leftovers(self, groups)
@@ -259,7 +262,7 @@ func (sw *sweeper) run() {
 		}
 		sw.mu.Unlock()
 		for _, cg := range cgroups {
-			killCgroupTree(cg)
+			killCgroupTree(cg, nil)
 		}
 		killTagged(sw.self, tags...)
 	}
@@ -387,11 +390,11 @@ func readGuardFeed(r io.Reader) guardFeed {
 func RunGuard(tag string, r io.Reader) int {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM, syscall.SIGPIPE)
 	f := readGuardFeed(r)
-	n := 0
+	hit := make(map[int]bool)
 	for _, cg := range f.cgroups {
-		n += killCgroupTree(cg)
+		killCgroupTree(cg, hit)
 	}
-	return n + killLeftovers(os.Getpid(), []string{tag + "/"}, f.groups)
+	return killLeftovers(os.Getpid(), []string{tag + "/"}, f.groups, hit)
 }
 
 // guardLink is kelpie's side of a guard: its pid and a writer that never

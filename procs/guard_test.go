@@ -246,3 +246,44 @@ func TestGuardKillsTheCgroup(t *testing.T) {
 	closeGuardPipe(t, s)
 	waitGone(t, []int{child})
 }
+
+// ReapLeftovers kills what is left in the previous run's cgroup, however it
+// left the tag and the group, and counts each process once.
+func TestReapLeftoversInTheCgroup(t *testing.T) {
+	tag := NewTag()
+	cg, why := setupCgroups(tag)
+	if cg == nil {
+		t.Skip("no writable cgroup v2 tree here: " + why)
+	}
+	t.Cleanup(func() { killCgroupTree(cg.base, nil) })
+	_, fd, err := cg.newRun("web", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := exec.Command("setsid", "sleep", "600")
+	c.Env = []string{TagVar + "=" + tag + "/web/1"} // in the cgroup and tagged: one process, counted once
+	c.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
+	pid := startCmd(t, c)
+	syscall.Close(fd)
+	e := exec.Command("env", "-i", "sleep", "600") // in no group of the record, untagged
+	e.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	e.Env = []string{}
+	_, fd2, _ := cg.newRun("web", 2)
+	e.SysProcAttr.UseCgroupFD, e.SysProcAttr.CgroupFD = true, fd2
+	pid2 := startCmd(t, e)
+	syscall.Close(fd2)
+
+	sid, _ := unix.Getsid(0)
+	rec := runRecord{Tag: tag, PID: 1 << 30, Boot: bootID(), SID: sid, Groups: map[int]uint64{}, Cgroup: cg.base}
+	b, _ := json.Marshal(rec)
+	file := filepath.Join(t.TempDir(), "k.sock.run")
+	_ = os.WriteFile(file, b, 0o600)
+	n, err := ReapLeftovers(file)
+	if err != nil || n != 2 {
+		t.Fatalf("reaped %d, %v; want 2", n, err)
+	}
+	waitGone(t, []int{pid, pid2})
+	if _, err := os.Stat(cg.base); !os.IsNotExist(err) {
+		t.Fatalf("the old cgroup is still there: %v", err)
+	}
+}

@@ -144,11 +144,11 @@ func ReapLeftovers(stateFile string) (int, error) {
 			groups[pgid] = groupProof{start: start, sid: rec.SID}
 		}
 	}
-	n := 0
+	hit := make(map[int]bool)
 	if rec.Cgroup != "" {
-		n += killCgroupTree(rec.Cgroup)
+		killCgroupTree(rec.Cgroup, hit)
 	}
-	n += killLeftovers(os.Getpid(), []string{rec.Tag + "/"}, groups)
+	n := killLeftovers(os.Getpid(), []string{rec.Tag + "/"}, groups, hit)
 	if err := os.Remove(stateFile); err != nil {
 		return n, fmt.Errorf("remove previous run's state: %w", err)
 	}

@@ -401,6 +401,9 @@ func (s *Supervisor) do(name string, f func(u *unit) error) error {
 func (s *Supervisor) Start(name string) error {
 	return s.do(name, func(u *unit) error {
 		if u.info.State.Live() {
+			if u.pid == 0 {
+				return fmt.Errorf("start %q: %w (still stopping)", name, ErrRunning)
+			}
 			return fmt.Errorf("start %q: %w (pid %d)", name, ErrRunning, u.pid)
 		}
 		u.failures = 0
@@ -1080,7 +1083,7 @@ func (s *Supervisor) guardCgroupFeed() []byte {
 // removeCgroups kills whatever is still in the run's cgroup and removes it.
 func (s *Supervisor) removeCgroups() {
 	if s.cg != nil {
-		killCgroupTree(s.cg.base)
+		killCgroupTree(s.cg.base, nil)
 	}
 }
 
