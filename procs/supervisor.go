@@ -864,8 +864,10 @@ func (s *Supervisor) finishStop(u *unit) {
 		u.poll = nil
 	}
 	s.cancelTimer(u)
+	// No signal to the group here: it is empty, or the timeout (or a
+	// shutdown's deadline) has just sent it SIGKILL. An empty group's number
+	// is free for reuse, so sending more could hit a stranger.
 	if u.pgid != 0 {
-		_ = syscall.Kill(-u.pgid, syscall.SIGKILL) // empty unless the timeout passed
 		s.untrackGroup(u.pgid)
 	}
 	s.sweeper.add(u.tag, u.cgroup)
