@@ -39,8 +39,12 @@ func BenchmarkSample(b *testing.B) {
 func BenchmarkRestartAfterKill(b *testing.B) {
 	self, _ := os.Executable()
 	tag := NewTag()
-	s, err := New(Options{Tick: -1, Tag: tag, Guard: []string{self, guardTestArg, tag},
-		StateFile: filepath.Join(b.TempDir(), "k.run"), NoCgroup: os.Getenv("NOCG") != ""})
+	opts := Options{Tick: -1, Tag: tag, Guard: []string{self, guardTestArg, tag},
+		StateFile: filepath.Join(b.TempDir(), "k.run"), NoCgroup: os.Getenv("NOCG") != ""}
+	if os.Getenv("BARE") != "" {
+		opts.Guard, opts.StateFile = nil, ""
+	}
+	s, err := New(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
