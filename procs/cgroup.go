@@ -44,8 +44,9 @@ func killCgroupTree(dir string, hit map[int]bool) {
 			}
 		}
 	}
-	// SIGKILL takes a moment to land; a cgroup is removable once empty.
-	for wait := time.Millisecond; !cgroupEmpty(dir) && wait < time.Second; wait *= 2 {
+	// SIGKILL takes a moment to land, and tearing down a big address space
+	// can take a second on a loaded machine; a cgroup is removable once empty.
+	for waited, wait := time.Duration(0), time.Millisecond; !cgroupEmpty(dir) && waited < 5*time.Second; waited, wait = waited+wait, min(2*wait, 500*time.Millisecond) {
 		time.Sleep(wait)
 	}
 	removeCgroupTree(dir)
