@@ -479,9 +479,8 @@ func (s *Server) dispatch(c *net.UnixConn, req Request, reply func(Response) err
 			return !in.State.Live() && in.State != procs.Backoff
 		})
 	case "restart":
-		return s.actWait(req.Name, s.eng.Restart, reply, func(prev, in procs.Info) bool {
-			return (in.Restarts > prev.Restarts && in.State != procs.Starting) || in.State == procs.Crashed
-		})
+		// Restart itself returns once the new run is up.
+		return s.actWait(req.Name, s.eng.Restart, reply, nil)
 	case "signal":
 		sig, err := procs.ParseSignal(req.Signal)
 		if err != nil {
@@ -526,10 +525,34 @@ func (s *Server) act(name string, f func(string) error, reply func(Response) err
 }
 
 // actWait does f and answers once the unit's state satisfies done, so that
-// `kelpie stop api` returns when api has stopped, like systemctl does.
+// `kelpie stop api` returns when api has stopped, like systemctl does. A nil
+// done is for Restart, which itself returns once the new run is up: the answer
+// is the unit's state as that run came up (through RestartInfo where the
+// engine has it: a concurrent restart may already be stopping it again).
 func (s *Server) actWait(name string, f func(string) error, reply func(Response) error, done func(prev, in procs.Info) bool) error {
 	if name == "" {
 		return errors.New("no unit named")
+	}
+	if done == nil {
+		// The state the unit reached, not whatever a later call made of it.
+		if r, ok := s.eng.(interface {
+			RestartInfo(string) (procs.Info, error)
+		}); ok {
+			in, err := r.RestartInfo(name)
+			if err != nil {
+				return err
+			}
+			return reply(Response{OK: true, Units: []procs.Info{in}})
+		}
+		if err := f(name); err != nil {
+			return err
+		}
+		for _, in := range s.eng.List() {
+			if in.Name == name {
+				return reply(Response{OK: true, Units: []procs.Info{in}})
+			}
+		}
+		return reply(Response{OK: true})
 	}
 	// Subscribe before acting: the change cannot slip between.
 	snap, sub := s.eng.Subscribe()

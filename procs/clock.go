@@ -41,7 +41,8 @@ func backoffDelay(n int, initial, ceiling time.Duration, jitter func() float64) 
 		d *= 2
 	}
 	d = min(d, ceiling)
-	return time.Duration(float64(d) * (0.8 + 0.4*jitter()))
+	// Clamp after the jitter too: the ceiling is a promise to the user.
+	return min(time.Duration(float64(d)*(0.8+0.4*jitter())), ceiling)
 }
 
 // defaultJitter draws from the runtime-seeded generator.

@@ -25,6 +25,10 @@ func (s *Supervisor) Details(name string) (Details, error) {
 		// kelpie saw the process start; the kernel's start time, converted
 		// with the boot time, drifts on VMs restored from a snapshot.
 		d.StartTime = u.info.StartedAt
+		d.Cleanup = s.cleanup()
+		if u.cgroup != "" {
+			d.Cleanup = "cgroup " + u.cgroup + ", process group and tag"
+		}
 		return nil
 	})
 	if err != nil || d.Info.PID == 0 {

@@ -22,7 +22,14 @@ import (
 // KELPIE_TEST_ROLE set it acts out that role instead of running tests.
 const roleVar = "KELPIE_TEST_ROLE"
 
+// guardTestArg makes the test binary a guard.
+const guardTestArg = "__guard"
+
 func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == guardTestArg { // the guard (see Options.Guard)
+		RunGuard(os.Args[2], os.Stdin)
+		os.Exit(0)
+	}
 	if role := os.Getenv(roleVar); role != "" {
 		os.Exit(playRole(role, os.Getenv("KELPIE_TEST_ARG")))
 	}

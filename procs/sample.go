@@ -1,6 +1,7 @@
 package procs
 
 import (
+	"maps"
 	"os"
 	"strconv"
 	"time"
@@ -19,9 +20,11 @@ const clockTicks = 100
 // procStat is what one /proc/PID/stat line says that the sampler needs.
 type procStat struct {
 	pid, ppid, pgrp int
+	sid             int    // session
 	ticks           uint64 // utime + stime
 	start           uint64 // start time, in ticks after boot: tells a reused pid apart
 	rss             uint64 // pages
+	state           byte   // R, S, T (stopped), ...
 	comm            [16]byte
 	commLen         uint8
 }
@@ -49,6 +52,10 @@ type sampler struct {
 	skip    map[int]int
 	related map[int]bool
 
+	// stopped holds the targets' main pids found stopped (state T) at the
+	// last measure: the unit shows as paused.
+	stopped map[int]bool
+
 	self     *process.Process // kelpie itself, through gopsutil
 	selfCPU  float64
 	memTotal uint64
@@ -56,7 +63,7 @@ type sampler struct {
 
 func newSampler() *sampler {
 	sm := &sampler{page: uint64(os.Getpagesize()), prev: make(map[int]procStat), buf: make([]byte, 1024),
-		skip: make(map[int]int), related: make(map[int]bool)}
+		skip: make(map[int]int), related: make(map[int]bool), stopped: make(map[int]bool)}
 	if p, err := process.NewProcess(int32(os.Getpid())); err == nil {
 		sm.self = p
 	}
@@ -90,12 +97,15 @@ func (s *Supervisor) sample(every time.Duration) {
 			return
 		}
 		st := sm.measure(targets, time.Now())
-		s.post(func() { s.applyStats(st, targets) })
+		stopped := maps.Clone(sm.stopped)
+		s.post(func() { s.applyStats(st, targets, stopped) })
 	}
 }
 
-// applyStats stores a tick's figures in the units and tells subscribers.
-func (s *Supervisor) applyStats(st *Stats, targets []target) {
+// applyStats stores a tick's figures in the units and tells subscribers. A
+// running unit whose main process is stopped (SIGSTOP, SIGTSTP) is paused,
+// and running again once it is continued.
+func (s *Supervisor) applyStats(st *Stats, targets []target, stopped map[int]bool) {
 	for _, t := range targets {
 		u := s.units[t.name]
 		if u == nil || u.pid != t.pid {
@@ -103,6 +113,16 @@ func (s *Supervisor) applyStats(st *Stats, targets []target) {
 		}
 		us := st.Units[t.name]
 		u.info.CPU, u.info.RSS, u.info.Procs = us.CPU, us.RSS, us.Procs
+		switch {
+		case stopped[t.pid] && u.info.State == Running:
+			u.info.State = Paused
+			s.event(u, "paused: the process is stopped (SIGCONT resumes it)")
+			s.publish(u)
+		case !stopped[t.pid] && u.info.State == Paused:
+			u.info.State = Running
+			s.event(u, "resumed")
+			s.publish(u)
+		}
 	}
 	s.broker.stats(st)
 }
@@ -120,6 +140,7 @@ func (sm *sampler) measure(targets []target, now time.Time) *Stats {
 	for _, t := range targets {
 		want[t.pid] = true
 	}
+	clear(sm.stopped)
 	for i, p := range sm.stats {
 		children[p.ppid] = append(children[p.ppid], i)
 		if want[p.pgrp] {
@@ -129,6 +150,9 @@ func (sm *sampler) measure(targets []target, now time.Time) *Stats {
 	byPID := make(map[int]int, len(sm.stats))
 	for i, p := range sm.stats {
 		byPID[p.pid] = i
+		if p.state == 'T' && want[p.pid] {
+			sm.stopped[p.pid] = true
+		}
 	}
 
 	st := &Stats{Time: now, Units: make(map[string]UnitStats, len(targets)), MemTotal: sm.memTotal}
@@ -275,6 +299,7 @@ func parseStat(b []byte) (procStat, bool) {
 	}
 	p.pid = pid
 	p.commLen = uint8(copy(p.comm[:], b[open+1:closeAt]))
+	p.state = b[closeAt+2]
 	// Fields after ")": 0 state, 1 ppid, 2 pgrp, 11 utime, 12 stime, 19 starttime, 21 rss.
 	field, val, inNum := 0, uint64(0), false
 	for _, c := range b[closeAt+2:] {
@@ -284,6 +309,8 @@ func parseStat(b []byte) (procStat, bool) {
 				p.ppid = int(val)
 			case 2:
 				p.pgrp = int(val)
+			case 3:
+				p.sid = int(val)
 			case 11, 12:
 				p.ticks += val
 			case 19:

@@ -57,7 +57,7 @@ func (s *Supervisor) spawn(u *unit) (int, error) {
 		files = append(files, childEnd)
 		env = append(env, ipc.ChildEnv(3)...)
 	}
-	p, err := os.StartProcess(path, argv, &os.ProcAttr{
+	p, err := s.startInCgroup(u, path, argv, &os.ProcAttr{
 		Dir:   sp.Dir,
 		Env:   env,
 		Files: files,

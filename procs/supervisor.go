@@ -49,6 +49,21 @@ type Options struct {
 	MaxLine int
 	// Jitter returns a number in [0,1) for backoff jitter (tests fix it).
 	Jitter func() float64
+	// Guard is the command line of the guard (argv[0] a path; it must lead
+	// to RunGuard with this run's Tag and its stdin). The supervisor starts
+	// it, tells it every unit's process group (and cgroup) as they start, and
+	// starts a new one, told the current state, if it dies. When kelpie dies
+	// the guard kills everything its units left.
+	Guard []string
+	// StateFile, if set, is where this run is recorded (tag, kelpie's pid,
+	// the units' process groups and cgroups) so that the next run can kill
+	// what is left if kelpie and its guard were both killed: see
+	// ReapLeftovers (call it before New) and StateFileFor. A clean shutdown
+	// removes the file.
+	StateFile string
+	// NoCgroup keeps units out of cgroups even where the cgroup v2 tree is
+	// writable (by default each run of each unit gets its own cgroup there).
+	NoCgroup bool
 }
 
 // Supervisor runs units. Create it with New; it is safe for concurrent use.
@@ -79,6 +94,12 @@ type Supervisor struct {
 	self    int
 
 	sweeper *sweeper // kills what ended runs left behind
+	sid     int      // kelpie's session, which the units' groups share
+
+	state *stateWriter // the run's record for the next run (nil: none)
+
+	cg     *cgroupTree // the run's cgroup (nil: process groups and tags only)
+	cgNote string      // why there is none
 
 	shutMu      sync.Mutex
 	shutStarted bool
@@ -90,6 +111,13 @@ type Supervisor struct {
 	byPID    map[int]*unit
 	shutting bool
 	idle     chan struct{} // closed when shutting down and no unit is live
+
+	guard         *guardLink         // nil without Options.Guard
+	guardStopped  bool               // closed on purpose: do not replace it
+	guardRestarts int                // guards replaced after dying
+	guardErr      error              // why the last guard could not be started
+	groups        map[int]groupProof // live units' process groups, for a new guard
+	nDraining     int                // units whose stop waits for the rest of their group
 }
 
 type exitNote struct {
@@ -107,14 +135,21 @@ type unit struct {
 	epoch    uint64 // bumped by every start/stop decision; timers carry it
 	runs     int    // processes started so far
 	pid      int
-	tag      string // TagVar value of the current run
-	failures int    // quick failures in a row
-	stopping bool   // a stop was asked for this run
-	restart  bool   // start again once stopped (the restart command)
-	timer    Timer  // the pending backoff or stop-timeout timer
-	conn     *ipc.Conn
-	pipes    [2]*outPipe  // the current run's stdout and stderr
-	exits    []ExitRecord // the last maxExits runs, oldest first
+	pgid     int         // the run's process group: kept while it drains after pid ended
+	cgroup   string      // the run's cgroup directory, if it has one
+	tag      string      // TagVar value of the current run
+	failures int         // quick failures in a row
+	stopping bool        // a stop was asked for this run
+	draining bool        // stopping, the main process ended, the rest of its group not yet
+	killed   bool        // the stop timeout passed and the group got SIGKILL
+	poll     *time.Timer // re-checks a draining group (see pollGroup)
+	// upWaiters are Restart calls waiting for the next run to be up.
+	upWaiters []chan upNote
+	restart   bool  // start again once stopped (the restart command)
+	timer     Timer // the pending backoff or stop-timeout timer
+	conn      *ipc.Conn
+	pipes     [2]*outPipe  // the current run's stdout and stderr
+	exits     []ExitRecord // the last maxExits runs, oldest first
 }
 
 // maxExits is how many ended runs a unit remembers for its exit history.
@@ -170,6 +205,38 @@ func New(opts Options) (*Supervisor, error) {
 	}
 	s.readers, s.pipeGrace = rd, releaseGrace
 	s.sweeper = &sweeper{self: s.self, wg: &s.pumps}
+	s.sid, _ = unix.Getsid(0)
+	s.groups = make(map[int]groupProof)
+	if opts.NoCgroup {
+		s.cgNote = "cgroups turned off"
+	} else {
+		s.cg, s.cgNote = setupCgroups(opts.Tag)
+	}
+	if opts.StateFile != "" {
+		me, _ := readStat(s.self)
+		rec := runRecord{Tag: opts.Tag, PID: s.self, Start: me.start, Boot: bootID(), SID: s.sid, Groups: map[int]uint64{}}
+		if s.cg != nil {
+			rec.Cgroup = s.cg.base
+		}
+		s.state, err = newStateWriter(opts.StateFile, rec)
+		if err != nil {
+			devNull.Close()
+			s.removeCgroups()
+			return nil, err
+		}
+	}
+	if len(opts.Guard) > 0 {
+		w, pid, err := startGuard(opts.Guard)
+		if err != nil {
+			devNull.Close()
+			if s.state != nil {
+				s.state.remove()
+			}
+			s.removeCgroups()
+			return nil, err
+		}
+		s.guard = newGuardLink(w, pid, s.guardCgroupFeed())
+	}
 	sigchld := make(chan os.Signal, 1)
 	signal.Notify(sigchld, syscall.SIGCHLD)
 	go s.loop()
@@ -349,6 +416,9 @@ func (s *Supervisor) do(name string, f func(u *unit) error) error {
 func (s *Supervisor) Start(name string) error {
 	return s.do(name, func(u *unit) error {
 		if u.info.State.Live() {
+			if u.pid == 0 {
+				return fmt.Errorf("start %q: %w (still stopping)", name, ErrRunning)
+			}
 			return fmt.Errorf("start %q: %w (pid %d)", name, ErrRunning, u.pid)
 		}
 		u.failures = 0
@@ -357,21 +427,36 @@ func (s *Supervisor) Start(name string) error {
 	})
 }
 
-// Stop stops a unit gracefully: its stop signal to the process group, then
-// SIGKILL to the group after its stop timeout. A pending restart is cancelled.
+// Stop stops a unit gracefully: its stop signal (then SIGCONT) to the process
+// group, and SIGKILL to whatever of the group is left after its stop timeout;
+// the unit is stopped once the whole group has ended (see stopUnit). A pending
+// restart is cancelled.
 func (s *Supervisor) Stop(name string) error {
 	return s.do(name, func(u *unit) error {
 		u.restart = false
+		s.releaseUp(u, errRestartCancelled)
 		s.stopUnit(u)
 		return nil
 	})
 }
 
 // Restart stops a running unit and starts it again once it has ended; a unit
-// that is not running is simply started.
+// that is not running is simply started. It returns once the new run is up
+// (or failed to start: that error is returned), so any number of concurrent
+// calls during one stop all join the same new run. A stop or a shutdown that
+// cancels the restart ends the wait with an error.
 func (s *Supervisor) Restart(name string) error {
-	return s.do(name, func(u *unit) error {
+	_, err := s.RestartInfo(name)
+	return err
+}
+
+// RestartInfo is Restart that also returns the unit's snapshot as of the
+// moment its new run came up (a later restart may already be stopping it).
+func (s *Supervisor) RestartInfo(name string) (Info, error) {
+	up := make(chan upNote, 1)
+	err := s.do(name, func(u *unit) error {
 		u.failures = 0
+		u.upWaiters = append(u.upWaiters, up)
 		if u.info.State.Live() {
 			u.restart = true
 			s.stopUnit(u)
@@ -380,18 +465,48 @@ func (s *Supervisor) Restart(name string) error {
 		s.startUnit(u, u.runs > 0)
 		return nil
 	})
+	if err != nil {
+		return Info{}, err
+	}
+	select {
+	case n := <-up:
+		if n.err != nil {
+			return n.info, fmt.Errorf("restart %q: %w", name, n.err)
+		}
+		return n.info, nil
+	case <-s.loopDone:
+		return Info{}, fmt.Errorf("restart %q: %w", name, ErrShutdown)
+	}
+}
+
+// upNote ends a Restart's wait.
+type upNote struct {
+	info Info
+	err  error
+}
+
+// errRestartCancelled ends a Restart whose pending start was called off.
+var errRestartCancelled = errors.New("cancelled: the unit was stopped before it started again")
+
+// releaseUp ends every Restart waiting for the unit's next run with err.
+func (s *Supervisor) releaseUp(u *unit, err error) {
+	u.info.LastSeq = u.ring.Last()
+	for _, c := range u.upWaiters {
+		c <- upNote{info: u.info, err: err} // buffered: never blocks
+	}
+	u.upWaiters = nil
 }
 
 // Signal sends sig to the unit's process group. What follows (a restart, say)
 // is up to the unit's restart policy, as if the signal had come from anywhere.
 func (s *Supervisor) Signal(name string, sig syscall.Signal) error {
 	return s.do(name, func(u *unit) error {
-		if u.pid == 0 {
+		if u.pgid == 0 {
 			return fmt.Errorf("signal %q: %w", name, ErrNotRunning)
 		}
 		s.event(u, "signal %s sent to the process group", SignalName(sig))
-		if err := syscall.Kill(-u.pid, sig); err != nil {
-			return fmt.Errorf("signal %q (pgid %d): %w", name, u.pid, err)
+		if err := syscall.Kill(-u.pgid, sig); err != nil {
+			return fmt.Errorf("signal %q (pgid %d): %w", name, u.pgid, err)
 		}
 		return nil
 	})
@@ -522,6 +637,7 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 		for _, name := range s.order {
 			u := s.units[name]
 			u.restart = false
+			s.releaseUp(u, ErrShutdown)
 			s.stopUnit(u)
 		}
 		s.checkIdle()
@@ -535,6 +651,15 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 		<-idle // SIGKILL cannot be ignored; the reaper reports each exit
 	}
 	killTagged(s.self, s.opts.Tag+"/")
+	var guard *guardLink
+	_ = s.call(func() { s.guardStopped, guard = true, s.guard })
+	if guard != nil {
+		guard.close() // the guard sweeps (nothing is left) and exits
+	}
+	if s.state != nil {
+		s.state.remove()
+	}
+	s.removeCgroups()
 	// Give the output readers a moment to drain what the children wrote last.
 	s.readers.close(time.Second)
 	drained := make(chan struct{})
@@ -557,8 +682,12 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 func (s *Supervisor) killAll() {
 	_ = s.call(func() {
 		for _, u := range s.units {
-			if u.pid != 0 {
-				_ = syscall.Kill(-u.pid, syscall.SIGKILL)
+			if u.pgid != 0 {
+				_ = syscall.Kill(-u.pgid, syscall.SIGKILL)
+				if u.draining {
+					u.killed = true
+					s.finishStop(u)
+				}
 			}
 		}
 	})
@@ -628,7 +757,7 @@ func (s *Supervisor) cancelTimer(u *unit) {
 func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 	u.epoch++
 	s.cancelTimer(u)
-	u.stopping = false
+	u.stopping, u.draining, u.killed = false, false, false
 	u.info.State = Starting
 	u.info.Reason = ""
 	u.info.NextStart = time.Time{}
@@ -644,11 +773,14 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 		// The error quotes outside input (a path, a working directory).
 		what := Clean(fmt.Sprintf("failed to start: %v", err))
 		s.event(u, "%s", what)
+		s.releaseUp(u, errors.New(what))
 		s.afterRun(u, what, true)
 		return
 	}
 	u.runs++
 	u.pid = pid
+	u.pgid = pid
+	s.trackGroup(pid)
 	s.byPID[pid] = u
 	u.info.PID = pid
 	u.info.State = Running
@@ -659,9 +791,15 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 	u.info.CPU, u.info.RSS, u.info.Procs = 0, 0, 1
 	s.event(u, "started: pid %d", pid)
 	s.publish(u)
+	s.releaseUp(u, nil)
 }
 
 // stopUnit asks a live unit to stop; a unit in backoff just stops waiting.
+// The stop follows systemd's KillMode=control-group: the stop signal goes to
+// the whole process group, then SIGCONT so a stopped process can act on it;
+// the group as a whole (not just the main process: a `sh -c` wrapper dies at
+// once while its child is still shutting down) has the stop timeout, counted
+// from now, to end; only what is left then gets SIGKILL.
 func (s *Supervisor) stopUnit(u *unit) {
 	switch {
 	case u.pid != 0 && !u.stopping:
@@ -669,16 +807,28 @@ func (s *Supervisor) stopUnit(u *unit) {
 		u.stopping = true
 		u.info.State = Stopping
 		s.event(u, "stopping: %s to the process group, SIGKILL after %s", SignalName(u.spec.StopSignal), u.spec.StopTimeout)
-		_ = syscall.Kill(-u.pid, u.spec.StopSignal)
+		_ = syscall.Kill(-u.pgid, u.spec.StopSignal)
+		// In a cgroup, what left the group (setsid) hears it too, as under
+		// systemd.
+		signalCgroup(u.cgroup, u.spec.StopSignal)
+		if u.spec.StopSignal != syscall.SIGKILL {
+			_ = syscall.Kill(-u.pgid, syscall.SIGCONT)
+			signalCgroup(u.cgroup, syscall.SIGCONT)
+		}
 		s.setTimer(u, u.spec.StopTimeout, func(u *unit) {
-			if u.pid != 0 {
-				s.event(u, "still running after %s: SIGKILL to the process group", u.spec.StopTimeout)
-				_ = syscall.Kill(-u.pid, syscall.SIGKILL)
-				s.sweeper.add(u.tag)
+			if !u.stopping {
+				return
+			}
+			s.event(u, "still running after %s: SIGKILL to the process group", u.spec.StopTimeout)
+			u.killed = true
+			_ = syscall.Kill(-u.pgid, syscall.SIGKILL)
+			s.sweeper.add(u.tag, u.cgroup)
+			if u.draining {
+				s.finishStop(u) // the main process is gone: nothing more to wait for
 			}
 		})
 		s.publish(u)
-	case u.pid == 0 && u.info.State != Stopped:
+	case u.pid == 0 && !u.stopping && u.info.State != Stopped:
 		u.epoch++
 		s.cancelTimer(u)
 		if u.info.State == Backoff {
@@ -686,18 +836,119 @@ func (s *Supervisor) stopUnit(u *unit) {
 		}
 		u.info.State = Stopped
 		u.info.NextStart = time.Time{}
+		u.info.Reason = "" // it said "restarting in ..."
 		s.publish(u)
+	}
+}
+
+// groupGone reports whether no process is left in process group pgid.
+// Zombies still count until reaped, so an orphan handed to init is counted
+// until init reaps it.
+func groupGone(pgid int) bool {
+	return syscall.Kill(-pgid, 0) == syscall.ESRCH
+}
+
+// runGone reports whether nothing of the unit's run is left: its process
+// group is empty, and so is its cgroup if it has one (a `setsid` child left
+// the group, not the cgroup).
+func (s *Supervisor) runGone(u *unit) bool {
+	return groupGone(u.pgid) && (u.cgroup == "" || cgroupEmpty(u.cgroup))
+}
+
+// pollGroup re-checks a draining unit's group after d, backing off to 200 ms.
+// It uses the wall clock, not the injected one: it observes the kernel and
+// decides nothing (the stop timeout, a policy, is on s.clock). As subreaper
+// kelpie also hears of every orphan's exit (see onExit), so the poll only
+// matters for groups whose orphans went to another reaper.
+func (s *Supervisor) pollGroup(u *unit, d time.Duration) {
+	if u.poll != nil {
+		u.poll.Stop()
+	}
+	epoch := u.epoch
+	u.poll = time.AfterFunc(d, func() {
+		s.post(func() {
+			if u.epoch != epoch || !u.draining {
+				return
+			}
+			if s.runGone(u) {
+				s.finishStop(u)
+				return
+			}
+			s.pollGroup(u, min(2*d, 200*time.Millisecond))
+		})
+	})
+}
+
+// finishStop ends a requested stop: the unit is stopped, whatever its run
+// left behind goes, and a pending restart starts the next run.
+func (s *Supervisor) finishStop(u *unit) {
+	if u.poll != nil {
+		u.poll.Stop()
+		u.poll = nil
+	}
+	s.cancelTimer(u)
+	// No signal to the group here: it is empty, or the timeout (or a
+	// shutdown's deadline) has just sent it SIGKILL. An empty group's number
+	// is free for reuse, so sending more could hit a stranger.
+	if u.pgid != 0 {
+		s.untrackGroup(u.pgid)
+	}
+	s.sweeper.add(u.tag, u.cgroup)
+	// The group is gone (or killed): read what it wrote last, then let go
+	// of its pipes, before a restart gives the unit new ones.
+	s.readers.release(s.pipeGrace, u.pipes[:]...)
+	u.pipes = [2]*outPipe{}
+	if u.draining {
+		s.nDraining--
+	}
+	u.stopping, u.draining, u.killed = false, false, false
+	u.pgid, u.cgroup = 0, ""
+	u.epoch++
+	u.info.State = Stopped
+	u.info.Reason = ""
+	u.info.NextStart = time.Time{}
+	s.event(u, "stopped")
+	if u.restart && !s.shutting {
+		u.restart = false
+		s.startUnit(u, true)
+		return
+	}
+	u.restart = false
+	s.releaseUp(u, errRestartCancelled)
+	s.publish(u)
+	s.checkIdle()
+}
+
+// checkDraining finishes the stop of every draining unit whose group is now
+// empty. It runs when the reaper collects an orphan (kelpie as subreaper).
+func (s *Supervisor) checkDraining() {
+	if s.nDraining == 0 {
+		return // the common case: no loop over every unit per orphan
+	}
+	for _, u := range s.units {
+		if u.draining && s.runGone(u) {
+			s.finishStop(u)
+		}
 	}
 }
 
 // onExit handles the end of a process the reaper collected.
 func (s *Supervisor) onExit(e exitNote) {
 	u, ok := s.byPID[e.pid]
+	if !ok && s.guard != nil && e.pid == s.guard.pid {
+		if !s.guardStopped {
+			s.replaceGuard()
+		}
+		return
+	}
 	if !ok {
-		return // an orphaned descendant we reaped as subreaper
+		// An orphaned descendant we reaped as subreaper: it may have been
+		// the last of a draining group.
+		s.checkDraining()
+		return
 	}
 	delete(s.byPID, e.pid)
-	pgid, tag := u.pid, u.tag
+	pgid, tag := u.pgid, u.tag
 	u.pid = 0
 	u.info.PID = 0
 	u.info.ExitedAt = e.at
@@ -720,28 +971,28 @@ func (s *Supervisor) onExit(e exitNote) {
 	}
 	u.exits = append(u.exits, ExitRecord{StartedAt: u.info.StartedAt, ExitedAt: e.at, ExitCode: u.info.ExitCode, Signal: u.info.Signal})
 	s.event(u, "%s after %s", what, ran.Round(time.Millisecond))
+	if u.stopping {
+		if u.killed || s.runGone(u) {
+			s.finishStop(u)
+			return
+		}
+		// The rest of the group still has until the stop timeout.
+		u.draining = true
+		s.nDraining++
+		s.event(u, "waiting for the rest of the process group to end")
+		s.pollGroup(u, 5*time.Millisecond)
+		s.publish(u)
+		return
+	}
 	// The run is over: whatever it left behind in its group, or escaped
 	// from it, goes too, so restarts never pile up orphans.
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	s.sweeper.add(tag)
+	s.sweeper.add(tag, u.cgroup)
+	s.untrackGroup(pgid)
+	u.pgid, u.cgroup = 0, ""
 	s.readers.release(s.pipeGrace, u.pipes[:]...)
 	u.pipes = [2]*outPipe{}
 
-	if u.stopping {
-		u.stopping = false
-		s.cancelTimer(u)
-		u.info.State = Stopped
-		u.info.Reason = ""
-		s.event(u, "stopped")
-		if u.restart && !s.shutting {
-			u.restart = false
-			s.startUnit(u, true)
-			return
-		}
-		s.publish(u)
-		s.checkIdle()
-		return
-	}
 	failed := !(u.info.ExitCode != nil && *u.info.ExitCode == 0)
 	if ran >= u.spec.MinUptime {
 		u.failures = 0 // it had been healthy
@@ -790,4 +1041,94 @@ func (s *Supervisor) afterRun(u *unit, what string, failed bool) {
 		}
 	})
 	s.publish(u)
+}
+
+// trackGroup records a new unit's process group, with what proves it is the
+// unit's (see groupProof), for the guard and the state file. Owner goroutine only.
+func (s *Supervisor) trackGroup(pgid int) {
+	if s.guard == nil && s.state == nil {
+		return // nobody to tell: skip reading /proc
+	}
+	st, _ := readStat(pgid)
+	g := groupProof{start: st.start, sid: s.sid}
+	s.groups[pgid] = g
+	if s.guard != nil {
+		s.guard.send(guardGroupLine(pgid, g))
+	}
+	if s.state != nil {
+		s.state.update(func(r *runRecord) { r.Groups[pgid] = g.start })
+	}
+}
+
+// untrackGroup forgets an ended unit's process group. Owner goroutine only.
+func (s *Supervisor) untrackGroup(pgid int) {
+	if _, ok := s.groups[pgid]; !ok {
+		return
+	}
+	delete(s.groups, pgid)
+	if s.guard != nil {
+		s.guard.send(guardEndLine(pgid))
+	}
+	if s.state != nil {
+		s.state.update(func(r *runRecord) { delete(r.Groups, pgid) })
+	}
+}
+
+// replaceGuard starts a new guard after the last one died, and tells it the
+// live units' process groups. Owner goroutine only.
+func (s *Supervisor) replaceGuard() {
+	old := s.guard
+	go old.close() // its writer may be mid-write to a dead pipe
+	initial := s.guardCgroupFeed()
+	for pgid, g := range s.groups {
+		initial = append(initial, guardGroupLine(pgid, g)...)
+	}
+	w, pid, err := startGuard(s.opts.Guard)
+	if err != nil {
+		s.guard, s.guardErr = nil, err
+		return
+	}
+	s.guard = newGuardLink(w, pid, initial)
+	s.guardRestarts++
+}
+
+// GuardPID is the pid of the current guard (0: none), for tests and diagnostics.
+func (s *Supervisor) GuardPID() int {
+	pid := 0
+	_ = s.call(func() {
+		if s.guard != nil {
+			pid = s.guard.pid
+		}
+	})
+	return pid
+}
+
+// guardCgroupFeed is the guard's line for the run's cgroup, if there is one.
+func (s *Supervisor) guardCgroupFeed() []byte {
+	if s.cg == nil {
+		return nil
+	}
+	return guardCgroupLine(s.cg.base)
+}
+
+// removeCgroups kills whatever is still in the run's cgroup and removes it.
+func (s *Supervisor) removeCgroups() {
+	if s.cg != nil {
+		killCgroupTree(s.cg.base, nil)
+	}
+}
+
+// Cleanup says how kelpie finds what a unit's runs leave behind: its own
+// cgroup per run, or its process group and the TagVar tag, and why.
+func (s *Supervisor) Cleanup() string {
+	var out string
+	_ = s.call(func() { out = s.cleanup() })
+	return out
+}
+
+func (s *Supervisor) cleanup() string {
+	if s.cg != nil {
+		return "cgroup " + s.cg.base + " (one child per run), process group and tag"
+	}
+	return "process group and tag (no cgroup: " + s.cgNote + ")"
 }

@@ -34,7 +34,9 @@ const (
 type State string
 
 // The lifecycle states. A unit moves starting -> running -> (exited | crashed |
-// backoff -> starting ...); stopping -> stopped when the user stops it.
+// backoff -> starting ...); stopping -> stopped when the user stops it (stopping
+// lasts until its whole process group has ended); running <-> paused while its
+// main process is stopped by a signal.
 const (
 	Starting State = "starting" // being started
 	Running  State = "running"  // its process is alive
@@ -303,6 +305,9 @@ type Details struct {
 	StartTime time.Time    `json:"start_time,omitzero"`
 	Cwd       string       `json:"cwd"`
 	Exits     []ExitRecord `json:"exits"` // oldest first, the last few
+	// Cleanup says how kelpie finds everything the unit's run started: the
+	// run's cgroup, or its process group and TagVar tag.
+	Cleanup string `json:"cleanup"`
 }
 
 // Stats is one sampler tick: every unit's use plus kelpie's own.
