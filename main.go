@@ -23,7 +23,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// guardArg is the hidden first argument of the guard role (see procs.StartGuard).
+// guardArg is the hidden first argument of the guard role (see procs.RunGuard).
 const guardArg = "__guard"
 
 func main() {

@@ -71,15 +71,21 @@ func (c *cli) runUp(*cobra.Command, []string) error {
 	}
 	defer srv.Close()
 
-	tag := procs.NewTag()
-	// The guard cleans up after us even if we are SIGKILLed.
-	guard, err := procs.StartGuard(exe, []string{guardArg, tag})
+	// The socket's lock is ours: a run record beside it from a kelpie that
+	// died with its guard (killall -9 kelpie) names what that run left.
+	stateFile := procs.StateFileFor(sockPath)
+	n, err := procs.ReapLeftovers(stateFile)
 	if err != nil {
 		return err
 	}
-	defer guard.Close()
+	if n > 0 {
+		fmt.Fprintf(c.stderr, "kelpie: the previous kelpie for this config died with its guard; killed the %d processes it left\n", n)
+	}
 
-	sup, err := procs.New(procs.Options{Tag: tag, Subreaper: true})
+	tag := procs.NewTag()
+	// The guard (kelpie re-executed) cleans up after us even if we are
+	// SIGKILLed; the supervisor starts it and replaces it if it dies.
+	sup, err := procs.New(procs.Options{Tag: tag, Subreaper: true, Guard: []string{exe, guardArg, tag}, StateFile: stateFile})
 	if err != nil {
 		return err
 	}

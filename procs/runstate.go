@@ -119,17 +119,26 @@ func (sw *stateWriter) remove() {
 // file. No file, or a file from before the last boot, is not an error: 0.
 // It refuses (with an error) while the kelpie that wrote the file still runs.
 func ReapLeftovers(stateFile string) (int, error) {
-	b, err := os.ReadFile(stateFile)
+	fi, err := os.Lstat(stateFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, fmt.Errorf("previous run's state: %w", err)
 	}
+	// The path sits beside a socket path the user may have typed: anything
+	// that is not a run record kelpie wrote is left alone, and kelpie does
+	// not start over it.
+	if !fi.Mode().IsRegular() {
+		return 0, fmt.Errorf("run state %s is not a regular file; refusing to replace it", stateFile)
+	}
+	b, err := os.ReadFile(stateFile)
+	if err != nil {
+		return 0, fmt.Errorf("previous run's state: %w", err)
+	}
 	var rec runRecord
 	if err := json.Unmarshal(b, &rec); err != nil || !validTag(rec.Tag) {
-		_ = os.Remove(stateFile)
-		return 0, fmt.Errorf("previous run's state %s: unreadable, removed", stateFile)
+		return 0, fmt.Errorf("run state %s is not a kelpie run record; refusing to replace it (remove it if it is not yours)", stateFile)
 	}
 	if rec.Boot != bootID() {
 		_ = os.Remove(stateFile) // a reboot ended that run and everything it started
