@@ -42,7 +42,19 @@ func (c *cli) specs(path, exe string) (specs []procs.Spec, title string, err err
 		// The positioned errors, as validate prints them.
 		return nil, "", &exitError{code: exitUsage, text: err.Error()}
 	}
-	return f.Specs, filepath.Base(path), nil
+	return f.Specs, configTitle(path), nil
+}
+
+// configTitle names a config in the header: its folder (the project), and
+// the file too when it is not one of the names kelpie looks for.
+func configTitle(path string) string {
+	dir := filepath.Base(filepath.Dir(path))
+	switch name := filepath.Base(path); name {
+	case "kelpie.yaml", "kelpie.yml", "Procfile":
+		return dir
+	default:
+		return dir + "/" + name
+	}
 }
 
 func (c *cli) runUp(*cobra.Command, []string) error {
