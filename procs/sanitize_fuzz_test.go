@@ -108,7 +108,10 @@ func FuzzSanitise(f *testing.F) {
 // ends fall anywhere, and checks every stored line and their concatenation.
 func checkPumped(t *testing.T, data, splits []byte, maxLine int) {
 	t.Helper()
-	r := newRing(64 << 10) // the smallest ring: a cheap fuzz iteration
+	// A ring big enough for every piece: sanitising at most triples a byte
+	// (U+FFFD), and each stored piece costs recOverhead. The smallest ring
+	// that holds them keeps an iteration cheap.
+	r := newRing(max(64<<10, 2*(3*len(data)+(len(data)+1)*recOverhead)))
 	p := newPump(r, Stdout, maxLine, nil)
 	now := time.Unix(1, 0)
 	rest := data
