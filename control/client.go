@@ -87,7 +87,7 @@ func do(ctx context.Context, path string, req Request, each func(Response) error
 		line, err := r.ReadBytes('\n')
 		if len(line) > 0 && err == nil {
 			var resp Response
-			if jerr := json.Unmarshal(line, &resp); jerr != nil {
+			if jerr := decodeResponse(line, &resp); jerr != nil {
 				return fmt.Errorf("bad response from kelpie: %w", jerr)
 			}
 			if resp.Error != "" {

@@ -563,8 +563,8 @@ func (s *Server) logs(c *net.UnixConn, req Request, reply func(Response) error) 
 		return err
 	}
 	w := &lineWriter{c: c}
-	for i := range lines {
-		if err := w.line(&lines[i]); err != nil {
+	for _, l := range lines {
+		if err := w.line(l.Seq, l.Time, l.Stream, []byte(l.Text), false); err != nil {
 			return nil // the client hung up or stopped reading
 		}
 	}
@@ -589,19 +589,19 @@ func (s *Server) logs(c *net.UnixConn, req Request, reply func(Response) error) 
 		_, _ = io.Copy(io.Discard, c)
 		cancel()
 	}()
+	var rb procs.RawBatch
 	for {
-		out, err := cur.Next(ctx)
-		if err != nil {
+		if err := cur.NextRaw(ctx, &rb); err != nil {
 			return nil
 		}
-		for _, o := range out {
+		for _, o := range rb.Units {
 			if o.Missed > 0 {
 				if err := w.put(Response{Missed: o.Missed}); err != nil {
 					return nil
 				}
 			}
-			for i := range o.Lines {
-				if err := w.line(&o.Lines[i]); err != nil {
+			for _, l := range o.Lines {
+				if err := w.line(l.Seq, time.Unix(0, l.Time), l.Stream, rb.Buf[l.Off:l.Off+l.Len], l.Cut); err != nil {
 					return nil
 				}
 			}
@@ -622,14 +622,23 @@ type lineWriter struct {
 // flushAt is the most a lineWriter holds before it writes.
 const flushAt = 256 << 10
 
-func (w *lineWriter) line(l *procs.Line) error { return w.put(Response{Line: l}) }
+// line adds one log line's response (see appendLine).
+func (w *lineWriter) line(seq uint64, ts time.Time, stream procs.Stream, text []byte, cut bool) error {
+	w.buf = appendLine(w.buf, seq, ts, stream, text, cut)
+	return w.full()
+}
 
+// put adds any other response.
 func (w *lineWriter) put(r Response) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
 	w.buf = append(append(w.buf, b...), '\n')
+	return w.full()
+}
+
+func (w *lineWriter) full() error {
 	if len(w.buf) >= flushAt {
 		return w.flush()
 	}

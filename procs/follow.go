@@ -284,3 +284,7 @@ func pastStart(after, missed, start uint64) uint64 {
 	}
 	return lost - max(after, start)
 }
+
+// CutMarker ends a line that was split because it exceeded the line limit
+// (RawLine.Cut); Since and Tail append it to such a line's text.
+const CutMarker = cutMarker

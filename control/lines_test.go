@@ -1,0 +1,50 @@
+package control
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+// The hand-written line encoding must mean exactly what encoding/json's
+// does, and its reader must read both.
+func TestLineEncodingMatchesEncodingJSON(t *testing.T) {
+	ts := time.Date(2026, 12, 2, 1, 2, 3, 456789000, time.FixedZone("x", 3600))
+	texts := []string{"", "plain", `quote " and \ back`, "tab\tcr\rnl\n", "\x1b[31mred\x1b[0m \x00\x7f",
+		"héllo ✓ 🙂", "line\u2028sep", "<b>&amp;</b>", "bad \xff\xfe utf8"}
+	for _, text := range texts {
+		for _, cut := range []bool{false, true} {
+			b := appendLine(nil, 42, ts, procs.Stderr, []byte(text), cut)
+			var got, want Response
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatalf("%q: not JSON: %v: %s", text, err, b)
+			}
+			wantText := string([]rune(text)) // invalid UTF-8 as the ring makes it valid
+			if cut {
+				wantText += procs.CutMarker
+			}
+			jb, _ := json.Marshal(Response{Line: &procs.Line{Seq: 42, Time: ts, Stream: procs.Stderr, Text: wantText}})
+			if err := json.Unmarshal(jb, &want); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%q: encoding/json reads %+v, want %+v", text, got.Line, want.Line)
+			}
+			var fast Response
+			if err := decodeResponse(b, &fast); err != nil || !reflect.DeepEqual(fast, want) {
+				t.Fatalf("%q: decodeResponse %+v (%v), want %+v", text, fast.Line, err, want.Line)
+			}
+			var viaJSON Response
+			if err := decodeResponse(append(jb, '\n'), &viaJSON); err != nil || !reflect.DeepEqual(viaJSON, want) {
+				t.Fatalf("%q: decodeResponse of encoding/json's bytes %+v (%v)", text, viaJSON.Line, err)
+			}
+		}
+	}
+	var r Response
+	if err := decodeResponse([]byte(`{"missed":3}`), &r); err != nil || r.Missed != 3 || r.Line != nil {
+		t.Fatalf("other responses: %+v %v", r, err)
+	}
+}
