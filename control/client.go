@@ -91,7 +91,7 @@ func do(ctx context.Context, path string, req Request, each func(Response) error
 				return fmt.Errorf("bad response from kelpie: %w", jerr)
 			}
 			if resp.Error != "" {
-				return errors.New(resp.Error)
+				return responseError(resp)
 			}
 			if err := each(resp); err != nil {
 				return err

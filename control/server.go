@@ -97,6 +97,10 @@ type Server struct {
 	mu     sync.Mutex
 	conns  map[*net.UnixConn]struct{}
 	closed bool
+	// streams are the subscribe connections: Close gives them streamGrace
+	// to send the last events (the units' final states) before it hangs up.
+	streams map[*net.UnixConn]bool
+	swg     sync.WaitGroup
 }
 
 // Listen claims path for this kelpie: a lock file beside it makes the claim
@@ -345,9 +349,12 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		for c := range s.conns {
-			c.Close()
+			if !s.streams[c] {
+				c.Close()
+			}
 		}
 		s.mu.Unlock()
+		s.waitStreams()
 		done := make(chan struct{})
 		go func() {
 			s.wg.Wait()
@@ -445,11 +452,27 @@ func (s *Server) handle(c *net.UnixConn) {
 		return
 	}
 	if err := s.dispatch(c, req, reply); err != nil {
-		_ = reply(Response{Error: err.Error()})
+		_ = reply(Response{Error: err.Error(), Code: codeOf(err)})
 	}
 }
 
 func (s *Server) dispatch(c *net.UnixConn, req Request, reply func(Response) error) error {
+	if req.V > ProtocolVersion {
+		return fmt.Errorf("this kelpie speaks control protocol version %d, not %d: use a kelpie of the same version", ProtocolVersion, req.V)
+	}
+	if req.NoWait {
+		switch req.Cmd {
+		case "start":
+			return s.act(req.Name, s.eng.Start, reply)
+		case "stop":
+			return s.act(req.Name, s.eng.Stop, reply)
+		case "restart":
+			return s.act(req.Name, s.eng.Restart, reply)
+		}
+	}
+	if handled, err := s.dispatch2(c, req, reply); handled {
+		return err
+	}
 	switch req.Cmd {
 	case "ps":
 		units := s.eng.List()
