@@ -3,8 +3,10 @@
 // `kelpie ps|logs|start|stop|restart|signal|send|down` commands use.
 //
 // The protocol is one JSON request line per connection, answered by one or
-// more JSON response lines; `logs --follow` keeps streaming until either side
-// hangs up.
+// more JSON response lines; `logs --follow` and `subscribe` keep streaming
+// until either side hangs up. It carries the whole procs.Engine: Client is
+// one over the socket. Requests and responses are listed in docs/DESIGN.md
+// section 11; ProtocolVersion says which of them a kelpie speaks.
 //
 // Trust: the socket is mode 0600 in a directory only its user can write, and
 // both ends check the other's uid (SO_PEERCRED): only the same user talks to
