@@ -48,3 +48,33 @@ func TestLineEncodingMatchesEncodingJSON(t *testing.T) {
 		t.Fatalf("other responses: %+v %v", r, err)
 	}
 }
+
+// FuzzLineEncoding: any bytes as a line's text encode to JSON that
+// encoding/json reads as the text made valid (and the marker when cut), and
+// the client's reader agrees with it; any bytes as a response line never
+// make the reader panic.
+func FuzzLineEncoding(f *testing.F) {
+	for _, s := range []string{"", "plain", `"\`, "\x1b[1m\x00", "\xff\u2029é", `{"line":{"seq":1,"ts":"x"}}`} {
+		f.Add([]byte(s), true)
+	}
+	ts := time.Unix(1700000000, 123).UTC()
+	f.Fuzz(func(t *testing.T, text []byte, cut bool) {
+		var r Response
+		_ = decodeResponse(text, &r)
+		b := appendLine(nil, 7, ts, procs.Stdout, text, cut)
+		var viaJSON, fast Response
+		if err := json.Unmarshal(b, &viaJSON); err != nil {
+			t.Fatalf("%q: %v: %s", text, err, b)
+		}
+		want := string([]rune(string(text)))
+		if cut {
+			want += procs.CutMarker
+		}
+		if viaJSON.Line == nil || viaJSON.Line.Text != want {
+			t.Fatalf("%q read back as %+v", text, viaJSON.Line)
+		}
+		if err := decodeResponse(b, &fast); err != nil || !reflect.DeepEqual(fast, viaJSON) {
+			t.Fatalf("%q: fast reader %+v (%v), encoding/json %+v", text, fast.Line, err, viaJSON.Line)
+		}
+	})
+}
