@@ -9,6 +9,8 @@
 #   RUNS=3        runs per binary
 #   LOGBUF=64MiB  the unit's log_buffer: by default the ring holds the whole
 #                 flood, so the follower is measured, not the lines it lost
+#   CLIENT=0      no `logs -F`: measures `up --headless` alone (the flood's
+#                 ingestion and the headless printer), timed by its writes
 # e.g. git worktree add /tmp/k-main main && (cd /tmp/k-main && go build -o /tmp/kelpie-before .)
 #      bench/follow.sh /tmp/kelpie-before
 #
@@ -23,7 +25,7 @@ if [ ${#bins[@]} -eq 0 ]; then
   (cd "$root" && go build -o /tmp/kelpie-follow-bench .)
   bins=(/tmp/kelpie-follow-bench)
 fi
-export LINES=${LINES:-1000000} RUNS=${RUNS:-3} LOGBUF=${LOGBUF:-64MiB}
+export LINES=${LINES:-1000000} RUNS=${RUNS:-3} LOGBUF=${LOGBUF:-64MiB} CLIENT=${CLIENT:-1}
 exec python3 - "${bins[@]}" <<'EOF'
 import os, re, statistics, subprocess, sys, tempfile, time
 
@@ -53,8 +55,10 @@ def run(bin):
             sys.exit("server did not start: " + open(d + "/srv.err").read())
         time.sleep(0.05)
     cerr = open(d + "/cli.err", "w")
-    cli = subprocess.Popen([bin, "logs", "flood", "-F", "-n", "0", "--socket", sock],
-                           cwd=d, stdout=null, stderr=cerr)
+    cli = srv
+    if os.environ["CLIENT"] != "0":
+        cli = subprocess.Popen([bin, "logs", "flood", "-F", "-n", "0", "--socket", sock],
+                               cwd=d, stdout=null, stderr=cerr)
     time.sleep(0.5)  # let the client connect and settle
     c0s, c0c = cpu(srv.pid), cpu(cli.pid)
     t0 = time.time()
@@ -69,14 +73,15 @@ def run(bin):
         elif now - tlast > 1.0 and last > 0:
             break
     c1s, c1c = cpu(srv.pid), cpu(cli.pid)
-    cli.kill(); cli.wait()
+    if cli is not srv:
+        cli.kill(); cli.wait()
     subprocess.run([bin, "down", "--socket", sock], stdout=null, stderr=null)
     srv.wait(timeout=30)
     missed = sum(int(m) for m in re.findall(r"(\d+) lines of flood dropped", open(d + "/cli.err").read()))
     el = tlast - t0
     return (LINES - missed) / el, el, missed, c1s - c0s, c1c - c0c
 
-print(f"{LINES} lines, log_buffer {os.environ['LOGBUF']}, median of {RUNS} runs")
+print(f"{LINES} lines, log_buffer {os.environ['LOGBUF']}, client {os.environ['CLIENT'] != '0'}, median of {RUNS} runs")
 print(f"{'binary':32} {'lines/s':>10} {'elapsed':>8} {'missed':>8} {'srv cpu':>8} {'cli cpu':>8}")
 for bin in sys.argv[1:]:
     rs = [run(bin) for _ in range(RUNS)]

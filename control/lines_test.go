@@ -78,3 +78,29 @@ func FuzzLineEncoding(f *testing.F) {
 		}
 	})
 }
+
+// A stream of lines goes out in batches and comes in in batches: the
+// client's flush (one write to stdout) runs once per read, not per line.
+func TestLogsStreamInBatches(t *testing.T) {
+	eng := newFake(t)
+	const n = 5000
+	for i := range n {
+		eng.tail = append(eng.tail, procs.Line{Seq: uint64(i + 1), Text: "some output of a unit"})
+	}
+	srv := serve(t, eng, nil)
+	lines, flushes := 0, 0
+	err := Stream(t.Context(), srv.Path(), Request{Cmd: "logs", Name: "web", N: n},
+		func(r Response) error {
+			if r.Line != nil {
+				lines++
+			}
+			return nil
+		},
+		func() error { flushes++; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines != n || flushes == 0 || flushes >= n/10 {
+		t.Fatalf("%d lines in %d flushes, want %d in far fewer", lines, flushes, n)
+	}
+}
