@@ -594,14 +594,14 @@ func (s *Server) logs(c *net.UnixConn, req Request, reply func(Response) error) 
 	if err := w.flush(); err != nil || !req.Follow {
 		return nil
 	}
-	// Follow on from the tail's last line: nothing falls between, nothing
-	// comes twice. An empty tail follows from whatever is newest now.
-	var cur *procs.Cursor
+	// Follow on from the tail's last line (an empty tail: the ring was
+	// empty, so from its first line): nothing falls between, nothing comes
+	// twice.
+	var after uint64
 	if len(lines) > 0 {
-		cur, err = procs.FollowFrom(s.eng, req.Name, lines[len(lines)-1].Seq)
-	} else {
-		cur, err = procs.Follow(s.eng, []string{req.Name}, 0)
+		after = lines[len(lines)-1].Seq
 	}
+	cur, err := procs.FollowFrom(s.eng, req.Name, after)
 	if err != nil {
 		return err
 	}
