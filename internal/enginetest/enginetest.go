@@ -38,6 +38,7 @@ func Run(t *testing.T, newEngine New) {
 	t.Run("Output", func(t *testing.T) { output(t, newEngine(t, Specs())) })
 	t.Run("Messages", func(t *testing.T) { messages(t, newEngine(t, Specs())) })
 	t.Run("Errors", func(t *testing.T) { errorsOf(t, newEngine(t, Specs())) })
+	t.Run("StatesNeverDropped", func(t *testing.T) { statesKept(t, newEngine(t, Specs())) })
 	t.Run("Shutdown", func(t *testing.T) { shutdown(t, newEngine(t, Specs())) })
 }
 
@@ -229,6 +230,65 @@ func errorsOf(t *testing.T, e procs.Engine) {
 	if err := e.Signal("idle", syscall.SIGTERM); !errors.Is(err, procs.ErrNotRunning) {
 		t.Errorf("signal to a stopped unit: %v, want ErrNotRunning", err)
 	}
+}
+
+// statesKept: a subscriber that does not read while a unit starts and
+// stops three times still gets every one of those states, in order.
+func statesKept(t *testing.T, e procs.Engine) {
+	w, _ := subscribe(t, e)
+	for range 3 {
+		must(t, e.Start("idle"))
+		// Wait on the engine, not on the events (they are not being read).
+		deadline := time.Now().Add(20 * time.Second)
+		for stateOf(e.List(), "idle") != procs.Running {
+			if time.Now().After(deadline) {
+				t.Fatal("idle never ran")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		must(t, e.Stop("idle"))
+		for stateOf(e.List(), "idle") != procs.Stopped {
+			if time.Now().After(deadline) {
+				t.Fatal("idle never stopped")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	var seen []procs.State
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for count(seen, procs.Stopped) < 3 {
+		b, err := w.ev.Next(ctx)
+		must(t, err)
+		for _, in := range b.States {
+			if in.Name == "idle" && (in.State == procs.Running || in.State == procs.Stopped) {
+				seen = append(seen, in.State)
+			}
+		}
+	}
+	want := []procs.State{procs.Running, procs.Stopped, procs.Running, procs.Stopped, procs.Running, procs.Stopped}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("states seen %v, want %v", seen, want)
+	}
+}
+
+func stateOf(units []procs.Info, name string) procs.State {
+	for _, in := range units {
+		if in.Name == name {
+			return in.State
+		}
+	}
+	return ""
+}
+
+func count(states []procs.State, st procs.State) int {
+	n := 0
+	for _, s := range states {
+		if s == st {
+			n++
+		}
+	}
+	return n
 }
 
 func second[A any](_ A, err error) error        { return err }
