@@ -270,11 +270,11 @@ func (c *cli) tailLogs(ctx context.Context, units []string, p *logPrinter) error
 		sort.SliceStable(all, func(i, j int) bool { return all[i].line.Time.Before(all[j].line.Time) })
 	}
 	for i := range all {
-		if err := p.print(all[i].unit, &all[i].line); err != nil {
+		if err := p.add(all[i].unit, &all[i].line); err != nil {
 			return err
 		}
 	}
-	return nil
+	return p.flush()
 }
 
 // followLogs streams every unit's new lines until every stream has ended,
@@ -319,22 +319,28 @@ func (c *cli) followUnit(ctx context.Context, unit string, p *logPrinter) error 
 		}
 		n = 1
 	}
-	err := c.do(ctx, control.Request{Cmd: "logs", Name: unit, N: n, Follow: true}, func(r control.Response) error {
+	path, err := c.socketPath()
+	if err != nil {
+		return err
+	}
+	req := control.Request{Cmd: "logs", Name: unit, N: n, Follow: true}
+	err = control.Stream(ctx, path, req, func(r control.Response) error {
 		if r.Missed > 0 {
 			fmt.Fprintf(c.stderr, "kelpie: %d lines of %s dropped (this client read slower than it wrote)\n", r.Missed, unit)
 		}
 		if r.Line == nil || r.Line.Seq <= seen {
 			return nil
 		}
-		return p.print(unit, r.Line)
-	})
+		return p.add(unit, r.Line)
+	}, p.flush)
 	if err == nil || errors.Is(err, control.ErrLost) {
 		return errGone
 	}
 	return err
 }
 
-// logPrinter prints log lines from one or more streams, one write a line.
+// logPrinter prints log lines from one or more streams. Lines gather in a
+// buffer and go out in one write per batch (flush), or per printBuffer bytes.
 type logPrinter struct {
 	mu     sync.Mutex
 	out    io.Writer
@@ -344,10 +350,22 @@ type logPrinter struct {
 	buf    []byte
 }
 
+// printBuffer is the most a logPrinter holds before it writes.
+const printBuffer = 64 << 10
+
+// print prints one line at once.
 func (p *logPrinter) print(unit string, l *procs.Line) error {
+	if err := p.add(unit, l); err != nil {
+		return err
+	}
+	return p.flush()
+}
+
+// add buffers one line, writing the buffer out when it is full.
+func (p *logPrinter) add(unit string, l *procs.Line) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	b := p.buf[:0]
+	b := p.buf
 	if p.json {
 		j, err := json.Marshal(struct {
 			Unit string `json:"unit"`
@@ -356,7 +374,7 @@ func (p *logPrinter) print(unit string, l *procs.Line) error {
 		if err != nil {
 			return err
 		}
-		b = append(escapeC1(j), '\n')
+		b = append(append(b, escapeC1(j)...), '\n')
 	} else {
 		b = append(b, p.prefix[unit]...)
 		b = l.Time.AppendFormat(b, "15:04:05.000")
@@ -375,9 +393,27 @@ func (p *logPrinter) print(unit string, l *procs.Line) error {
 			b = append(b, text...)
 		}
 		b = append(b, '\n')
-		p.buf = b
 	}
-	_, err := p.out.Write(b)
+	p.buf = b
+	if len(b) >= printBuffer {
+		return p.flushLocked()
+	}
+	return nil
+}
+
+// flush writes what is buffered.
+func (p *logPrinter) flush() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.flushLocked()
+}
+
+func (p *logPrinter) flushLocked() error {
+	if len(p.buf) == 0 {
+		return nil
+	}
+	_, err := p.out.Write(p.buf)
+	p.buf = p.buf[:0]
 	return err
 }
 

@@ -61,51 +61,38 @@ func (c *cli) runHeadless(sup *procs.Supervisor, shutdown func()) {
 // a slow stdout loses lines (and says how many) instead of slowing the
 // children down.
 func printHeadless(sup *procs.Supervisor, out io.Writer) error {
-	snap, sub := sup.Subscribe()
-	defer sub.Close()
-	order := make([]string, 0, len(snap))
-	for _, in := range snap {
-		order = append(order, in.Name)
+	cur, err := sup.Follow(nil, -1)
+	if err != nil {
+		return err
 	}
+	defer cur.Close()
 	colour := wantColour(out)
-	prefix := prefixes(order, colour)
-	cursor := make(map[string]uint64, len(order))
+	prefix := prefixes(cur.Units(), colour)
 	w := bufio.NewWriterSize(out, 64<<10)
-	var buf []byte
-	var recs []procs.RawLine
+	var rb procs.RawBatch
 	for {
-		b, err := sub.Next(context.Background())
-		if err != nil {
+		if err := cur.NextRaw(context.Background(), &rb); err != nil {
 			return w.Flush()
 		}
-		for _, name := range order {
-			if _, ok := b.Logs[name]; !ok {
-				continue
+		for _, u := range rb.Units {
+			p, ok := prefix[u.Unit]
+			if !ok { // a unit added since: the next colour, its own name's width
+				p = prefixes([]string{u.Unit}, colour)[u.Unit]
+				prefix[u.Unit] = p
 			}
-			for {
-				var missed uint64
-				buf, recs, missed, err = sup.AppendSince(name, cursor[name], 4096, buf[:0], recs[:0])
-				if err != nil {
-					break
+			if u.Missed > 0 {
+				fmt.Fprintf(w, "%s… %d lines dropped (stdout was slower than the output)\n", p, u.Missed)
+			}
+			for _, l := range u.Lines {
+				w.WriteString(p)
+				if l.Stream != procs.Stdout {
+					w.WriteString("[" + l.Stream.String() + "] ")
 				}
-				if missed > 0 {
-					fmt.Fprintf(w, "%s… %d lines dropped (stdout was slower than the output)\n", prefix[name], missed)
+				writeText(w, rb.Buf[l.Off:l.Off+l.Len], colour)
+				if l.Cut {
+					w.WriteString(" ↩")
 				}
-				for _, l := range recs {
-					w.WriteString(prefix[name])
-					if l.Stream != procs.Stdout {
-						w.WriteString("[" + l.Stream.String() + "] ")
-					}
-					writeText(w, buf[l.Off:l.Off+l.Len], colour)
-					if l.Cut {
-						w.WriteString(" ↩")
-					}
-					w.WriteByte('\n')
-					cursor[name] = l.Seq
-				}
-				if len(recs) < 4096 {
-					break
-				}
+				w.WriteByte('\n')
 			}
 		}
 		if err := w.Flush(); err != nil {

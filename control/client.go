@@ -27,12 +27,20 @@ func Do(path string, req Request, each func(Response) error) error {
 // read, and cancelling it ends the exchange with ctx's error. Shell
 // completion uses it so a stuck kelpie never hangs the user's shell.
 func DoContext(ctx context.Context, path string, req Request, each func(Response) error) error {
-	return do(ctx, path, req, each, os.Geteuid())
+	return do(ctx, path, req, each, nil, os.Geteuid())
+}
+
+// Stream is DoContext for a stream of responses (`logs --follow`): flush is
+// called whenever the responses received so far have all been passed to
+// each and the next would have to be waited for, so a caller that buffers
+// what each makes writes it once per batch the server sent, not per line.
+func Stream(ctx context.Context, path string, req Request, each func(Response) error, flush func() error) error {
+	return do(ctx, path, req, each, flush, os.Geteuid())
 }
 
 // do is DoContext for a server that must belong to uid: a socket served by
 // anyone else (planted in a shared directory, say) is not talked to.
-func do(ctx context.Context, path string, req Request, each func(Response) error, uid int) error {
+func do(ctx context.Context, path string, req Request, each func(Response) error, flush func() error, uid int) error {
 	d := net.Dialer{Timeout: 2 * time.Second}
 	c, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
@@ -79,14 +87,19 @@ func do(ctx context.Context, path string, req Request, each func(Response) error
 		line, err := r.ReadBytes('\n')
 		if len(line) > 0 && err == nil {
 			var resp Response
-			if jerr := json.Unmarshal(line, &resp); jerr != nil {
+			if jerr := decodeResponse(line, &resp); jerr != nil {
 				return fmt.Errorf("bad response from kelpie: %w", jerr)
 			}
 			if resp.Error != "" {
-				return errors.New(resp.Error)
+				return responseError(resp)
 			}
 			if err := each(resp); err != nil {
 				return err
+			}
+			if flush != nil && r.Buffered() == 0 {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
 		}
 		switch {

@@ -3,8 +3,10 @@
 // `kelpie ps|logs|start|stop|restart|signal|send|down` commands use.
 //
 // The protocol is one JSON request line per connection, answered by one or
-// more JSON response lines; `logs --follow` keeps streaming until either side
-// hangs up.
+// more JSON response lines; `logs --follow` and `subscribe` keep streaming
+// until either side hangs up. It carries the whole procs.Engine: Client is
+// one over the socket. Requests and responses are listed in docs/DESIGN.md
+// section 11; ProtocolVersion says which of them a kelpie speaks.
 //
 // Trust: the socket is mode 0600 in a directory only its user can write, and
 // both ends check the other's uid (SO_PEERCRED): only the same user talks to
@@ -32,27 +34,63 @@ import (
 // EnvSocket names the environment variable that overrides the socket path.
 const EnvSocket = "KELPIE_SOCKET"
 
+// ProtocolVersion is the control protocol this kelpie speaks. Version 1 is
+// the CLI's requests (ps, logs, messages, start, stop, restart, signal,
+// send, down); version 2 adds what control.Client needs to be a whole
+// procs.Engine (hello, subscribe, details, since, messages-since, nowait).
+// A request may carry the version it needs in "v" (absent: 1); a kelpie
+// that speaks an older one refuses it, saying so, rather than guess.
+const ProtocolVersion = 2
+
 // Request is what a client sends.
 type Request struct {
-	Cmd    string          `json:"cmd"`              // ps, logs, messages, start, stop, restart, signal, send, down
+	// V is the protocol version the request needs (0: version 1).
+	V      int             `json:"v,omitempty"`
+	Cmd    string          `json:"cmd"`              // see ProtocolVersion and docs/DESIGN.md
 	Name   string          `json:"name,omitempty"`   // the unit
-	N      int             `json:"n,omitempty"`      // logs, messages: how many of the newest
+	N      int             `json:"n,omitempty"`      // logs, messages: how many of the newest; since, messages-since: at most
 	Follow bool            `json:"follow,omitempty"` // logs: keep streaming
 	Signal string          `json:"signal,omitempty"` // signal: TERM, SIGTERM, 15, ...
 	Msg    json.RawMessage `json:"msg,omitempty"`    // send: the message
+	// After is the sequence number since and messages-since read after.
+	After uint64 `json:"after,omitempty"`
+	// NoWait makes start, stop and restart answer once the action is taken,
+	// not once the unit has reached its state.
+	NoWait bool `json:"nowait,omitempty"`
 }
 
 // Response is one line the server sends back.
 type Response struct {
-	Error  string       `json:"error,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Code names the kind of error, for errors.Is on the client's side:
+	// not_found, exists, running, not_running, shutdown (procs' errors).
+	Code   string       `json:"code,omitempty"`
 	OK     bool         `json:"ok,omitempty"`
+	V      int          `json:"v,omitempty"` // hello, subscribe: the server's ProtocolVersion
 	Units  []procs.Info `json:"units,omitempty"`
 	Line   *procs.Line  `json:"line,omitempty"`
-	Missed uint64       `json:"missed,omitempty"` // logs: lines dropped before they could be sent
+	Missed uint64       `json:"missed,omitempty"` // logs, since, messages-since: lines or messages gone
 	Text   string       `json:"text,omitempty"`   // a human message (e.g. "already stopped")
 
 	// Message is one channel message, for "messages".
 	Message *procs.Message `json:"message,omitempty"`
+
+	// Lines answers since; Messages answers messages-since.
+	Lines    []procs.Line    `json:"lines,omitempty"`
+	Messages []procs.Message `json:"messages,omitempty"`
+	// Details answers details.
+	Details *procs.Details `json:"details,omitempty"`
+	// Event is one batch of a subscription (after its first response,
+	// which carries the snapshot in Units).
+	Event *Event `json:"event,omitempty"`
+}
+
+// Event is procs.Batch on the wire.
+type Event struct {
+	States  []procs.Info      `json:"states,omitempty"`
+	Removed []string          `json:"removed,omitempty"`
+	Stats   *procs.Stats      `json:"stats,omitempty"`
+	Logs    map[string]uint64 `json:"logs,omitempty"`
 }
 
 // ErrNotRunning means no kelpie answers at the socket.

@@ -45,22 +45,9 @@ const (
 // errTooLarge is what readRequest returns for a line over the limit.
 var errTooLarge = fmt.Errorf("request too large: over %d bytes (1 MiB)", maxRequest)
 
-// Engine is what the server drives: a *procs.Supervisor satisfies it.
-type Engine interface {
-	List() []procs.Info
-	Start(name string) error
-	Stop(name string) error
-	Restart(name string) error
-	Signal(name string, sig syscall.Signal) error
-	Tail(name string, n int) ([]procs.Line, error)
-	Since(name string, after uint64, limit int) ([]procs.Line, uint64, error)
-	Subscribe() ([]procs.Info, *procs.Subscription)
-}
-
-// Sender is implemented by engines whose units can take messages.
-type Sender interface {
-	Send(name string, msg []byte) error
-}
+// Engine is what the server drives: the one engine interface, which a
+// *procs.Supervisor implements (and Client, over the socket, too).
+type Engine = procs.Engine
 
 // AlreadyRunningError says another kelpie holds the socket.
 type AlreadyRunningError struct{ Path string }
@@ -110,6 +97,10 @@ type Server struct {
 	mu     sync.Mutex
 	conns  map[*net.UnixConn]struct{}
 	closed bool
+	// streams are the subscribe connections: Close gives them streamGrace
+	// to send the last events (the units' final states) before it hangs up.
+	streams map[*net.UnixConn]bool
+	swg     sync.WaitGroup
 }
 
 // Listen claims path for this kelpie: a lock file beside it makes the claim
@@ -358,9 +349,12 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		for c := range s.conns {
-			c.Close()
+			if !s.streams[c] {
+				c.Close()
+			}
 		}
 		s.mu.Unlock()
+		s.waitStreams()
 		done := make(chan struct{})
 		go func() {
 			s.wg.Wait()
@@ -458,11 +452,27 @@ func (s *Server) handle(c *net.UnixConn) {
 		return
 	}
 	if err := s.dispatch(c, req, reply); err != nil {
-		_ = reply(Response{Error: err.Error()})
+		_ = reply(Response{Error: err.Error(), Code: codeOf(err)})
 	}
 }
 
 func (s *Server) dispatch(c *net.UnixConn, req Request, reply func(Response) error) error {
+	if req.V > ProtocolVersion {
+		return fmt.Errorf("this kelpie speaks control protocol version %d, not %d: use a kelpie of the same version", ProtocolVersion, req.V)
+	}
+	if req.NoWait {
+		switch req.Cmd {
+		case "start":
+			return s.act(req.Name, s.eng.Start, reply)
+		case "stop":
+			return s.act(req.Name, s.eng.Stop, reply)
+		case "restart":
+			return s.act(req.Name, s.eng.Restart, reply)
+		}
+	}
+	if handled, err := s.dispatch2(c, req, reply); handled {
+		return err
+	}
 	switch req.Cmd {
 	case "ps":
 		units := s.eng.List()
@@ -488,11 +498,7 @@ func (s *Server) dispatch(c *net.UnixConn, req Request, reply func(Response) err
 		}
 		return s.act(req.Name, func(n string) error { return s.eng.Signal(n, sig) }, reply)
 	case "send":
-		snd, ok := s.eng.(Sender)
-		if !ok {
-			return errors.New("this kelpie cannot send messages")
-		}
-		return s.act(req.Name, func(n string) error { return snd.Send(n, req.Msg) }, reply)
+		return s.act(req.Name, func(n string) error { return s.eng.Send(n, req.Msg) }, reply)
 	case "down":
 		if err := reply(Response{OK: true, Text: "stopping every unit"}); err != nil {
 			return nil
@@ -588,22 +594,11 @@ func (s *Server) actWait(name string, f func(string) error, reply func(Response)
 
 // logs sends the last N lines and, with follow, every new line until the
 // client hangs up. A client too slow for the unit's output loses lines (the
-// ring moves on) and is told how many; it never slows the unit down.
+// ring moves on) and is told how many; it never slows the unit down. Lines
+// go out in batches, one write each (see lineWriter).
 func (s *Server) logs(c *net.UnixConn, req Request, reply func(Response) error) error {
 	if req.Name == "" {
 		return errors.New("no unit named")
-	}
-	ctx, cancel := context.WithCancel(s.ctx)
-	defer cancel()
-	var sub *procs.Subscription
-	if req.Follow {
-		// Subscribe before reading the tail so no line falls in between.
-		_, sub = s.eng.Subscribe()
-		defer sub.Close()
-		go func() { // the client hanging up ends the stream
-			_, _ = io.Copy(io.Discard, c)
-			cancel()
-		}()
 	}
 	n := req.N
 	if n <= 0 {
@@ -613,49 +608,95 @@ func (s *Server) logs(c *net.UnixConn, req Request, reply func(Response) error) 
 	if err != nil {
 		return err
 	}
-	var cursor uint64
-	for i := range lines {
-		if err := reply(Response{Line: &lines[i]}); err != nil {
-			return nil
-		}
-		cursor = lines[i].Seq
-	}
-	if cursor == 0 {
-		// An empty tail: follow from whatever is newest now.
-		if l, _ := s.eng.Tail(req.Name, 1); len(l) == 1 {
-			cursor = l[0].Seq
+	w := &lineWriter{c: c}
+	for _, l := range lines {
+		if err := w.line(l.Seq, l.Time, l.Stream, []byte(l.Text), false); err != nil {
+			return nil // the client hung up or stopped reading
 		}
 	}
-	if !req.Follow {
+	if err := w.flush(); err != nil || !req.Follow {
 		return nil
 	}
+	// Follow on from the tail's last line (an empty tail: the ring was
+	// empty, so from its first line): nothing falls between, nothing comes
+	// twice.
+	var after uint64
+	if len(lines) > 0 {
+		after = lines[len(lines)-1].Seq
+	}
+	cur, err := procs.FollowFrom(s.eng, req.Name, after)
+	if err != nil {
+		return err
+	}
+	defer cur.Close()
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	go func() { // the client hanging up ends the stream
+		_, _ = io.Copy(io.Discard, c)
+		cancel()
+	}()
+	var rb procs.RawBatch
 	for {
-		b, err := sub.Next(ctx)
-		if err != nil {
+		if err := cur.NextRaw(ctx, &rb); err != nil {
 			return nil
 		}
-		if _, ok := b.Logs[req.Name]; !ok {
-			continue
+		for _, o := range rb.Units {
+			if o.Missed > 0 {
+				if err := w.put(Response{Missed: o.Missed}); err != nil {
+					return nil
+				}
+			}
+			for _, l := range o.Lines {
+				if err := w.line(l.Seq, time.Unix(0, l.Time), l.Stream, rb.Buf[l.Off:l.Off+l.Len], l.Cut); err != nil {
+					return nil
+				}
+			}
 		}
-		for {
-			lines, missed, err := s.eng.Since(req.Name, cursor, 4096)
-			if err != nil {
-				return err
-			}
-			if missed > 0 {
-				if err := reply(Response{Missed: missed}); err != nil {
-					return nil
-				}
-			}
-			for i := range lines {
-				if err := reply(Response{Line: &lines[i]}); err != nil {
-					return nil
-				}
-				cursor = lines[i].Seq
-			}
-			if len(lines) < 4096 {
-				break
-			}
+		if err := w.flush(); err != nil {
+			return nil
 		}
 	}
+}
+
+// lineWriter gathers response lines and writes them in one write(2) per
+// batch (or per flushAt bytes), each write bounded by writeTimeout.
+type lineWriter struct {
+	c   *net.UnixConn
+	buf []byte
+}
+
+// flushAt is the most a lineWriter holds before it writes.
+const flushAt = 256 << 10
+
+// line adds one log line's response (see appendLine).
+func (w *lineWriter) line(seq uint64, ts time.Time, stream procs.Stream, text []byte, cut bool) error {
+	w.buf = appendLine(w.buf, seq, ts, stream, text, cut)
+	return w.full()
+}
+
+// put adds any other response.
+func (w *lineWriter) put(r Response) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	w.buf = append(append(w.buf, b...), '\n')
+	return w.full()
+}
+
+func (w *lineWriter) full() error {
+	if len(w.buf) >= flushAt {
+		return w.flush()
+	}
+	return nil
+}
+
+func (w *lineWriter) flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	_ = w.c.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err := w.c.Write(w.buf)
+	w.buf = w.buf[:0]
+	return err
 }

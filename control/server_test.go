@@ -269,7 +269,7 @@ func TestPeerOfAnotherUserIsRefused(t *testing.T) {
 func TestClientRefusesAServerOfAnotherUser(t *testing.T) {
 	eng := newFake(t)
 	srv := serve(t, eng, nil)
-	err := do(context.Background(), srv.Path(), Request{Cmd: "ps"}, func(Response) error { return nil }, os.Geteuid()+1)
+	err := do(context.Background(), srv.Path(), Request{Cmd: "ps"}, func(Response) error { return nil }, nil, os.Geteuid()+1)
 	if err == nil || !strings.Contains(err.Error(), "is served by uid "+itoa(os.Geteuid())+", not by you") {
 		t.Fatalf("foreign server: %v", err)
 	}

@@ -178,7 +178,7 @@ func newTestSupervisor(t *testing.T, opts Options) *Supervisor {
 // watcher follows a subscription and lets a test await unit states.
 type watcher struct {
 	t     *testing.T
-	sub   *Subscription
+	sub   Events
 	cur   map[string]Info
 	queue map[string][]Info // states seen but not yet waited for, per unit
 }

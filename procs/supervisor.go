@@ -546,7 +546,7 @@ func (s *Supervisor) Get(name string) (Info, error) {
 // Subscribe returns every unit's snapshot and a subscription to what happens
 // next, atomically: no event falls between the two. The first batch announces
 // the newest line of every unit with output.
-func (s *Supervisor) Subscribe() ([]Info, *Subscription) {
+func (s *Supervisor) Subscribe() ([]Info, Events) {
 	var snap []Info
 	var sub *Subscription
 	if err := s.call(func() {

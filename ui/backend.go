@@ -7,58 +7,19 @@
 package ui
 
 import (
-	"context"
-	"syscall"
-
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
-// Backend is all the UI knows of the engine: a local supervisor now, a
-// control-socket client later. Every method may block; the UI calls them only
-// from commands, never from Update or View.
-type Backend interface {
-	// Subscribe returns every unit's snapshot and the events that follow it,
-	// atomically.
-	Subscribe() ([]procs.Info, Subscription)
-	Start(name string) error
-	Stop(name string) error
-	Restart(name string) error
-	Signal(name string, sig syscall.Signal) error
-	// Tail returns the unit's newest n lines, oldest first.
-	Tail(name string, n int) ([]procs.Line, error)
-	// Since returns up to limit lines after seq after, oldest first; missed
-	// counts lines after it that are gone.
-	Since(name string, after uint64, limit int) (lines []procs.Line, missed uint64, err error)
-	// Send sends one JSON message to a unit with a channel. The engine
-	// refuses what ipc.CheckUser refuses (invalid JSON, Node's own NODE_
-	// messages), a full queue and a closed channel with an error.
-	Send(name string, msg []byte) error
-	// Messages returns up to limit of the unit's channel messages (both
-	// ways, from its own message store and sequence) after seq after,
-	// oldest first; missed counts those after it that are gone. Each
-	// message also leaves a line in the log, which is how the UI learns
-	// that there are new ones.
-	Messages(name string, after uint64, limit int) (msgs []procs.Message, missed uint64, err error)
-	// Details returns what the Stats view shows of a unit beyond its Info.
-	Details(name string) (procs.Details, error)
-	// Shutdown stops every unit gracefully; cancelling ctx kills what is left.
-	Shutdown(ctx context.Context) error
-}
+// Backend is all the UI knows of the engine: the one engine interface,
+// implemented by the supervisor in this process and by control.Client over
+// a control socket. Every method may block; the UI calls them only from
+// commands, never from Update or View. Following a unit's output is
+// procs.Follow over it.
+type Backend = procs.Engine
 
 // Subscription delivers the engine's events in coalesced batches.
-type Subscription interface {
-	// Next waits for the next batch. It returns procs.ErrClosed once the
-	// engine has shut down, or ctx's error.
-	Next(ctx context.Context) (procs.Batch, error)
-	Close()
-}
+type Subscription = procs.Events
 
-// Local adapts a supervisor running in this process.
-func Local(s *procs.Supervisor) Backend { return local{s} }
-
-type local struct{ *procs.Supervisor }
-
-func (l local) Subscribe() ([]procs.Info, Subscription) {
-	infos, sub := l.Supervisor.Subscribe()
-	return infos, sub
-}
+// Local is the backend of a supervisor running in this process: the
+// supervisor itself.
+func Local(s *procs.Supervisor) Backend { return s }

@@ -148,6 +148,13 @@ func (f *fakeBackend) Subscribe() ([]procs.Info, Subscription) {
 	return append([]procs.Info(nil), f.infos...), f.sub
 }
 
+// List is the snapshot Subscribe gives (the screen itself never calls it).
+func (f *fakeBackend) List() []procs.Info {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]procs.Info(nil), f.infos...)
+}
+
 func (f *fakeBackend) Start(name string) error   { return f.record("start", name, "") }
 func (f *fakeBackend) Stop(name string) error    { return f.record("stop", name, "") }
 func (f *fakeBackend) Restart(name string) error { return f.record("restart", name, "") }

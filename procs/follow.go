@@ -1,0 +1,290 @@
+package procs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// followChunk is the most lines one Next reads of one unit: a flooding unit
+// is served in slices, and a batch stays a bounded amount of memory.
+const followChunk = 4096
+
+// Output is one unit's share of a cursor's batch.
+type Output struct {
+	Unit string
+	// Missed counts lines lost just before Lines[0]: the ring moved past the
+	// cursor before they were read (the reader was slower than the unit).
+	Missed uint64
+	Lines  []Line
+}
+
+// RawOutput is one unit's share of a RawBatch: its lines' texts are in the
+// batch's Buf (see RawLine).
+type RawOutput struct {
+	Unit   string
+	Missed uint64
+	Lines  []RawLine
+}
+
+// RawBatch is what NextRaw fills: the texts of every line in Buf, their
+// records in Lines, and per unit its slice of Lines. Reusing one RawBatch
+// makes following allocate nothing per line.
+type RawBatch struct {
+	Buf   []byte
+	Lines []RawLine
+	Units []RawOutput
+}
+
+// rawSource is an engine that can copy lines out without a string per line
+// (the in-process *Supervisor).
+type rawSource interface {
+	AppendSince(name string, after uint64, limit int, buf []byte, recs []RawLine) ([]byte, []RawLine, uint64, error)
+}
+
+// Cursor follows the output of one unit, of several, or of every unit
+// (those added later too): the one way kelpie follows logs, for the
+// headless printer, `kelpie logs --follow` and the screen alike. It is
+// woken by the engine's events (a Batch announces each unit's newest line)
+// and reads the lines from the rings, so a slow reader never slows a unit
+// down: it loses lines, counted in Missed. A Cursor is for one goroutine.
+type Cursor struct {
+	eng   Engine
+	raw   rawSource
+	ev    Events
+	all   bool
+	order []string          // followed units, in display order
+	pos   map[string]uint64 // newest line handed out (or skipped)
+	known map[string]uint64 // newest line announced
+	start map[string]uint64 // newest line when following began: older lines gone are history, not "missed"
+	done  bool              // the events ended: drain, then ErrClosed
+}
+
+// Follow starts a cursor over the output of the named units, or of every
+// unit (also those added later, from their first line) when units is empty.
+// Each unit named or present now starts with its newest back lines of
+// history (0: only lines to come; negative: every line it has had, those
+// already gone counted as missed). A name that is not a unit is an
+// ErrNotFound error.
+func Follow(e Engine, units []string, back int) (*Cursor, error) {
+	snap, ev := e.Subscribe()
+	c := &Cursor{
+		eng: e, ev: ev, all: len(units) == 0,
+		pos: map[string]uint64{}, known: map[string]uint64{}, start: map[string]uint64{},
+	}
+	c.raw, _ = e.(rawSource)
+	last := make(map[string]uint64, len(snap))
+	for _, in := range snap {
+		last[in.Name] = in.LastSeq
+		if c.all {
+			c.order = append(c.order, in.Name)
+		}
+	}
+	for _, u := range units {
+		if _, ok := last[u]; !ok {
+			ev.Close()
+			return nil, fmt.Errorf("%w: %q", ErrNotFound, u)
+		}
+		if !slices.Contains(c.order, u) {
+			c.order = append(c.order, u)
+		}
+	}
+	for _, u := range c.order {
+		l := last[u]
+		c.known[u] = l
+		if back < 0 {
+			// From the first line; whatever is gone was missed.
+			c.pos[u], c.start[u] = 0, 0
+			continue
+		}
+		c.pos[u] = l - min(l, uint64(back))
+		c.start[u] = l
+	}
+	return c, nil
+}
+
+// FollowFrom starts a cursor over one unit's lines after seq after (lines
+// after it that are gone already count as missed). A reader that printed a
+// tail with Tail continues from its last line with it: nothing falls
+// between the two, and nothing comes twice.
+func FollowFrom(e Engine, unit string, after uint64) (*Cursor, error) {
+	c, err := Follow(e, []string{unit}, 0)
+	if err != nil {
+		return nil, err
+	}
+	if after < c.known[unit] {
+		c.pos[unit], c.start[unit] = after, after
+	}
+	return c, nil
+}
+
+// Follow is procs.Follow on this supervisor.
+func (s *Supervisor) Follow(units []string, back int) (*Cursor, error) { return Follow(s, units, back) }
+
+// Units is the units followed now, in display order.
+func (c *Cursor) Units() []string { return slices.Clone(c.order) }
+
+// Close ends the cursor.
+func (c *Cursor) Close() { c.ev.Close() }
+
+// Next waits until some followed unit has lines the cursor has not handed
+// out and returns them, per unit in display order, at most followChunk
+// lines of each. Once the engine has shut down, it returns what is left and
+// then ErrClosed; a cancelled ctx gives ctx's error.
+func (c *Cursor) Next(ctx context.Context) ([]Output, error) {
+	var out []Output
+	err := c.wait(ctx, func(u string, after, start uint64) (uint64, error) {
+		lines, missed, err := c.eng.Since(u, after, followChunk)
+		if err != nil {
+			return 0, err
+		}
+		next := after + missed
+		if len(lines) > 0 {
+			next = lines[len(lines)-1].Seq
+		}
+		missed = pastStart(after, missed, start)
+		if len(lines) > 0 || missed > 0 {
+			out = append(out, Output{Unit: u, Missed: missed, Lines: lines})
+		}
+		return next, nil
+	}, func() bool { return len(out) > 0 })
+	return out, err
+}
+
+// NextRaw is Next without a string per line: it refills rb (reusing its
+// buffers) with the lines' raw texts. The headless printer uses it.
+func (c *Cursor) NextRaw(ctx context.Context, rb *RawBatch) error {
+	rb.Buf, rb.Lines, rb.Units = rb.Buf[:0], rb.Lines[:0], rb.Units[:0]
+	starts := make([]int, 0, 4)
+	err := c.wait(ctx, func(u string, after, from uint64) (uint64, error) {
+		start := len(rb.Lines)
+		var missed uint64
+		var err error
+		if c.raw != nil {
+			rb.Buf, rb.Lines, missed, err = c.raw.AppendSince(u, after, followChunk, rb.Buf, rb.Lines)
+		} else {
+			var lines []Line
+			lines, missed, err = c.eng.Since(u, after, followChunk)
+			for _, l := range lines {
+				rb.Lines = append(rb.Lines, RawLine{Seq: l.Seq, Time: l.Time.UnixNano(), Stream: l.Stream, Off: len(rb.Buf), Len: len(l.Text)})
+				rb.Buf = append(rb.Buf, l.Text...)
+			}
+		}
+		if err != nil {
+			return 0, err
+		}
+		n := len(rb.Lines) - start
+		next := after + missed
+		if n > 0 {
+			next = rb.Lines[len(rb.Lines)-1].Seq
+		}
+		missed = pastStart(after, missed, from)
+		if n > 0 || missed > 0 {
+			rb.Units = append(rb.Units, RawOutput{Unit: u, Missed: missed})
+			starts = append(starts, start)
+		}
+		return next, nil
+	}, func() bool { return len(rb.Units) > 0 })
+	// Slice Lines per unit only now: appending may have moved the array.
+	for i := range rb.Units {
+		end := len(rb.Lines)
+		if i+1 < len(starts) {
+			end = starts[i+1]
+		}
+		rb.Units[i].Lines = rb.Lines[starts[i]:end]
+	}
+	return err
+}
+
+// wait reads (with read: the lines after the cursor, returning the new
+// cursor) every unit that has unread lines, until got says something
+// was read; between rounds it waits for the engine's next batch.
+func (c *Cursor) wait(ctx context.Context, read func(u string, after, start uint64) (uint64, error), got func() bool) error {
+	for {
+		for i := 0; i < len(c.order); i++ {
+			u := c.order[i]
+			if c.known[u] <= c.pos[u] {
+				continue
+			}
+			p, err := read(u, c.pos[u], c.start[u])
+			if err != nil {
+				// The unit is gone (removed) or the engine went away.
+				c.forget(u)
+				i--
+				continue
+			}
+			if p <= c.pos[u] {
+				p = c.known[u] // nothing there after all: never spin on it
+			}
+			c.pos[u] = p
+		}
+		if got() {
+			return nil
+		}
+		if c.done {
+			return ErrClosed
+		}
+		b, err := c.ev.Next(ctx)
+		if errors.Is(err, ErrClosed) {
+			c.done = true // one more round reads what the last batches announced
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		c.absorb(b)
+	}
+}
+
+// absorb notes what a batch announced: new units (when following all),
+// removed ones, and each unit's newest line.
+func (c *Cursor) absorb(b Batch) {
+	if c.all {
+		for _, in := range b.States {
+			c.add(in.Name)
+		}
+	}
+	for _, name := range b.Removed {
+		c.forget(name)
+	}
+	for name, seq := range b.Logs {
+		if c.all {
+			c.add(name)
+		}
+		if _, ok := c.pos[name]; ok && seq > c.known[name] {
+			c.known[name] = seq
+		}
+	}
+}
+
+// add follows a unit that appeared after the cursor started, from its first line.
+func (c *Cursor) add(name string) {
+	if _, ok := c.pos[name]; ok {
+		return
+	}
+	c.order = append(c.order, name)
+	c.pos[name], c.known[name] = 0, 0
+}
+
+func (c *Cursor) forget(name string) {
+	c.order = slices.DeleteFunc(c.order, func(n string) bool { return n == name })
+	delete(c.pos, name)
+	delete(c.known, name)
+	delete(c.start, name)
+}
+
+// pastStart is how many of the missed lines after `after` came after start,
+// the newest line when following began: older ones are history the reader
+// did not ask for, and were never its to miss.
+func pastStart(after, missed, start uint64) uint64 {
+	lost := after + missed // the newest line lost
+	if lost <= start {
+		return 0
+	}
+	return lost - max(after, start)
+}
+
+// CutMarker ends a line that was split because it exceeded the line limit
+// (RawLine.Cut); Since and Tail append it to such a line's text.
+const CutMarker = cutMarker
