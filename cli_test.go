@@ -168,7 +168,7 @@ func TestLogsCount(t *testing.T) {
 		{[]string{"logs", "api", "-n", "3"}, 3, 3},
 		{[]string{"logs", "-n", "4", "api"}, 4, 4},
 		{[]string{"logs", "api", "--lines=5"}, 5, 5},
-		{[]string{"logs", "api", "-n", "0"}, 1, 0}, // asks (the unit must exist), prints none
+		{[]string{"logs", "api", "-n", "0"}, -1, 0}, // asks (the unit must exist): none
 		{[]string{"logs", "api"}, 100, 10},
 	} {
 		before := len(f.requests())
@@ -225,8 +225,13 @@ func TestLogsFollowEveryUnitPrefixedUntilKelpieGoes(t *testing.T) {
 		switch {
 		case req.Cmd == "ps":
 			reply(control.Response{OK: true, Units: []procs.Info{{Name: "api"}, {Name: "worker"}}})
-		case req.Cmd == "logs" && req.Follow:
-			reply(control.Response{Line: line(1, req.Name+" says hi")})
+		case req.Cmd == "logs" && req.Follow && req.Name == "" && len(req.Units) == 0:
+			// Every unit on one connection, each line naming its unit.
+			for _, u := range []string{"api", "worker"} {
+				l := line(1, u+" says hi")
+				l.Unit = u
+				reply(control.Response{Line: l})
+			}
 			// then hang up, as a kelpie that exits does
 		}
 	})
@@ -243,7 +248,9 @@ func TestLogsFollowEveryUnitPrefixedUntilKelpieGoes(t *testing.T) {
 
 func TestLogsFollowWithNoHistory(t *testing.T) {
 	f := newFakeKelpie(t, func(req control.Request, reply func(control.Response)) {
-		reply(control.Response{Line: line(5, "old")}) // the newest line, history
+		if req.N >= 0 {
+			reply(control.Response{Line: line(5, "old")}) // the newest line, history
+		}
 		if req.Follow {
 			reply(control.Response{Line: line(6, "new")})
 		}
@@ -489,5 +496,25 @@ func TestHeadlessStopsGracefullyWhenItsOutputCloses(t *testing.T) {
 				t.Errorf("stderr does not say why kelpie stopped: %q", errOut.String())
 			}
 		})
+	}
+}
+
+func TestMessagesCommand(t *testing.T) {
+	f := newFakeKelpie(t, func(req control.Request, reply func(control.Response)) {
+		if req.Cmd != "messages" || req.Name != "worker" {
+			reply(control.Response{Error: "unexpected request"})
+			return
+		}
+		reply(control.Response{Message: &procs.Message{Seq: 1, Time: t0, Stream: procs.IPCOut, Msg: []byte(`{"cmd":"go"}`), Size: 12}})
+		reply(control.Response{Message: &procs.Message{Seq: 2, Time: t0, Stream: procs.IPCIn, Msg: []byte(`"\u009d0;pwn"`), Size: 900000, Truncated: true}})
+	})
+	out, errOut, code := kelpieRun("messages", "worker", "--socket", f.sock)
+	if code != 0 || errOut != "" || !strings.Contains(out, `→ {"cmd":"go"}`) || !strings.Contains(out, "← 0;pwn") ||
+		!strings.Contains(out, "truncated") || strings.Contains(out, "\u009d") {
+		t.Errorf("exit %d, stderr %q, stdout %q", code, errOut, out)
+	}
+	out, _, code = kelpieRun("messages", "worker", "--json", "--socket", f.sock)
+	if code != 0 || !strings.Contains(out, `"truncated":true`) || strings.Contains(out, "\u009d") || strings.Count(out, "\n") != 2 {
+		t.Errorf("--json: exit %d, %q", code, out)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,7 +52,21 @@ to a pipe or a file they are plain text.`,
 	logs.Flags().BoolVarP(&c.follow, "follow", "F", false, "keep printing new lines")
 	logs.Flags().BoolVar(&c.json, "json", false, "print one JSON object per line")
 
-	cmds := []*cobra.Command{ps, logs,
+	messages := &cobra.Command{
+		Use:   "messages NAME [flags]",
+		Short: "Show a unit's channel messages, both ways",
+		Long: `Show the newest messages a unit with a message channel (ipc: true) sent
+(←) and was sent (→), from the store kelpie keeps of them apart from the
+output. A message too large to keep whole is shown cut, marked truncated.`,
+		Example:           "  kelpie messages worker -n 20\n  kelpie messages worker --json",
+		Args:              c.argsFor("NAME"),
+		ValidArgsFunction: c.completeUnits,
+		RunE:              c.runMessages,
+	}
+	messages.Flags().VarP(&c.lines, "lines", "n", "how many of the newest messages")
+	messages.Flags().BoolVar(&c.json, "json", false, `print one JSON object per message: seq, ts, stream, msg, size, truncated`)
+
+	cmds := []*cobra.Command{ps, logs, messages,
 		c.actCommand("start", "Start a unit and wait until it runs"),
 		c.actCommand("stop", "Stop a unit and wait until it has stopped"),
 		c.actCommand("restart", "Restart a unit and wait until it runs again"),
@@ -213,21 +226,109 @@ func escapeC1(b []byte) []byte {
 
 func (c *cli) runLogs(cmd *cobra.Command, args []string) error {
 	ctx := cmd.Context()
-	units := args
-	if len(units) == 0 {
-		var err error
-		if units, err = c.unitNames(ctx); err != nil {
+	p := &logPrinter{out: c.stdout, json: c.json, colour: !c.json && wantColour(c.stdout)}
+	// One request, whatever it covers: the server merges several units'
+	// history in time order and follows them all on one connection.
+	req := control.Request{Cmd: "logs", N: int(c.lines), Follow: c.follow}
+	if c.lines == 0 {
+		req.N = -1 // none (0 asks for the server's default)
+	}
+	if len(args) == 1 {
+		req.Name = args[0]
+	} else {
+		req.Units = args
+		names := args
+		if len(names) == 0 {
+			var err error
+			if names, err = c.unitNames(ctx); err != nil {
+				return err
+			}
+		}
+		p.multi = true
+		p.prefix = prefixes(names, p.colour)
+	}
+	if !c.follow {
+		err := c.do(ctx, req, func(r control.Response) error {
+			if r.Line != nil {
+				return p.add(lineUnit(req, r.Line), r.Line)
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
+		return p.flush()
 	}
-	p := &logPrinter{out: c.stdout, json: c.json, colour: !c.json && wantColour(c.stdout)}
-	if len(args) == 0 {
-		p.prefix = prefixes(units, p.colour)
+	path, err := c.socketPath()
+	if err != nil {
+		return err
 	}
-	if c.follow {
-		return c.followLogs(ctx, units, p)
+	err = control.Stream(ctx, path, req, func(r control.Response) error {
+		if r.Missed > 0 {
+			who := r.Unit
+			if who == "" {
+				who = req.Name
+			}
+			fmt.Fprintf(c.stderr, "kelpie: %d lines of %s dropped (this client read slower than kelpie wrote)\n", r.Missed, procs.Clean(who))
+		}
+		if r.Line == nil {
+			return nil
+		}
+		return p.add(lineUnit(req, r.Line), r.Line)
+	}, p.flush)
+	if err == nil || errors.Is(err, control.ErrLost) {
+		if ferr := p.flush(); ferr != nil {
+			return ferr
+		}
+		return errGone
 	}
-	return c.tailLogs(ctx, units, p)
+	return err
+}
+
+func (c *cli) runMessages(cmd *cobra.Command, args []string) error {
+	if c.lines == 0 {
+		return nil
+	}
+	p := &logPrinter{out: c.stdout}
+	err := c.do(cmd.Context(), control.Request{Cmd: "messages", Name: args[0], N: int(c.lines)}, func(r control.Response) error {
+		if r.Message == nil {
+			return nil
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if c.json {
+			j, err := json.Marshal(r.Message)
+			if err != nil {
+				return err
+			}
+			p.buf = append(append(p.buf, escapeC1(j)...), '\n')
+		} else {
+			arrow := "← "
+			if r.Message.Stream == procs.IPCOut {
+				arrow = "→ "
+			}
+			p.buf = r.Message.Time.AppendFormat(p.buf, "15:04:05.000 ")
+			p.buf = append(p.buf, arrow...)
+			p.buf = append(append(p.buf, procs.Clean(r.Message.Text())...), '\n')
+		}
+		if len(p.buf) >= printBuffer {
+			return p.flushLocked()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return p.flush()
+}
+
+// lineUnit is the unit a line of a logs reply belongs to: the one named, or
+// the one the line names when the reply covers several.
+func lineUnit(req control.Request, l *procs.Line) string {
+	if l.Unit != "" {
+		return l.Unit
+	}
+	return req.Name
 }
 
 // unitNames asks the running kelpie for its units' names.
@@ -242,103 +343,6 @@ func (c *cli) unitNames(ctx context.Context) ([]string, error) {
 	return names, err
 }
 
-type unitLine struct {
-	unit string
-	line procs.Line
-}
-
-// tailLogs prints the last lines of each unit, several units' merged in
-// time order.
-func (c *cli) tailLogs(ctx context.Context, units []string, p *logPrinter) error {
-	n := int(c.lines)
-	if n == 0 {
-		n = 1 // the server reads 0 as "its default": ask for 1, print none
-	}
-	var all []unitLine
-	for _, u := range units {
-		err := c.do(ctx, control.Request{Cmd: "logs", Name: u, N: n}, func(r control.Response) error {
-			if r.Line != nil && c.lines > 0 {
-				all = append(all, unitLine{u, *r.Line})
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if len(units) > 1 {
-		sort.SliceStable(all, func(i, j int) bool { return all[i].line.Time.Before(all[j].line.Time) })
-	}
-	for i := range all {
-		if err := p.add(all[i].unit, &all[i].line); err != nil {
-			return err
-		}
-	}
-	return p.flush()
-}
-
-// followLogs streams every unit's new lines until every stream has ended,
-// which means the running kelpie has gone, or until one fails (no such
-// unit, stdout closed), which ends the others.
-func (c *cli) followLogs(ctx context.Context, units []string, p *logPrinter) error {
-	if len(units) == 0 {
-		return nil
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make(chan error, len(units))
-	for _, u := range units {
-		go func() { errs <- c.followUnit(ctx, u, p) }()
-	}
-	// A stream that ends because kelpie went may still be ahead of the
-	// others' last lines: let them all drain.
-	result := errGone
-	for range units {
-		if err := <-errs; err != errGone && result == errGone {
-			result = err
-			cancel()
-		}
-	}
-	return result
-}
-
-func (c *cli) followUnit(ctx context.Context, unit string, p *logPrinter) error {
-	n := int(c.lines)
-	var seen uint64 // lines up to this one are history not asked for
-	if n == 0 {
-		// The server reads 0 as its default; learn the newest line's number,
-		// then ask for one line of history and skip it.
-		err := c.do(ctx, control.Request{Cmd: "logs", Name: unit, N: 1}, func(r control.Response) error {
-			if r.Line != nil {
-				seen = r.Line.Seq
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		n = 1
-	}
-	path, err := c.socketPath()
-	if err != nil {
-		return err
-	}
-	req := control.Request{Cmd: "logs", Name: unit, N: n, Follow: true}
-	err = control.Stream(ctx, path, req, func(r control.Response) error {
-		if r.Missed > 0 {
-			fmt.Fprintf(c.stderr, "kelpie: %d lines of %s dropped (this client read slower than it wrote)\n", r.Missed, unit)
-		}
-		if r.Line == nil || r.Line.Seq <= seen {
-			return nil
-		}
-		return p.add(unit, r.Line)
-	}, p.flush)
-	if err == nil || errors.Is(err, control.ErrLost) {
-		return errGone
-	}
-	return err
-}
-
 // logPrinter prints log lines from one or more streams. Lines gather in a
 // buffer and go out in one write per batch (flush), or per printBuffer bytes.
 type logPrinter struct {
@@ -346,6 +350,7 @@ type logPrinter struct {
 	out    io.Writer
 	json   bool
 	colour bool
+	multi  bool              // lines of several units: each gets a prefix
 	prefix map[string]string // each unit's, when lines of several are shown
 	buf    []byte
 }
@@ -376,7 +381,9 @@ func (p *logPrinter) add(unit string, l *procs.Line) error {
 		}
 		b = append(append(b, escapeC1(j)...), '\n')
 	} else {
-		b = append(b, p.prefix[unit]...)
+		if p.multi {
+			b = append(b, p.prefixFor(unit)...)
+		}
 		b = l.Time.AppendFormat(b, "15:04:05.000")
 		b = append(b, ' ')
 		if l.Stream != procs.Stdout {
@@ -399,6 +406,27 @@ func (p *logPrinter) add(unit string, l *procs.Line) error {
 		return p.flushLocked()
 	}
 	return nil
+}
+
+// prefixFor is unit's prefix; a unit added after the names were known gets
+// one as wide as the others'.
+func (p *logPrinter) prefixFor(unit string) string {
+	if pre, ok := p.prefix[unit]; ok {
+		return pre
+	}
+	width := len(unit)
+	for name := range p.prefix {
+		width = max(width, len(name))
+	}
+	pre := fmt.Sprintf("%-*s | ", width, procs.Clean(unit))
+	if p.colour {
+		pre = fmt.Sprintf("\x1b[%dm%s%s", 31+len(p.prefix)%6, pre, reset)
+	}
+	if p.prefix == nil {
+		p.prefix = make(map[string]string)
+	}
+	p.prefix[unit] = pre
+	return pre
 }
 
 // flush writes what is buffered.

@@ -45,9 +45,12 @@ const ProtocolVersion = 2
 // Request is what a client sends.
 type Request struct {
 	// V is the protocol version the request needs (0: version 1).
-	V      int             `json:"v,omitempty"`
-	Cmd    string          `json:"cmd"`              // see ProtocolVersion and docs/DESIGN.md
-	Name   string          `json:"name,omitempty"`   // the unit
+	V    int    `json:"v,omitempty"`
+	Cmd  string `json:"cmd"`            // see ProtocolVersion and docs/DESIGN.md
+	Name string `json:"name,omitempty"` // the unit
+	// Units names several units (logs); logs with neither Name nor Units
+	// covers every unit.
+	Units  []string        `json:"units,omitempty"`
 	N      int             `json:"n,omitempty"`      // logs, messages: how many of the newest; since, messages-since: at most
 	Follow bool            `json:"follow,omitempty"` // logs: keep streaming
 	Signal string          `json:"signal,omitempty"` // signal: TERM, SIGTERM, 15, ...
@@ -70,6 +73,7 @@ type Response struct {
 	Units  []procs.Info `json:"units,omitempty"`
 	Line   *procs.Line  `json:"line,omitempty"`
 	Missed uint64       `json:"missed,omitempty"` // logs, since, messages-since: lines or messages gone
+	Unit   string       `json:"unit,omitempty"`   // logs of several units: whose lines Missed counts
 	Text   string       `json:"text,omitempty"`   // a human message (e.g. "already stopped")
 
 	// Message is one channel message, for "messages".

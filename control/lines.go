@@ -19,25 +19,48 @@ import (
 // back to encoding/json for anything that is not in that exact shape.
 
 const (
-	linePrefix = `{"line":{"seq":`
+	lineOpen   = `{"line":{`
+	lineUnit   = `"unit":`
+	lineSeq    = `"seq":`
 	lineTS     = `,"ts":"`
 	lineStream = `","stream":"`
 	lineText   = `","text":`
+	lineTrunc  = `,"truncated":true`
 	lineEnd    = "}}\n"
 )
 
-// appendLine appends the response line of one log line, raw text given as
-// bytes (from the ring; any invalid UTF-8 becomes U+FFFD, as the ring's
-// string copies do) and a cut line marked as Since marks it.
-func appendLine(b []byte, seq uint64, ts time.Time, stream procs.Stream, text []byte, cut bool) []byte {
-	b = append(b, linePrefix...)
-	b = strconv.AppendUint(b, seq, 10)
+// rawLine is what appendLine writes: one log line, its text as raw bytes
+// (from the ring; any invalid UTF-8 becomes U+FFFD, as the ring's string
+// copies do). Unit is set where a reply covers several units.
+type rawLine struct {
+	unit   string
+	seq    uint64
+	ts     time.Time
+	stream procs.Stream
+	text   []byte
+	cut    bool // split for length: the text gets procs' cut marker
+	trunc  bool // Line.Truncated (also true when cut)
+}
+
+// appendLine appends the response line of one log line.
+func appendLine(b []byte, l rawLine) []byte {
+	b = append(b, lineOpen...)
+	if l.unit != "" {
+		b = append(b, lineUnit...)
+		b = appendJSONString(b, []byte(l.unit), false)
+		b = append(b, ',')
+	}
+	b = append(b, lineSeq...)
+	b = strconv.AppendUint(b, l.seq, 10)
 	b = append(b, lineTS...)
-	b = ts.AppendFormat(b, time.RFC3339Nano)
+	b = l.ts.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, lineStream...)
-	b = append(b, stream.String()...)
+	b = append(b, l.stream.String()...)
 	b = append(b, lineText...)
-	b = appendJSONString(b, text, cut)
+	b = appendJSONString(b, l.text, l.cut)
+	if l.cut || l.trunc {
+		b = append(b, lineTrunc...)
+	}
 	return append(b, lineEnd...)
 }
 
@@ -111,8 +134,23 @@ func decodeResponse(line []byte, resp *Response) error {
 // parseLine reads a line response in exactly appendLine's shape.
 func parseLine(b []byte) (*procs.Line, bool) {
 	b = bytes.TrimSuffix(b, []byte("\n"))
-	rest, ok := bytes.CutPrefix(b, []byte(linePrefix))
+	rest, ok := bytes.CutPrefix(b, []byte(lineOpen))
 	if !ok {
+		return nil, false
+	}
+	var l procs.Line
+	if rest, ok = bytes.CutPrefix(rest, []byte(lineUnit+`"`)); ok {
+		// Unit names need no escapes; anything else takes the slow path.
+		i := bytes.IndexByte(rest, '"')
+		if i < 0 || bytes.IndexByte(rest[:i], '\\') >= 0 || !utf8.Valid(rest[:i]) {
+			return nil, false
+		}
+		l.Unit = string(rest[:i])
+		if rest, ok = bytes.CutPrefix(rest[i+1:], []byte(",")); !ok {
+			return nil, false
+		}
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(lineSeq)); !ok {
 		return nil, false
 	}
 	i := bytes.IndexByte(rest, ',')
@@ -147,15 +185,20 @@ func parseLine(b []byte) (*procs.Line, bool) {
 		return nil, false
 	}
 	quoted, ok := bytes.CutSuffix(rest, []byte("}}"))
-	if !ok || len(quoted) < 2 || quoted[0] != '"' || quoted[len(quoted)-1] != '"' {
+	if !ok {
+		return nil, false
+	}
+	// A JSON string ends in a quote, so this suffix is never the text's.
+	quoted, l.Truncated = bytes.CutSuffix(quoted, []byte(lineTrunc))
+	if len(quoted) < 2 || quoted[0] != '"' || quoted[len(quoted)-1] != '"' {
 		return nil, false
 	}
 	inner := quoted[1 : len(quoted)-1]
-	var text string
 	if bytes.IndexByte(inner, '\\') < 0 && bytes.IndexByte(inner, '"') < 0 && utf8.Valid(inner) {
-		text = string(inner)
-	} else if json.Unmarshal(quoted, &text) != nil {
+		l.Text = string(inner)
+	} else if json.Unmarshal(quoted, &l.Text) != nil {
 		return nil, false
 	}
-	return &procs.Line{Seq: seq, Time: ts, Stream: stream, Text: text}, true
+	l.Seq, l.Time, l.Stream = seq, ts, stream
+	return &l, true
 }

@@ -16,8 +16,12 @@ func TestLineEncodingMatchesEncodingJSON(t *testing.T) {
 	texts := []string{"", "plain", `quote " and \ back`, "tab\tcr\rnl\n", "\x1b[31mred\x1b[0m \x00\x7f",
 		"héllo ✓ 🙂", "line\u2028sep", "<b>&amp;</b>", "bad \xff\xfe utf8"}
 	for _, text := range texts {
-		for _, cut := range []bool{false, true} {
-			b := appendLine(nil, 42, ts, procs.Stderr, []byte(text), cut)
+		for k := range 8 {
+			cut, trunc, unit := k&1 != 0, k&2 != 0, ""
+			if k&4 != 0 {
+				unit = "web/0"
+			}
+			b := appendLine(nil, rawLine{unit: unit, seq: 42, ts: ts, stream: procs.Stderr, text: []byte(text), cut: cut, trunc: trunc})
 			var got, want Response
 			if err := json.Unmarshal(b, &got); err != nil {
 				t.Fatalf("%q: not JSON: %v: %s", text, err, b)
@@ -26,7 +30,7 @@ func TestLineEncodingMatchesEncodingJSON(t *testing.T) {
 			if cut {
 				wantText += procs.CutMarker
 			}
-			jb, _ := json.Marshal(Response{Line: &procs.Line{Seq: 42, Time: ts, Stream: procs.Stderr, Text: wantText}})
+			jb, _ := json.Marshal(Response{Line: &procs.Line{Unit: unit, Seq: 42, Time: ts, Stream: procs.Stderr, Text: wantText, Truncated: cut || trunc}})
 			if err := json.Unmarshal(jb, &want); err != nil {
 				t.Fatal(err)
 			}
@@ -55,13 +59,14 @@ func TestLineEncodingMatchesEncodingJSON(t *testing.T) {
 // make the reader panic.
 func FuzzLineEncoding(f *testing.F) {
 	for _, s := range []string{"", "plain", `"\`, "\x1b[1m\x00", "\xff\u2029é", `{"line":{"seq":1,"ts":"x"}}`} {
-		f.Add([]byte(s), true)
+		f.Add([]byte(s), true, "")
 	}
+	f.Add([]byte("x"), false, "web")
 	ts := time.Unix(1700000000, 123).UTC()
-	f.Fuzz(func(t *testing.T, text []byte, cut bool) {
+	f.Fuzz(func(t *testing.T, text []byte, cut bool, unit string) {
 		var r Response
 		_ = decodeResponse(text, &r)
-		b := appendLine(nil, 7, ts, procs.Stdout, text, cut)
+		b := appendLine(nil, rawLine{unit: unit, seq: 7, ts: ts, stream: procs.Stdout, text: text, cut: cut})
 		var viaJSON, fast Response
 		if err := json.Unmarshal(b, &viaJSON); err != nil {
 			t.Fatalf("%q: %v: %s", text, err, b)
@@ -70,7 +75,7 @@ func FuzzLineEncoding(f *testing.F) {
 		if cut {
 			want += procs.CutMarker
 		}
-		if viaJSON.Line == nil || viaJSON.Line.Text != want {
+		if viaJSON.Line == nil || viaJSON.Line.Text != want || viaJSON.Line.Truncated != cut || viaJSON.Line.Unit != string([]rune(unit)) {
 			t.Fatalf("%q read back as %+v", text, viaJSON.Line)
 		}
 		if err := decodeResponse(b, &fast); err != nil || !reflect.DeepEqual(fast, viaJSON) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -592,43 +593,73 @@ func (s *Server) actWait(name string, f func(string) error, reply func(Response)
 	}
 }
 
-// logs sends the last N lines and, with follow, every new line until the
-// client hangs up. A client too slow for the unit's output loses lines (the
-// ring moves on) and is told how many; it never slows the unit down. Lines
-// go out in batches, one write each (see lineWriter).
-func (s *Server) logs(c *net.UnixConn, req Request, reply func(Response) error) error {
-	if req.Name == "" {
-		return errors.New("no unit named")
+// logs serves `kelpie logs`: the newest N lines (0: 100; negative: none) of
+// one unit (Name), of several (Units) or of every unit (neither), several
+// units' merged in time order with each line naming its unit; with Follow,
+// then every new line as it comes (every unit's, those added later too, when
+// none is named), one write per batch.
+func (s *Server) logs(c *net.UnixConn, req Request, _ func(Response) error) error {
+	units := req.Units
+	if req.Name != "" {
+		units = append([]string{req.Name}, units...)
 	}
+	multi := len(units) != 1
 	n := req.N
-	if n <= 0 {
+	if n == 0 {
 		n = 100
 	}
-	lines, err := s.eng.Tail(req.Name, n)
-	if err != nil {
-		return err
+	// The cursor starts first, with lines to come only, then the history is
+	// read: a line written in between is in both, and the cursor skips what
+	// the history had. Nothing falls between, nothing comes twice.
+	var cur *procs.Cursor
+	if req.Follow {
+		var err error
+		if cur, err = procs.Follow(s.eng, units, 0); err != nil {
+			return err
+		}
+		defer cur.Close()
+	}
+	names := units
+	if len(names) == 0 {
+		for _, in := range s.eng.List() {
+			names = append(names, in.Name)
+		}
+	}
+	last := make(map[string]uint64, len(names))
+	var hist []procs.Line
+	for _, u := range names {
+		if n < 0 {
+			break
+		}
+		lines, err := s.eng.Tail(u, n)
+		if errors.Is(err, procs.ErrNotFound) && len(units) == 0 {
+			continue // removed since List
+		}
+		if err != nil {
+			return err
+		}
+		if len(lines) > 0 {
+			last[u] = lines[len(lines)-1].Seq
+		}
+		for i := range lines {
+			if multi {
+				lines[i].Unit = u
+			}
+		}
+		hist = append(hist, lines...)
+	}
+	if multi {
+		sort.SliceStable(hist, func(i, j int) bool { return hist[i].Time.Before(hist[j].Time) })
 	}
 	w := &lineWriter{c: c}
-	for _, l := range lines {
-		if err := w.line(l.Seq, l.Time, l.Stream, []byte(l.Text), false); err != nil {
+	for _, l := range hist {
+		if err := w.line(rawLine{unit: l.Unit, seq: l.Seq, ts: l.Time, stream: l.Stream, text: []byte(l.Text), trunc: l.Truncated}); err != nil {
 			return nil // the client hung up or stopped reading
 		}
 	}
-	if err := w.flush(); err != nil || !req.Follow {
+	if err := w.flush(); err != nil || cur == nil {
 		return nil
 	}
-	// Follow on from the tail's last line (an empty tail: the ring was
-	// empty, so from its first line): nothing falls between, nothing comes
-	// twice.
-	var after uint64
-	if len(lines) > 0 {
-		after = lines[len(lines)-1].Seq
-	}
-	cur, err := procs.FollowFrom(s.eng, req.Name, after)
-	if err != nil {
-		return err
-	}
-	defer cur.Close()
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
 	go func() { // the client hanging up ends the stream
@@ -641,13 +672,23 @@ func (s *Server) logs(c *net.UnixConn, req Request, reply func(Response) error) 
 			return nil
 		}
 		for _, o := range rb.Units {
+			unit := ""
+			if multi {
+				unit = o.Unit
+			}
 			if o.Missed > 0 {
-				if err := w.put(Response{Missed: o.Missed}); err != nil {
+				if err := w.put(Response{Missed: o.Missed, Unit: unit}); err != nil {
 					return nil
 				}
 			}
+			seen := last[o.Unit]
 			for _, l := range o.Lines {
-				if err := w.line(l.Seq, time.Unix(0, l.Time), l.Stream, rb.Buf[l.Off:l.Off+l.Len], l.Cut); err != nil {
+				if l.Seq <= seen {
+					continue
+				}
+				rl := rawLine{unit: unit, seq: l.Seq, ts: time.Unix(0, l.Time), stream: l.Stream,
+					text: rb.Buf[l.Off : l.Off+l.Len], cut: l.Cut, trunc: l.Trunc}
+				if err := w.line(rl); err != nil {
 					return nil
 				}
 			}
@@ -669,8 +710,8 @@ type lineWriter struct {
 const flushAt = 256 << 10
 
 // line adds one log line's response (see appendLine).
-func (w *lineWriter) line(seq uint64, ts time.Time, stream procs.Stream, text []byte, cut bool) error {
-	w.buf = appendLine(w.buf, seq, ts, stream, text, cut)
+func (w *lineWriter) line(l rawLine) error {
+	w.buf = appendLine(w.buf, l)
 	return w.full()
 }
 

@@ -19,7 +19,7 @@ import (
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
-// fakeEngine is a supervisor without units whose List and Tail are counted
+// fakeEngine is a supervisor with one idle unit whose List and Tail are counted
 // (and Tail's answer set), so tests can see whether a request got through.
 type fakeEngine struct {
 	*procs.Supervisor
@@ -42,6 +42,10 @@ func newFake(t *testing.T) *fakeEngine {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sup.Shutdown(t.Context()) })
+	// A unit named web, never started, so that following it is allowed.
+	if err := sup.Add(procs.Spec{Name: "web", Argv: []string{"true"}, Disabled: true}); err != nil {
+		t.Fatal(err)
+	}
 	return &fakeEngine{Supervisor: sup}
 }
 

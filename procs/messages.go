@@ -245,7 +245,11 @@ func (s *Supervisor) recordMessage(name string, ms *msgStore, r *ring, stream St
 	}
 	now := s.clock.Now()
 	seq := ms.appendLocked(now.UnixNano(), stream, msg)
-	logSeq := r.Append(now, stream, []byte(Clean(string(logNote(msg, seq)))))
+	var flags lineFlags
+	if len(msg) > logNoteMax {
+		flags = flagTrunc
+	}
+	logSeq := r.appendFlags(now, stream, flags, []byte(Clean(string(logNote(msg, seq)))))
 	ms.mu.Unlock()
 	s.broker.logs(name, logSeq)
 	return nil

@@ -106,7 +106,11 @@ func TestMessagesOwnStore(t *testing.T) {
 	var note bool
 	lines, _ := s.Tail("echo", 100)
 	for _, l := range lines {
-		note = note || (l.Stream == IPCOut && len(l.Text) < 5<<10 && strings.HasSuffix(l.Text, fmt.Sprintf("[cut: message #3 is %d bytes; the Messages view has it]", len(big))))
+		isNote := l.Stream == IPCOut && len(l.Text) < 5<<10 && strings.HasSuffix(l.Text, fmt.Sprintf("[cut: message #3 is %d bytes; the Messages view has it]", len(big)))
+		note = note || isNote
+		if isNote != (l.Stream == IPCOut && l.Truncated) {
+			t.Errorf("line %d %.40q: truncated %v, but it is the cut note: %v", l.Seq, l.Text, l.Truncated, isNote)
+		}
 	}
 	if !note {
 		t.Errorf("no cut note for the big message in the log")

@@ -18,6 +18,9 @@ const (
 	// flagCut: the line was longer than the line limit and was split; the
 	// next line continues it. Nothing is thrown away.
 	flagCut lineFlags = 1 << iota
+	// flagTrunc: the line was cut short on purpose and what was left out is
+	// kept elsewhere (a long message's note; the message store has it).
+	flagTrunc
 )
 
 type rec struct {
@@ -110,9 +113,14 @@ func (r *ring) newChunk() *chunk {
 
 // Append stores one line and returns its sequence number.
 func (r *ring) Append(t time.Time, stream Stream, text []byte) uint64 {
+	return r.appendFlags(t, stream, 0, text)
+}
+
+// appendFlags is Append with flags.
+func (r *ring) appendFlags(t time.Time, stream Stream, flags lineFlags, text []byte) uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.appendLocked(t.UnixNano(), stream, 0, text)
+	return r.appendLocked(t.UnixNano(), stream, flags, text)
 }
 
 // Last returns the newest line's sequence number (0 when empty).
@@ -178,7 +186,8 @@ func (r *ring) copyLocked(from uint64, limit int) []Line {
 			if rc.flags&flagCut != 0 {
 				text += cutMarker
 			}
-			out = append(out, Line{Seq: c.first + i, Time: time.Unix(0, rc.ts), Stream: rc.stream, Text: text})
+			out = append(out, Line{Seq: c.first + i, Time: time.Unix(0, rc.ts), Stream: rc.stream, Text: text,
+				Truncated: rc.flags&(flagCut|flagTrunc) != 0})
 		}
 		from = end
 		if len(out) >= limit {
@@ -199,6 +208,7 @@ type RawLine struct {
 	Time     int64 // unix nanoseconds
 	Stream   Stream
 	Cut      bool // split for length; the next line continues it
+	Trunc    bool // cut short on purpose (see Line.Truncated)
 	Off, Len int
 }
 
@@ -222,7 +232,7 @@ func (r *ring) appendSince(after uint64, limit int, buf []byte, recs []RawLine) 
 		for i := from - c.first; i < uint64(len(c.recs)) && n < limit; i++ {
 			rc := c.recs[i]
 			recs = append(recs, RawLine{Seq: c.first + i, Time: rc.ts, Stream: rc.stream,
-				Cut: rc.flags&flagCut != 0, Off: len(buf), Len: int(rc.n)})
+				Cut: rc.flags&flagCut != 0, Trunc: rc.flags&flagTrunc != 0, Off: len(buf), Len: int(rc.n)})
 			buf = append(buf, c.data[rc.off:rc.off+rc.n]...)
 			n++
 		}

@@ -295,6 +295,10 @@ func TestMegabyteLineWithoutNewline(t *testing.T) {
 			if len(strings.TrimSuffix(l.Text, cutMarker)) > DefaultMaxLine {
 				t.Fatalf("a piece of %d bytes", len(l.Text))
 			}
+			// Every piece but the last is marked cut, in its text and JSON.
+			if cut := strings.HasSuffix(l.Text, cutMarker); cut != l.Truncated {
+				t.Fatalf("piece %d: cut mark %v, truncated %v", l.Seq, cut, l.Truncated)
+			}
 		}
 	}
 	if pieces != (1<<20)/DefaultMaxLine || total != 1<<20 {

@@ -261,10 +261,16 @@ func (s *Stream) UnmarshalJSON(b []byte) error {
 // Line is one line of a unit's output, already sanitised: it holds no control
 // sequences other than SGR colour codes and no carriage returns.
 type Line struct {
+	// Unit names the line's unit where a reply covers several units.
+	Unit   string    `json:"unit,omitempty"`
 	Seq    uint64    `json:"seq"`
 	Time   time.Time `json:"ts"`
 	Stream Stream    `json:"stream"`
 	Text   string    `json:"text"`
+	// Truncated marks a line that is not all there was: a line split for
+	// length (the next line continues it, and Text ends with CutMarker), or
+	// a message's note in the log cut short (the message store has more).
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // UnitStats is one unit's resource use at a sample.

@@ -1,0 +1,75 @@
+package control
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+// `kelpie logs` of every unit is one request on one connection, however many
+// units there are (the connection cap must not limit it): the history merged
+// in time order, each line naming its unit, then every new line of every
+// unit, those added later too.
+func TestLogsOfEveryUnitOnOneConnection(t *testing.T) {
+	sup, err := procs.New(procs.Options{Tick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sup.Shutdown(context.Background()) })
+	for _, name := range []string{"a", "b"} {
+		if err := sup.Add(procs.Spec{Name: name, Shell: "echo " + name + "1; exec sleep 600"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sup.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, sup, nil)
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	has := func(k string) func() bool {
+		return func() bool { mu.Lock(); defer mu.Unlock(); return seen[k] }
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- Stream(ctx, srv.Path(), Request{Cmd: "logs", N: 10, Follow: true}, func(r Response) error {
+			if r.Line != nil && r.Line.Stream == procs.Stdout {
+				mu.Lock()
+				seen[r.Line.Unit+":"+r.Line.Text] = true
+				mu.Unlock()
+			}
+			return nil
+		}, nil)
+	}()
+	waitFor(t, "a's and b's lines, each naming its unit", func() bool { return has("a:a1")() && has("b:b1")() })
+	if err := sup.Add(procs.Spec{Name: "c", Shell: "echo c1; exec sleep 600"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Start("c"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the line of a unit added later", has("c:c1"))
+	cancel()
+	<-done
+
+	// Without --follow: the history of the units named, merged.
+	var units []string
+	err = Do(srv.Path(), Request{Cmd: "logs", Units: []string{"b", "c"}, N: 10}, func(r Response) error {
+		if r.Line != nil && r.Line.Stream == procs.Stdout {
+			units = append(units, r.Line.Unit+":"+r.Line.Text)
+		}
+		return nil
+	})
+	if err != nil || len(units) != 2 || units[0] != "b:b1" || units[1] != "c:c1" {
+		t.Fatalf("logs of b and c: %v %v", units, err)
+	}
+	// N < 0: no history at all.
+	n := 0
+	if err := Do(srv.Path(), Request{Cmd: "logs", Name: "a", N: -1}, func(Response) error { n++; return nil }); err != nil || n != 0 {
+		t.Fatalf("logs -n 0: %d responses, %v", n, err)
+	}
+}
