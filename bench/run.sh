@@ -8,6 +8,8 @@
 #   QUICK=1 for a smoke run with small counts (figures not meaningful).
 #   HARNESS=path to bench-anchors (default: ../shared/bench-anchors)
 #   KELPIE_BIN=a kelpie binary to measure (default: built from this tree)
+#   BASE=a git revision: also build kelpie at BASE and measure it in the same
+#     run as "kelpie-base", beside this tree's (figures as ratios, same load)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 harness=${HARNESS:-$root/../shared/bench-anchors}
@@ -23,15 +25,26 @@ if [ -z "${KELPIE_BIN:-}" ]; then
   (cd "$root" && go build -o "$work/kelpie" .)
   export KELPIE_BIN=$work/kelpie
 fi
+tools=kelpie
+if [ -n "${BASE:-}" ]; then
+  git -C "$root" worktree add -q --detach "$work/base" "$BASE"
+  (cd "$work/base" && go build -o "$work/kelpie-base" .)
+  git -C "$root" worktree remove --force "$work/base"
+  # The same adapter, reading its binary from KELPIE_BASE_BIN.
+  sed 's/KELPIE_BIN/KELPIE_BASE_BIN/g; s/MGR_PIDS="kelpie=/MGR_PIDS="kelpie-base=/' \
+    "$root/bench/kelpie-adapter.sh" >"$work/h/adapters/kelpie-base.sh"
+  export KELPIE_BASE_BIN=$work/kelpie-base
+  tools="kelpie kelpie-base"
+fi
 cd "$work/h"
 which=${*:-monitor logs restart startup}
 q=${QUICK:-}
 for b in $which; do
   case $b in
-  monitor) ./bench_monitor.sh -n 100 ${q:+-d 5 -r 1} htop kelpie ;;
-  logs) ./bench_logs.sh ${q:+-l 100000 -r 1} kelpie kelpie:headless ;;
-  restart) ./bench_restart.sh ${q:+-k 3} kelpie ;;
-  startup) ./bench_startup.sh ${q:+-r 1} kelpie ;;
+  monitor) ./bench_monitor.sh -n 100 ${q:+-d 5 -r 1} htop $tools ;;
+  logs) ./bench_logs.sh ${q:+-l 100000 -r 1} $tools $(for t in $tools; do echo "$t:headless"; done) ;;
+  restart) ./bench_restart.sh ${q:+-k 3} $tools ;;
+  startup) ./bench_startup.sh ${q:+-r 1} $tools ;;
   *) echo "unknown benchmark $b" >&2; exit 2 ;;
   esac
 done
