@@ -72,9 +72,11 @@ type KeyMap struct {
 	Yes         key.Binding
 	No          key.Binding
 
-	// The terminal and leaving. Redraw (ctrl+l) works everywhere, inputs
-	// included: the screen handles it before the model sees the key.
+	// The terminal and leaving. Redraw (ctrl+l) and Suspend (ctrl+z) work
+	// everywhere, inputs included: the screen handles them before the model
+	// sees the key.
 	Redraw    key.Binding
+	Suspend   key.Binding
 	Mouse     key.Binding
 	Help      key.Binding
 	CloseHelp key.Binding
@@ -140,6 +142,7 @@ func DefaultKeyMap() KeyMap {
 		No:          key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "no")),
 
 		Redraw:    key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", "redraw")),
+		Suspend:   key.NewBinding(key.WithKeys("ctrl+z"), key.WithHelp("ctrl+z", "suspend")),
 		Mouse:     key.NewBinding(key.WithKeys("@"), key.WithHelp("@", "mouse")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		CloseHelp: key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("?/esc", "close help"), key.WithDisabled()),
@@ -159,7 +162,7 @@ func (k *KeyMap) all() []*key.Binding {
 		&k.ViewOutput, &k.ViewMessages, &k.ViewStats, &k.Split, &k.Merged,
 		&k.Timestamps, &k.Wrap, &k.Search, &k.NextMatch, &k.PrevMatch, &k.Select, &k.Copy,
 		&k.Compose, &k.Clear, &k.Submit, &k.Cancel, &k.HistoryPrev, &k.HistoryNext, &k.Yes, &k.No,
-		&k.Redraw, &k.Mouse, &k.Help, &k.CloseHelp, &k.Quit, &k.views,
+		&k.Redraw, &k.Suspend, &k.Mouse, &k.Help, &k.CloseHelp, &k.Quit, &k.views,
 	}
 }
 
@@ -210,6 +213,7 @@ func (k *KeyMap) apply(st keyState) {
 		b.SetEnabled(false)
 	}
 	k.Redraw.SetEnabled(true)
+	k.Suspend.SetEnabled(true)
 	k.Quit.SetKeys("q", "ctrl+c")
 	k.Quit.SetHelp("q", "quit")
 	if st.shutting {
@@ -599,7 +603,7 @@ func (k KeyMap) sections() []helpSection {
 			e(k.HistoryPrev, "↑/↓", "history"),
 		}},
 		{"general", []helpEntry{
-			e(k.Yes, "y/n", "yes/no"), e(k.Redraw, "ctrl+l", "redraw"),
+			e(k.Yes, "y/n", "yes/no"), e(k.Redraw, "ctrl+l/z", "redraw/suspend"),
 			e(k.Mouse, "@", "mouse on/off"), e(k.Help, "?", "this help"),
 			e(k.Quit, "q/ctrl+c", "quit"),
 		}},

@@ -336,6 +336,10 @@ func setMouse(on bool) tea.Cmd { return func() tea.Msg { return mouseMsg(on) } }
 type framed struct {
 	Model
 	scr *screen
+	// suspend gives the terminal back and stops kelpie (ctrl+z); it
+	// returns once kelpie runs again, with the terminal's size. Run sets
+	// it; without it ctrl+z does nothing.
+	suspend tea.Cmd
 }
 
 // Update passes msg to the model, after handling what concerns the screen.
@@ -348,6 +352,9 @@ func (f framed) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			// thinks is there and draw it all again.
 			f.scr.redraw()
 			return f, nil
+		}
+		if !msg.Paste && key.Matches(msg, f.Model.keys.Suspend) {
+			return f, f.suspend
 		}
 	case tea.MouseMsg:
 		f.scr.expectKey()

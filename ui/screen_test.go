@@ -259,3 +259,52 @@ func TestStalledTerminalNeverBlocksAKey(t *testing.T) {
 		t.Fatalf("the newest frame (help open) was not drawn: %q", got)
 	}
 }
+
+// TestScreenSuspendGivesTheTerminalBack: suspend restores the terminal and
+// holds frames; resume sets it up again (mouse included) and draws the
+// whole frame; ctrl+z runs the suspend whatever has the keyboard.
+func TestScreenSuspendGivesTheTerminalBack(t *testing.T) {
+	var out sbuf
+	scr := newScreen(&out)
+	defer scr.close()
+	ran := 0
+	var f tea.Model = framed{Model: New(newFake(), Options{}), scr: scr,
+		suspend: func() tea.Msg { ran++; return nil }}
+	f, _ = f.Update(tea.WindowSizeMsg{Width: 20, Height: 3})
+	f.View()
+	scr.setMouse(true)
+	scr.idle()
+	out.Reset()
+	scr.suspend()
+	if got := out.String(); !strings.Contains(got, seqLeave) {
+		t.Fatalf("suspend wrote %q", got)
+	}
+	out.Reset()
+	scr.redraw()
+	submitNow(scr, "held")
+	if out.Len() != 0 {
+		t.Fatalf("drew while suspended: %q", out.String())
+	}
+	scr.resume()
+	scr.idle()
+	got := out.String()
+	for _, want := range []string{seqEnter, seqMouseOn, seqClear, "held"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("resume lacks %q: %q", want, got)
+		}
+	}
+	for _, k := range []string{"/", "ctrl+z"} { // in the filter input too
+		var cmd tea.Cmd
+		msg := keyMsg(k)
+		if k == "ctrl+z" {
+			msg = tea.KeyMsg{Type: tea.KeyCtrlZ}
+		}
+		f, cmd = f.Update(msg)
+		if k == "ctrl+z" && cmd != nil {
+			cmd()
+		}
+	}
+	if ran != 1 {
+		t.Fatalf("ctrl+z ran the suspend %d times", ran)
+	}
+}

@@ -288,7 +288,7 @@ func TestSearchStepShowsAMatchDeepInALongLine(t *testing.T) {
 func TestFullHelpListsEveryBindingDimmingTheOff(t *testing.T) {
 	shown := map[string]string{ // key name -> how the help writes it
 		"up": "↑", "down": "↓", "left": "←", "right": "→", " ": "spc", "pgdown": "pgdn",
-		"ctrl+d": "ctrl+u/d",
+		"ctrl+d": "ctrl+u/d", "ctrl+z": "ctrl+l/z",
 	}
 	for _, unit := range []string{"api", "docs", "web"} { // running, stopped, backoff
 		hs := newHarness(t, newFake(fixture()...), 200, 60)
