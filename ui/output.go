@@ -275,9 +275,18 @@ type outputPane struct {
 	rows []string // the body as rendered: exactly height rows
 	// where the body is, for the title's position indicator and `v`
 	firstLine, lastLine, lineCount int // lastLine is a line number, the others indexes
+
+	// Its keys, enabled by updateKeys for the pane's state.
+	keys  OutputKeys
+	moves MoveKeys
+	// What it shows, bound by the root before a key is routed to it (the
+	// buffers belong to the logStore, the palette to the theme).
+	pal *palette
+	buf *logBuf
 }
 
-func (p *outputPane) setSize(w, h int) {
+// SetSize gives the pane w columns and h body rows.
+func (p *outputPane) SetSize(w, h int) {
 	p.width, p.height = max(w, 1), max(h, 0)
 	p.rekey()
 }

@@ -31,6 +31,10 @@ type splitView struct {
 	cols  bool
 	// laid out by render: where each column sits in the pane, for the mouse
 	boxes []box
+
+	// The keys each column's pane starts with.
+	keys  OutputKeys
+	moves MoveKeys
 }
 
 // box is a rectangle of the pane, relative to its top left corner.
@@ -39,11 +43,19 @@ type box struct{ x, y, w, h int }
 func (b box) has(x, y int) bool { return x >= b.x && x < b.x+b.w && y >= b.y && y < b.y+b.h }
 
 func (s *splitView) start(names []string) {
-	*s = splitView{names: names, panes: make([]outputPane, len(names))}
+	*s = splitView{names: names, panes: make([]outputPane, len(names)), keys: s.keys, moves: s.moves}
 	for i := range s.panes {
 		s.panes[i].reset()
+		s.panes[i].keys, s.panes[i].moves = s.keys, s.moves
 	}
 }
+
+// focused is the column that has the keyboard (its pane is bound to its
+// buffer by the root: see Model.activePane).
+func (s *splitView) focused() *outputPane { return &s.panes[s.focus] }
+
+// Update passes a key to the focused column.
+func (s *splitView) Update(msg tea.Msg) tea.Cmd { return s.focused().Update(msg) }
 
 // render draws the columns into w x h lines.
 func (s *splitView) render(m *Model, w, h int) []string {
@@ -101,7 +113,7 @@ func (s *splitView) column(m *Model, i, w, h int, focused bool) []string {
 		left = append(left, segment{" gone", m.pal.dim})
 	}
 	b := m.logs.get(name)
-	p.setSize(w, h-1)
+	p.SetSize(w, h-1)
 	p.render(m.pal, b, "no output yet")
 	out := make([]string, 0, h)
 	out = append(out, ruleLine(rule, w, left, []segment{{" " + p.position() + " ", m.pal.dim}, {"─", rule}}))
@@ -121,6 +133,9 @@ type mergedView struct {
 	nameW    int
 }
 
+// Update passes a key to the stream's pane.
+func (v *mergedView) Update(msg tea.Msg) tea.Cmd { return v.pane.Update(msg) }
+
 // mergedMsg carries lines fetched for the merged stream.
 type mergedMsg struct {
 	tail   bool
@@ -134,12 +149,14 @@ type mergedMsg struct {
 const mergedTailLines = 200
 
 func (v *mergedView) start(names []string) {
+	keys, moves := v.pane.keys, v.pane.moves
 	*v = mergedView{
 		buf:  &logBuf{name: "*"},
 		have: make(map[string]uint64),
 		want: make(map[string]uint64),
 	}
 	v.pane.reset()
+	v.pane.keys, v.pane.moves = keys, moves
 	for _, n := range names {
 		v.nameW = max(v.nameW, width(n))
 	}

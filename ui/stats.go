@@ -8,6 +8,7 @@ import (
 
 	"github.com/NimbleMarkets/ntcharts/linechart"
 	tslc "github.com/NimbleMarkets/ntcharts/linechart/timeserieslinechart"
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/kelpie-dev/kelpie/procs"
 )
@@ -34,6 +35,9 @@ type statsPane struct {
 	chartLines []string
 
 	rows []string // the body as rendered
+
+	moves  MoveKeys // its keys, enabled by updateKeys
+	height int      // body rows, from SetSize
 }
 
 type chartKey struct {
@@ -297,4 +301,37 @@ func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w i
 		}
 	}
 	return out
+}
+
+// SetSize gives the pane its body rows (the width is the render's).
+func (s *statsPane) SetSize(w, h int) { s.height = max(h, 1) }
+
+// bindings are the pane's keys, for routing.
+func (s *statsPane) bindings() []*key.Binding { return s.moves.list() }
+
+// Update applies a key meant for the Stats view: it scrolls.
+func (s *statsPane) Update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok || !s.moves.matches(km) {
+		return nil
+	}
+	delta, top, bottom := s.moves.distance(km, s.height)
+	switch {
+	case top:
+		s.offset = 0
+	case bottom:
+		s.offset = 1 << 30
+	default:
+		s.scroll(delta)
+	}
+	return nil
+}
+
+// updateKeys enables the moving keys when the view has the keyboard.
+func (s *statsPane) updateKeys(focused bool) {
+	s.moves.enable(focused)
+	s.moves.Up.SetHelp("↑/k", "up")
+	s.moves.Down.SetHelp("↓/j", "down")
+	s.moves.Top.SetHelp("g/home", "top")
+	s.moves.Bottom.SetHelp("G/end", "bottom")
 }

@@ -197,6 +197,10 @@ type unitTable struct {
 
 	empty string   // what an empty table says
 	lines []string // exactly height lines, each exactly width cells
+
+	// Its keys, enabled by updateKeys for the table's state.
+	keys  TableKeys
+	moves MoveKeys
 }
 
 func newUnitTable() unitTable {
@@ -656,7 +660,8 @@ func (t *unitTable) clampOffset() {
 	t.offset = max(0, min(t.offset, len(t.visible)-page))
 }
 
-func (t *unitTable) setSize(w, h int) {
+// SetSize gives the table w columns and h lines (its column header included).
+func (t *unitTable) SetSize(w, h int) {
 	t.width, t.height = w, h
 	t.layout()
 	t.clampOffset()
