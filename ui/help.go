@@ -198,49 +198,20 @@ func (m *Model) renderFooter() string {
 	for i, it := range items {
 		on[i] = it.b.Enabled() && it.b.Help().Key != ""
 	}
-	const sep = " • "
-	itemW := func(b key.Binding) int { return width(b.Help().Key) + 1 + width(b.Help().Desc) }
-	total := func() int {
-		n, first := 0, true
-		for i, it := range items {
-			if !on[i] {
-				continue
-			}
-			if !first {
-				n += 3 // " • " is 3 cells
-			}
-			n += itemW(it.b)
-			first = false
-		}
-		return n
-	}
 	// The least important entry goes first; of equals, the rightmost.
-	for total() > m.width {
-		drop := -1
-		for i, it := range items {
-			if on[i] && (drop < 0 || it.prio <= items[drop].prio) {
-				drop = i
-			}
-		}
-		if drop < 0 {
+	for footerWidth(items, on) > m.width {
+		if !dropLeast(items, on) {
 			break
 		}
-		on[drop] = false
-		if items[drop].pair { // its partner goes too: the one before or after
-			for _, j := range []int{drop - 1, drop + 1} {
-				if j >= 0 && j < len(items) && items[j].pair && items[j].prio == items[drop].prio {
-					on[j] = false
-				}
-			}
-		}
 	}
+	const sep = " • "
 	var b strings.Builder
 	used, first := 0, true
 	for i, it := range items {
 		if !on[i] {
 			continue
 		}
-		w := itemW(it.b)
+		w := itemWidth(it.b)
 		if !first {
 			w += 3
 		}
@@ -257,6 +228,48 @@ func (m *Model) renderFooter() string {
 		first = false
 	}
 	return b.String()
+}
+
+// itemWidth is a footer entry's width: "key desc".
+func itemWidth(b key.Binding) int { return width(b.Help().Key) + 1 + width(b.Help().Desc) }
+
+// footerWidth is the width of the entries on, " • " between them.
+func footerWidth(items []footerItem, on []bool) int {
+	n, first := 0, true
+	for i, it := range items {
+		if !on[i] {
+			continue
+		}
+		if !first {
+			n += 3 // " • " is 3 cells
+		}
+		n += itemWidth(it.b)
+		first = false
+	}
+	return n
+}
+
+// dropLeast turns off the least important entry that is on (of equals,
+// the rightmost) and its partner; it reports whether there was one.
+func dropLeast(items []footerItem, on []bool) bool {
+	drop := -1
+	for i, it := range items {
+		if on[i] && (drop < 0 || it.prio <= items[drop].prio) {
+			drop = i
+		}
+	}
+	if drop < 0 {
+		return false
+	}
+	on[drop] = false
+	if items[drop].pair { // its partner goes too: the one before or after
+		for _, j := range []int{drop - 1, drop + 1} {
+			if j >= 0 && j < len(items) && items[j].pair && items[j].prio == items[drop].prio {
+				on[j] = false
+			}
+		}
+	}
+	return true
 }
 
 // renderHelp is the `?` screen in the place of the table and the pane:

@@ -241,22 +241,7 @@ func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w i
 	case d == nil:
 		out = append(out, pal.dim.on(truncate("reading process details…", w)))
 	}
-	pid := "—"
-	if in.PID != 0 {
-		pid = strconv.Itoa(in.PID)
-	}
-	facts := []string{"pid " + pid}
-	if d != nil && in.PID != 0 {
-		if d.PPID != 0 {
-			facts = append(facts, "ppid "+strconv.Itoa(d.PPID))
-		}
-		facts = append(facts, "threads "+strconv.Itoa(d.Threads), "open files "+strconv.Itoa(d.OpenFiles))
-	}
-	if in.Procs > 1 {
-		facts = append(facts, strconv.Itoa(in.Procs)+" processes")
-	}
-	facts = append(facts, "restarts "+strconv.Itoa(in.Restarts))
-	put("process", strings.Join(facts, " · "))
+	put("process", processFacts(in, d))
 	start := in.StartedAt
 	if d != nil && !d.StartTime.IsZero() {
 		start = d.StartTime
@@ -284,23 +269,48 @@ func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w i
 	if in.Channel != "" {
 		put("channel", safe(in.Channel))
 	}
-	if d != nil && len(d.Exits) > 0 {
-		label := "exits"
-		for i := len(d.Exits) - 1; i >= 0; i-- {
-			e := d.Exits[i]
-			how := "exit ?"
-			switch {
-			case e.Signal != "":
-				how = safe(e.Signal)
-			case e.ExitCode != nil:
-				how = "exit " + strconv.Itoa(*e.ExitCode)
-			}
-			line := e.ExitedAt.Format("15:04:05") + "  " + fit(how, 8, false) + "  after " + shortDuration(e.ExitedAt.Sub(e.StartedAt))
-			put(label, line)
-			label = ""
-		}
+	if d != nil {
+		exitLines(d.Exits, put)
 	}
 	return out
+}
+
+// processFacts is the "process" line: pid, parent, threads, files, tree
+// size and restarts.
+func processFacts(in *procs.Info, d *procs.Details) string {
+	pid := "—"
+	if in.PID != 0 {
+		pid = strconv.Itoa(in.PID)
+	}
+	facts := []string{"pid " + pid}
+	if d != nil && in.PID != 0 {
+		if d.PPID != 0 {
+			facts = append(facts, "ppid "+strconv.Itoa(d.PPID))
+		}
+		facts = append(facts, "threads "+strconv.Itoa(d.Threads), "open files "+strconv.Itoa(d.OpenFiles))
+	}
+	if in.Procs > 1 {
+		facts = append(facts, strconv.Itoa(in.Procs)+" processes")
+	}
+	facts = append(facts, "restarts "+strconv.Itoa(in.Restarts))
+	return strings.Join(facts, " · ")
+}
+
+// exitLines puts the recent exits, newest first, under one "exits" label.
+func exitLines(exits []procs.ExitRecord, put func(label, value string)) {
+	label := "exits"
+	for i := len(exits) - 1; i >= 0; i-- {
+		e := exits[i]
+		how := "exit ?"
+		switch {
+		case e.Signal != "":
+			how = safe(e.Signal)
+		case e.ExitCode != nil:
+			how = "exit " + strconv.Itoa(*e.ExitCode)
+		}
+		put(label, e.ExitedAt.Format("15:04:05")+"  "+fit(how, 8, false)+"  after "+shortDuration(e.ExitedAt.Sub(e.StartedAt)))
+		label = ""
+	}
 }
 
 // SetSize gives the pane its body rows (the width is the render's).
