@@ -93,24 +93,29 @@ func (m *Model) explainDisabled(msg tea.KeyMsg) tea.Cmd {
 	if r == nil || m.shutting {
 		return nil
 	}
-	s := r.info.State
-	var verb, why string
-	switch {
-	case has(m.keys.Start, k):
-		verb, why = "start", "already "+string(s)
-	case has(m.keys.Stop, k):
-		verb, why = "stop", "not running"
-		if s == procs.Stopping {
-			why = "already stopping"
+	for _, d := range disabledWhy {
+		if has(*d.binding(&m.keys), k) {
+			return m.setStatus(statusInfo, d.verb+" "+r.info.Name+": "+d.why(r.info.State))
 		}
-	case has(m.keys.Kill, k):
-		verb, why = "kill", "no process"
-	case has(m.keys.Signal, k):
-		verb, why = "signal", "no process"
-	default:
-		return nil
 	}
-	return m.setStatus(statusInfo, verb+" "+r.info.Name+": "+why)
+	return nil
+}
+
+// disabledWhy says why a unit's action key is off for the selected unit.
+var disabledWhy = [...]struct {
+	binding func(k *KeyMap) *key.Binding
+	verb    string
+	why     func(s procs.State) string
+}{
+	{func(k *KeyMap) *key.Binding { return &k.Start }, "start", func(s procs.State) string { return "already " + string(s) }},
+	{func(k *KeyMap) *key.Binding { return &k.Stop }, "stop", func(s procs.State) string {
+		if s == procs.Stopping {
+			return "already stopping"
+		}
+		return "not running"
+	}},
+	{func(k *KeyMap) *key.Binding { return &k.Kill }, "kill", func(procs.State) string { return "no process" }},
+	{func(k *KeyMap) *key.Binding { return &k.Signal }, "signal", func(procs.State) string { return "no process" }},
 }
 
 func has(b key.Binding, k string) bool {
