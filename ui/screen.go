@@ -224,48 +224,66 @@ func (s *screen) run() {
 		case <-tick:
 			tick = nil
 		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
+		wk, ok := s.take()
+		if !ok {
 			if timer != nil {
 				timer.Stop()
 			}
 			return
 		}
-		raw := s.raw
-		s.raw = nil
-		draw := s.pending && !s.suspended && s.w > 0 && s.h > 0
-		s.held = false
-		if wait := s.gap - time.Since(s.last); draw && wait > 0 && !s.urgent {
-			// Inside the gap: coalesce, and draw the newest then.
-			draw, s.held = false, true
-			if tick == nil {
-				timer = time.NewTimer(wait)
-				tick = timer.C
-			}
+		if wk.wait > 0 && tick == nil {
+			timer = time.NewTimer(wk.wait)
+			tick = timer.C
 		}
-		var frame string
-		var w, h int
-		repaint := false
-		if draw {
-			frame, w, h, repaint = s.latest, s.w, s.h, s.repaint
-			s.pending, s.repaint, s.urgent = false, false, false
-			s.last = time.Now()
-		} else if s.pending && (s.w <= 0 || s.h <= 0) {
-			s.pending = false // nothing to draw on
+		if len(wk.raw) > 0 {
+			_, _ = s.out.Write(wk.raw)
 		}
-		s.busy = len(raw) > 0 || draw
-		s.mu.Unlock()
-		if len(raw) > 0 {
-			_, _ = s.out.Write(raw)
-		}
-		if draw {
-			s.draw(frame, w, h, repaint)
+		if wk.draw {
+			s.draw(wk.frame, wk.w, wk.h, wk.repaint)
 		}
 		s.mu.Lock()
 		s.busy = false
 		s.mu.Unlock()
 	}
+}
+
+// work is what the writer takes in one go: sequences to write, maybe a
+// frame to draw, or how long the frame gap still holds it.
+type work struct {
+	raw     []byte
+	draw    bool
+	frame   string
+	w, h    int
+	repaint bool
+	wait    time.Duration // > 0: the newest frame waits this long
+}
+
+// take hands the writer what there is to write; ok is false once the
+// screen is closed.
+func (s *screen) take() (wk work, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return wk, false
+	}
+	wk.raw, s.raw = s.raw, nil
+	sized := s.w > 0 && s.h > 0
+	if s.pending && !sized {
+		s.pending = false // nothing to draw on
+	}
+	wk.draw = s.pending && !s.suspended
+	s.held = false
+	if wait := s.gap - time.Since(s.last); wk.draw && wait > 0 && !s.urgent {
+		// Inside the gap: coalesce, and draw the newest then.
+		wk.draw, wk.wait, s.held = false, wait, true
+	}
+	if wk.draw {
+		wk.frame, wk.w, wk.h, wk.repaint = s.latest, s.w, s.h, s.repaint
+		s.pending, s.repaint, s.urgent = false, false, false
+		s.last = time.Now()
+	}
+	s.busy = len(wk.raw) > 0 || wk.draw
+	return wk, true
 }
 
 // draw writes frame on a w x h terminal: every line when repaint, else the
