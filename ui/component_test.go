@@ -79,7 +79,7 @@ func paneWithLines(n, h int) (*outputPane, *palette) {
 	p.keys, p.moves = km.OutputKeys, km.MoveKeys
 	p.SetSize(40, h)
 	p.bind(&pal, b)
-	p.render(&pal, b, "")
+	p.View(&pal, b, "")
 	return p, &pal
 }
 
@@ -89,7 +89,7 @@ func TestOutputPaneUpdate(t *testing.T) {
 		t.Helper()
 		p.updateKeys(true, true)
 		p.Update(keyMsg(k))
-		p.render(pal, p.buf, "")
+		p.View(pal, p.buf, "")
 	}
 	p.updateKeys(true, true)
 	if p.moves.Bottom.Enabled() {

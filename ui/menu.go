@@ -101,9 +101,9 @@ func (s *signalMenu) move(delta int) {
 
 func (s *signalMenu) selected() syscall.Signal { return s.sigs[s.cursor] }
 
-// render draws the menu in the pane's place: a title rule, then one line
+// View draws the menu in the pane's place: a title rule, then one line
 // per signal, scrolled to keep the cursor in view.
-func (s *signalMenu) render(pal *palette, w, h int) []string {
+func (s *signalMenu) View(pal *palette, w, h int) []string {
 	lines := []string{ruleLine(pal.ruleFocused, w,
 		[]segment{{"send a signal to ", pal.dim}, {safe(s.target), pal.title}},
 		[]segment{{" enter send · esc close ", pal.dim}, {"──", pal.ruleFocused}})}

@@ -381,12 +381,12 @@ func (p *outputPane) home(pal *palette, b *logBuf) {
 // end resumes following.
 func (p *outputPane) end() { p.follow = true }
 
-// render prepares the body rows.
-func (p *outputPane) render(pal *palette, b *logBuf, empty string) {
+// View prepares and returns the body rows.
+func (p *outputPane) View(pal *palette, b *logBuf, empty string) []string {
 	p.rows = p.rows[:0]
 	p.firstLine, p.lastLine, p.lineCount = 0, 0, 0
 	if p.height <= 0 {
-		return
+		return p.rows
 	}
 	switch {
 	case b == nil || (!b.loaded && len(b.lines) == 0):
@@ -412,6 +412,7 @@ func (p *outputPane) render(pal *palette, b *logBuf, empty string) {
 	for len(p.rows) < p.height {
 		p.rows = append(p.rows, "")
 	}
+	return p.rows
 }
 
 // position words where the body is, for the pane's title.

@@ -34,7 +34,7 @@ func (m *Model) render() {
 	if !m.helpOpen {
 		m.table.focused = m.focus == focusTable
 		m.table.SetSize(m.lay.tableW, m.lay.tableH)
-		m.table.render(m.pal, now)
+		m.table.View(m.pal, now)
 		m.paneLines = m.renderPane(now)
 	}
 	m.frame = m.compose()
@@ -230,11 +230,11 @@ func (m *Model) renderPane(now time.Time) []string {
 	w, h := m.lay.paneW, m.lay.paneH
 	p := m.pal
 	if m.menu.open {
-		return m.menu.render(p, w, h)
+		return m.menu.View(p, w, h)
 	}
 	switch m.mode {
 	case modeSplit:
-		return m.split.render(m, w, h)
+		return m.split.View(m.splitLook(), w, h)
 	case modeMerged:
 		return m.renderMerged(w, h)
 	}
@@ -273,12 +273,12 @@ func (m *Model) renderPane(now time.Time) []string {
 	switch view {
 	case viewOutput:
 		m.pane.SetSize(w, bodyH)
-		m.pane.render(p, b, "no output yet")
+		m.pane.View(p, b, "no output yet")
 		body, where = m.pane.rows, m.pane.position()
 	case viewMessages:
 		body, where = m.renderMessages(b, in, w, bodyH)
 	case viewStats:
-		m.stats.render(p, m.styles, r, chartSet{hist: r.hist, ticks: &m.ticks, now: now}, m.ticks.count, w, bodyH)
+		m.stats.View(p, m.styles, r, chartSet{hist: r.hist, ticks: &m.ticks, now: now}, m.ticks.count, w, bodyH)
 		body = m.stats.rows
 		where = "waiting for samples"
 		if n := min(r.hist.n, m.ticks.n); n >= 2 {
@@ -352,7 +352,7 @@ func (m *Model) renderMessages(b *logBuf, in *procs.Info, w, h int) ([]string, s
 		mb = b.messages()
 	}
 	m.msgPane.SetSize(w, h-composerH)
-	m.msgPane.render(p, mb, "no messages yet · press m to send one")
+	m.msgPane.View(p, mb, "no messages yet · press m to send one")
 	body := m.msgPane.rows
 	if composerH > 0 {
 		c.SetSize(w, 1)
@@ -394,9 +394,25 @@ func (m *Model) renderMerged(w, h int) []string {
 	}
 	v := &m.merged
 	v.pane.SetSize(w, h-1)
-	v.pane.render(p, v.buf, "no output yet")
+	v.pane.View(p, v.buf, "no output yet")
 	title := ruleLine(rule, w,
 		[]segment{{"all units", p.title}, {"  merged output of " + plural(len(m.table.order), "unit"), p.dim}},
 		[]segment{{" " + v.pane.position() + " ", p.dim}, {"──", rule}})
 	return append([]string{title}, v.pane.rows...)
+}
+
+// splitLook binds the split view to what it draws from.
+func (m *Model) splitLook() splitLook {
+	return splitLook{
+		pal:     m.pal,
+		focused: m.focus == focusOutput,
+		now:     m.now(),
+		info: func(name string) *procs.Info {
+			if r := m.table.byName[name]; r != nil {
+				return &r.info
+			}
+			return nil
+		},
+		buf: m.logs.get,
+	}
 }

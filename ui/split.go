@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"hash/fnv"
 	"slices"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/kelpie-dev/kelpie/procs"
@@ -57,13 +58,23 @@ func (s *splitView) focused() *outputPane { return &s.panes[s.focus] }
 // Update passes a key to the focused column.
 func (s *splitView) Update(msg tea.Msg) tea.Cmd { return s.focused().Update(msg) }
 
-// render draws the columns into w x h lines.
-func (s *splitView) render(m *Model, w, h int) []string {
+// splitLook is what the split view draws from besides its own state: the
+// root binds it (the palette, the units' states and buffers, the clock).
+type splitLook struct {
+	pal     *palette
+	focused bool // the pane has the keyboard
+	now     time.Time
+	info    func(name string) *procs.Info // nil for a unit that is gone
+	buf     func(name string) *logBuf
+}
+
+// View draws the columns into w x h lines.
+func (s *splitView) View(m splitLook, w, h int) []string {
 	n := len(s.names)
 	lines := make([]string, h)
 	s.boxes = s.boxes[:0]
 	s.cols = w/n >= 30 || h/n < 4
-	focused := m.focus == focusOutput
+	focused := m.focused
 	if s.cols {
 		cw := (w - (n - 1)) / n
 		x := 0
@@ -99,22 +110,22 @@ func (s *splitView) render(m *Model, w, h int) []string {
 }
 
 // column is one unit's title and output, exactly h lines.
-func (s *splitView) column(m *Model, i, w, h int, focused bool) []string {
+func (s *splitView) column(m splitLook, i, w, h int, focused bool) []string {
 	p, name := &s.panes[i], s.names[i]
 	rule := m.pal.rule
 	if focused {
 		rule = m.pal.ruleFocused
 	}
 	left := []segment{{safe(name), m.pal.unitTag(name)}}
-	if r := m.table.byName[name]; r != nil {
-		glyph, _, tone := stateText(&r.info, m.now())
+	if in := m.info(name); in != nil {
+		glyph, _, tone := stateText(in, m.now)
 		left = append(left, segment{" " + glyph, m.pal.rows[rowNormal].state[tone]})
 	} else {
 		left = append(left, segment{" gone", m.pal.dim})
 	}
-	b := m.logs.get(name)
+	b := m.buf(name)
 	p.SetSize(w, h-1)
-	p.render(m.pal, b, "no output yet")
+	p.View(m.pal, b, "no output yet")
 	out := make([]string, 0, h)
 	out = append(out, ruleLine(rule, w, left, []segment{{" " + p.position() + " ", m.pal.dim}, {"─", rule}}))
 	return append(out, p.rows...)

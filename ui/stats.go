@@ -98,12 +98,12 @@ func (c chartSet) points() (cpu, mem []tslc.TimePoint, peakCPU float64, peakMem 
 	return cpu, mem, peakCPU, peakMem
 }
 
-// render lays the view out in w x h: the two charts (side by side when
+// View lays the view out in w x h: the two charts (side by side when
 // there is room), then the details.
-func (s *statsPane) render(pal *palette, st *Styles, r *unitRow, c chartSet, ticks uint64, w, h int) {
+func (s *statsPane) View(pal *palette, st *Styles, r *unitRow, c chartSet, ticks uint64, w, h int) []string {
 	s.rows = s.rows[:0]
 	if h <= 0 {
-		return
+		return s.rows
 	}
 	details := s.detailLines(pal, &r.info, c.now, w)
 	chartH := max(4, min(16, h-min(len(details), h/2)-2))
@@ -123,6 +123,7 @@ func (s *statsPane) render(pal *palette, st *Styles, r *unitRow, c chartSet, tic
 	for len(s.rows) < h {
 		s.rows = append(s.rows, "")
 	}
+	return s.rows
 }
 
 func (s *statsPane) scroll(delta int) { s.offset = max(0, s.offset+delta) }

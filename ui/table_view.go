@@ -118,12 +118,12 @@ func isDropped(id colID, n int) bool {
 	return false
 }
 
-// render prepares the lines on screen: the column header and the visible
+// View prepares and returns the lines on screen: the column header and the visible
 // rows from offset, padded to exactly height lines of exactly width cells.
-func (t *unitTable) render(pal *palette, now time.Time) {
+func (t *unitTable) View(pal *palette, now time.Time) []string {
 	t.lines = t.lines[:0]
 	if t.height <= 0 || t.width <= 0 {
-		return
+		return t.lines
 	}
 	t.lines = append(t.lines, t.headerLine(pal))
 	page := t.height - 1
@@ -150,6 +150,7 @@ func (t *unitTable) render(pal *palette, now time.Time) {
 	for len(t.lines) < t.height {
 		t.lines = append(t.lines, spaces(t.width))
 	}
+	return t.lines
 }
 
 func (t *unitTable) headerLine(pal *palette) string {
