@@ -62,8 +62,9 @@ type screen struct {
 	held      bool          // the writer waits out the gap for latest
 	busy      bool          // the writer is writing
 	closed    bool
-	suspended bool // the terminal is given back (ctrl+z): frames wait
-	mouse     bool // mouse reporting is on (turned on again on resume)
+	suspended bool       // the terminal is given back (ctrl+z): frames wait
+	mouse     bool       // mouse reporting is on (turned on again on resume)
+	settled   *sync.Cond // broadcast after each round of the writer, for idle
 
 	// The writer's own.
 	shown []string // the lines on the terminal now
@@ -72,6 +73,7 @@ type screen struct {
 
 func newScreen(out io.Writer) *screen {
 	s := &screen{out: out, repaint: true, gap: frameGap, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s.settled = sync.NewCond(&s.mu)
 	go s.run()
 	return s
 }
@@ -199,16 +201,15 @@ func (s *screen) resume() {
 // queued sequences, and the latest frame unless it is held by the gap or a
 // suspend. Only a suspend and tests wait for the terminal.
 func (s *screen) idle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for {
-		s.mu.Lock()
 		held := s.held && time.Since(s.last) < s.gap
-		quiet := s.closed || (!s.busy && len(s.raw) == 0 && (!s.pending || held || s.suspended || s.w <= 0 || s.h <= 0))
-		s.mu.Unlock()
-		if quiet {
+		if s.closed || (!s.busy && len(s.raw) == 0 && (!s.pending || held || s.suspended || s.w <= 0 || s.h <= 0)) {
 			return
 		}
 		s.poke()
-		time.Sleep(time.Millisecond)
+		s.settled.Wait() // the writer's next round
 	}
 }
 
@@ -229,6 +230,9 @@ func (s *screen) run() {
 			if timer != nil {
 				timer.Stop()
 			}
+			s.mu.Lock()
+			s.settled.Broadcast()
+			s.mu.Unlock()
 			return
 		}
 		if wk.wait > 0 && tick == nil {
@@ -243,6 +247,7 @@ func (s *screen) run() {
 		}
 		s.mu.Lock()
 		s.busy = false
+		s.settled.Broadcast()
 		s.mu.Unlock()
 	}
 }
