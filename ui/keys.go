@@ -2,37 +2,31 @@ package ui
 
 import (
 	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
-// KeyMap holds every key binding of the screen. Bindings that do not apply
-// right now are disabled (see KeyMap.apply), so the footer only ever lists
-// keys that do something, and a key that means two things in two places
-// (`/` filters the table and searches the output) is only ever one of them.
+// KeyMap holds every key binding of the screen, as the user configures it
+// (Options.KeyMap). Each component takes its own part of it at New (the
+// table its TableKeys, an output pane its OutputKeys, every scrolling one
+// its MoveKeys...) and enables those bindings by its own state; the root
+// keeps the rest (the unit's actions, the views, focus, help, quit) and,
+// for the footer and the `?` screen, gathers the components' maps back
+// into one (see Model.applyKeys). Bindings that do not apply right now are
+// disabled, so the footer only ever lists keys that do something, and a
+// key that means two things in two places (`/` filters the table and
+// searches the output) is only ever one of them.
 type KeyMap struct {
 	// Moving: the selection in the table, the scrollback in the pane, the
 	// cursor in a menu, the `?` screen.
-	Up       key.Binding
-	Down     key.Binding
-	PageUp   key.Binding
-	PageDown key.Binding
-	HalfUp   key.Binding
-	HalfDown key.Binding
-	Top      key.Binding
-	Bottom   key.Binding
+	MoveKeys
 
 	// Focus switches between the table and the pane (and the columns of a
 	// split view).
 	Focus key.Binding
 
 	// The table: folding groups and process trees, filter, sort, marks.
-	Fold        key.Binding
-	Expand      key.Binding
-	Collapse    key.Binding
-	Filter      key.Binding
-	Sort        key.Binding
-	SortReverse key.Binding
-	Mark        key.Binding
+	TableKeys
 
 	// Acting on the selected unit.
 	Start   key.Binding
@@ -49,13 +43,7 @@ type KeyMap struct {
 	Merged       key.Binding
 
 	// Output (also in split and merged panes).
-	Timestamps key.Binding
-	Wrap       key.Binding
-	Search     key.Binding
-	NextMatch  key.Binding
-	PrevMatch  key.Binding
-	Select     key.Binding
-	Copy       key.Binding
+	OutputKeys
 
 	// Messages.
 	Compose key.Binding
@@ -65,16 +53,16 @@ type KeyMap struct {
 	Clear key.Binding
 
 	// Inputs (filter, search, composer), the signal menu, questions.
-	Submit      key.Binding
-	Cancel      key.Binding
-	HistoryPrev key.Binding
-	HistoryNext key.Binding
-	Yes         key.Binding
-	No          key.Binding
+	InputKeys
+	HistoryKeys
+	Yes key.Binding
+	No  key.Binding
 
-	// The terminal and leaving. Redraw (ctrl+l) works everywhere, inputs
-	// included: the screen handles it before the model sees the key.
+	// The terminal and leaving. Redraw (ctrl+l) and Suspend (ctrl+z) work
+	// everywhere, inputs included: the screen handles them before the model
+	// sees the key.
 	Redraw    key.Binding
+	Suspend   key.Binding
 	Mouse     key.Binding
 	Help      key.Binding
 	CloseHelp key.Binding
@@ -86,27 +74,122 @@ type KeyMap struct {
 	st    keyState // set by apply: the footer differs per state
 }
 
+// MoveKeys move a cursor or a scrollback: every component that scrolls
+// has its own copy, worded for it ("first unit", "follow", "extend").
+type MoveKeys struct {
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	HalfUp   key.Binding
+	HalfDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+}
+
+// TableKeys are the units table's own keys.
+type TableKeys struct {
+	Fold        key.Binding
+	Expand      key.Binding
+	Collapse    key.Binding
+	Filter      key.Binding
+	Sort        key.Binding
+	SortReverse key.Binding
+	Mark        key.Binding
+}
+
+// OutputKeys are an output pane's own keys (the Output view, a column of
+// a split view, the merged stream).
+type OutputKeys struct {
+	Timestamps key.Binding
+	Wrap       key.Binding
+	Search     key.Binding
+	NextMatch  key.Binding
+	PrevMatch  key.Binding
+	Select     key.Binding
+	Copy       key.Binding
+}
+
+// InputKeys end an input (the filter, a search, the composer) or the
+// signal menu.
+type InputKeys struct {
+	Submit key.Binding
+	Cancel key.Binding
+}
+
+// HistoryKeys walk the composer's history of sent messages.
+type HistoryKeys struct {
+	HistoryPrev key.Binding
+	HistoryNext key.Binding
+}
+
+// list is every moving binding.
+func (k *MoveKeys) list() []*key.Binding {
+	return []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.HalfUp, &k.HalfDown, &k.Top, &k.Bottom}
+}
+
+// enable switches every moving binding on or off.
+func (k *MoveKeys) enable(on bool) {
+	for _, b := range k.list() {
+		b.SetEnabled(on)
+	}
+}
+
+// distance turns a moving key into a distance for a view of height rows:
+// a delta, or the top or the bottom.
+func (k *MoveKeys) distance(msg tea.KeyMsg, height int) (delta int, top, bottom bool) {
+	page := max(height, 1)
+	switch {
+	case key.Matches(msg, k.Up):
+		return -1, false, false
+	case key.Matches(msg, k.Down):
+		return 1, false, false
+	case key.Matches(msg, k.PageUp):
+		return -page, false, false
+	case key.Matches(msg, k.PageDown):
+		return page, false, false
+	case key.Matches(msg, k.HalfUp):
+		return -max(page/2, 1), false, false
+	case key.Matches(msg, k.HalfDown):
+		return max(page/2, 1), false, false
+	case key.Matches(msg, k.Top):
+		return 0, true, false
+	case key.Matches(msg, k.Bottom):
+		return 0, false, true
+	}
+	return 0, false, false
+}
+
+// matches reports whether msg is one of the moving keys (enabled).
+func (k *MoveKeys) matches(msg tea.KeyMsg) bool {
+	return key.Matches(msg, k.Up, k.Down, k.PageUp, k.PageDown, k.HalfUp, k.HalfDown, k.Top, k.Bottom)
+}
+
 // DefaultKeyMap returns kelpie's key bindings.
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
-		HalfUp:   key.NewBinding(key.WithKeys("ctrl+u"), key.WithHelp("ctrl+u", "half page up")),
-		HalfDown: key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "half page down")),
-		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g/home", "first")),
-		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G/end", "last")),
+		MoveKeys: MoveKeys{
+			Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+			Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+			PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
+			PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
+			HalfUp:   key.NewBinding(key.WithKeys("ctrl+u"), key.WithHelp("ctrl+u", "half page up")),
+			HalfDown: key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "half page down")),
+			Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g/home", "first")),
+			Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G/end", "last")),
+		},
 
 		Focus: key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "output")),
 
-		Fold:        key.NewBinding(key.WithKeys("enter", " "), key.WithHelp("enter", "unfold")),
-		Expand:      key.NewBinding(key.WithKeys("l", "right"), key.WithHelp("l/→", "unfold")),
-		Collapse:    key.NewBinding(key.WithKeys("h", "left"), key.WithHelp("h/←", "fold")),
-		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
-		Sort:        key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "sort")),
-		SortReverse: key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "reverse")),
-		Mark:        key.NewBinding(key.WithKeys("*"), key.WithHelp("*", "mark")),
+		TableKeys: TableKeys{
+			Fold:        key.NewBinding(key.WithKeys("enter", " "), key.WithHelp("enter", "unfold")),
+			Expand:      key.NewBinding(key.WithKeys("l", "right"), key.WithHelp("l/→", "unfold")),
+			Collapse:    key.NewBinding(key.WithKeys("h", "left"), key.WithHelp("h/←", "fold")),
+			Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+			Sort:        key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "sort")),
+			SortReverse: key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "reverse")),
+			Mark:        key.NewBinding(key.WithKeys("*"), key.WithHelp("*", "mark")),
+		},
 
 		Start:   key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "start")),
 		Stop:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "stop")),
@@ -120,26 +203,33 @@ func DefaultKeyMap() KeyMap {
 		Split:        key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "split")),
 		Merged:       key.NewBinding(key.WithKeys("M"), key.WithHelp("M", "merged")),
 
-		Timestamps: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timestamps")),
-		Wrap:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "wrap")),
-		Search:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
-		NextMatch:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next")),
-		PrevMatch:  key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous")),
-		Select:     key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "select")),
-		Copy:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy")),
+		OutputKeys: OutputKeys{
+			Timestamps: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timestamps")),
+			Wrap:       key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "wrap")),
+			Search:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+			NextMatch:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next")),
+			PrevMatch:  key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous")),
+			Select:     key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "select")),
+			Copy:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy")),
+		},
 
 		Compose: key.NewBinding(key.WithKeys("m", ":"), key.WithHelp("m", "message")),
 
 		Clear: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
 
-		Submit:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
-		Cancel:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
-		HistoryPrev: key.NewBinding(key.WithKeys("up"), key.WithHelp("↑/↓", "history")),
-		HistoryNext: key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "newer")),
-		Yes:         key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
-		No:          key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "no")),
+		InputKeys: InputKeys{
+			Submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
+			Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		},
+		HistoryKeys: HistoryKeys{
+			HistoryPrev: key.NewBinding(key.WithKeys("up"), key.WithHelp("↑/↓", "history")),
+			HistoryNext: key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "newer")),
+		},
+		Yes: key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
+		No:  key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "no")),
 
 		Redraw:    key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", "redraw")),
+		Suspend:   key.NewBinding(key.WithKeys("ctrl+z"), key.WithHelp("ctrl+z", "suspend")),
 		Mouse:     key.NewBinding(key.WithKeys("@"), key.WithHelp("@", "mouse")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		CloseHelp: key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("?/esc", "close help"), key.WithDisabled()),
@@ -159,7 +249,7 @@ func (k *KeyMap) all() []*key.Binding {
 		&k.ViewOutput, &k.ViewMessages, &k.ViewStats, &k.Split, &k.Merged,
 		&k.Timestamps, &k.Wrap, &k.Search, &k.NextMatch, &k.PrevMatch, &k.Select, &k.Copy,
 		&k.Compose, &k.Clear, &k.Submit, &k.Cancel, &k.HistoryPrev, &k.HistoryNext, &k.Yes, &k.No,
-		&k.Redraw, &k.Mouse, &k.Help, &k.CloseHelp, &k.Quit, &k.views,
+		&k.Redraw, &k.Suspend, &k.Mouse, &k.Help, &k.CloseHelp, &k.Quit, &k.views,
 	}
 }
 
@@ -202,14 +292,18 @@ type keyState struct {
 	paneName    string // what tab goes to from the table: "output", "stats", "split"...
 }
 
-// apply enables the bindings that do something in st and words their help
-// for it, so the footer and the `?` screen are always true.
+// apply enables the root's own bindings that do something in st and words
+// their help for it, so the footer and the `?` screen are always true. It
+// switches every component's binding off in the root's map: each component
+// enables its own (see Model.applyKeys).
 func (k *KeyMap) apply(st keyState) {
 	k.st = st
 	for _, b := range k.all() {
 		b.SetEnabled(false)
 	}
 	k.Redraw.SetEnabled(true)
+	k.Suspend.SetEnabled(true)
+	k.Quit.SetEnabled(true)
 	k.Quit.SetKeys("q", "ctrl+c")
 	k.Quit.SetHelp("q", "quit")
 	if st.shutting {
@@ -219,28 +313,17 @@ func (k *KeyMap) apply(st keyState) {
 		// Typing goes to the input: only ctrl+c still leaves.
 		k.Quit.SetKeys("ctrl+c")
 		k.Quit.SetHelp("ctrl+c", "quit")
-		k.Quit.SetEnabled(true)
 		k.applyModal(st)
 		return
 	}
-	k.Quit.SetEnabled(true)
-	moving := []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.HalfUp, &k.HalfDown, &k.Top, &k.Bottom}
-	k.applyUnit(st)
 	if st.helpOpen {
-		for _, b := range []*key.Binding{&k.Start, &k.Stop, &k.Restart, &k.Kill, &k.Signal, &k.Compose} {
-			b.SetEnabled(false)
-		}
-		for _, b := range moving {
-			b.SetEnabled(st.helpScrolls)
-		}
+		k.MoveKeys.enable(st.helpScrolls)
 		k.Up.SetHelp("↑↓/jk", "scroll")
 		k.Down.SetHelp("", "") // one footer entry for both
 		k.CloseHelp.SetEnabled(true)
 		return
 	}
-	for _, b := range moving {
-		b.SetEnabled(true)
-	}
+	k.applyUnit(st)
 	k.Focus.SetEnabled(true)
 	k.Help.SetEnabled(true)
 	k.Mouse.SetEnabled(true)
@@ -249,47 +332,21 @@ func (k *KeyMap) apply(st keyState) {
 	} else {
 		k.Mouse.SetHelp("@", "mouse on")
 	}
-
 	k.applyPane(st)
+	k.applyClear(st)
+}
 
+// applyClear words esc for the innermost thing that is on.
+func (k *KeyMap) applyClear(st keyState) {
 	inTable := st.focus == focusTable
-	k.Up.SetHelp("↑/k", "up")
-	k.Down.SetHelp("↓/j", "down")
-	if inTable {
-		k.Top.SetHelp("g/home", "first unit")
-		k.Bottom.SetHelp("G/end", "last unit")
+	switch {
+	case inTable:
 		k.Focus.SetHelp("tab", st.paneName)
-		k.applyTable(st)
-	} else {
-		k.Top.SetHelp("g/home", "top")
-		k.Bottom.SetHelp("G/end", "follow")
+	case st.mode == modeSplit:
+		k.Focus.SetHelp("tab", "next")
+	default:
 		k.Focus.SetHelp("tab", "units")
-		if st.mode == modeSplit {
-			k.Focus.SetHelp("tab", "next")
-		}
-		// G/end in a pane of lines is "follow": only useful when not following.
-		k.Bottom.SetEnabled(!st.lines || !st.following)
-		if !st.lines {
-			k.Bottom.SetHelp("G/end", "bottom")
-		}
 	}
-	if st.outputLike && !inTable {
-		k.Search.SetEnabled(true)
-		k.NextMatch.SetEnabled(st.searching)
-		k.PrevMatch.SetEnabled(st.searching)
-		k.Select.SetEnabled(!st.visual)
-		k.Copy.SetEnabled(st.visual)
-		if st.visual {
-			k.Up.SetHelp("↑/k", "extend")
-			k.Down.SetHelp("↓/j", "extend")
-		}
-	}
-	if st.outputLike {
-		k.Timestamps.SetEnabled(true)
-		k.Wrap.SetEnabled(true)
-	}
-
-	// esc backs out of the innermost thing that is on.
 	switch {
 	case st.visual && !inTable:
 		k.Clear.SetHelp("esc", "cancel selection")
@@ -305,21 +362,14 @@ func (k *KeyMap) apply(st keyState) {
 	k.Clear.SetEnabled(true)
 }
 
+// applyModal enables the keys of the root's own modal states: a question,
+// and the filter and search lines. The signal menu and the composer enable
+// theirs.
 func (k *KeyMap) applyModal(st keyState) {
 	switch st.modal {
 	case modalConfirm:
 		k.Yes.SetEnabled(true)
 		k.No.SetEnabled(true)
-	case modalMenu:
-		for _, b := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom} {
-			b.SetEnabled(true)
-		}
-		k.Top.SetHelp("g/home", "first")
-		k.Bottom.SetHelp("G/end", "last")
-		k.Submit.SetEnabled(true)
-		k.Submit.SetHelp("enter", "send")
-		k.Cancel.SetEnabled(true)
-		k.Cancel.SetHelp("esc", "close")
 	case modalFilter:
 		k.Submit.SetEnabled(true)
 		k.Submit.SetHelp("enter", "keep filter")
@@ -330,13 +380,6 @@ func (k *KeyMap) applyModal(st keyState) {
 		k.Submit.SetHelp("enter", "search")
 		k.Cancel.SetEnabled(true)
 		k.Cancel.SetHelp("esc", "cancel")
-	case modalCompose:
-		k.Submit.SetEnabled(true)
-		k.Submit.SetHelp("enter", "send")
-		k.HistoryPrev.SetEnabled(true)
-		k.HistoryNext.SetEnabled(true)
-		k.Cancel.SetEnabled(true)
-		k.Cancel.SetHelp("esc", "close")
 	}
 }
 
@@ -402,222 +445,4 @@ func (k *KeyMap) applyPane(st keyState) {
 		k.Merged.SetEnabled(st.selected != nil)
 		k.Merged.SetHelp("M", "merged")
 	}
-}
-
-// applyTable enables the table's own keys.
-func (k *KeyMap) applyTable(st keyState) {
-	k.Filter.SetEnabled(true)
-	k.Sort.SetEnabled(true)
-	k.Sort.SetHelp("o", "sort: "+st.nextSort.String())
-	k.SortReverse.SetEnabled(true)
-	if st.selected == nil {
-		return
-	}
-	k.Mark.SetEnabled(!st.procRow)
-	if st.marked {
-		k.Mark.SetHelp("*", "unmark")
-	} else {
-		k.Mark.SetHelp("*", "mark")
-	}
-	switch {
-	case st.procRow:
-		k.Fold.SetEnabled(true)
-		k.Fold.SetHelp("enter", "fold")
-		k.Collapse.SetEnabled(true)
-	case st.expandable:
-		k.Fold.SetEnabled(true)
-		if st.open {
-			k.Fold.SetHelp("enter", "fold")
-		} else {
-			k.Fold.SetHelp("enter", "unfold")
-		}
-		k.Expand.SetEnabled(!st.open)
-		k.Collapse.SetEnabled(st.open)
-	case st.member:
-		k.Collapse.SetEnabled(true)
-	}
-}
-
-// footerItem is an entry of the one-line help and how much it matters:
-// a narrow terminal drops the lowest first.
-type footerItem struct {
-	b    key.Binding
-	prio int
-	pair bool // goes with its neighbour (up and down, next and previous)
-}
-
-// footer lists the one-line help in display order for the current state.
-func (k KeyMap) footer() []footerItem {
-	st := k.st
-	var out []footerItem
-	add := func(prio int, bs ...key.Binding) {
-		for _, b := range bs {
-			out = append(out, footerItem{b: b, prio: prio})
-		}
-	}
-	// pair adds two entries that make sense only together.
-	pair := func(prio int, a, b key.Binding) {
-		out = append(out, footerItem{b: a, prio: prio, pair: true}, footerItem{b: b, prio: prio, pair: true})
-	}
-	switch {
-	case st.modal == modalConfirm:
-		add(9, k.Yes, k.No)
-		return out
-	case st.modal != modalNone:
-		pair(5, k.Up, k.Down)
-		add(9, k.Submit)
-		add(6, k.HistoryPrev)
-		add(8, k.Cancel)
-		add(7, k.Quit)
-		return out
-	case st.helpOpen:
-		add(5, k.Up, k.Down)
-		add(9, k.CloseHelp, k.Quit)
-		return out
-	}
-	// In the table the unit's actions matter most; in the pane, moving
-	// through the lines and finding things in them.
-	inTable := st.focus == focusTable
-	act := 0
-	switch {
-	case st.visual:
-		pair(7, k.Up, k.Down)
-	case inTable:
-		pair(5, k.Up, k.Down)
-	default:
-		pair(6, k.Up, k.Down)
-		act = -1
-	}
-	if inTable {
-		add(4, k.Fold)
-		add(4, k.Filter)
-		add(2, k.Sort)
-		add(1, k.Mark)
-	} else {
-		add(7, k.Bottom) // "follow": the way back after scrolling
-		if st.searching {
-			add(3, k.Search)
-		} else {
-			add(5, k.Search)
-		}
-		pair(6, k.NextMatch, k.PrevMatch)
-		add(3, k.Select)
-		add(7, k.Copy)
-		add(2, k.Wrap, k.Timestamps)
-	}
-	add(8, k.Clear)
-	add(6, k.Compose)
-	add(7+act, k.Start, k.Stop)
-	add(6+act, k.Restart)
-	add(5+act, k.Kill)
-	add(3, k.Signal)
-	add(4, k.views)
-	if st.mode != modeSingle {
-		add(6, k.Split, k.Merged)
-	} else {
-		add(1, k.Split, k.Merged)
-	}
-	add(5, k.Focus)
-	add(10, k.Help, k.Quit)
-	return out
-}
-
-// ShortHelp is the one-line footer, in display order; disabled bindings
-// are skipped when it is drawn.
-func (k KeyMap) ShortHelp() []key.Binding {
-	items := k.footer()
-	out := make([]key.Binding, len(items))
-	for i, it := range items {
-		out[i] = it.b
-	}
-	return out
-}
-
-// helpSection is one group of the `?` screen.
-type helpSection struct {
-	title   string
-	entries []helpEntry
-}
-
-// helpEntry is one line of the `?` screen: keys, what they do, and whether
-// they do it now (the others are drawn dim).
-type helpEntry struct {
-	keys, desc string
-	on         bool
-}
-
-// sections is the `?` screen: every key, grouped by where it works. k is
-// the key map as it applies behind the `?` screen (see Model.renderHelp),
-// so each entry knows whether it applies now. The unit's actions come
-// first, worded for the selected unit, since that is the question `?` most
-// often answers.
-func (k KeyMap) sections() []helpSection {
-	e := func(b key.Binding, keys, desc string) helpEntry {
-		return helpEntry{keys: keys, desc: desc, on: b.Enabled()}
-	}
-	unit := func(b key.Binding, keys string) helpEntry {
-		return helpEntry{keys: keys, desc: b.Help().Desc, on: b.Enabled()}
-	}
-	clear := k.Clear.Help().Desc
-	clearOn := func(descs ...string) bool {
-		for _, d := range descs {
-			if k.Clear.Enabled() && clear == d {
-				return true
-			}
-		}
-		return false
-	}
-	return []helpSection{
-		{"selected unit", []helpEntry{
-			unit(k.Start, "s"), unit(k.Stop, "x"), unit(k.Restart, "r"), unit(k.Kill, "K"), unit(k.Signal, "!"),
-		}},
-		// Words kept short: three columns fit 80 cells, and all of it 80x24.
-		{"move", []helpEntry{
-			e(k.Up, "↑↓/kj", "up/down"),
-			e(k.PageUp, "pgup/ctrl+b", "page up"), e(k.PageDown, "pgdn/ctrl+f", "page down"),
-			e(k.HalfUp, "ctrl+u/d", "half a page"),
-			e(k.Top, "g/home", "first/top"), e(k.Bottom, "G/end", "last/follow"),
-			e(k.Focus, "tab", "switch pane"), e(k.Focus, "shift+tab", "switch back"),
-		}},
-		{"units table", []helpEntry{
-			e(k.Fold, "enter/spc", "fold/unfold"), e(k.Expand, "l/→", "unfold"), e(k.Collapse, "h/←", "fold"),
-			e(k.Filter, "/", "filter"), e(k.Sort, "o", "cycle sort"), e(k.SortReverse, "O", "reverse sort"),
-			e(k.Mark, "*", "mark to split"), {"esc", "clear filter", clearOn("clear filter")},
-		}},
-		{"pane", []helpEntry{
-			e(k.ViewOutput, "1", "output"), e(k.ViewMessages, "2", "messages"), e(k.ViewStats, "3", "stats"),
-			e(k.Split, "S", "split marked"), e(k.Merged, "M", "merged: all units"), {"esc", "close split/merged", clearOn("")},
-		}},
-		{"output", []helpEntry{
-			e(k.Search, "/", "search"), e(k.NextMatch, "n/N", "next/prev match"),
-			e(k.Select, "v", "select lines"), e(k.Copy, "y", "copy (OSC 52)"),
-			e(k.Wrap, "w", "wrap on/off"), e(k.Timestamps, "t", "timestamps"),
-			{"esc", "clear search", clearOn("clear search", "cancel selection")},
-		}},
-		{"messages", []helpEntry{
-			e(k.Compose, "m/:", "write message"), e(k.Submit, "enter/esc", "send/close"),
-			e(k.HistoryPrev, "↑/↓", "history"),
-		}},
-		{"general", []helpEntry{
-			e(k.Yes, "y/n", "yes/no"), e(k.Redraw, "ctrl+l", "redraw"),
-			e(k.Mouse, "@", "mouse on/off"), e(k.Help, "?", "this help"),
-			e(k.Quit, "q/ctrl+c", "quit"),
-		}},
-	}
-}
-
-// FullHelp is every key, one group per section (help.KeyMap); those that
-// do not apply now are disabled.
-func (k KeyMap) FullHelp() [][]key.Binding {
-	var out [][]key.Binding
-	for _, s := range k.sections() {
-		var group []key.Binding
-		for _, e := range s.entries {
-			b := key.NewBinding(key.WithKeys(e.keys), key.WithHelp(e.keys, e.desc))
-			b.SetEnabled(e.on)
-			group = append(group, b)
-		}
-		out = append(out, group)
-	}
-	return out
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/kelpie-dev/kelpie/procs"
 )
@@ -16,6 +17,12 @@ type signalMenu struct {
 	sigs   []syscall.Signal
 	cursor int
 	offset int
+	height int // rows for signals, from SetSize
+
+	// Its keys, enabled by updateKeys: moving, and closing it. Submit is
+	// the root's: sending reaches the engine and may ask first.
+	moves MoveKeys
+	keys  InputKeys
 }
 
 // signalWords says what each common signal usually does.
@@ -41,7 +48,51 @@ var signalWords = map[syscall.Signal]string{
 func harmless(sig syscall.Signal) bool { return sig == syscall.SIGCONT || sig == syscall.SIGWINCH }
 
 func (s *signalMenu) show(target string) {
-	*s = signalMenu{open: true, target: target, sigs: procs.CommonSignals()}
+	*s = signalMenu{open: true, target: target, sigs: procs.CommonSignals(), height: s.height, moves: s.moves, keys: s.keys}
+}
+
+// SetSize gives the menu the pane's place: a title and h-1 signals.
+func (s *signalMenu) SetSize(w, h int) { s.height = max(h-1, 1) }
+
+// bindings are the menu's keys, for routing.
+func (s *signalMenu) bindings() []*key.Binding { return append(s.moves.list(), &s.keys.Cancel) }
+
+// Update applies a key meant for the menu: moving, or esc to close it.
+func (s *signalMenu) Update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil
+	}
+	if key.Matches(km, s.keys.Cancel) {
+		s.open = false
+		return nil
+	}
+	delta, top, bottom := s.moves.distance(km, s.height)
+	switch {
+	case top:
+		s.cursor = 0
+	case bottom:
+		s.cursor = len(s.sigs) - 1
+	default:
+		s.move(delta)
+	}
+	return nil
+}
+
+// updateKeys enables the menu's keys while it is open.
+func (s *signalMenu) updateKeys() {
+	s.moves.enable(false)
+	for _, b := range []*key.Binding{&s.moves.Up, &s.moves.Down, &s.moves.PageUp, &s.moves.PageDown, &s.moves.Top, &s.moves.Bottom} {
+		b.SetEnabled(s.open)
+	}
+	s.moves.Up.SetHelp("↑/k", "up")
+	s.moves.Down.SetHelp("↓/j", "down")
+	s.moves.Top.SetHelp("g/home", "first")
+	s.moves.Bottom.SetHelp("G/end", "last")
+	s.keys.Submit.SetEnabled(s.open)
+	s.keys.Submit.SetHelp("enter", "send")
+	s.keys.Cancel.SetEnabled(s.open)
+	s.keys.Cancel.SetHelp("esc", "close")
 }
 
 func (s *signalMenu) move(delta int) {
@@ -50,9 +101,9 @@ func (s *signalMenu) move(delta int) {
 
 func (s *signalMenu) selected() syscall.Signal { return s.sigs[s.cursor] }
 
-// render draws the menu in the pane's place: a title rule, then one line
+// View draws the menu in the pane's place: a title rule, then one line
 // per signal, scrolled to keep the cursor in view.
-func (s *signalMenu) render(pal *palette, w, h int) []string {
+func (s *signalMenu) View(pal *palette, w, h int) []string {
 	lines := []string{ruleLine(pal.ruleFocused, w,
 		[]segment{{"send a signal to ", pal.dim}, {safe(s.target), pal.title}},
 		[]segment{{" enter send · esc close ", pal.dim}, {"──", pal.ruleFocused}})}

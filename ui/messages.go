@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/kelpie-dev/kelpie/ipc"
@@ -131,6 +132,11 @@ type composer struct {
 	ok      bool     // the text is a message that may be sent
 	verdict string   // "✓ valid JSON", "✗ ... at offset 12"
 	sending bool     // a Send is in flight
+
+	// Its keys, enabled by updateKeys while it is open. Submit is the
+	// root's: sending reaches the engine and the status line.
+	keys     InputKeys
+	walkKeys HistoryKeys
 }
 
 const historyKept = 100
@@ -170,11 +176,38 @@ func (c *composer) close() {
 }
 
 // update gives the text input a key and checks the result.
-func (c *composer) update(msg tea.Msg) tea.Cmd {
+// Update applies a key meant for the composer: esc closes it, up and down
+// walk the history, the rest edits the message.
+func (c *composer) Update(msg tea.Msg) tea.Cmd {
+	if km, ok := msg.(tea.KeyMsg); ok {
+		switch {
+		case key.Matches(km, c.keys.Cancel):
+			c.close()
+			return nil
+		case key.Matches(km, c.walkKeys.HistoryPrev):
+			c.walk(-1)
+			return nil
+		case key.Matches(km, c.walkKeys.HistoryNext):
+			c.walk(1)
+			return nil
+		}
+	}
 	var cmd tea.Cmd
 	c.input, cmd = c.input.Update(msg)
 	c.check()
 	return cmd
+}
+
+// SetSize gives the input its width.
+func (c *composer) SetSize(w, h int) { c.input.Width = max(w-width(c.input.Prompt)-1, 1) }
+
+// updateKeys enables the composer's keys while it is open.
+func (c *composer) updateKeys() {
+	for _, b := range []*key.Binding{&c.keys.Submit, &c.keys.Cancel, &c.walkKeys.HistoryPrev, &c.walkKeys.HistoryNext} {
+		b.SetEnabled(c.open)
+	}
+	c.keys.Submit.SetHelp("enter", "send")
+	c.keys.Cancel.SetHelp("esc", "close")
 }
 
 func (c *composer) check() {

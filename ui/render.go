@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
@@ -16,24 +15,26 @@ func (m *Model) render() {
 		m.frame = ""
 		return
 	}
-	m.keys.apply(m.keyState())
+	m.applyKeys(m.keyState())
 	m.lay = m.computeLayout()
 	if m.lay.small {
 		m.frame = m.renderSmall()
 		return
 	}
+	m.stats.SetSize(m.lay.paneW, m.lay.paneH-1)
+	m.menu.SetSize(m.lay.paneW, m.lay.paneH)
 	now := m.now()
 	if m.helpOpen {
 		m.helpLines = m.renderHelp(m.width, m.height-3)
-		m.keys.apply(m.keyState()) // the footer offers scrolling only if it does
+		m.applyKeys(m.keyState()) // the footer offers scrolling only if it does
 	}
 	m.header = m.renderHeader()
 	m.statusLine = m.renderStatus()
 	m.footer = m.renderFooter()
 	if !m.helpOpen {
 		m.table.focused = m.focus == focusTable
-		m.table.setSize(m.lay.tableW, m.lay.tableH)
-		m.table.render(m.pal, now)
+		m.table.SetSize(m.lay.tableW, m.lay.tableH)
+		m.table.View(m.pal, now)
 		m.paneLines = m.renderPane(now)
 	}
 	m.frame = m.compose()
@@ -223,174 +224,17 @@ func plural(n int, what string) string {
 	return strconv.Itoa(n) + " " + what + "s"
 }
 
-// renderFooter is the one-line help: the keys that apply now, the less
-// important ones left out when the line is too narrow.
-func (m *Model) renderFooter() string {
-	items := m.keys.footer()
-	on := make([]bool, len(items))
-	for i, it := range items {
-		on[i] = it.b.Enabled() && it.b.Help().Key != ""
-	}
-	const sep = " • "
-	itemW := func(b key.Binding) int { return width(b.Help().Key) + 1 + width(b.Help().Desc) }
-	total := func() int {
-		n, first := 0, true
-		for i, it := range items {
-			if !on[i] {
-				continue
-			}
-			if !first {
-				n += 3 // " • " is 3 cells
-			}
-			n += itemW(it.b)
-			first = false
-		}
-		return n
-	}
-	// The least important entry goes first; of equals, the rightmost.
-	for total() > m.width {
-		drop := -1
-		for i, it := range items {
-			if on[i] && (drop < 0 || it.prio <= items[drop].prio) {
-				drop = i
-			}
-		}
-		if drop < 0 {
-			break
-		}
-		on[drop] = false
-		if items[drop].pair { // its partner goes too: the one before or after
-			for _, j := range []int{drop - 1, drop + 1} {
-				if j >= 0 && j < len(items) && items[j].pair && items[j].prio == items[drop].prio {
-					on[j] = false
-				}
-			}
-		}
-	}
-	var b strings.Builder
-	used, first := 0, true
-	for i, it := range items {
-		if !on[i] {
-			continue
-		}
-		w := itemW(it.b)
-		if !first {
-			w += 3
-		}
-		if used+w > m.width {
-			break
-		}
-		if !first {
-			m.pal.helpSep.write(&b, sep)
-		}
-		m.pal.helpKey.write(&b, it.b.Help().Key)
-		b.WriteByte(' ')
-		m.pal.helpDesc.write(&b, it.b.Help().Desc)
-		used += w
-		first = false
-	}
-	return b.String()
-}
-
-// renderHelp is the `?` screen in the place of the table and the pane:
-// every key in sections, as many columns as fit, scrolled by the moving
-// keys when it is still too long.
-func (m *Model) renderHelp(w, h int) []string {
-	p := m.pal
-	type block struct {
-		lines []string
-		w     int
-	}
-	var blocks []block
-	colW := 0
-	// Every key is listed; those that do nothing now are dim. What applies
-	// is what would apply with the `?` screen closed.
-	now := m.keys
-	st := m.keyState()
-	st.helpOpen = false
-	now.apply(st)
-	for _, s := range now.sections() {
-		bl := block{lines: []string{p.title.on(s.title)}, w: width(s.title)}
-		keyW := 0
-		for _, e := range s.entries {
-			keyW = max(keyW, width(e.keys))
-		}
-		for _, e := range s.entries {
-			kp, dp := p.helpKey, p.helpDesc
-			if !e.on {
-				kp, dp = p.helpOff, p.helpOff
-			}
-			bl.lines = append(bl.lines, " "+kp.on(e.keys)+spaces(keyW-width(e.keys)+1)+dp.on(e.desc))
-			bl.w = max(bl.w, 1+keyW+1+width(e.desc))
-		}
-		blocks = append(blocks, bl)
-		colW = max(colW, bl.w)
-	}
-	const gap = 3
-	ncols := max(1, min(len(blocks), (w+gap)/(colW+gap)))
-	total := 0
-	for _, bl := range blocks {
-		total += len(bl.lines) + 1
-	}
-	target := (total + ncols - 1) / ncols
-	var cols [][]string
-	var col []string
-	for _, bl := range blocks {
-		if len(col) > 0 && len(col)+len(bl.lines) > target && len(cols) < ncols-1 {
-			cols = append(cols, col)
-			col = nil
-		}
-		if len(col) > 0 {
-			col = append(col, "")
-		}
-		col = append(col, bl.lines...)
-	}
-	cols = append(cols, col)
-	rows := 0
-	for _, c := range cols {
-		rows = max(rows, len(c))
-	}
-	var body []string
-	for i := range rows {
-		var b strings.Builder
-		for j, c := range cols {
-			cell := ""
-			if i < len(c) {
-				cell = c[i]
-			}
-			if j < len(cols)-1 {
-				cell = fit(cell, colW, false) + spaces(gap)
-			}
-			b.WriteString(cell)
-		}
-		body = append(body, truncate(" "+b.String(), w))
-	}
-	m.helpOffset = max(0, min(m.helpOffset, len(body)-(h-1)))
-	m.helpScrolls = len(body) > h-1
-	more := ""
-	if m.helpScrolls {
-		more = " ↑↓ scroll ·"
-	}
-	lines := []string{ruleLine(p.ruleFocused, w,
-		[]segment{{"keys", p.title}},
-		[]segment{{more + " ?/esc close ", p.dim}, {"──", p.ruleFocused}})}
-	for i := m.helpOffset; i < len(body) && len(lines) < h; i++ {
-		lines = append(lines, body[i])
-	}
-	return lines
-}
-
 // renderPane is the detail pane: a menu, several units, or the selected
 // unit's title, state reason and view.
 func (m *Model) renderPane(now time.Time) []string {
 	w, h := m.lay.paneW, m.lay.paneH
 	p := m.pal
 	if m.menu.open {
-		return m.menu.render(p, w, h)
+		return m.menu.View(p, w, h)
 	}
 	switch m.mode {
 	case modeSplit:
-		return m.split.render(m, w, h)
+		return m.split.View(m.splitLook(), w, h)
 	case modeMerged:
 		return m.renderMerged(w, h)
 	}
@@ -404,7 +248,7 @@ func (m *Model) renderPane(now time.Time) []string {
 		if !m.subscribed {
 			title = "connecting…"
 		}
-		m.pane.setSize(w, 0)
+		m.pane.SetSize(w, 0)
 		return []string{ruleLine(rule, w, []segment{{title, p.dim}}, nil)}
 	}
 	in := &r.info
@@ -428,13 +272,13 @@ func (m *Model) renderPane(now time.Time) []string {
 	var where string
 	switch view {
 	case viewOutput:
-		m.pane.setSize(w, bodyH)
-		m.pane.render(p, b, "no output yet")
+		m.pane.SetSize(w, bodyH)
+		m.pane.View(p, b, "no output yet")
 		body, where = m.pane.rows, m.pane.position()
 	case viewMessages:
 		body, where = m.renderMessages(b, in, w, bodyH)
 	case viewStats:
-		m.stats.render(p, m.styles, r, chartSet{hist: r.hist, ticks: &m.ticks, now: now}, m.ticks.count, w, bodyH)
+		m.stats.View(p, m.styles, r, chartSet{hist: r.hist, ticks: &m.ticks, now: now}, m.ticks.count, w, bodyH)
 		body = m.stats.rows
 		where = "waiting for samples"
 		if n := min(r.hist.n, m.ticks.n); n >= 2 {
@@ -507,11 +351,11 @@ func (m *Model) renderMessages(b *logBuf, in *procs.Info, w, h int) ([]string, s
 	if b != nil {
 		mb = b.messages()
 	}
-	m.msgPane.setSize(w, h-composerH)
-	m.msgPane.render(p, mb, "no messages yet · press m to send one")
+	m.msgPane.SetSize(w, h-composerH)
+	m.msgPane.View(p, mb, "no messages yet · press m to send one")
 	body := m.msgPane.rows
 	if composerH > 0 {
-		c.input.Width = max(w-width(c.input.Prompt)-1, 1)
+		c.SetSize(w, 1)
 		vp := p.err
 		switch {
 		case c.ok:
@@ -549,10 +393,26 @@ func (m *Model) renderMerged(w, h int) []string {
 		rule = p.ruleFocused
 	}
 	v := &m.merged
-	v.pane.setSize(w, h-1)
-	v.pane.render(p, v.buf, "no output yet")
+	v.pane.SetSize(w, h-1)
+	v.pane.View(p, v.buf, "no output yet")
 	title := ruleLine(rule, w,
 		[]segment{{"all units", p.title}, {"  merged output of " + plural(len(m.table.order), "unit"), p.dim}},
 		[]segment{{" " + v.pane.position() + " ", p.dim}, {"──", rule}})
 	return append([]string{title}, v.pane.rows...)
+}
+
+// splitLook binds the split view to what it draws from.
+func (m *Model) splitLook() splitLook {
+	return splitLook{
+		pal:     m.pal,
+		focused: m.focus == focusOutput,
+		now:     m.now(),
+		info: func(name string) *procs.Info {
+			if r := m.table.byName[name]; r != nil {
+				return &r.info
+			}
+			return nil
+		},
+		buf: m.logs.get,
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -40,7 +41,19 @@ func Run(b Backend, opts Options) (err error) {
 	scr.write(seqAskBackground)
 
 	m := New(b, opts)
-	p = tea.NewProgram(framed{Model: m, scr: scr}, tea.WithInput(in), tea.WithOutput(out),
+	suspend := func() tea.Msg {
+		scr.suspend() // the terminal as it was, written out
+		_ = term.Restore(tty.Fd(), saved)
+		stopSelf()
+		// `fg`: the terminal is kelpie's again, and may have a new size.
+		_, _ = term.MakeRaw(tty.Fd())
+		scr.resume()
+		if w, h, err := term.GetSize(out.Fd()); err == nil {
+			return tea.WindowSizeMsg{Width: w, Height: h}
+		}
+		return nil
+	}
+	p = tea.NewProgram(framed{Model: m, scr: scr, suspend: suspend}, tea.WithInput(in), tea.WithOutput(out),
 		tea.WithoutRenderer(), tea.WithoutSignalHandler())
 
 	// Signals go through the model: the first stops the units gracefully
@@ -103,4 +116,23 @@ func Run(b Backend, opts Options) (err error) {
 		err = errors.Join(runErr, err)
 	}
 	return err
+}
+
+// stopSelf stops kelpie's job as the terminal's ctrl+z would (the screen
+// reads ctrl+z as a key in raw mode), and returns once it is continued.
+// Units run in process groups of their own, so they keep running.
+//
+// Where nothing does job control (kelpie is a session leader, its parent is
+// no shell), the kernel discards the SIGTSTP and no SIGCONT ever comes: the
+// wait is bounded, and then the screen simply comes back. Stopped, the timer
+// runs out too, but nothing is read before kelpie runs again.
+func stopSelf() {
+	cont := make(chan os.Signal, 1)
+	signal.Notify(cont, syscall.SIGCONT)
+	defer signal.Stop(cont)
+	_ = syscall.Kill(0, syscall.SIGTSTP)
+	select {
+	case <-cont:
+	case <-time.After(time.Second / 4):
+	}
 }

@@ -38,51 +38,97 @@ const (
 // which wakes up at its frame rate forever: on the small VMs kelpie runs on a
 // 20 Hz ticker alone costs 0.4 % of a core, more than kelpie's whole idle
 // budget. screen draws only when the view changed, at once when the last
-// frame is older than frameGap, otherwise on a one-shot timer, and rewrites
-// only the lines that changed. An idle screen costs nothing.
+// frame is older than frameGap (or answers a key), otherwise after the gap,
+// and rewrites only the lines that changed. An idle screen costs nothing.
+//
+// The terminal is written from a goroutine of its own: submit only hands the
+// frame over and returns, so a slow terminal (ssh over a bad link, a paused
+// tmux client) never stalls Update. The writer always takes the newest frame;
+// frames submitted while it was busy writing are never drawn.
 type screen struct {
-	out io.Writer
+	out  io.Writer
+	wake chan struct{} // cap 1: there is something for the writer
+	done chan struct{} // closed when the writer has returned
 
-	mu      sync.Mutex
-	w, h    int
-	shown   []string // the lines on the terminal now
-	latest  string   // the newest frame submitted
-	pending bool     // latest is not drawn yet
-	repaint bool     // the next draw clears and redraws everything
-	last    time.Time
-	timer   *time.Timer
-	closed  bool
-	urgent  bool // the next frame answers a key: draw it at once
-	buf     bytes.Buffer
+	mu        sync.Mutex
+	w, h      int
+	latest    string // the newest frame submitted
+	pending   bool   // latest is not drawn yet
+	repaint   bool   // the next draw clears and redraws everything
+	urgent    bool   // the next frame answers a key: draw it at once
+	raw       []byte // sequences to write before the next frame (mouse modes, OSC 52)
+	last      time.Time
+	gap       time.Duration // frameGap (tests stretch it)
+	held      bool          // the writer waits out the gap for latest
+	busy      bool          // the writer is writing
+	closed    bool
+	suspended bool       // the terminal is given back (ctrl+z): frames wait
+	mouse     bool       // mouse reporting is on (turned on again on resume)
+	settled   *sync.Cond // broadcast after each round of the writer, for idle
+
+	// The writer's own.
+	shown []string // the lines on the terminal now
+	buf   bytes.Buffer
 }
 
-func newScreen(out io.Writer) *screen { return &screen{out: out, repaint: true} }
+func newScreen(out io.Writer) *screen {
+	s := &screen{out: out, repaint: true, gap: frameGap, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s.settled = sync.NewCond(&s.mu)
+	go s.run()
+	return s
+}
 
 // open takes over the terminal: alternate screen, cursor hidden.
 func (s *screen) open() {
 	s.write(seqEnter)
 }
 
-// close gives the terminal back as it was; later frames are dropped.
+// close gives the terminal back as it was; later frames are dropped. It
+// waits for the writer to finish what it is writing, so that nothing of a
+// frame lands after the terminal is restored.
 func (s *screen) close() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return
 	}
 	s.closed = true
-	if s.timer != nil {
-		s.timer.Stop()
-	}
+	s.mu.Unlock()
+	s.poke()
+	<-s.done
 	_, _ = io.WriteString(s.out, seqLeave)
 }
 
-// write sends a sequence to the terminal between frames (mouse modes, OSC 52).
+// poke wakes the writer.
+func (s *screen) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default: // already awake or about to be
+	}
+}
+
+// write queues a sequence for the terminal, written before the next frame
+// (mouse modes, OSC 52).
 func (s *screen) write(seq string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.closed {
-		_, _ = io.WriteString(s.out, seq)
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.raw = append(s.raw, seq...)
+	s.mu.Unlock()
+	s.poke()
+}
+
+// setMouse turns mouse reporting on or off, and remembers it for a resume.
+func (s *screen) setMouse(on bool) {
+	s.mu.Lock()
+	s.mouse = on
+	s.mu.Unlock()
+	if on {
+		s.write(seqMouseOn)
+	} else {
+		s.write(seqMouseOff)
 	}
 }
 
@@ -114,53 +160,151 @@ func (s *screen) redraw() {
 	s.urgent = true
 }
 
-// submit hands over the newest frame.
+// submit hands over the newest frame. It never waits for the terminal.
 func (s *screen) submit(frame string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed || (frame == s.latest && !s.pending && !s.repaint) {
+		s.mu.Unlock()
 		return
 	}
 	s.latest, s.pending = frame, true
-	urgent := s.urgent
-	s.urgent = false
-	if wait := frameGap - time.Since(s.last); wait > 0 && !urgent {
-		if s.timer == nil {
-			s.timer = time.AfterFunc(wait, s.flush)
-		}
-		return
-	}
-	s.drawLocked()
+	s.mu.Unlock()
+	s.poke()
 }
 
-// flush draws a frame that was held back by frameGap.
-func (s *screen) flush() {
+// suspend gives the terminal back (ctrl+z): it writes seqLeave once the
+// writer is idle and holds every frame until resume. It waits for the
+// terminal, which is what suspending means.
+func (s *screen) suspend() {
+	s.mu.Lock()
+	s.suspended = true
+	s.mu.Unlock()
+	s.write(seqLeave)
+	s.idle()
+}
+
+// resume takes the terminal again after a suspend: everything seqEnter sets
+// up, the mouse if it was on, and the whole frame drawn anew.
+func (s *screen) resume() {
+	s.mu.Lock()
+	s.suspended = false
+	s.raw = append(s.raw, seqEnter...)
+	if s.mouse {
+		s.raw = append(s.raw, seqMouseOn...)
+	}
+	s.repaint, s.pending, s.urgent = true, true, true
+	s.mu.Unlock()
+	s.poke()
+}
+
+// idle waits until the writer has written everything it can now: the
+// queued sequences, and the latest frame unless it is held by the gap or a
+// suspend. Only a suspend and tests wait for the terminal.
+func (s *screen) idle() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.timer = nil
-	if s.pending && !s.closed {
-		s.drawLocked()
+	for {
+		held := s.held && time.Since(s.last) < s.gap
+		if s.closed || (!s.busy && len(s.raw) == 0 && (!s.pending || held || s.suspended || s.w <= 0 || s.h <= 0)) {
+			return
+		}
+		s.poke()
+		s.settled.Wait() // the writer's next round
 	}
 }
 
-func (s *screen) drawLocked() {
-	s.pending = false
-	s.last = time.Now()
-	if s.h <= 0 || s.w <= 0 {
-		return
+// run is the writer: it wakes when there is something to write, takes the
+// newest frame and writes it outside the lock.
+func (s *screen) run() {
+	defer close(s.done)
+	var timer *time.Timer
+	var tick <-chan time.Time
+	for {
+		select {
+		case <-s.wake:
+		case <-tick:
+			tick = nil
+		}
+		wk, ok := s.take()
+		if !ok {
+			if timer != nil {
+				timer.Stop()
+			}
+			s.mu.Lock()
+			s.settled.Broadcast()
+			s.mu.Unlock()
+			return
+		}
+		if wk.wait > 0 && tick == nil {
+			timer = time.NewTimer(wk.wait)
+			tick = timer.C
+		}
+		if len(wk.raw) > 0 {
+			_, _ = s.out.Write(wk.raw)
+		}
+		if wk.draw {
+			s.draw(wk.frame, wk.w, wk.h, wk.repaint)
+		}
+		s.mu.Lock()
+		s.busy = false
+		s.settled.Broadcast()
+		s.mu.Unlock()
 	}
-	lines := strings.Split(s.latest, "\n")
-	if len(lines) > s.h {
-		lines = lines[:s.h]
+}
+
+// work is what the writer takes in one go: sequences to write, maybe a
+// frame to draw, or how long the frame gap still holds it.
+type work struct {
+	raw     []byte
+	draw    bool
+	frame   string
+	w, h    int
+	repaint bool
+	wait    time.Duration // > 0: the newest frame waits this long
+}
+
+// take hands the writer what there is to write; ok is false once the
+// screen is closed.
+func (s *screen) take() (wk work, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return wk, false
+	}
+	wk.raw, s.raw = s.raw, nil
+	sized := s.w > 0 && s.h > 0
+	if s.pending && !sized {
+		s.pending = false // nothing to draw on
+	}
+	wk.draw = s.pending && !s.suspended
+	s.held = false
+	if wait := s.gap - time.Since(s.last); wk.draw && wait > 0 && !s.urgent {
+		// Inside the gap: coalesce, and draw the newest then.
+		wk.draw, wk.wait, s.held = false, wait, true
+	}
+	if wk.draw {
+		wk.frame, wk.w, wk.h, wk.repaint = s.latest, s.w, s.h, s.repaint
+		s.pending, s.repaint, s.urgent = false, false, false
+		s.last = time.Now()
+	}
+	s.busy = len(wk.raw) > 0 || wk.draw
+	return wk, true
+}
+
+// draw writes frame on a w x h terminal: every line when repaint, else the
+// lines that differ from what is shown.
+func (s *screen) draw(frame string, w, h int, repaint bool) {
+	lines := strings.Split(frame, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
 	}
 	b := &s.buf
 	b.Reset()
-	if s.repaint {
+	if repaint {
 		b.WriteString(seqReset + seqClear)
 		s.shown = s.shown[:0]
-		s.repaint = false
 	}
-	for i := 0; i < s.h; i++ {
+	for i := 0; i < h; i++ {
 		line := ""
 		if i < len(lines) {
 			line = lines[i]
@@ -184,10 +328,10 @@ func (s *screen) drawLocked() {
 	if b.Len() > 0 {
 		_, _ = s.out.Write(b.Bytes())
 	}
-	if cap(s.shown) < s.h {
-		s.shown = make([]string, s.h)
+	if cap(s.shown) < h {
+		s.shown = make([]string, h)
 	}
-	s.shown = s.shown[:s.h]
+	s.shown = s.shown[:h]
 	for i := range s.shown {
 		s.shown[i] = ""
 		if i < len(lines) {
@@ -215,6 +359,10 @@ func setMouse(on bool) tea.Cmd { return func() tea.Msg { return mouseMsg(on) } }
 type framed struct {
 	Model
 	scr *screen
+	// suspend gives the terminal back and stops kelpie (ctrl+z); it
+	// returns once kelpie runs again, with the terminal's size. Run sets
+	// it; without it ctrl+z does nothing.
+	suspend tea.Cmd
 }
 
 // Update passes msg to the model, after handling what concerns the screen.
@@ -228,6 +376,9 @@ func (f framed) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			f.scr.redraw()
 			return f, nil
 		}
+		if !msg.Paste && key.Matches(msg, f.Model.keys.Suspend) {
+			return f, f.suspend
+		}
 	case tea.MouseMsg:
 		f.scr.expectKey()
 	case tea.WindowSizeMsg:
@@ -236,11 +387,7 @@ func (f framed) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		f.scr.write(string(msg))
 		return f, nil
 	case mouseMsg:
-		if msg {
-			f.scr.write(seqMouseOn)
-		} else {
-			f.scr.write(seqMouseOff)
-		}
+		f.scr.setMouse(bool(msg))
 		return f, nil
 	}
 	m, cmd := f.Model.Update(msg)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"hash/fnv"
 	"slices"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/kelpie-dev/kelpie/procs"
@@ -31,6 +32,10 @@ type splitView struct {
 	cols  bool
 	// laid out by render: where each column sits in the pane, for the mouse
 	boxes []box
+
+	// The keys each column's pane starts with.
+	keys  OutputKeys
+	moves MoveKeys
 }
 
 // box is a rectangle of the pane, relative to its top left corner.
@@ -39,19 +44,37 @@ type box struct{ x, y, w, h int }
 func (b box) has(x, y int) bool { return x >= b.x && x < b.x+b.w && y >= b.y && y < b.y+b.h }
 
 func (s *splitView) start(names []string) {
-	*s = splitView{names: names, panes: make([]outputPane, len(names))}
+	*s = splitView{names: names, panes: make([]outputPane, len(names)), keys: s.keys, moves: s.moves}
 	for i := range s.panes {
 		s.panes[i].reset()
+		s.panes[i].keys, s.panes[i].moves = s.keys, s.moves
 	}
 }
 
-// render draws the columns into w x h lines.
-func (s *splitView) render(m *Model, w, h int) []string {
+// focused is the column that has the keyboard (its pane is bound to its
+// buffer by the root: see Model.activePane).
+func (s *splitView) focused() *outputPane { return &s.panes[s.focus] }
+
+// Update passes a key to the focused column.
+func (s *splitView) Update(msg tea.Msg) tea.Cmd { return s.focused().Update(msg) }
+
+// splitLook is what the split view draws from besides its own state: the
+// root binds it (the palette, the units' states and buffers, the clock).
+type splitLook struct {
+	pal     *palette
+	focused bool // the pane has the keyboard
+	now     time.Time
+	info    func(name string) *procs.Info // nil for a unit that is gone
+	buf     func(name string) *logBuf
+}
+
+// View draws the columns into w x h lines.
+func (s *splitView) View(m splitLook, w, h int) []string {
 	n := len(s.names)
 	lines := make([]string, h)
 	s.boxes = s.boxes[:0]
 	s.cols = w/n >= 30 || h/n < 4
-	focused := m.focus == focusOutput
+	focused := m.focused
 	if s.cols {
 		cw := (w - (n - 1)) / n
 		x := 0
@@ -87,22 +110,22 @@ func (s *splitView) render(m *Model, w, h int) []string {
 }
 
 // column is one unit's title and output, exactly h lines.
-func (s *splitView) column(m *Model, i, w, h int, focused bool) []string {
+func (s *splitView) column(m splitLook, i, w, h int, focused bool) []string {
 	p, name := &s.panes[i], s.names[i]
 	rule := m.pal.rule
 	if focused {
 		rule = m.pal.ruleFocused
 	}
 	left := []segment{{safe(name), m.pal.unitTag(name)}}
-	if r := m.table.byName[name]; r != nil {
-		glyph, _, tone := stateText(&r.info, m.now())
+	if in := m.info(name); in != nil {
+		glyph, _, tone := stateText(in, m.now)
 		left = append(left, segment{" " + glyph, m.pal.rows[rowNormal].state[tone]})
 	} else {
 		left = append(left, segment{" gone", m.pal.dim})
 	}
-	b := m.logs.get(name)
-	p.setSize(w, h-1)
-	p.render(m.pal, b, "no output yet")
+	b := m.buf(name)
+	p.SetSize(w, h-1)
+	p.View(m.pal, b, "no output yet")
 	out := make([]string, 0, h)
 	out = append(out, ruleLine(rule, w, left, []segment{{" " + p.position() + " ", m.pal.dim}, {"─", rule}}))
 	return append(out, p.rows...)
@@ -121,6 +144,9 @@ type mergedView struct {
 	nameW    int
 }
 
+// Update passes a key to the stream's pane.
+func (v *mergedView) Update(msg tea.Msg) tea.Cmd { return v.pane.Update(msg) }
+
 // mergedMsg carries lines fetched for the merged stream.
 type mergedMsg struct {
 	tail   bool
@@ -134,12 +160,14 @@ type mergedMsg struct {
 const mergedTailLines = 200
 
 func (v *mergedView) start(names []string) {
+	keys, moves := v.pane.keys, v.pane.moves
 	*v = mergedView{
 		buf:  &logBuf{name: "*"},
 		have: make(map[string]uint64),
 		want: make(map[string]uint64),
 	}
 	v.pane.reset()
+	v.pane.keys, v.pane.moves = keys, moves
 	for _, n := range names {
 		v.nameW = max(v.nameW, width(n))
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/NimbleMarkets/ntcharts/linechart"
 	tslc "github.com/NimbleMarkets/ntcharts/linechart/timeserieslinechart"
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/kelpie-dev/kelpie/procs"
 )
@@ -34,6 +35,9 @@ type statsPane struct {
 	chartLines []string
 
 	rows []string // the body as rendered
+
+	moves  MoveKeys // its keys, enabled by updateKeys
+	height int      // body rows, from SetSize
 }
 
 type chartKey struct {
@@ -94,12 +98,12 @@ func (c chartSet) points() (cpu, mem []tslc.TimePoint, peakCPU float64, peakMem 
 	return cpu, mem, peakCPU, peakMem
 }
 
-// render lays the view out in w x h: the two charts (side by side when
+// View lays the view out in w x h: the two charts (side by side when
 // there is room), then the details.
-func (s *statsPane) render(pal *palette, st *Styles, r *unitRow, c chartSet, ticks uint64, w, h int) {
+func (s *statsPane) View(pal *palette, st *Styles, r *unitRow, c chartSet, ticks uint64, w, h int) []string {
 	s.rows = s.rows[:0]
 	if h <= 0 {
-		return
+		return s.rows
 	}
 	details := s.detailLines(pal, &r.info, c.now, w)
 	chartH := max(4, min(16, h-min(len(details), h/2)-2))
@@ -119,6 +123,7 @@ func (s *statsPane) render(pal *palette, st *Styles, r *unitRow, c chartSet, tic
 	for len(s.rows) < h {
 		s.rows = append(s.rows, "")
 	}
+	return s.rows
 }
 
 func (s *statsPane) scroll(delta int) { s.offset = max(0, s.offset+delta) }
@@ -237,22 +242,7 @@ func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w i
 	case d == nil:
 		out = append(out, pal.dim.on(truncate("reading process details…", w)))
 	}
-	pid := "—"
-	if in.PID != 0 {
-		pid = strconv.Itoa(in.PID)
-	}
-	facts := []string{"pid " + pid}
-	if d != nil && in.PID != 0 {
-		if d.PPID != 0 {
-			facts = append(facts, "ppid "+strconv.Itoa(d.PPID))
-		}
-		facts = append(facts, "threads "+strconv.Itoa(d.Threads), "open files "+strconv.Itoa(d.OpenFiles))
-	}
-	if in.Procs > 1 {
-		facts = append(facts, strconv.Itoa(in.Procs)+" processes")
-	}
-	facts = append(facts, "restarts "+strconv.Itoa(in.Restarts))
-	put("process", strings.Join(facts, " · "))
+	put("process", processFacts(in, d))
 	start := in.StartedAt
 	if d != nil && !d.StartTime.IsZero() {
 		start = d.StartTime
@@ -280,21 +270,79 @@ func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w i
 	if in.Channel != "" {
 		put("channel", safe(in.Channel))
 	}
-	if d != nil && len(d.Exits) > 0 {
-		label := "exits"
-		for i := len(d.Exits) - 1; i >= 0; i-- {
-			e := d.Exits[i]
-			how := "exit ?"
-			switch {
-			case e.Signal != "":
-				how = safe(e.Signal)
-			case e.ExitCode != nil:
-				how = "exit " + strconv.Itoa(*e.ExitCode)
-			}
-			line := e.ExitedAt.Format("15:04:05") + "  " + fit(how, 8, false) + "  after " + shortDuration(e.ExitedAt.Sub(e.StartedAt))
-			put(label, line)
-			label = ""
-		}
+	if d != nil {
+		exitLines(d.Exits, put)
 	}
 	return out
+}
+
+// processFacts is the "process" line: pid, parent, threads, files, tree
+// size and restarts.
+func processFacts(in *procs.Info, d *procs.Details) string {
+	pid := "—"
+	if in.PID != 0 {
+		pid = strconv.Itoa(in.PID)
+	}
+	facts := []string{"pid " + pid}
+	if d != nil && in.PID != 0 {
+		if d.PPID != 0 {
+			facts = append(facts, "ppid "+strconv.Itoa(d.PPID))
+		}
+		facts = append(facts, "threads "+strconv.Itoa(d.Threads), "open files "+strconv.Itoa(d.OpenFiles))
+	}
+	if in.Procs > 1 {
+		facts = append(facts, strconv.Itoa(in.Procs)+" processes")
+	}
+	facts = append(facts, "restarts "+strconv.Itoa(in.Restarts))
+	return strings.Join(facts, " · ")
+}
+
+// exitLines puts the recent exits, newest first, under one "exits" label.
+func exitLines(exits []procs.ExitRecord, put func(label, value string)) {
+	label := "exits"
+	for i := len(exits) - 1; i >= 0; i-- {
+		e := exits[i]
+		how := "exit ?"
+		switch {
+		case e.Signal != "":
+			how = safe(e.Signal)
+		case e.ExitCode != nil:
+			how = "exit " + strconv.Itoa(*e.ExitCode)
+		}
+		put(label, e.ExitedAt.Format("15:04:05")+"  "+fit(how, 8, false)+"  after "+shortDuration(e.ExitedAt.Sub(e.StartedAt)))
+		label = ""
+	}
+}
+
+// SetSize gives the pane its body rows (the width is the render's).
+func (s *statsPane) SetSize(w, h int) { s.height = max(h, 1) }
+
+// bindings are the pane's keys, for routing.
+func (s *statsPane) bindings() []*key.Binding { return s.moves.list() }
+
+// Update applies a key meant for the Stats view: it scrolls.
+func (s *statsPane) Update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok || !s.moves.matches(km) {
+		return nil
+	}
+	delta, top, bottom := s.moves.distance(km, s.height)
+	switch {
+	case top:
+		s.offset = 0
+	case bottom:
+		s.offset = 1 << 30
+	default:
+		s.scroll(delta)
+	}
+	return nil
+}
+
+// updateKeys enables the moving keys when the view has the keyboard.
+func (s *statsPane) updateKeys(focused bool) {
+	s.moves.enable(focused)
+	s.moves.Up.SetHelp("↑/k", "up")
+	s.moves.Down.SetHelp("↓/j", "down")
+	s.moves.Top.SetHelp("g/home", "top")
+	s.moves.Bottom.SetHelp("G/end", "bottom")
 }

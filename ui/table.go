@@ -1,12 +1,8 @@
 package ui
 
 import (
-	"cmp"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/kelpie-dev/kelpie/procs"
 )
@@ -138,11 +134,6 @@ var columnDropOrder = []colID{colSpark, colPID, colRestarts, colUptime, colMem, 
 // sortCycle is the order `o` walks the sort columns in: the useful ones first.
 var sortCycle = []colID{colNone, colCPU, colMem, colName, colState, colRestarts, colUptime, colPID}
 
-// sortsDown says which columns sort biggest first by default.
-func sortsDown(c colID) bool {
-	return c == colCPU || c == colMem || c == colRestarts || c == colUptime
-}
-
 func (c colID) String() string {
 	switch c {
 	case colName:
@@ -197,6 +188,10 @@ type unitTable struct {
 
 	empty string   // what an empty table says
 	lines []string // exactly height lines, each exactly width cells
+
+	// Its keys, enabled by updateKeys for the table's state.
+	keys  TableKeys
+	moves MoveKeys
 }
 
 func newUnitTable() unitTable {
@@ -350,151 +345,9 @@ func (t *unitTable) addUnit(r *unitRow) {
 	}
 }
 
-// treePrefixes draws the branches in front of each process of r's tree
-// (index 0, the unit's own process, gets none): "├─ " for a process with a
-// later sibling, "└─ " for the last one, and "│  " where an ancestor's
-// branch goes on below.
-func treePrefixes(dst []string, r *unitRow) []string {
-	tree := r.tree
-	lead := ""
-	if r.depth > 0 {
-		lead = " │ "
-		if r.last {
-			lead = "   "
-		}
-	}
-	dst = append(dst, "")
-	// hasNext(i): a later process at i's depth before the tree climbs above it.
-	hasNext := func(i int) bool {
-		d := tree[i].Depth
-		for j := i + 1; j < len(tree); j++ {
-			switch {
-			case tree[j].Depth == d:
-				return true
-			case tree[j].Depth < d:
-				return false
-			}
-		}
-		return false
-	}
-	// open[l]: the branch at depth l continues below the current line.
-	var open []bool
-	var b strings.Builder
-	for i := 1; i < len(tree); i++ {
-		d := max(tree[i].Depth, 1)
-		for len(open) < d {
-			open = append(open, false)
-		}
-		b.Reset()
-		b.WriteString(lead)
-		for l := 1; l < d; l++ {
-			if open[l-1] {
-				b.WriteString("│  ")
-			} else {
-				b.WriteString("   ")
-			}
-		}
-		next := hasNext(i)
-		if next {
-			b.WriteString("├─ ")
-		} else {
-			b.WriteString("└─ ")
-		}
-		open[d-1] = next
-		dst = append(dst, b.String())
-	}
-	return dst
-}
-
 // matches reports whether a unit passes the filter.
 func (t *unitTable) matches(r *unitRow) bool {
 	return t.filter == "" || strings.Contains(r.haystack, t.filter)
-}
-
-// comparer orders rows by the sort column, then by the engine's order.
-func (t *unitTable) comparer() func(a, b *unitRow) int {
-	col, desc := t.sortBy, t.sortDesc
-	figures := col == colCPU || col == colMem || col == colUptime
-	return func(a, b *unitRow) int {
-		// Figures only mean something while a unit runs: the others go
-		// last whichever the direction.
-		if al, bl := a.info.State.Live(), b.info.State.Live(); figures && al != bl {
-			if al {
-				return -1
-			}
-			return 1
-		}
-		c := 0
-		switch col {
-		case colName:
-			c = strings.Compare(a.info.Name, b.info.Name)
-		case colState:
-			c = cmp.Compare(stateRank(a.info.State), stateRank(b.info.State))
-		case colPID:
-			c = cmp.Compare(a.info.PID, b.info.PID)
-		case colCPU:
-			c = cmp.Compare(a.info.CPU, b.info.CPU)
-		case colMem:
-			c = cmp.Compare(a.info.RSS, b.info.RSS)
-		case colRestarts:
-			c = cmp.Compare(a.info.Restarts, b.info.Restarts)
-		case colUptime:
-			c = cmp.Compare(startedValue(a), startedValue(b))
-		}
-		if desc {
-			c = -c
-		}
-		if c == 0 {
-			c = cmp.Compare(a.order, b.order)
-		}
-		return c
-	}
-}
-
-// startedValue sorts by uptime without a clock: started earlier is up longer.
-func startedValue(r *unitRow) float64 {
-	if r.info.StartedAt.IsZero() {
-		return math.Inf(-1)
-	}
-	return -float64(r.info.StartedAt.UnixNano())
-}
-
-// stateRank sorts the states needing attention first.
-func stateRank(s procs.State) int {
-	switch s {
-	case procs.Crashed:
-		return 0
-	case procs.Backoff:
-		return 1
-	case procs.Paused:
-		return 2
-	case procs.Starting:
-		return 2
-	case procs.Stopping:
-		return 3
-	case procs.Running:
-		return 4
-	case procs.Exited:
-		return 5
-	}
-	return 6
-}
-
-// cycleSort moves to the next sort column, in its natural direction.
-func (t *unitTable) cycleSort() {
-	i := slices.Index(sortCycle, t.sortBy)
-	t.sortBy = sortCycle[(i+1)%len(sortCycle)]
-	t.sortDesc = sortsDown(t.sortBy)
-	t.arrange(t.selectedKey())
-}
-
-// reverseSort flips the direction (from the engine's order: to the name).
-func (t *unitTable) reverseSort() {
-	if t.sortBy == colNone {
-		t.sortBy = colName
-	}
-	t.sortDesc = !t.sortDesc
-	t.arrange(t.selectedKey())
 }
 
 // setFilter shows only the units whose name, state or command contain q.
@@ -634,9 +487,6 @@ func (t *unitTable) marked() []string {
 	return out
 }
 
-// pageRows is how many unit rows fit on screen.
-func (t *unitTable) pageRows() int { return max(t.height-1, 1) }
-
 // moveTo puts the cursor on visible row i (clamped).
 func (t *unitTable) moveTo(i int) {
 	t.cursor = max(0, min(i, len(t.visible)-1))
@@ -656,270 +506,9 @@ func (t *unitTable) clampOffset() {
 	t.offset = max(0, min(t.offset, len(t.visible)-page))
 }
 
-func (t *unitTable) setSize(w, h int) {
+// SetSize gives the table w columns and h lines (its column header included).
+func (t *unitTable) SetSize(w, h int) {
 	t.width, t.height = w, h
 	t.layout()
 	t.clampOffset()
-}
-
-// layout picks the columns that fit the width: NAME flexes between its
-// bounds, narrow tables drop the less important columns, and a wide one
-// gives what is left to COMMAND.
-func (t *unitTable) layout() {
-	dropped := 0
-	for {
-		fixed := gutterW
-		t.cols = t.cols[:0]
-		t.cols = append(t.cols, column{id: colName, title: "NAME"})
-		for _, c := range fixedColumns {
-			if isDropped(c.id, dropped) {
-				continue
-			}
-			t.cols = append(t.cols, c)
-			fixed += colGap + c.width
-		}
-		avail := t.width - fixed
-		want := max(minNameW, min(t.longest+1, maxNameW))
-		// Too narrow: give up columns. The sparkline also gives way to a
-		// name that would be cut, since a row must say what it is first.
-		if dropped < len(columnDropOrder) && (avail < minNameW || (avail < want && columnDropOrder[dropped] == colSpark)) {
-			dropped++
-			continue
-		}
-		nameW := max(avail, 1)
-		if rest := avail - want; rest >= colGap+minCommand {
-			nameW = want
-			t.cols = append(t.cols, column{id: colCommand, title: "COMMAND", width: rest - colGap})
-		}
-		t.cols[0].width = nameW
-		return
-	}
-}
-
-// widthWithCommand is the narrowest table that shows every column and a
-// COMMAND column beside the names.
-func (t *unitTable) widthWithCommand() int {
-	w := gutterW
-	for _, c := range fixedColumns {
-		w += colGap + c.width
-	}
-	return w + max(minNameW, min(t.longest+1, maxNameW)) + colGap + minCommand
-}
-
-func isDropped(id colID, n int) bool {
-	for _, d := range columnDropOrder[:n] {
-		if d == id {
-			return true
-		}
-	}
-	return false
-}
-
-// render prepares the lines on screen: the column header and the visible
-// rows from offset, padded to exactly height lines of exactly width cells.
-func (t *unitTable) render(pal *palette, now time.Time) {
-	t.lines = t.lines[:0]
-	if t.height <= 0 || t.width <= 0 {
-		return
-	}
-	t.lines = append(t.lines, t.headerLine(pal))
-	page := t.height - 1
-	var b strings.Builder
-	for i := t.offset; i < len(t.visible) && i < t.offset+page; i++ {
-		variant := rowNormal
-		if i == t.cursor {
-			variant = rowSelected
-			if !t.focused {
-				variant = rowSelectedBlurred
-			}
-		}
-		b.Reset()
-		t.renderRow(&b, pal, t.visible[i], variant, now)
-		t.lines = append(t.lines, b.String())
-	}
-	if len(t.visible) == 0 && page > 0 {
-		empty := t.empty
-		if t.filter != "" && len(t.order) > 0 {
-			empty = "no unit matches “" + t.filter + "” (esc clears the filter)"
-		}
-		t.lines = append(t.lines, pal.dim.on(fit("  "+empty, t.width, false)))
-	}
-	for len(t.lines) < t.height {
-		t.lines = append(t.lines, spaces(t.width))
-	}
-}
-
-func (t *unitTable) headerLine(pal *palette) string {
-	p := pal.colHead
-	if t.focused {
-		p = pal.colHeadFocused
-	}
-	var b strings.Builder
-	b.WriteString(spaces(gutterW))
-	used := gutterW
-	arrow := "▲"
-	if t.sortDesc {
-		arrow = "▼"
-	}
-	for i, c := range t.cols {
-		cell := fit(c.title, c.width, c.right)
-		gap := spaces(colGap)
-		switch {
-		case c.id != t.sortBy:
-		case !c.right:
-			cell = fit(c.title+arrow, c.width, false)
-		case width(c.title) < c.width:
-			cell = fit(arrow+c.title, c.width, true)
-		default:
-			gap = spaces(colGap-1) + arrow // a full title's arrow goes in the gap
-		}
-		if i > 0 {
-			p.write(&b, gap)
-			used += colGap
-		}
-		p.write(&b, cell)
-		used += c.width
-	}
-	b.WriteString(spaces(t.width - used))
-	return b.String()
-}
-
-// renderRow writes one line of exactly t.width cells.
-func (t *unitTable) renderRow(b *strings.Builder, pal *palette, v viewRow, variant int, now time.Time) {
-	rp := &pal.rows[variant]
-	r := v.u
-	in := &r.info
-	if variant == rowNormal {
-		b.WriteByte(' ')
-	} else {
-		// A bar, not the ▸ that marks a folded tree in the name.
-		rp.mark.write(b, cursorMark)
-	}
-	if r.marked && v.proc < 0 {
-		rp.mark.write(b, "•")
-	} else {
-		rp.base.write(b, " ")
-	}
-	if v.proc >= 0 && v.proc < len(r.tree) {
-		t.renderProcRow(b, rp, r, v.proc)
-		return
-	}
-	used := gutterW
-	live := in.State.Live()
-	for i, c := range t.cols {
-		if i > 0 {
-			rp.base.write(b, spaces(colGap))
-			used += colGap
-		}
-		used += c.width
-		switch c.id {
-		case colName:
-			rp.base.write(b, fit(unitNameCell(r), c.width, false))
-		case colState:
-			glyph, words, tone := stateText(in, now)
-			rp.state[tone].write(b, fit(glyph+" "+words, c.width, false))
-		case colPID:
-			if in.PID == 0 {
-				rp.dim.write(b, fit("—", c.width, true))
-			} else {
-				rp.base.write(b, fit(strconv.Itoa(in.PID), c.width, true))
-			}
-		case colCPU:
-			if !live {
-				rp.dim.write(b, fit("—", c.width, true))
-			} else {
-				rp.base.write(b, fit(percent(in.CPU), c.width, true))
-			}
-		case colSpark:
-			if r.sparkStale || width(r.spark) != c.width {
-				r.spark = sparkline(r.hist, c.width, sparkPer, t.ticks%sparkPer)
-				r.sparkStale = false
-			}
-			rp.spark.write(b, r.spark)
-		case colMem:
-			if !live || in.RSS == 0 {
-				rp.dim.write(b, fit("—", c.width, true))
-			} else {
-				rp.base.write(b, fit(humanBytes(in.RSS), c.width, true))
-			}
-		case colRestarts:
-			if in.Restarts == 0 {
-				rp.dim.write(b, fit("0", c.width, true))
-			} else {
-				rp.restarts.write(b, fit("↺ "+strconv.Itoa(in.Restarts), c.width, true))
-			}
-		case colUptime:
-			if !live || in.StartedAt.IsZero() {
-				rp.dim.write(b, fit("—", c.width, true))
-			} else {
-				rp.base.write(b, fit(compactDuration(in.Uptime(now)), c.width, true))
-			}
-		case colCommand:
-			rp.dim.write(b, fit(in.Command, c.width, false))
-		}
-	}
-	if pad := t.width - used; pad > 0 {
-		rp.base.write(b, spaces(pad))
-	}
-}
-
-// renderProcRow writes a process line of a unit's tree: its branch and
-// command name, PID, CPU and memory; the unit's columns stay blank.
-func (t *unitTable) renderProcRow(b *strings.Builder, rp *rowPaints, r *unitRow, i int) {
-	p := &r.tree[i]
-	used := gutterW
-	for j, c := range t.cols {
-		if j > 0 {
-			rp.base.write(b, spaces(colGap))
-			used += colGap
-		}
-		used += c.width
-		switch c.id {
-		case colName:
-			prefix := ""
-			if i < len(r.treePrefix) {
-				prefix = r.treePrefix[i]
-			}
-			if pw := width(prefix); pw < c.width {
-				rp.dim.write(b, prefix)
-				rp.base.write(b, fit(safe(p.Name), c.width-pw, false))
-			} else {
-				rp.dim.write(b, fit(prefix, c.width, false))
-			}
-		case colPID:
-			rp.base.write(b, fit(strconv.Itoa(p.PID), c.width, true))
-		case colCPU:
-			rp.base.write(b, fit(percent(p.CPU), c.width, true))
-		case colMem:
-			if p.RSS == 0 {
-				rp.dim.write(b, fit("—", c.width, true))
-			} else {
-				rp.base.write(b, fit(humanBytes(p.RSS), c.width, true))
-			}
-		default:
-			rp.base.write(b, spaces(c.width))
-		}
-	}
-	if pad := t.width - used; pad > 0 {
-		rp.base.write(b, spaces(pad))
-	}
-}
-
-// unitNameCell is the name with its place in the tree and its fold marker.
-func unitNameCell(r *unitRow) string {
-	marker := ""
-	if r.expandable() {
-		if r.open() {
-			marker = "▾ "
-		} else {
-			marker = "▸ "
-		}
-	}
-	switch {
-	case r.depth > 0 && r.last:
-		return " └─" + marker + r.label
-	case r.depth > 0:
-		return " ├─" + marker + r.label
-	}
-	return marker + r.label
 }

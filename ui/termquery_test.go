@@ -109,13 +109,15 @@ func TestParseBackground(t *testing.T) {
 // it in the light one.
 func TestFirstFrameDoesNotWaitForTheBackground(t *testing.T) {
 	t.Cleanup(func() { lipgloss.SetHasDarkBackground(true) })
-	var out strings.Builder
+	var out sbuf
 	scr := newScreen(&out)
+	defer scr.close()
 	fb := newFake(fixture()...)
 	var f tea.Model = framed{Model: New(fb, Options{Now: func() time.Time { return epoch }}), scr: scr}
 	f, _ = f.Update(subscribedMsg{infos: fb.infos, sub: fb.sub})
 	f, _ = f.Update(tea.WindowSizeMsg{Width: 100, Height: 20})
 	f.View()
+	scr.idle() // the writer draws from its own goroutine
 	first := out.String()
 	if !strings.Contains(first, "api") {
 		t.Fatalf("no first frame before the answer: %q", first)
@@ -128,6 +130,7 @@ func TestFirstFrameDoesNotWaitForTheBackground(t *testing.T) {
 	f, _ = f.Update(backgroundMsg{dark: false})
 	scr.expectKey() // draw at once rather than after the frame gap
 	f.View()
+	scr.idle()
 	lightRun := f.(framed).pal.rows[rowNormal].state[toneRunning].open
 	if lightRun == darkRun || !strings.Contains(out.String(), lightRun) {
 		t.Fatalf("a light answer did not repaint in the light palette: %q", out.String())

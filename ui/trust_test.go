@@ -150,17 +150,20 @@ func TestPasteIsNotKeys(t *testing.T) {
 }
 
 func TestCtrlLRedrawsTheScreen(t *testing.T) {
-	var out strings.Builder
+	var out sbuf
 	scr := newScreen(&out)
+	defer scr.close()
 	var f tea.Model = framed{Model: New(newFake(), Options{}), scr: scr}
 	f, _ = f.Update(tea.WindowSizeMsg{Width: 20, Height: 5})
 	f.View()
+	scr.idle() // the writer draws from its own goroutine
 	if !strings.Contains(out.String(), seqClear) {
 		t.Fatalf("first frame: %q", out.String())
 	}
 	out.Reset()
 	f, _ = f.Update(tea.KeyMsg{Type: tea.KeyCtrlL})
 	f.View()
+	scr.idle()
 	got := out.String()
 	if !strings.Contains(got, seqClear) || strings.Count(got, seqEraseLine) != 5 {
 		t.Fatalf("ctrl+l drew %q: want a clear and every row", got)
@@ -285,7 +288,7 @@ func TestSearchStepShowsAMatchDeepInALongLine(t *testing.T) {
 func TestFullHelpListsEveryBindingDimmingTheOff(t *testing.T) {
 	shown := map[string]string{ // key name -> how the help writes it
 		"up": "↑", "down": "↓", "left": "←", "right": "→", " ": "spc", "pgdown": "pgdn",
-		"ctrl+d": "ctrl+u/d",
+		"ctrl+d": "ctrl+u/d", "ctrl+z": "ctrl+l/z",
 	}
 	for _, unit := range []string{"api", "docs", "web"} { // running, stopped, backoff
 		hs := newHarness(t, newFake(fixture()...), 200, 60)

@@ -1,0 +1,247 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+// modal says what has the keyboard now.
+func (m *Model) modal() modal {
+	switch {
+	case m.confirm != nil:
+		return modalConfirm
+	case m.menu.open:
+		return modalMenu
+	case m.lineFor != modalNone:
+		return m.lineFor
+	case m.composer.open:
+		return modalCompose
+	}
+	return modalNone
+}
+
+// keyState is what the key map needs to know.
+func (m *Model) keyState() keyState {
+	st := keyState{
+		focus: m.focus, mode: m.mode, view: m.shownView(), helpOpen: m.helpOpen, helpScrolls: m.helpScrolls, shutting: m.shutting,
+		filtering: m.table.filter != "", mouse: m.mouse, modal: m.modal(),
+		nextSort: sortCycle[(slices.Index(sortCycle, m.table.sortBy)+1)%len(sortCycle)],
+	}
+	if v, ok := m.table.selectedRow(); ok {
+		st.selected = &v.u.info
+		st.procRow = v.proc >= 0
+		st.member = v.u.depth > 0
+		st.expandable = v.u.expandable()
+		st.open = v.u.open()
+		st.marked = v.u.marked
+		marked := m.table.marked()
+		n := len(marked)
+		if !v.u.marked {
+			n++
+		}
+		st.canSplit = n >= 2
+	}
+	switch m.mode {
+	case modeSplit:
+		st.paneName = "split"
+	case modeMerged:
+		st.paneName = "merged"
+	default:
+		st.paneName = st.view.String()
+	}
+	if p, _ := m.activePane(); p != nil {
+		st.lines = true
+		st.following = p.follow
+		// The Messages view scrolls and follows, but has no search,
+		// selection, wrap or timestamps toggles.
+		st.outputLike = !p.messages
+		st.searching = p.search.query != ""
+		st.visual = p.visual.on
+	}
+	return st
+}
+
+// Update applies one message. The screen is drawn again (in Update, once:
+// View only returns it) when the message changed anything.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd, changed, quit := m.apply(msg)
+	switch {
+	case quit:
+		return m, tea.Quit
+	case !changed:
+		return m, cmd
+	}
+	m.render()
+	return m, tea.Batch(cmd, m.armClock())
+}
+
+// apply applies msg: input goes to the key and mouse routing, the engine's
+// messages and the screen's own to their handlers.
+func (m *Model) apply(msg tea.Msg) (cmd tea.Cmd, changed, quit bool) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		return nil, true, false
+	case tea.KeyMsg:
+		return m.keyInput(msg), true, false
+	case tea.MouseMsg:
+		cmd, changed = m.handleMouse(msg)
+		return cmd, changed, false
+	case signalMsg:
+		return m.quit(), true, false
+	case shutdownDoneMsg:
+		m.done, m.shutErr = true, msg.err
+		if m.shutCancel != nil {
+			m.shutCancel()
+		}
+		m.cancel()
+		return nil, false, true
+	}
+	if cmd, quit, ok := m.applyEngine(msg); ok {
+		return cmd, !quit, quit
+	}
+	return m.applyLocal(msg)
+}
+
+// applyEngine applies what the engine sent, and the outcome of what was
+// asked of it. ok is false for any other message.
+func (m *Model) applyEngine(msg tea.Msg) (cmd tea.Cmd, quit, ok bool) {
+	switch msg := msg.(type) {
+	case subscribedMsg:
+		m.sub, m.subscribed = msg.sub, true
+		m.table.empty = "no units"
+		m.table.reset(msg.infos)
+		m.recount()
+		return tea.Batch(m.showSelected(), m.next()), false, true
+	case batchMsg:
+		return tea.Batch(m.applyBatch(msg.batch), m.next()), false, true
+	case subEndMsg:
+		return nil, m.subEnd(msg.err), true
+	case logsMsg:
+		return m.applyLogs(msg), false, true
+	case mergedMsg:
+		m.merged.apply(m.pal, msg, m.opts.KeepLines)
+		if m.mode == modeMerged {
+			cmd = m.merged.fetch(m.backend, m.table.order, m.opts.KeepLines)
+		}
+		return cmd, false, true
+	case detailsMsg:
+		m.stats.apply(msg)
+		return nil, false, true
+	case sendMsg:
+		return m.sendDone(msg), false, true
+	case actionMsg:
+		return m.actionDone(msg), false, true
+	}
+	return nil, false, false
+}
+
+// subEnd notes that the engine's events ended; it reports whether the
+// screen has nothing left to show.
+func (m *Model) subEnd(err error) (quit bool) {
+	m.subEnded = true
+	if !m.shutting && errors.Is(err, procs.ErrClosed) {
+		// The engine was shut down from outside (`kelpie down`, a signal
+		// to the process): every unit has stopped.
+		return true
+	}
+	if !m.shutting && !errors.Is(err, context.Canceled) {
+		text := "lost the engine's events: " + err.Error()
+		if errors.Is(err, procs.ErrClosed) {
+			text = "the engine has shut down"
+		}
+		m.status = status{kind: statusError, text: safe(text)}
+		m.statusTag++ // stays: nothing will update the screen again
+	}
+	return false
+}
+
+// applyLocal applies the screen's own messages: timers and the terminal's
+// answers. A stale timer changes nothing.
+func (m *Model) applyLocal(msg tea.Msg) (cmd tea.Cmd, changed, quit bool) {
+	switch msg := msg.(type) {
+	case backgroundMsg:
+		if msg.dark == !m.light {
+			return nil, false, false
+		}
+		return m.retheme(!msg.dark), true, false
+	case statusClearMsg:
+		if msg.tag != m.statusTag || m.status.text == "" {
+			return nil, false, false
+		}
+		m.status = status{}
+		return nil, true, false
+	case clockMsg:
+		if msg.tag != m.clockTag {
+			return nil, false, false
+		}
+		m.clockArmed = false
+		return nil, true, false
+	}
+	return nil, false, false
+}
+
+// keyInput applies a key message: a paste, or one key press per rune.
+func (m *Model) keyInput(msg tea.KeyMsg) tea.Cmd {
+	if msg.Paste {
+		return m.paste(msg)
+	}
+	if msg.Type != tea.KeyRunes {
+		return m.handleKey(msg)
+	}
+	// Typed text goes into inputs that are shown: no control character
+	// rides along.
+	if s := string(msg.Runes); !isPlainASCII(s) {
+		msg.Runes = []rune(safe(s))
+	}
+	if len(msg.Runes) <= 1 {
+		return m.handleKey(msg)
+	}
+	// Keys typed faster than the terminal is read arrive as one message
+	// ("jjj"): they are still separate key presses.
+	cmds := make([]tea.Cmd, 0, len(msg.Runes))
+	for _, r := range msg.Runes {
+		k := msg
+		k.Runes = []rune{r}
+		cmds = append(cmds, m.handleKey(k))
+	}
+	return tea.Batch(cmds...)
+}
+
+// applyKeys settles every binding for st: the root's own (KeyMap.apply),
+// then each component's by its own state; then it gathers the components'
+// maps into the root's, which the footer, the `?` screen and the root's
+// key tables read.
+func (m *Model) applyKeys(st keyState) {
+	k := &m.keys
+	k.apply(st)
+	free := st.modal == modalNone && !st.helpOpen
+	m.table.updateKeys(free && st.focus == focusTable)
+	p, _ := m.activePane()
+	if p != nil {
+		p.updateKeys(free, free && st.focus == focusOutput)
+		k.OutputKeys = p.keys
+	}
+	m.stats.updateKeys(free && p == nil && st.focus == focusOutput)
+	m.menu.updateKeys()
+	m.composer.updateKeys()
+	k.TableKeys = m.table.keys
+	switch {
+	case st.modal == modalMenu:
+		k.MoveKeys, k.InputKeys = m.menu.moves, m.menu.keys
+	case st.modal == modalCompose:
+		k.InputKeys, k.HistoryKeys = m.composer.keys, m.composer.walkKeys
+	case !free:
+		// The `?` screen and the line inputs: the root's own (apply).
+	case st.focus == focusTable:
+		k.MoveKeys = m.table.moves
+	case p != nil:
+		k.MoveKeys = p.moves
+	default:
+		k.MoveKeys = m.stats.moves
+	}
+}
