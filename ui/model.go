@@ -170,6 +170,7 @@ type Model struct {
 	paneLines                  []string // title lines and body
 	helpLines                  []string // the `?` screen, in the body's place
 	frame                      string
+	renders                    int // frames built, for the tests that count them
 }
 
 // New makes the screen for a backend. Nothing is asked of the backend until
