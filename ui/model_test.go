@@ -590,4 +590,12 @@ func TestLogBatchOfUnshownUnitBuildsNoFrame(t *testing.T) {
 	if n := hs.m.renders - before; n != 2 {
 		t.Errorf("a state change and a stats tick built %d frames, want 2", n)
 	}
+	// A batch of the shown unit's lines builds one frame: the lines come
+	// through the pane's cursor, the announcement itself draws nothing.
+	before = hs.m.renders
+	seq := fb.addLines("api", procs.Stdout, "api line")
+	hs.deliver(procs.Batch{Logs: map[string]uint64{"api": seq}})
+	if n := hs.m.renders - before; n != 1 || !strings.HasSuffix(bodyText(hs), "api line") {
+		t.Errorf("a batch of the shown unit's lines built %d frames, want 1; pane:\n%s", n, bodyText(hs))
+	}
 }

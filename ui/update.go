@@ -73,8 +73,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case quit:
 		return m, tea.Quit
 	case !changed:
-		return m, cmd
+		return m, tea.Batch(cmd, m.syncFollowers())
 	}
+	cmd = tea.Batch(cmd, m.syncFollowers())
 	m.render()
 	return m, tea.Batch(cmd, m.armClock())
 }
@@ -123,14 +124,13 @@ func (m *Model) applyEngine(msg tea.Msg) (cmd tea.Cmd, changed, quit, ok bool) {
 	case subEndMsg:
 		quit = m.subEnd(msg.err)
 		return nil, true, quit, true
-	case logsMsg:
-		return m.applyLogs(msg), true, false, true
-	case mergedMsg:
-		m.merged.apply(m.pal, msg, m.opts.KeepLines)
-		if m.mode == modeMerged {
-			cmd = m.merged.fetch(m.backend, m.table.order, m.opts.KeepLines)
-		}
-		return cmd, true, false, true
+	case followStartMsg:
+		return m.applyFollowStart(msg), true, false, true
+	case followMsg:
+		return m.applyFollow(msg), true, false, true
+	case msgsMsg:
+		m.applyMsgs(msg)
+		return nil, true, false, true
 	case detailsMsg:
 		m.stats.apply(msg)
 		return nil, true, false, true
@@ -144,7 +144,8 @@ func (m *Model) applyEngine(msg tea.Msg) (cmd tea.Cmd, changed, quit, ok bool) {
 
 // batchShows reports whether a batch of the engine's events can change the
 // screen: states and stats do (the table shows them); log announcements
-// alone do not, since the lines reach the panes in messages of their own.
+// alone do not, since the lines reach the panes through their cursors
+// (follow.go), in messages of their own.
 // A batch that changes nothing visible builds no frame.
 func batchShows(b procs.Batch) bool {
 	return len(b.States) > 0 || len(b.Removed) > 0 || b.Stats != nil
