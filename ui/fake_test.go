@@ -334,18 +334,18 @@ func (s *fakeSub) isClosed() bool {
 // command runs to its message, except those that park (a Next waiting for
 // a batch, a blocking Shutdown), which stay pending until fed.
 type harness struct {
-	t      testing.TB
-	m      Model
-	fb     *fakeBackend
-	next   chan tea.Msg // the parked Next's result
+	t    testing.TB
+	m    Model
+	fb   *fakeBackend
+	next chan tea.Msg // the parked Next's result
 	// follows are the panes' cursors waiting in Next for a batch, by the
 	// id of their subscription: each one's result.
 	follows map[int]chan tea.Msg
 	parked  []chan tea.Msg
-	timers []timerCall
-	quit   bool
-	raw    []string // sequences the model asked the screen to write
-	mouse  []bool   // mouse reporting switched on or off
+	timers  []timerCall
+	quit    bool
+	raw     []string // sequences the model asked the screen to write
+	mouse   []bool   // mouse reporting switched on or off
 }
 
 type timerCall struct {
