@@ -67,6 +67,9 @@ type fakeBackend struct {
 	parked chan string
 	// blockShutdown makes Shutdown wait for its context.
 	blockShutdown bool
+	// onTail runs after each Tail has read its lines (a test writes lines
+	// between a pane's tail and its cursor).
+	onTail func(name string)
 }
 
 func newFake(infos ...procs.Info) *fakeBackend {
@@ -244,7 +247,13 @@ func (f *fakeBackend) Tail(name string, n int) ([]procs.Line, error) {
 	if len(all) > n {
 		all = all[len(all)-n:]
 	}
-	return append([]procs.Line(nil), all...), err
+	out := append([]procs.Line(nil), all...)
+	if f.onTail != nil {
+		f.mu.Unlock()
+		f.onTail(name)
+		f.mu.Lock()
+	}
+	return out, err
 }
 
 func (f *fakeBackend) Since(name string, after uint64, limit int) ([]procs.Line, uint64, error) {
