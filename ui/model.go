@@ -449,7 +449,9 @@ func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 			r.info.LastSeq = max(r.info.LastSeq, seq)
 		}
 	}
-	m.recount()
+	if batchShows(b) { // the header's totals count states and stats only
+		m.recount()
+	}
 	if t.selectedName() != m.shown || m.shown == "" {
 		cmds = append(cmds, m.showSelected())
 	}
