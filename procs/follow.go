@@ -59,6 +59,7 @@ type Cursor struct {
 	known map[string]uint64 // newest line announced
 	start map[string]uint64 // newest line when following began: older lines gone are history, not "missed"
 	done  bool              // the events ended: drain, then ErrClosed
+	keep  int               // KeepNewest's n: 0 reads every line
 }
 
 // Follow starts a cursor over the output of the named units, or of every
@@ -113,11 +114,25 @@ func FollowFrom(e Engine, unit string, after uint64) (*Cursor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if after < c.known[unit] {
-		c.pos[unit], c.start[unit] = after, after
-	}
+	c.From(unit, after)
 	return c, nil
 }
+
+// From makes a new cursor (before its first Next) continue a unit it
+// follows after seq after, as FollowFrom does: a reader that read each
+// unit's tail with Tail, then started one cursor over them all, loses and
+// repeats nothing.
+func (c *Cursor) From(unit string, after uint64) {
+	if _, ok := c.pos[unit]; ok && after < c.known[unit] {
+		c.pos[unit], c.start[unit] = after, after
+	}
+}
+
+// KeepNewest makes Next hand out, of a unit further than n lines behind,
+// only its newest n lines (read with Tail); the older unread ones are
+// skipped and counted in Missed. A screen that keeps n lines of a unit
+// never reads through a flood it could not show. 0 reads every line.
+func (c *Cursor) KeepNewest(n int) { c.keep = max(n, 0) }
 
 // Follow is procs.Follow on this supervisor.
 func (s *Supervisor) Follow(units []string, back int) (*Cursor, error) { return Follow(s, units, back) }
@@ -135,7 +150,7 @@ func (c *Cursor) Close() { c.ev.Close() }
 func (c *Cursor) Next(ctx context.Context) ([]Output, error) {
 	var out []Output
 	err := c.wait(ctx, func(u string, after, start uint64) (uint64, error) {
-		lines, missed, err := c.eng.Since(u, after, followChunk)
+		lines, missed, err := c.read(u, after)
 		if err != nil {
 			return 0, err
 		}
@@ -150,6 +165,27 @@ func (c *Cursor) Next(ctx context.Context) ([]Output, error) {
 		return next, nil
 	}, func() bool { return len(out) > 0 })
 	return out, err
+}
+
+// read is Next's read of one unit's lines after seq after: Since, or the
+// newest c.keep lines when the unit is further behind than that.
+func (c *Cursor) read(u string, after uint64) ([]Line, uint64, error) {
+	if c.keep <= 0 || c.known[u]-after <= uint64(c.keep) {
+		return c.eng.Since(u, after, followChunk)
+	}
+	lines, err := c.eng.Tail(u, c.keep)
+	if err != nil {
+		return nil, 0, err
+	}
+	i := 0
+	for i < len(lines) && lines[i].Seq <= after {
+		i++
+	}
+	lines = lines[i:]
+	if len(lines) == 0 {
+		return nil, 0, nil
+	}
+	return lines, lines[0].Seq - after - 1, nil
 }
 
 // NextRaw is Next without a string per line: it refills rb (reusing its

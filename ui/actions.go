@@ -201,12 +201,12 @@ func (m *Model) toggleSplit() tea.Cmd {
 	m.split.start(names)
 	m.logs.pin(names)
 	for _, n := range names {
-		if r := m.table.byName[n]; r != nil {
-			m.logs.open(n, r.info.LastSeq)
+		if m.table.byName[n] != nil {
+			m.logs.open(n) // Update's syncFollowers follows it
 		}
 	}
 	m.focus = focusOutput
-	return tea.Batch(append(cmds, m.fetchShown())...)
+	return tea.Batch(cmds...)
 }
 
 // closeSplit goes back to the selected unit, whose buffer may be behind:
@@ -227,8 +227,8 @@ func (m *Model) toggleMerged() tea.Cmd {
 		m.closeSplit()
 	}
 	m.mode = modeMerged
-	m.merged.start(m.table.order)
-	return m.merged.fetch(m.backend, m.table.order, m.opts.KeepLines)
+	m.restartMerged()
+	return nil
 }
 
 // toggleMouse turns mouse reporting on or off. Off is the default: while

@@ -157,7 +157,8 @@ func BenchmarkStatsTick(b *testing.B) {
 	}
 }
 
-// BenchmarkLogBatch is one batch of 100 new lines for the shown unit.
+// BenchmarkLogBatch is one batch of 100 new lines for the shown unit, as
+// its cursor reads them.
 func BenchmarkLogBatch(b *testing.B) {
 	hs, _ := bigScreen(b)
 	var m tea.Model = hs.m
@@ -170,7 +171,24 @@ func BenchmarkLogBatch(b *testing.B) {
 			seq++
 			lines[i] = procs.Line{Seq: seq, Time: epoch, Stream: procs.Stdout, Text: fmt.Sprintf("GET /api/items/%d 200 1.2ms", seq)}
 		}
-		m, _ = m.Update(logsMsg{name: "svc-0000", lines: lines})
+		id := m.(Model).follows["svc-0000"].id
+		m, _ = m.Update(followMsg{id: id, out: []procs.Output{{Unit: "svc-0000", Lines: lines}}})
+		_ = m.View()
+	}
+}
+
+// BenchmarkLogAnnounceUnshown is one batch announcing lines of a unit
+// that is not on screen (one of 1,000, flooding): it changes nothing
+// visible, so it builds no frame.
+func BenchmarkLogAnnounceUnshown(b *testing.B) {
+	hs, _ := bigScreen(b)
+	var m tea.Model = hs.m
+	seq := uint64(0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		seq += 100
+		m, _ = m.Update(batchMsg{batch: procs.Batch{Logs: map[string]uint64{"svc-0500": seq}}})
 		_ = m.View()
 	}
 }

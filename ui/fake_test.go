@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -56,12 +57,19 @@ type fakeBackend struct {
 	msgs    map[string][]procs.Message // per unit, its message store (seq = index+1)
 	details map[string]procs.Details
 
-	sub *fakeSub
+	sub        *fakeSub
+	subscribed bool // the screen has subscribed: later subscribers are cursors
+	// followers are the subscriptions of the panes' cursors (every
+	// Subscribe after the screen's own), by id; publish hands each a batch.
+	followers []*fakeSub
 	// parked tells the harness a command is blocked waiting (Next, a
 	// blocking Shutdown).
 	parked chan string
 	// blockShutdown makes Shutdown wait for its context.
 	blockShutdown bool
+	// onTail runs after each Tail has read its lines (a test writes lines
+	// between a pane's tail and its cursor).
+	onTail func(name string)
 }
 
 func newFake(infos ...procs.Info) *fakeBackend {
@@ -75,7 +83,7 @@ func newFake(infos ...procs.Info) *fakeBackend {
 		details: make(map[string]procs.Details),
 		parked:  make(chan string, 16),
 	}
-	f.sub = &fakeSub{ch: make(chan procs.Batch, 16), closed: make(chan struct{}), parked: f.parked}
+	f.sub = &fakeSub{ch: make(chan procs.Batch, 16), closed: make(chan struct{}), parked: f.parked, tag: "next"}
 	return f
 }
 
@@ -141,11 +149,53 @@ func (f *fakeBackend) Messages(name string, after uint64, limit int) ([]procs.Me
 	return append([]procs.Message(nil), out...), 0, err
 }
 
+// Subscribe gives the screen (the first to subscribe) the scripted
+// subscription, recorded among the calls; every later subscriber is a
+// pane's cursor, which gets one of its own, fed by publish, and a snapshot
+// with each unit's newest line (Info.LastSeq) as the engine's has.
 func (f *fakeBackend) Subscribe() ([]procs.Info, Subscription) {
-	_ = f.record("subscribe", "", "")
+	f.mu.Lock()
+	first := !f.subscribed
+	f.subscribed = true
+	f.mu.Unlock()
+	if first {
+		_ = f.record("subscribe", "", "")
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]procs.Info(nil), f.infos...), f.sub
+	infos := append([]procs.Info(nil), f.infos...)
+	if first {
+		return infos, f.sub
+	}
+	for i := range infos {
+		infos[i].LastSeq = uint64(len(f.lines[infos[i].Name]))
+	}
+	s := &fakeSub{
+		ch: make(chan procs.Batch, 256), closed: make(chan struct{}), shut: f.sub.closed,
+		parked: f.parked, tag: fmt.Sprintf("follow %d", len(f.followers)),
+	}
+	f.followers = append(f.followers, s)
+	return infos, s
+}
+
+// follower is the cursor subscription with this id.
+func (f *fakeBackend) follower(id int) *fakeSub {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.followers[id]
+}
+
+// publish hands a batch to every cursor's subscription still open, as the
+// engine's broker does (the screen's own gets it through its harness).
+func (f *fakeBackend) publish(b procs.Batch) {
+	f.mu.Lock()
+	subs := slices.Clone(f.followers)
+	f.mu.Unlock()
+	for _, s := range subs {
+		if !s.isClosed() {
+			s.ch <- b
+		}
+	}
 }
 
 // List is the snapshot Subscribe gives (the screen itself never calls it).
@@ -197,7 +247,13 @@ func (f *fakeBackend) Tail(name string, n int) ([]procs.Line, error) {
 	if len(all) > n {
 		all = all[len(all)-n:]
 	}
-	return append([]procs.Line(nil), all...), err
+	out := append([]procs.Line(nil), all...)
+	if f.onTail != nil {
+		f.mu.Unlock()
+		f.onTail(name)
+		f.mu.Lock()
+	}
+	return out, err
 }
 
 func (f *fakeBackend) Since(name string, after uint64, limit int) ([]procs.Line, uint64, error) {
@@ -236,8 +292,10 @@ func (f *fakeBackend) Shutdown(ctx context.Context) error {
 type fakeSub struct {
 	ch     chan procs.Batch
 	closed chan struct{}
+	shut   chan struct{} // a cursor's: the screen's subscription closed (the engine shut down)
 	once   sync.Once
 	parked chan string
+	tag    string // what it reports on parked when it waits: "next", "follow N"
 }
 
 func (s *fakeSub) Next(ctx context.Context) (procs.Batch, error) {
@@ -246,10 +304,17 @@ func (s *fakeSub) Next(ctx context.Context) (procs.Batch, error) {
 		return b, nil
 	default:
 	}
+	if ctx.Err() != nil {
+		return procs.Batch{}, ctx.Err()
+	}
 	select {
-	case s.parked <- "next":
+	case s.parked <- s.tag:
 	case <-s.closed:
 		return procs.Batch{}, procs.ErrClosed
+	case <-s.shut:
+		return procs.Batch{}, procs.ErrClosed
+	case <-ctx.Done():
+		return procs.Batch{}, ctx.Err()
 	}
 	select {
 	case b := <-s.ch:
@@ -258,24 +323,38 @@ func (s *fakeSub) Next(ctx context.Context) (procs.Batch, error) {
 		return procs.Batch{}, ctx.Err()
 	case <-s.closed:
 		return procs.Batch{}, procs.ErrClosed
+	case <-s.shut:
+		return procs.Batch{}, procs.ErrClosed
 	}
 }
 
 func (s *fakeSub) Close() { s.once.Do(func() { close(s.closed) }) }
 
+func (s *fakeSub) isClosed() bool {
+	select {
+	case <-s.closed:
+		return true
+	default:
+		return false
+	}
+}
+
 // harness drives a Model the way Bubble Tea would, but synchronously: every
 // command runs to its message, except those that park (a Next waiting for
 // a batch, a blocking Shutdown), which stay pending until fed.
 type harness struct {
-	t      testing.TB
-	m      Model
-	fb     *fakeBackend
-	next   chan tea.Msg // the parked Next's result
-	parked []chan tea.Msg
-	timers []timerCall
-	quit   bool
-	raw    []string // sequences the model asked the screen to write
-	mouse  []bool   // mouse reporting switched on or off
+	t    testing.TB
+	m    Model
+	fb   *fakeBackend
+	next chan tea.Msg // the parked Next's result
+	// follows are the panes' cursors waiting in Next for a batch, by the
+	// id of their subscription: each one's result.
+	follows map[int]chan tea.Msg
+	parked  []chan tea.Msg
+	timers  []timerCall
+	quit    bool
+	raw     []string // sequences the model asked the screen to write
+	mouse   []bool   // mouse reporting switched on or off
 }
 
 type timerCall struct {
@@ -285,7 +364,7 @@ type timerCall struct {
 
 func newHarness(t testing.TB, fb *fakeBackend, w, h int) *harness {
 	t.Helper()
-	hs := &harness{t: t, fb: fb}
+	hs := &harness{t: t, fb: fb, follows: make(map[int]chan tea.Msg)}
 	hs.m = New(fb, Options{Version: "v0.1.0", Now: func() time.Time { return epoch }})
 	hs.m.after = func(d time.Duration, msg tea.Msg) tea.Cmd {
 		return func() tea.Msg { return timerCall{d, msg} }
@@ -314,20 +393,37 @@ func (hs *harness) run(cmd tea.Cmd) {
 	}
 	res := make(chan tea.Msg, 1)
 	go func() { res <- cmd() }()
+	hs.wait(res)
+}
+
+// wait waits for a command to return or park, and applies what it returned.
+func (hs *harness) wait(res chan tea.Msg) {
+	hs.t.Helper()
 	var msg tea.Msg
 	select {
 	case msg = <-res:
 	case what := <-hs.fb.parked:
-		if what == "next" {
+		var id int
+		switch {
+		case what == "next":
 			if hs.next != nil {
 				hs.t.Fatal("two Next calls waiting at once")
 			}
 			hs.next = res
-		} else {
+		case strings.HasPrefix(what, "follow "):
+			fmt.Sscan(strings.TrimPrefix(what, "follow "), &id)
+			hs.follows[id] = res
+		default:
 			hs.parked = append(hs.parked, res)
 		}
 		return
 	}
+	hs.handle(msg)
+}
+
+// handle applies a command's message the way Bubble Tea would.
+func (hs *harness) handle(msg tea.Msg) {
+	hs.t.Helper()
 	switch msg := msg.(type) {
 	case nil:
 	case tea.BatchMsg:
@@ -347,16 +443,34 @@ func (hs *harness) run(cmd tea.Cmd) {
 	}
 }
 
-// deliver hands the model a batch through its waiting Next.
+// deliver hands the model a batch through its waiting Next, then to the
+// panes' cursors that were waiting before it (one at a time, each run
+// until it returns or waits again), as the engine's broker would.
 func (hs *harness) deliver(b procs.Batch) {
 	hs.t.Helper()
 	if hs.next == nil {
 		hs.t.Fatal("no Next waiting for a batch")
 	}
+	ids := make([]int, 0, len(hs.follows))
+	for id := range hs.follows {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
 	res := hs.next
 	hs.next = nil
 	hs.fb.sub.ch <- b
 	hs.send((<-res).(batchMsg))
+	for _, id := range ids {
+		res, ok := hs.follows[id]
+		if !ok {
+			continue
+		}
+		delete(hs.follows, id)
+		if s := hs.fb.follower(id); !s.isClosed() {
+			s.ch <- b
+		}
+		hs.wait(res)
+	}
 }
 
 // settle waits for the parked commands (after their wait was ended) and

@@ -312,21 +312,20 @@ func (mb *logBuf) stale() bool {
 	return mb != nil && !mb.fetching && (!mb.loaded || mb.want > mb.have)
 }
 
-// fetcher returns what a fetch calls to read the messages after the newest
-// held (the newest keep of them), or a no-op when none are due.
-func (mb *logBuf) fetcher(be Backend, keep int) func() *msgsFetch {
-	if !mb.stale() {
-		return func() *msgsFetch { return nil }
-	}
+// fetchMessages returns the command reading the messages after the newest
+// held (the newest keep of them). It runs after the lines whose notes made
+// the buffer stale were read: every message is stored before its note is
+// logged, so the messages those notes stand for are in what it reads.
+func (mb *logBuf) fetchMessages(be Backend, keep int) tea.Cmd {
 	mb.fetching = true
 	name, after := mb.name, mb.have
-	return func() *msgsFetch {
+	return func() tea.Msg {
 		f := &msgsFetch{}
 		for {
 			page, missed, err := be.Messages(name, after, keep)
 			if err != nil {
 				f.err = err
-				return f
+				return msgsMsg{name: name, f: f}
 			}
 			f.missed += missed
 			f.msgs = append(f.msgs, page...)
@@ -335,28 +334,28 @@ func (mb *logBuf) fetcher(be Backend, keep int) func() *msgsFetch {
 				f.msgs = f.msgs[n:]
 			}
 			if len(page) < keep {
-				return f
+				return msgsMsg{name: name, f: f}
 			}
 			after = page[len(page)-1].Seq
 		}
 	}
 }
 
-// applyMessages stores the messages a fetch read. A fetch that read none
-// still tells, by the notes among its lines, whether messages came since.
-func (b *logBuf) applyMessages(msg logsMsg, keep int) {
-	mb := b.msgs
-	f := msg.msgs
-	if f == nil {
-		due := msg.missed > 0 // notes may have gone with the dropped lines
-		for _, l := range msg.lines {
-			due = due || l.Stream == procs.IPCIn || l.Stream == procs.IPCOut
-		}
-		if due {
-			mb.want = max(mb.want, mb.have+1)
-		}
-		return
+// noteMessages marks the message buffer due for a read when lines read
+// from the log carry notes of messages (or lost lines may have).
+func (mb *logBuf) noteMessages(msg logsMsg) {
+	due := msg.missed > 0 || msg.tail
+	for _, l := range msg.lines {
+		due = due || l.Stream == procs.IPCIn || l.Stream == procs.IPCOut
 	}
+	if due {
+		mb.want = max(mb.want, mb.have+1)
+		mb.noted = mb.fetching // the read in flight may have run before these notes
+	}
+}
+
+// store stores the messages a read brought.
+func (mb *logBuf) store(f *msgsFetch, keep int) {
 	mb.fetching, mb.loaded = false, true
 	if f.err == nil {
 		if f.missed > 0 && len(mb.lines) > 0 {
@@ -378,4 +377,7 @@ func (b *logBuf) applyMessages(msg logsMsg, keep int) {
 	}
 	// All there was has been read: only a later note makes it due again.
 	mb.want = mb.have
+	if mb.noted {
+		mb.want, mb.noted = mb.have+1, false
+	}
 }

@@ -122,8 +122,13 @@ type Model struct {
 
 	table unitTable
 	logs  logStore
-	ticks tickRing
-	long  []string // units whose history is long (the Stats view's), most recent last
+	// The panes' followers (follow.go): per buffer on screen, and the
+	// merged stream's.
+	follows      map[string]*follower
+	mergedFollow *follower
+	followSeq    int
+	ticks        tickRing
+	long         []string // units whose history is long (the Stats view's), most recent last
 
 	// The pane: the selected unit's views, or several units at once.
 	shown   string // the unit whose output the pane shows
@@ -170,6 +175,7 @@ type Model struct {
 	paneLines                  []string // title lines and body
 	helpLines                  []string // the `?` screen, in the body's place
 	frame                      string
+	renders                    int // frames built, for the tests that count them
 }
 
 // New makes the screen for a backend. Nothing is asked of the backend until
@@ -197,6 +203,7 @@ func New(b Backend, opts Options) Model {
 		cancel:   cancel,
 		table:    newUnitTable(),
 		logs:     newLogStore(),
+		follows:  make(map[string]*follower),
 		line:     newLineInput(&st),
 		composer: newComposer(&st),
 	}
@@ -280,14 +287,21 @@ func (m *Model) retheme(light bool) tea.Cmd {
 	m.logs.forgetRows()
 	m.stats.chartLines = nil
 	if m.mode == modeMerged { // its lines carry their unit's colour
-		m.merged.start(m.table.order)
-		return m.merged.fetch(m.backend, m.table.order, m.opts.KeepLines)
+		m.restartMerged()
 	}
 	return nil
 }
 
-// showSelected points the pane at the selected unit and fetches what its
-// view lacks.
+// restartMerged starts the merged stream afresh: Update's syncFollowers
+// starts its follower.
+func (m *Model) restartMerged() {
+	m.stopMerged()
+	m.merged.start(m.table.order)
+}
+
+// showSelected points the pane at the selected unit (Update's
+// syncFollowers then follows its output) and fetches the details its view
+// lacks.
 func (m *Model) showSelected() tea.Cmd {
 	r := m.table.selected()
 	if r == nil {
@@ -303,12 +317,9 @@ func (m *Model) showSelected() tea.Cmd {
 		}
 	}
 	var cmds []tea.Cmd
-	b := m.logs.open(m.shown, r.info.LastSeq)
+	b := m.logs.open(m.shown)
 	if m.mode == modeSingle && m.shownView() == viewMessages {
-		b.messages() // so that the fetch reads the messages too
-	}
-	if b.needsFetch() {
-		cmds = append(cmds, b.fetch(m.backend, m.opts.KeepLines))
+		b.messages() // so that the messages are read too
 	}
 	if m.mode == modeSingle && m.shownView() == viewStats {
 		m.keepLong(m.shown)
@@ -398,27 +409,6 @@ func (m *Model) watched(name string) bool {
 	return false
 }
 
-// fetchShown fetches what the buffers on screen lack.
-func (m *Model) fetchShown() tea.Cmd {
-	var cmds []tea.Cmd
-	var names []string
-	switch m.mode {
-	case modeSingle:
-		names = []string{m.shown}
-	case modeSplit:
-		names = m.split.names
-	}
-	for _, name := range names {
-		if b := m.logs.get(name); b != nil && b.needsFetch() {
-			cmds = append(cmds, b.fetch(m.backend, m.opts.KeepLines))
-		}
-	}
-	if m.mode == modeMerged {
-		cmds = append(cmds, m.merged.fetch(m.backend, m.table.order, m.opts.KeepLines))
-	}
-	return tea.Batch(cmds...)
-}
-
 // applyBatch applies the engine's events.
 func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 	t := &m.table
@@ -427,12 +417,6 @@ func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 	for _, in := range b.States {
 		if t.upsert(in) {
 			structural = true
-		}
-		if buf := m.logs.get(in.Name); buf != nil {
-			buf.want = max(buf.want, in.LastSeq)
-		}
-		if m.mode == modeMerged {
-			m.merged.announce(in.Name, in.LastSeq)
 		}
 	}
 	for _, name := range b.Removed {
@@ -457,39 +441,19 @@ func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 			cmds = append(cmds, m.stats.fetchDetails(m.backend, m.shown))
 		}
 	}
+	// The lines announced reach the panes through their cursors; a row
+	// keeps the newest seq, so that a unit shown again after a flood
+	// starts from its tail rather than reading through it.
 	for name, seq := range b.Logs {
 		if r := t.byName[name]; r != nil {
 			r.info.LastSeq = max(r.info.LastSeq, seq)
 		}
-		if buf := m.logs.get(name); buf != nil {
-			buf.want = max(buf.want, seq)
-		}
-		if m.mode == modeMerged {
-			m.merged.announce(name, seq)
-		}
 	}
-	m.recount()
+	if batchShows(b) { // the header's totals count states and stats only
+		m.recount()
+	}
 	if t.selectedName() != m.shown || m.shown == "" {
 		cmds = append(cmds, m.showSelected())
-	}
-	return tea.Batch(append(cmds, m.fetchShown())...)
-}
-
-func (m *Model) applyLogs(msg logsMsg) tea.Cmd {
-	b := m.logs.get(msg.name)
-	if b == nil {
-		return nil // no longer kept
-	}
-	b.apply(msg, m.opts.KeepLines)
-	if !m.watched(msg.name) {
-		return nil
-	}
-	var cmds []tea.Cmd
-	if msg.err != nil {
-		cmds = append(cmds, m.setStatus(statusError, "output of "+msg.name+": "+msg.err.Error()))
-	}
-	if b.needsFetch() {
-		cmds = append(cmds, b.fetch(m.backend, m.opts.KeepLines))
 	}
 	return tea.Batch(cmds...)
 }

@@ -562,3 +562,40 @@ func TestKeysTypedFastAreSeparatePresses(t *testing.T) {
 		t.Error("pasted text acted as keys")
 	}
 }
+
+// A log batch that changes nothing visible builds no frame: announcements
+// of a flooding unit that is not on screen cost no render, while a batch
+// with a state change or a stats tick still draws (the table shows them).
+func TestLogBatchOfUnshownUnitBuildsNoFrame(t *testing.T) {
+	fb := newFake(fixture()...)
+	hs := newHarness(t, fb, 120, 40)
+	if selected(hs) != "api" {
+		t.Fatalf("selected %q", selected(hs))
+	}
+	before, frame := hs.m.renders, hs.m.View()
+	for i := range 1000 {
+		seq := fb.addLines("worker", procs.Stdout, fmt.Sprintf("flood %d", i))
+		hs.deliver(procs.Batch{Logs: map[string]uint64{"worker": seq}})
+	}
+	if n := hs.m.renders - before; n != 0 {
+		t.Errorf("1,000 batches of an unshown unit's lines built %d frames, want 0", n)
+	}
+	if hs.m.View() != frame {
+		t.Error("the frame changed")
+	}
+	worker := fixture()[1]
+	worker.Restarts++
+	hs.deliver(procs.Batch{States: []procs.Info{worker}})
+	hs.deliver(procs.Batch{Stats: &procs.Stats{Time: epoch}})
+	if n := hs.m.renders - before; n != 2 {
+		t.Errorf("a state change and a stats tick built %d frames, want 2", n)
+	}
+	// A batch of the shown unit's lines builds one frame: the lines come
+	// through the pane's cursor, the announcement itself draws nothing.
+	before = hs.m.renders
+	seq := fb.addLines("api", procs.Stdout, "api line")
+	hs.deliver(procs.Batch{Logs: map[string]uint64{"api": seq}})
+	if n := hs.m.renders - before; n != 1 || !strings.HasSuffix(bodyText(hs), "api line") {
+		t.Errorf("a batch of the shown unit's lines built %d frames, want 1; pane:\n%s", n, bodyText(hs))
+	}
+}

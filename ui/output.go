@@ -4,7 +4,6 @@ import (
 	"strings"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/kelpie-dev/kelpie/procs"
 )
@@ -79,16 +78,20 @@ const (
 	markSelected          // in the visual selection
 )
 
-// logBuf is the output the UI keeps for one unit: the newest lines, fetched
-// from the engine when it announces new ones.
+// logBuf is the output the UI keeps for one unit: the newest lines, which
+// its follower (see follow.go) brings while the unit is on screen.
 type logBuf struct {
-	name     string
-	lines    []outLine
-	base     int    // lines evicted from the front: lines[i] is line number base+i
-	loaded   bool   // the first fetch came back
-	have     uint64 // newest sequence number held
-	want     uint64 // newest sequence number announced
-	fetching bool   // a fetch is in flight
+	name   string
+	lines  []outLine
+	base   int    // lines evicted from the front: lines[i] is line number base+i
+	loaded bool   // the first read came back
+	have   uint64 // newest sequence number held
+
+	// want and fetching serve the buffer of channel messages (msgs): the
+	// newest message sequence number known to exist, and a read in flight.
+	want     uint64
+	fetching bool
+	noted    bool // a note came while a read was in flight: read again after it
 
 	// msgs holds the unit's channel messages, read from the engine's
 	// message store (not the log, which a chatty child overwrites) once the
@@ -97,56 +100,18 @@ type logBuf struct {
 	msgs *logBuf
 }
 
-// logsMsg carries lines fetched for a unit.
+// logsMsg is lines read for a unit, as its buffer applies them.
 type logsMsg struct {
-	name   string
-	tail   bool // the answer to a Tail: it replaces what the buffer holds
+	tail   bool // the unit's newest lines: they replace what the buffer holds
 	lines  []procs.Line
 	missed uint64
-	err    error
-
-	// The unit's channel messages, when the fetch read them too.
-	msgs *msgsFetch
 }
 
-// needsFetch reports whether the engine has lines the buffer lacks.
-func (b *logBuf) needsFetch() bool {
-	return !b.fetching && (!b.loaded || b.want > b.have || b.msgs.stale())
-}
-
-// fetch returns the command that brings the buffer up to date: the newest
-// keep lines on first sight (or when too far behind to be worth reading
-// through), else the lines after the newest held.
-func (b *logBuf) fetch(be Backend, keep int) tea.Cmd {
-	b.fetching = true
-	name := b.name
-	// Messages are read after the lines: every message leaves a note in the
-	// log after it is stored, so the notes this fetch sees have their
-	// messages in what it reads next.
-	withMsgs := b.msgs.fetcher(be, keep)
-	if !b.loaded || b.want-b.have > uint64(keep) {
-		return func() tea.Msg {
-			lines, err := be.Tail(name, keep)
-			return logsMsg{name: name, tail: true, lines: lines, err: err, msgs: withMsgs()}
-		}
-	}
-	after := b.have
-	return func() tea.Msg {
-		lines, missed, err := be.Since(name, after, keep)
-		return logsMsg{name: name, lines: lines, missed: missed, err: err, msgs: withMsgs()}
-	}
-}
-
-// apply stores fetched lines, keeping at most keep.
+// apply stores lines read, keeping at most keep.
 func (b *logBuf) apply(msg logsMsg, keep int) {
-	b.fetching = false
 	b.loaded = true
 	if b.msgs != nil {
-		defer b.applyMessages(msg, keep) // after the lines: it looks at their notes
-	}
-	if msg.err != nil {
-		b.want = b.have // do not retry in a loop; the next announcement will
-		return
+		b.msgs.noteMessages(msg) // its notes say messages came
 	}
 	if msg.tail {
 		b.base += len(b.lines)
@@ -164,7 +129,6 @@ func (b *logBuf) apply(msg logsMsg, keep int) {
 		b.lines = append(b.lines, outLine{seq: l.Seq, at: l.Time, stream: l.Stream, text: l.Text})
 		b.have = max(b.have, l.Seq)
 	}
-	b.want = max(b.want, b.have)
 	b.trim(keep)
 }
 
@@ -212,10 +176,10 @@ func (s *logStore) forgetRows() {
 }
 
 // open returns name's buffer, making it if needed, and marks it recently shown.
-func (s *logStore) open(name string, announced uint64) *logBuf {
+func (s *logStore) open(name string) *logBuf {
 	b := s.bufs[name]
 	if b == nil {
-		b = &logBuf{name: name, want: announced}
+		b = &logBuf{name: name}
 		s.bufs[name] = b
 	}
 	for i, n := range s.recent {

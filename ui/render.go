@@ -11,6 +11,7 @@ import (
 
 // render prepares every piece of the screen and the frame View returns.
 func (m *Model) render() {
+	m.renders++
 	if m.width <= 0 || m.height <= 0 {
 		m.frame = ""
 		return

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"cmp"
 	"hash/fnv"
 	"slices"
 	"time"
@@ -133,26 +132,22 @@ func (s *splitView) column(m splitLook, i, w, h int, focused bool) []string {
 
 // mergedView is every unit's output in one stream, oldest first, each line
 // tagged with its unit's name in the unit's colour. It keeps its own
-// buffer, fed through Backend.Since per unit as the engine announces lines.
+// buffer, fed by one cursor over every unit (see follow.go).
 type mergedView struct {
-	buf      *logBuf
-	pane     outputPane
-	have     map[string]uint64 // per unit: newest sequence number read
-	want     map[string]uint64 // per unit: newest announced
-	fetching bool
-	primed   bool // the first fetch (the newest lines of each unit) came back
-	nameW    int
+	buf   *logBuf
+	pane  outputPane
+	have  map[string]uint64 // per unit: newest sequence number read
+	nameW int
 }
 
 // Update passes a key to the stream's pane.
 func (v *mergedView) Update(msg tea.Msg) tea.Cmd { return v.pane.Update(msg) }
 
-// mergedMsg carries lines fetched for the merged stream.
+// mergedMsg is lines read for the merged stream, per unit.
 type mergedMsg struct {
-	tail   bool
+	tail   bool // each unit's newest lines, the stream's start
 	lines  map[string][]procs.Line
 	missed map[string]uint64
-	gone   []string // units the engine no longer knows
 }
 
 // mergedTailLines is how many of each unit's newest lines the merged stream
@@ -164,7 +159,6 @@ func (v *mergedView) start(names []string) {
 	*v = mergedView{
 		buf:  &logBuf{name: "*"},
 		have: make(map[string]uint64),
-		want: make(map[string]uint64),
 	}
 	v.pane.reset()
 	v.pane.keys, v.pane.moves = keys, moves
@@ -174,76 +168,10 @@ func (v *mergedView) start(names []string) {
 	v.nameW = min(v.nameW, 16)
 }
 
-// announce notes that a unit has lines up to seq.
-func (v *mergedView) announce(name string, seq uint64) {
-	if seq > v.want[name] {
-		v.want[name] = seq
-	}
-}
-
-// fetch returns the command reading what the stream lacks, or nil.
-func (v *mergedView) fetch(be Backend, names []string, keep int) tea.Cmd {
-	if v.fetching {
-		return nil
-	}
-	if !v.primed {
-		v.fetching = true
-		per := max(20, min(mergedTailLines, keep/max(len(names), 1)))
-		names = slices.Clone(names) // the table's slice changes while the command runs
-		return func() tea.Msg {
-			msg := mergedMsg{tail: true, lines: make(map[string][]procs.Line)}
-			for _, n := range names {
-				lines, err := be.Tail(n, per)
-				if err != nil {
-					continue // gone meanwhile
-				}
-				msg.lines[n] = lines
-			}
-			return msg
-		}
-	}
-	type ask struct {
-		name  string
-		after uint64
-	}
-	var asks []ask
-	for n, seq := range v.want {
-		if seq > v.have[n] {
-			asks = append(asks, ask{n, v.have[n]})
-		}
-	}
-	if len(asks) == 0 {
-		return nil
-	}
-	slices.SortFunc(asks, func(a, b ask) int { return cmp.Compare(a.name, b.name) })
-	v.fetching = true
-	return func() tea.Msg {
-		msg := mergedMsg{lines: make(map[string][]procs.Line), missed: make(map[string]uint64)}
-		for _, a := range asks {
-			lines, missed, err := be.Since(a.name, a.after, keep)
-			if err != nil {
-				// The unit went away between its announcement and now:
-				// its lines are gone with it, there is nothing to report.
-				msg.gone = append(msg.gone, a.name)
-				continue
-			}
-			msg.lines[a.name], msg.missed[a.name] = lines, missed
-		}
-		return msg
-	}
-}
-
-// apply adds fetched lines in time order (each unit's lines are in order
+// apply adds lines read in time order (each unit's lines are in order
 // already; lines of different units are interleaved by their times).
 func (v *mergedView) apply(pal *palette, msg mergedMsg, keep int) {
-	v.fetching = false
 	v.buf.loaded = true
-	if msg.tail {
-		v.primed = true
-	}
-	for _, n := range msg.gone {
-		delete(v.want, n) // or every batch would ask again
-	}
 	type tagged struct {
 		name string
 		l    procs.Line
@@ -262,7 +190,6 @@ func (v *mergedView) apply(pal *palette, msg mergedMsg, keep int) {
 			all = append(all, tagged{n, l})
 			v.have[n] = l.Seq
 		}
-		v.want[n] = max(v.want[n], v.have[n])
 		if missed := msg.missed[n]; missed > 0 {
 			v.addLine(pal, n, outLine{note: true, stream: procs.Event, text: "⋯ " + grouped(missed) + " lines dropped"})
 		}

@@ -127,6 +127,7 @@ func (f *ttFlow) feed(b procs.Batch) {
 	case <-time.After(ttWait):
 		f.t.Fatal("the subscription took no batch")
 	}
+	f.fb.publish(b) // and the panes' cursors
 }
 
 // key sends key presses by name (see keyMsg).

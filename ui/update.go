@@ -73,8 +73,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case quit:
 		return m, tea.Quit
 	case !changed:
-		return m, cmd
+		return m, tea.Batch(cmd, m.syncFollowers())
 	}
+	cmd = tea.Batch(cmd, m.syncFollowers())
 	m.render()
 	return m, tea.Batch(cmd, m.armClock())
 }
@@ -101,43 +102,53 @@ func (m *Model) apply(msg tea.Msg) (cmd tea.Cmd, changed, quit bool) {
 		m.cancel()
 		return nil, false, true
 	}
-	if cmd, quit, ok := m.applyEngine(msg); ok {
-		return cmd, !quit, quit
+	if cmd, changed, quit, ok := m.applyEngine(msg); ok {
+		return cmd, changed && !quit, quit
 	}
 	return m.applyLocal(msg)
 }
 
 // applyEngine applies what the engine sent, and the outcome of what was
-// asked of it. ok is false for any other message.
-func (m *Model) applyEngine(msg tea.Msg) (cmd tea.Cmd, quit, ok bool) {
+// asked of it; changed says the screen may look different. ok is false for
+// any other message.
+func (m *Model) applyEngine(msg tea.Msg) (cmd tea.Cmd, changed, quit, ok bool) {
 	switch msg := msg.(type) {
 	case subscribedMsg:
 		m.sub, m.subscribed = msg.sub, true
 		m.table.empty = "no units"
 		m.table.reset(msg.infos)
 		m.recount()
-		return tea.Batch(m.showSelected(), m.next()), false, true
+		return tea.Batch(m.showSelected(), m.next()), true, false, true
 	case batchMsg:
-		return tea.Batch(m.applyBatch(msg.batch), m.next()), false, true
+		return tea.Batch(m.applyBatch(msg.batch), m.next()), batchShows(msg.batch), false, true
 	case subEndMsg:
-		return nil, m.subEnd(msg.err), true
-	case logsMsg:
-		return m.applyLogs(msg), false, true
-	case mergedMsg:
-		m.merged.apply(m.pal, msg, m.opts.KeepLines)
-		if m.mode == modeMerged {
-			cmd = m.merged.fetch(m.backend, m.table.order, m.opts.KeepLines)
-		}
-		return cmd, false, true
+		quit = m.subEnd(msg.err)
+		return nil, true, quit, true
+	case followStartMsg:
+		return m.applyFollowStart(msg), true, false, true
+	case followMsg:
+		return m.applyFollow(msg), true, false, true
+	case msgsMsg:
+		m.applyMsgs(msg)
+		return nil, true, false, true
 	case detailsMsg:
 		m.stats.apply(msg)
-		return nil, false, true
+		return nil, true, false, true
 	case sendMsg:
-		return m.sendDone(msg), false, true
+		return m.sendDone(msg), true, false, true
 	case actionMsg:
-		return m.actionDone(msg), false, true
+		return m.actionDone(msg), true, false, true
 	}
-	return nil, false, false
+	return nil, false, false, false
+}
+
+// batchShows reports whether a batch of the engine's events can change the
+// screen: states and stats do (the table shows them); log announcements
+// alone do not, since the lines reach the panes through their cursors
+// (follow.go), in messages of their own.
+// A batch that changes nothing visible builds no frame.
+func batchShows(b procs.Batch) bool {
+	return len(b.States) > 0 || len(b.Removed) > 0 || b.Stats != nil
 }
 
 // subEnd notes that the engine's events ended; it reports whether the
