@@ -282,12 +282,15 @@ func waitFor(ctx context.Context, r runner, session string, timeout time.Duratio
 }
 
 // selected returns the name on the table row that carries the selection
-// marker ("▸ name" at the start of a line), or "" if none does.
+// marker ("▌ name" at the start of a line; "▸ name" in kelpie before the
+// fold mark and the cursor parted), or "" if none does.
 func selected(screen string) string {
 	for l := range strings.Lines(screen) {
-		if rest, ok := strings.CutPrefix(l, "▸ "); ok {
-			if f := strings.Fields(rest); len(f) > 0 {
-				return f[0]
+		for _, mark := range []string{"▌ ", "▸ "} {
+			if rest, ok := strings.CutPrefix(l, mark); ok {
+				if f := strings.Fields(rest); len(f) > 0 {
+					return f[0]
+				}
 			}
 		}
 	}
