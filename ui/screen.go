@@ -55,7 +55,8 @@ type screen struct {
 	latest    string // the newest frame submitted
 	pending   bool   // latest is not drawn yet
 	repaint   bool   // the next draw clears and redraws everything
-	urgent    bool   // the next frame answers a key: draw it at once
+	urgent    bool   // the pending frame answers a key: draw it at once
+	keyNext   bool   // the next submitted frame answers a key (see expectKey)
 	raw       []byte // sequences to write before the next frame (mouse modes, OSC 52)
 	last      time.Time
 	gap       time.Duration // frameGap (tests stretch it)
@@ -135,9 +136,14 @@ func (s *screen) setMouse(on bool) {
 // expectKey marks the next frame as the answer to a key press: it is drawn
 // at once even inside frameGap. The gap exists to coalesce floods of output,
 // never to make a person wait.
+//
+// The mark goes with the next submitted frame, not with whatever frame the
+// writer takes next: a frame of output held in the gap while the key was
+// being handled must not take the mark and leave the key's own frame to
+// wait out the gap (that cost up to 17 ms per key under an output flood).
 func (s *screen) expectKey() {
 	s.mu.Lock()
-	s.urgent = true
+	s.keyNext = true
 	s.mu.Unlock()
 }
 
@@ -163,11 +169,14 @@ func (s *screen) redraw() {
 // submit hands over the newest frame. It never waits for the terminal.
 func (s *screen) submit(frame string) {
 	s.mu.Lock()
+	key := s.keyNext
+	s.keyNext = false
 	if s.closed || (frame == s.latest && !s.pending && !s.repaint) {
 		s.mu.Unlock()
 		return
 	}
 	s.latest, s.pending = frame, true
+	s.urgent = s.urgent || key
 	s.mu.Unlock()
 	s.poke()
 }
@@ -204,7 +213,7 @@ func (s *screen) idle() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for {
-		held := s.held && time.Since(s.last) < s.gap
+		held := s.held && !s.urgent && time.Since(s.last) < s.gap
 		if s.closed || (!s.busy && len(s.raw) == 0 && (!s.pending || held || s.suspended || s.w <= 0 || s.h <= 0)) {
 			return
 		}

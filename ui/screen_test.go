@@ -193,6 +193,28 @@ func TestScreenDrawsAKeysFrameAtOnce(t *testing.T) {
 	}
 }
 
+// A frame of output held in the gap while a key is being handled must not
+// take the key's mark: the key's own frame is still drawn at once.
+func TestHeldOutputFrameDoesNotTakeTheKeysMark(t *testing.T) {
+	var out sbuf
+	s := newScreen(&out)
+	defer s.close()
+	s.mu.Lock()
+	s.gap = time.Hour
+	s.mu.Unlock()
+	s.resize(10, 1)
+	submitNow(s, "one") // a frame just went out
+	submitNow(s, "out") // output: held in the gap
+	out.Reset()
+	s.expectKey() // a key arrives; the writer may take the held frame now
+	s.poke()
+	s.idle()
+	submitNow(s, "key") // the key's frame
+	if !strings.Contains(out.String(), "key") {
+		t.Fatalf("the key's frame waited out the gap: %q", out.String())
+	}
+}
+
 // stallWriter is a terminal that takes nothing until released (ssh over a
 // dead link): its first Write blocks.
 type stallWriter struct {
