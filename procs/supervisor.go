@@ -157,6 +157,11 @@ const maxExits = 20
 
 // New starts a supervisor with no units.
 func New(opts Options) (*Supervisor, error) {
+	// Units and the guard get the descriptors kelpie gives them, and none
+	// that kelpie itself was started with.
+	if err := noInherit(); err != nil {
+		return nil, err
+	}
 	if opts.Clock == nil {
 		opts.Clock = RealClock{}
 	}
