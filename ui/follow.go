@@ -280,7 +280,9 @@ func (m *Model) applyFollow(msg followMsg) tea.Cmd {
 		if errors.Is(msg.err, procs.ErrClosed) {
 			return nil
 		}
-		return m.followFailed(f, msg.err)
+		// Its cursor is let go now: the follower stays stopped, but no
+		// subscription is left open behind it.
+		return tea.Batch(closeCursor(msg.cur), m.followFailed(f, msg.err))
 	}
 	return followNext(f, msg.cur, keep)
 }

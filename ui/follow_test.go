@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -95,5 +96,29 @@ func TestMergedFollowsUnitsAddedLater(t *testing.T) {
 	hs.deliver(procs.Batch{States: []procs.Info{late}, Logs: map[string]uint64{"late": seq}})
 	if body := bodyOf(hs.m.merged.pane.rows); !strings.Contains(body, "│ late says hi") {
 		t.Errorf("merged pane lacks the new unit's line:\n%s", body)
+	}
+}
+
+// A cursor whose events fail is let go: the pane says so, and no
+// subscription is left open behind the stopped follower.
+func TestFailedFollowerClosesItsCursor(t *testing.T) {
+	fb := newFake(fixture()...)
+	apiOutput(fb)
+	hs := newHarness(t, fb, 120, 40)
+	f := hs.m.follows["api"]
+	if f == nil {
+		t.Fatal("api is not followed")
+	}
+	cur, err := procs.Follow(fb, []string{"api"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := fb.follower(len(fb.followers) - 1)
+	hs.send(followMsg{id: f.id, cur: cur, err: errors.New("events failed")})
+	if !sub.isClosed() {
+		t.Fatal("the failed follower's cursor is still open")
+	}
+	if !strings.Contains(hs.m.View(), "events failed") {
+		t.Errorf("the failure is not on screen:\n%s", hs.m.View())
 	}
 }
