@@ -138,7 +138,7 @@ func (c *cli) request(cmd *cobra.Command, req control.Request) error {
 			fmt.Fprintln(c.stdout, procs.Clean(r.Text))
 		}
 		for _, u := range r.Units {
-			fmt.Fprintf(c.stdout, "%s: %s\n", u.Name, describe(u))
+			fmt.Fprintf(c.stdout, "%s: %s\n", procs.Clean(u.Name), describe(u))
 		}
 		return nil
 	})

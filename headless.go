@@ -110,7 +110,8 @@ func prefixes(names []string, colour bool) map[string]string {
 	}
 	p := make(map[string]string, len(names))
 	for i, n := range names {
-		s := fmt.Sprintf("%-*s | ", width, n)
+		// Names come from the running kelpie: outside text.
+		s := fmt.Sprintf("%-*s | ", width, procs.Clean(n))
 		if colour {
 			s = fmt.Sprintf("\x1b[%dm%s%s", 31+i%6, s, reset)
 		}

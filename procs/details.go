@@ -27,7 +27,7 @@ func (s *Supervisor) Details(name string) (Details, error) {
 		d.StartTime = u.info.StartedAt
 		d.Cleanup = s.cleanup()
 		if u.cgroup != "" {
-			d.Cleanup = "cgroup " + u.cgroup + ", process group and tag"
+			d.Cleanup = cleanLine("cgroup " + u.cgroup + ", process group and tag")
 		}
 		return nil
 	})

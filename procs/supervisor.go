@@ -1131,9 +1131,11 @@ func (s *Supervisor) Cleanup() string {
 	return out
 }
 
+// cleanup quotes paths read from /proc/self/cgroup and errors quoting them:
+// outside text, so it is cleaned like every string Details holds.
 func (s *Supervisor) cleanup() string {
 	if s.cg != nil {
-		return "cgroup " + s.cg.base + " (one child per run), process group and tag"
+		return cleanLine("cgroup " + s.cg.base + " (one child per run), process group and tag")
 	}
-	return "process group and tag (no cgroup: " + s.cgNote + ")"
+	return cleanLine("process group and tag (no cgroup: " + s.cgNote + ")")
 }

@@ -373,7 +373,7 @@ func (m *Model) renderMessages(b *logBuf, in *procs.Info, w, h int) ([]string, s
 		}
 		body = append(body[:len(body):len(body)], truncate(c.input.View(), w), vp.on(truncate(verdict, w)))
 	}
-	where := in.Channel
+	where := safe(in.Channel)
 	if in.Channel == procs.ChannelConnected {
 		where = "● connected"
 	} else if in.Channel == procs.ChannelDisconnected {

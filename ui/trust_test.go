@@ -122,6 +122,21 @@ func TestHostileStringsNeverReachTheFrame(t *testing.T) {
 	check("merged")
 }
 
+// A channel state the screen does not know (from a kelpie over the socket)
+// is outside text in the Messages view's title too.
+func TestHostileChannelStateNeverReachesTheFrame(t *testing.T) {
+	in := running("api", 4242, 0, 1<<20, 0)
+	in.Channel = "odd" + hostile
+	hs := newHarness(t, newFake(in), 120, 40)
+	hs.key("2")
+	if !strings.Contains(hs.screen(), "odd") {
+		t.Fatalf("the Messages view does not show the channel state:\n%s", hs.screen())
+	}
+	if bad := unsafeSequence(hs.m.View()); bad != "" {
+		t.Fatalf("the frame holds %q", bad)
+	}
+}
+
 func TestPasteIsNotKeys(t *testing.T) {
 	hs := overview(t, 120, 40)
 	paste := func(s string) { hs.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s), Paste: true}) }
