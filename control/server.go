@@ -482,16 +482,16 @@ func (s *Server) dispatch(c *net.UnixConn, req Request, reply func(Response) err
 		}
 		return reply(Response{OK: true, Units: units})
 	case "start":
-		return s.actWait(req.Name, s.eng.Start, reply, func(prev, in procs.Info) bool {
+		return s.actWait(req.Name, s.eng.Start, reply, func(in procs.Info) bool {
 			return in.State != procs.Starting && in.State != procs.Stopped
 		})
 	case "stop":
-		return s.actWait(req.Name, s.eng.Stop, reply, func(prev, in procs.Info) bool {
+		return s.actWait(req.Name, s.eng.Stop, reply, func(in procs.Info) bool {
 			return !in.State.Live() && in.State != procs.Backoff
 		})
 	case "restart":
 		// Restart itself returns once the new run is up.
-		return s.actWait(req.Name, s.eng.Restart, reply, nil)
+		return s.restart(req.Name, reply)
 	case "signal":
 		sig, err := procs.ParseSignal(req.Signal)
 		if err != nil {
@@ -532,49 +532,19 @@ func (s *Server) act(name string, f func(string) error, reply func(Response) err
 }
 
 // actWait does f and answers once the unit's state satisfies done, so that
-// `kelpie stop api` returns when api has stopped, like systemctl does. A nil
-// done is for Restart, which itself returns once the new run is up: the answer
-// is the unit's state as that run came up (through RestartInfo where the
-// engine has it: a concurrent restart may already be stopping it again).
-func (s *Server) actWait(name string, f func(string) error, reply func(Response) error, done func(prev, in procs.Info) bool) error {
+// `kelpie stop api` returns when api has stopped, like systemctl does.
+func (s *Server) actWait(name string, f func(string) error, reply func(Response) error, done func(in procs.Info) bool) error {
 	if name == "" {
 		return errors.New("no unit named")
 	}
-	if done == nil {
-		// The state the unit reached, not whatever a later call made of it.
-		if r, ok := s.eng.(interface {
-			RestartInfo(string) (procs.Info, error)
-		}); ok {
-			in, err := r.RestartInfo(name)
-			if err != nil {
-				return err
-			}
-			return reply(Response{OK: true, Units: []procs.Info{in}})
-		}
-		if err := f(name); err != nil {
-			return err
-		}
-		for _, in := range s.eng.List() {
-			if in.Name == name {
-				return reply(Response{OK: true, Units: []procs.Info{in}})
-			}
-		}
-		return reply(Response{OK: true})
-	}
 	// Subscribe before acting: the change cannot slip between.
-	snap, sub := s.eng.Subscribe()
+	_, sub := s.eng.Subscribe()
 	defer sub.Close()
-	var prev procs.Info
-	for _, in := range snap {
-		if in.Name == name {
-			prev = in
-		}
-	}
 	if err := f(name); err != nil {
 		return err
 	}
 	for _, in := range s.eng.List() {
-		if in.Name == name && done(prev, in) {
+		if in.Name == name && done(in) {
 			return reply(Response{OK: true, Units: []procs.Info{in}})
 		}
 	}
@@ -586,11 +556,39 @@ func (s *Server) actWait(name string, f func(string) error, reply func(Response)
 			return fmt.Errorf("waiting for %s: %w", name, err)
 		}
 		for _, in := range b.States {
-			if in.Name == name && done(prev, in) {
+			if in.Name == name && done(in) {
 				return reply(Response{OK: true, Units: []procs.Info{in}})
 			}
 		}
 	}
+}
+
+// restart restarts a unit. Restart itself returns once the new run is up;
+// the answer is the unit's state as that run came up (through RestartInfo
+// where the engine has it: a concurrent restart may already be stopping it
+// again), not whatever a later call made of it.
+func (s *Server) restart(name string, reply func(Response) error) error {
+	if name == "" {
+		return errors.New("no unit named")
+	}
+	if r, ok := s.eng.(interface {
+		RestartInfo(string) (procs.Info, error)
+	}); ok {
+		in, err := r.RestartInfo(name)
+		if err != nil {
+			return err
+		}
+		return reply(Response{OK: true, Units: []procs.Info{in}})
+	}
+	if err := s.eng.Restart(name); err != nil {
+		return err
+	}
+	for _, in := range s.eng.List() {
+		if in.Name == name {
+			return reply(Response{OK: true, Units: []procs.Info{in}})
+		}
+	}
+	return reply(Response{OK: true})
 }
 
 // logs serves `kelpie logs`: the newest N lines (0: 100; negative: none) of

@@ -70,11 +70,6 @@ func killLeftovers(self int, wants []string, groups map[int]groupProof, hit map[
 	return len(hit)
 }
 
-// tagged lists the live processes tagged as killTagged describes.
-func tagged(self int, wants []string) []int {
-	return newScanner(wants).leftovers(self, nil)
-}
-
 // scanner finds a run's processes in /proc, reusing its buffers.
 type scanner struct {
 	exact    map[string]bool

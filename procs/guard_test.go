@@ -30,7 +30,7 @@ func TestTagFoundBehindALargeEnvironment(t *testing.T) {
 	c := exec.Command("sleep", "600")
 	c.Env = []string{"BIG=" + strings.Repeat("x", 100<<10), TagVar + "=" + tag + "/big/1"}
 	pid := startCmd(t, c)
-	if got := tagged(os.Getpid(), []string{tag + "/"}); len(got) != 1 || got[0] != pid {
+	if got := newScanner([]string{tag + "/"}).leftovers(os.Getpid(), nil); len(got) != 1 || got[0] != pid {
 		t.Fatalf("tagged: %v, want [%d]", got, pid)
 	}
 	if n := killTagged(os.Getpid(), tag+"/"); n != 1 {

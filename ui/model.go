@@ -394,21 +394,6 @@ func (m *Model) keepLong(name string) {
 	}
 }
 
-// watched reports whether the screen shows name's output now.
-func (m *Model) watched(name string) bool {
-	if name == m.shown && m.mode == modeSingle {
-		return true
-	}
-	if m.mode == modeSplit {
-		for _, n := range m.split.names {
-			if n == name {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // applyBatch applies the engine's events.
 func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 	t := &m.table

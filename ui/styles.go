@@ -3,7 +3,6 @@ package ui
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/lipgloss"
 )
 
@@ -177,19 +176,6 @@ func DefaultStyles() Styles {
 		HelpDesc: s.Foreground(colDim),
 		HelpSep:  s.Foreground(colFaint),
 		HelpOff:  s.Foreground(colFaint).Faint(true),
-	}
-}
-
-// helpStyles dresses bubbles/help in the same palette.
-func (s Styles) helpStyles() help.Styles {
-	return help.Styles{
-		Ellipsis:       s.HelpSep,
-		ShortKey:       s.HelpKey,
-		ShortDesc:      s.HelpDesc,
-		ShortSeparator: s.HelpSep,
-		FullKey:        s.HelpKey,
-		FullDesc:       s.HelpDesc,
-		FullSeparator:  s.HelpSep,
 	}
 }
 
