@@ -146,6 +146,11 @@ func (s *msgStore) last() uint64 {
 func (s *msgStore) since(after uint64, limit int) (msgs []Message, missed uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.sinceLocked(after, limit)
+}
+
+// sinceLocked is since with s.mu held.
+func (s *msgStore) sinceLocked(after uint64, limit int) (msgs []Message, missed uint64) {
 	live := s.ents[s.head:]
 	first := s.next
 	if len(live) > 0 {
@@ -173,9 +178,11 @@ func (s *msgStore) since(after uint64, limit int) (msgs []Message, missed uint64
 // tail copies out the newest n messages, oldest first.
 func (s *msgStore) tail(n int) []Message {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	// One lock for both steps: a message stored between them would make
+	// this an older window than the newest n.
 	from := s.next - min(uint64(len(s.ents)-s.head), uint64(max(n, 0)))
-	s.mu.Unlock()
-	msgs, _ := s.since(from-1, n)
+	msgs, _ := s.sinceLocked(from-1, n)
 	return msgs
 }
 
@@ -249,7 +256,11 @@ func (s *Supervisor) recordMessage(name string, ms *msgStore, r *ring, stream St
 	if len(msg) > logNoteMax {
 		flags = flagTrunc
 	}
-	logSeq := r.appendFlags(now, stream, flags, []byte(Clean(string(logNote(msg, seq)))))
+	note := logNote(msg, seq)
+	if !plain(note) { // as the pump does: no copy for the common plain note
+		note = sanitise(nil, note)
+	}
+	logSeq := r.appendFlags(now, stream, flags, note)
 	ms.mu.Unlock()
 	s.broker.logs(name, logSeq)
 	return nil
