@@ -270,16 +270,8 @@ type keyState struct {
 	focus       focusArea
 	mode        paneMode
 	view        detailView // the view shown (messages only for units with a channel)
-	lines       bool       // the pane shows lines that scroll and follow
-	outputLike  bool       // ... and they are output: search, select, wrap, timestamps
 	selected    *procs.Info
-	procRow     bool // the cursor is on a process of a unit's tree
-	member      bool // the cursor is on a member of a group
-	expandable  bool
-	open        bool
-	marked      bool // the selected unit is marked
 	canSplit    bool // the selected and marked units are at least two
-	following   bool
 	searching   bool // the pane has a search
 	visual      bool
 	filtering   bool // the table has a filter
@@ -288,7 +280,6 @@ type keyState struct {
 	shutting    bool
 	mouse       bool
 	modal       modal
-	nextSort    colID
 	paneName    string // what tab goes to from the table: "output", "stats", "split"...
 }
 

@@ -471,6 +471,18 @@ func (t *unitTable) selectedKey() rowKey {
 	return rowKey{}
 }
 
+// nMarked counts the marked units (what marked returns, without a slice:
+// the key map asks on every key and frame).
+func (t *unitTable) nMarked() int {
+	n := 0
+	for _, r := range t.byName {
+		if r.marked {
+			n++
+		}
+	}
+	return n
+}
+
 // marked lists the marked units in table order.
 func (t *unitTable) marked() []string {
 	var out []string

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"slices"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/kelpie-dev/kelpie/procs"
@@ -29,17 +28,10 @@ func (m *Model) keyState() keyState {
 	st := keyState{
 		focus: m.focus, mode: m.mode, view: m.shownView(), helpOpen: m.helpOpen, helpScrolls: m.helpScrolls, shutting: m.shutting,
 		filtering: m.table.filter != "", mouse: m.mouse, modal: m.modal(),
-		nextSort: sortCycle[(slices.Index(sortCycle, m.table.sortBy)+1)%len(sortCycle)],
 	}
 	if v, ok := m.table.selectedRow(); ok {
 		st.selected = &v.u.info
-		st.procRow = v.proc >= 0
-		st.member = v.u.depth > 0
-		st.expandable = v.u.expandable()
-		st.open = v.u.open()
-		st.marked = v.u.marked
-		marked := m.table.marked()
-		n := len(marked)
+		n := m.table.nMarked()
 		if !v.u.marked {
 			n++
 		}
@@ -54,11 +46,6 @@ func (m *Model) keyState() keyState {
 		st.paneName = st.view.String()
 	}
 	if p, _ := m.activePane(); p != nil {
-		st.lines = true
-		st.following = p.follow
-		// The Messages view scrolls and follows, but has no search,
-		// selection, wrap or timestamps toggles.
-		st.outputLike = !p.messages
 		st.searching = p.search.query != ""
 		st.visual = p.visual.on
 	}
