@@ -81,6 +81,21 @@ func (p *outputPane) scrollKey(km tea.KeyMsg) {
 }
 
 // stepMatch moves to the next (dir 1) or previous (-1) match.
+// clear ends what esc ends in the pane, innermost first: the line
+// selection, else the search. It reports whether there was one.
+func (p *outputPane) clear() bool {
+	switch {
+	case p.visual.on:
+		p.visual.on = false
+	case p.search.query != "":
+		p.search.set("", nil)
+		p.rekey()
+	default:
+		return false
+	}
+	return true
+}
+
 func (p *outputPane) stepMatch(dir int) {
 	p.search.sync(p.buf)
 	if n, ok := p.search.step(dir); ok {

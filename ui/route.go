@@ -61,11 +61,7 @@ func (m *Model) cycleFocus(back bool) {
 func (m *Model) clearInnermost() tea.Cmd {
 	p, _ := m.activePane()
 	switch {
-	case p != nil && p.visual.on && m.focus == focusOutput:
-		p.visual.on = false
-	case p != nil && p.search.query != "" && m.focus == focusOutput:
-		p.search.set("", nil)
-		p.rekey()
+	case p != nil && m.focus == focusOutput && p.clear():
 	case m.table.filter != "" && m.focus == focusTable:
 		m.table.setFilter("")
 		return m.showSelected()
