@@ -138,6 +138,7 @@ type mergedView struct {
 	pane  outputPane
 	have  map[string]uint64 // per unit: newest sequence number read
 	nameW int
+	tags  map[string]string // per unit: its name made safe and fitted to nameW, with the bar
 }
 
 // Update passes a key to the stream's pane.
@@ -159,6 +160,7 @@ func (v *mergedView) start(names []string) {
 	*v = mergedView{
 		buf:  &logBuf{name: "*"},
 		have: make(map[string]uint64),
+		tags: make(map[string]string),
 	}
 	v.pane.reset()
 	v.pane.keys, v.pane.moves = keys, moves
@@ -202,9 +204,21 @@ func (v *mergedView) apply(pal *palette, msg mergedMsg, keep int) {
 }
 
 func (v *mergedView) addLine(pal *palette, name string, l outLine) {
-	shown := safe(name)
-	v.nameW = max(v.nameW, min(width(shown), 16))
-	tag := fit(shown, v.nameW, false) + " │ "
+	// A flood comes line by line: a unit's tag is made once, and again only
+	// when a wider name widened the column.
+	tag, ok := v.tags[name]
+	if !ok {
+		shown := safe(name)
+		if w := min(width(shown), 16); w > v.nameW {
+			v.nameW = w
+			clear(v.tags)
+		}
+		tag = fit(shown, v.nameW, false) + " │ "
+		if v.tags == nil {
+			v.tags = make(map[string]string)
+		}
+		v.tags[name] = tag
+	}
 	l.prefix, l.prefixW = pal.unitTag(name).on(tag), width(tag)
 	v.buf.lines = append(v.buf.lines, l)
 }
