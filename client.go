@@ -8,12 +8,10 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
 	"github.com/kelpie-dev/kelpie/control"
@@ -390,15 +388,7 @@ func (p *logPrinter) add(unit string, l *procs.Line) error {
 			b = append(b, "["+l.Stream.String()+"] "...)
 		}
 		// The server sanitises, but this is text from another process.
-		text := procs.Clean(l.Text)
-		switch {
-		case p.colour:
-			b = append(append(b, text...), reset...)
-		case strings.IndexByte(text, 0x1b) >= 0:
-			b = append(b, ansi.Strip(text)...)
-		default:
-			b = append(b, text...)
-		}
+		b = appendText(b, procs.Clean(l.Text), p.colour)
 		b = append(b, '\n')
 	}
 	p.buf = b
@@ -418,10 +408,7 @@ func (p *logPrinter) prefixFor(unit string) string {
 	for name := range p.prefix {
 		width = max(width, len(name))
 	}
-	pre := fmt.Sprintf("%-*s | ", width, procs.Clean(unit))
-	if p.colour {
-		pre = fmt.Sprintf("\x1b[%dm%s%s", 31+len(p.prefix)%6, pre, reset)
-	}
+	pre := prefix(unit, width, len(p.prefix), p.colour)
 	if p.prefix == nil {
 		p.prefix = make(map[string]string)
 	}

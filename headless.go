@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -110,29 +109,40 @@ func prefixes(names []string, colour bool) map[string]string {
 	}
 	p := make(map[string]string, len(names))
 	for i, n := range names {
-		// Names come from the running kelpie: outside text.
-		s := fmt.Sprintf("%-*s | ", width, procs.Clean(n))
-		if colour {
-			s = fmt.Sprintf("\x1b[%dm%s%s", 31+i%6, s, reset)
-		}
-		p[n] = s
+		p[n] = prefix(n, width, i, colour)
 	}
 	return p
+}
+
+// prefix is the i-th unit's line prefix, its name padded to width.
+func prefix(name string, width, i int, colour bool) string {
+	// Names come from the running kelpie: outside text.
+	s := fmt.Sprintf("%-*s | ", width, procs.Clean(name))
+	if colour {
+		s = fmt.Sprintf("\x1b[%dm%s%s", 31+i%6, s, reset)
+	}
+	return s
 }
 
 // writeText writes one line of (already sanitised) output: its colours and
 // a reset after them to a terminal that wants colour, plain text otherwise
 // (colour codes mean nothing in a file or to the next program in a pipe).
 func writeText(w *bufio.Writer, text []byte, colour bool) {
-	switch {
-	case colour:
-		w.Write(text)
-		w.WriteString(reset)
-	case bytes.IndexByte(text, 0x1b) >= 0:
-		w.WriteString(ansi.Strip(string(text)))
-	default:
-		w.Write(text)
+	_, _ = w.Write(appendText(w.AvailableBuffer(), text, colour))
+}
+
+// appendText is writeText for a buffer: one rule for `kelpie logs` and
+// headless output alike.
+func appendText[T string | []byte](b []byte, text T, colour bool) []byte {
+	if colour {
+		return append(append(b, text...), reset...)
 	}
+	for i := 0; i < len(text); i++ {
+		if text[i] == 0x1b {
+			return append(b, ansi.Strip(string(text))...)
+		}
+	}
+	return append(b, text...)
 }
 
 // wantColour decides colour for output to w from what is known without
