@@ -101,16 +101,23 @@ func (c *Client) Tail(name string, n int) ([]procs.Line, error) {
 
 // Since returns up to limit lines after seq after (at most 10,000 a call).
 func (c *Client) Since(name string, after uint64, limit int) ([]procs.Line, uint64, error) {
-	var lines []procs.Line
+	return since(c, "since", name, after, limit, func(r Response) []procs.Line { return r.Lines })
+}
+
+// since asks for what came after seq after (lines or messages, picked out of
+// the answer). A limit of 0 still asks, for the missed count and whether the
+// unit exists, and returns nothing.
+func since[T any](c *Client, cmd, name string, after uint64, limit int, pick func(Response) []T) ([]T, uint64, error) {
+	var out []T
 	var missed uint64
-	err := c.call(Request{Cmd: "since", Name: name, After: after, N: max(limit, 1)}, func(r Response) error {
-		lines, missed = r.Lines, r.Missed
+	err := c.call(Request{Cmd: cmd, Name: name, After: after, N: max(limit, 1)}, func(r Response) error {
+		out, missed = pick(r), r.Missed
 		return nil
 	})
 	if limit <= 0 {
-		lines = nil
+		out = nil
 	}
-	return lines, missed, err
+	return out, missed, err
 }
 
 // Send sends one JSON message to a unit with a channel.
@@ -120,16 +127,7 @@ func (c *Client) Send(name string, msg []byte) error {
 
 // Messages returns up to limit of the unit's channel messages after seq after.
 func (c *Client) Messages(name string, after uint64, limit int) ([]procs.Message, uint64, error) {
-	var msgs []procs.Message
-	var missed uint64
-	err := c.call(Request{Cmd: "messages-since", Name: name, After: after, N: max(limit, 1)}, func(r Response) error {
-		msgs, missed = r.Messages, r.Missed
-		return nil
-	})
-	if limit <= 0 {
-		msgs = nil
-	}
-	return msgs, missed, err
+	return since(c, "messages-since", name, after, limit, func(r Response) []procs.Message { return r.Messages })
 }
 
 // TailMessages returns the unit's newest n channel messages, oldest first.
