@@ -1,7 +1,6 @@
 package procs
 
 import (
-	"maps"
 	"os"
 	"strconv"
 	"time"
@@ -52,10 +51,6 @@ type sampler struct {
 	skip    map[int]int
 	related map[int]bool
 
-	// stopped holds the targets' main pids found stopped (state T) at the
-	// last measure: the unit shows as paused.
-	stopped map[int]bool
-
 	self     *process.Process // kelpie itself, through gopsutil
 	selfCPU  float64
 	memTotal uint64
@@ -63,7 +58,7 @@ type sampler struct {
 
 func newSampler() *sampler {
 	sm := &sampler{page: uint64(os.Getpagesize()), prev: make(map[int]procStat), buf: make([]byte, 1024),
-		skip: make(map[int]int), related: make(map[int]bool), stopped: make(map[int]bool)}
+		skip: make(map[int]int), related: make(map[int]bool)}
 	if p, err := process.NewProcess(int32(os.Getpid())); err == nil {
 		sm.self = p
 	}
@@ -96,8 +91,7 @@ func (s *Supervisor) sample(every time.Duration) {
 		}) != nil {
 			return
 		}
-		st := sm.measure(targets, time.Now())
-		stopped := maps.Clone(sm.stopped)
+		st, stopped := sm.measure(targets, time.Now())
 		s.post(func() { s.applyStats(st, targets, stopped) })
 	}
 }
@@ -127,8 +121,10 @@ func (s *Supervisor) applyStats(st *Stats, targets []target, stopped map[int]boo
 	s.broker.stats(st)
 }
 
-// measure scans /proc once and returns every target's use since the last call.
-func (sm *sampler) measure(targets []target, now time.Time) *Stats {
+// measure scans /proc once and returns every target's use since the last
+// call, and the targets found stopped (state T: the unit shows as paused;
+// nil when none is, as nearly always).
+func (sm *sampler) measure(targets []target, now time.Time) (st *Stats, stopped map[int]bool) {
 	sm.scan()
 	dt := now.Sub(sm.last).Seconds()
 	first := sm.last.IsZero()
@@ -140,7 +136,6 @@ func (sm *sampler) measure(targets []target, now time.Time) *Stats {
 	for _, t := range targets {
 		want[t.pid] = true
 	}
-	clear(sm.stopped)
 	for i, p := range sm.stats {
 		children[p.ppid] = append(children[p.ppid], i)
 		if want[p.pgrp] {
@@ -151,11 +146,14 @@ func (sm *sampler) measure(targets []target, now time.Time) *Stats {
 	for i, p := range sm.stats {
 		byPID[p.pid] = i
 		if p.state == 'T' && want[p.pid] {
-			sm.stopped[p.pid] = true
+			if stopped == nil {
+				stopped = make(map[int]bool)
+			}
+			stopped[p.pid] = true
 		}
 	}
 
-	st := &Stats{Time: now, Units: make(map[string]UnitStats, len(targets)), MemTotal: sm.memTotal}
+	st = &Stats{Time: now, Units: make(map[string]UnitStats, len(targets)), MemTotal: sm.memTotal}
 	seen := make(map[int]bool)
 	clear(sm.related)
 	type item struct{ i, depth int }
@@ -219,7 +217,7 @@ func (sm *sampler) measure(targets []target, now time.Time) *Stats {
 		}
 	}
 	st.Self = sm.measureSelf(dt, first)
-	return st
+	return st, stopped
 }
 
 // measureSelf reports kelpie's own cost, through gopsutil.
