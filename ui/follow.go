@@ -297,8 +297,14 @@ func (m *Model) followFailed(f *follower, err error) tea.Cmd {
 }
 
 // applyMsgs stores channel messages read for a unit's Messages view.
-func (m *Model) applyMsgs(msg msgsMsg) {
+// A failed read is said on the status line: the view would otherwise
+// stay stale without a word.
+func (m *Model) applyMsgs(msg msgsMsg) tea.Cmd {
 	if b := m.logs.get(msg.name); b != nil && b.msgs != nil {
 		b.msgs.store(msg.f, m.opts.KeepLines)
 	}
+	if msg.f != nil && msg.f.err != nil {
+		return m.setStatus(statusError, "messages of "+msg.name+": "+msg.f.err.Error())
+	}
+	return nil
 }

@@ -122,3 +122,12 @@ func TestFailedFollowerClosesItsCursor(t *testing.T) {
 		t.Errorf("the failure is not on screen:\n%s", hs.m.View())
 	}
 }
+
+// A failed read of a unit's messages is said, not swallowed.
+func TestFailedMessagesReadIsSaid(t *testing.T) {
+	hs := newHarness(t, newFake(fixture()...), 120, 40)
+	hs.send(msgsMsg{name: "api", f: &msgsFetch{err: errors.New("store gone")}})
+	if !strings.Contains(hs.m.View(), "store gone") {
+		t.Errorf("the failure is not on screen:\n%s", hs.m.View())
+	}
+}

@@ -116,8 +116,7 @@ func (m *Model) applyEngine(msg tea.Msg) (cmd tea.Cmd, changed, quit, ok bool) {
 	case followMsg:
 		return m.applyFollow(msg), true, false, true
 	case msgsMsg:
-		m.applyMsgs(msg)
-		return nil, true, false, true
+		return m.applyMsgs(msg), true, false, true
 	case detailsMsg:
 		m.stats.apply(msg)
 		return nil, true, false, true
