@@ -31,6 +31,7 @@ func (c *cli) clientCommands() []*cobra.Command {
 		RunE:  c.runPS,
 	}
 	ps.Flags().BoolVar(&c.json, "json", false, "print a JSON array, one object per unit")
+	ps.Flags().BoolVar(&c.threads, "threads", false, "with --json: add each unit's OS threads (tid, name, state, cpu), measured over 250 ms")
 
 	logs := &cobra.Command{
 		Use:   "logs [NAME] [flags]",
@@ -172,7 +173,7 @@ func checkMessage(s string) error {
 }
 
 func (c *cli) runPS(cmd *cobra.Command, _ []string) error {
-	return c.do(cmd.Context(), control.Request{Cmd: "ps"}, func(r control.Response) error {
+	return c.do(cmd.Context(), control.Request{Cmd: "ps", Threads: c.threads}, func(r control.Response) error {
 		if !c.json {
 			printPS(c.stdout, r.Units)
 			return nil
@@ -306,6 +307,9 @@ func (c *cli) runMessages(cmd *cobra.Command, args []string) error {
 				arrow = "→ "
 			}
 			p.buf = r.Message.Time.AppendFormat(p.buf, "15:04:05.000 ")
+			if r.Message.Unit != "" { // a group's: each names its member
+				p.buf = append(append(p.buf, r.Message.Unit...), ' ')
+			}
 			p.buf = append(p.buf, arrow...)
 			p.buf = append(append(p.buf, procs.Clean(r.Message.Text())...), '\n')
 		}

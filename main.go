@@ -71,6 +71,7 @@ type cli struct {
 	socket         string
 	headless       bool
 	json           bool
+	threads        bool // ps: each unit's OS threads
 	follow         bool
 	lines          count
 }

@@ -266,7 +266,7 @@ func (c *yamlChecker) at(n *yaml.Node, format string, args ...any) {
 
 // top checks the top-level mapping and returns the specs it defines.
 func (c *yamlChecker) top(root *yaml.Node) []procs.Spec {
-	var procsKey, procsVal *yaml.Node
+	var procsKey, procsVal, workersKey, workersVal *yaml.Node
 	var unknown []*yaml.Node
 	for _, p := range c.entries(root) {
 		key, ok := c.key(p.key)
@@ -278,6 +278,12 @@ func (c *yamlChecker) top(root *yaml.Node) []procs.Spec {
 				continue
 			}
 			procsKey, procsVal = p.key, p.val
+		case key == "workers":
+			if workersKey != nil {
+				c.at(p.key, "duplicate key \"workers\" (first at %d:%d)", workersKey.Line, workersKey.Column)
+				continue
+			}
+			workersKey, workersVal = p.key, p.val
 		case strings.HasPrefix(key, "x-"):
 			// Extension keys are ignored so files have somewhere to keep
 			// anchors (&defaults) shared between processes.
@@ -285,23 +291,37 @@ func (c *yamlChecker) top(root *yaml.Node) []procs.Spec {
 			unknown = append(unknown, p.key)
 		}
 	}
-	if procsKey == nil && looksLikeProcfile(root) {
+	if procsKey == nil && workersKey == nil && looksLikeProcfile(root) {
 		// Every key would be "unknown"; one message saying why helps more.
 		c.at(root, "missing \"processes:\" mapping (this looks like a Procfile; name the file Procfile or NAME.procfile)")
 		return nil
 	}
 	for _, k := range unknown {
 		key := deref(k).Value
-		hint := didYouMean(key, []string{"processes"})
+		hint := didYouMean(key, []string{"processes", "workers"})
 		if hint == "" {
-			hint = " (the top level holds \"processes:\" and x-* keys for shared anchors)"
+			hint = " (the top level holds \"processes:\", \"workers:\" and x-* keys for shared anchors)"
 		}
 		c.at(k, "unknown top-level key %q%s", key, hint)
 	}
+	first := map[string]*yaml.Node{}
 	if procsKey == nil {
-		c.at(root, "missing \"processes:\" mapping")
-		return nil
+		if workersKey == nil {
+			c.at(root, "missing \"processes:\" mapping")
+			return nil
+		}
+		return c.workers(workersKey, workersVal, first)
 	}
+	specs := c.processes(procsKey, procsVal, first)
+	if workersKey != nil {
+		specs = append(specs, c.workers(workersKey, workersVal, first)...)
+	}
+	return specs
+}
+
+// processes checks the processes: mapping; first records every name, so
+// that workers' names are checked against them.
+func (c *yamlChecker) processes(procsKey, procsVal *yaml.Node, first map[string]*yaml.Node) []procs.Spec {
 	v := deref(procsVal)
 	switch {
 	case isNull(v):
@@ -317,7 +337,6 @@ func (c *yamlChecker) top(root *yaml.Node) []procs.Spec {
 		return nil
 	}
 	var specs []procs.Spec
-	first := map[string]*yaml.Node{}
 	for _, p := range entries {
 		name, ok := c.key(p.key)
 		if !ok {

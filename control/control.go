@@ -60,6 +60,9 @@ type Request struct {
 	// NoWait makes start, stop and restart answer once the action is taken,
 	// not once the unit has reached its state.
 	NoWait bool `json:"nowait,omitempty"`
+	// Threads makes ps list each unit's OS threads (Info.Threads), measured
+	// on demand over a quarter of a second.
+	Threads bool `json:"threads,omitempty"`
 }
 
 // Response is one line the server sends back.

@@ -16,6 +16,9 @@ type msgEngine struct {
 	msgs []procs.Message
 }
 
+// List has no units (a name that is not found is looked up as a group).
+func (e msgEngine) List() []procs.Info { return nil }
+
 func (e msgEngine) TailMessages(name string, n int) ([]procs.Message, error) {
 	if name != "echo" {
 		return nil, fmt.Errorf("%w: %q", procs.ErrNotFound, name)

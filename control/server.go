@@ -461,6 +461,26 @@ func (s *Server) dispatch(c *net.UnixConn, req Request, reply func(Response) err
 	if req.V > ProtocolVersion {
 		return fmt.Errorf("this kelpie speaks control protocol version %d, not %d: use a kelpie of the same version", ProtocolVersion, req.V)
 	}
+	// A group's name stands for its members. Logs resolve it first (a
+	// follower of an unknown name would wait for it); the rest try the name
+	// as a unit's and only look for a group when there is none.
+	one := func(r Request, rep func(Response) error) error { return s.dispatch1(c, r, rep) }
+	if req.Cmd == "logs" {
+		if members := s.members(req.Name); members != nil {
+			return s.onGroup(req, members, reply, one)
+		}
+	}
+	err := s.dispatch1(c, req, reply)
+	if errors.Is(err, procs.ErrNotFound) && groupCmd(req.Cmd) {
+		if members := s.members(req.Name); members != nil {
+			return s.onGroup(req, members, reply, one)
+		}
+	}
+	return err
+}
+
+// dispatch1 serves a request on one unit (or none).
+func (s *Server) dispatch1(c *net.UnixConn, req Request, reply func(Response) error) error {
 	if req.NoWait {
 		switch req.Cmd {
 		case "start":
@@ -480,6 +500,10 @@ func (s *Server) dispatch(c *net.UnixConn, req Request, reply func(Response) err
 		if units == nil {
 			units = []procs.Info{}
 		}
+		if req.Threads {
+			// The units run on this machine, as this server does.
+			units = procs.WithThreads(units, procs.DefaultThreadInterval)
+		}
 		return reply(Response{OK: true, Units: units})
 	case "start":
 		return s.actWait(req.Name, s.eng.Start, reply, func(in procs.Info) bool {
@@ -487,7 +511,8 @@ func (s *Server) dispatch(c *net.UnixConn, req Request, reply func(Response) err
 		})
 	case "stop":
 		return s.actWait(req.Name, s.eng.Stop, reply, func(in procs.Info) bool {
-			return !in.State.Live() && in.State != procs.Backoff
+			// A stuck worker is as stopped as it will get: say so now.
+			return in.State == procs.Stuck || (!in.State.Live() && in.State != procs.Backoff)
 		})
 	case "restart":
 		// Restart itself returns once the new run is up.

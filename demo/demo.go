@@ -28,7 +28,7 @@ func Specs(exe string) []procs.Spec {
 	env := []string{"PATH=" + filepath.Dir(exe) + string(os.PathListSeparator) + os.Getenv("PATH")}
 	name := filepath.Base(exe)
 	role := func(r string) []string { return []string{name, RoleArg, r} }
-	return []procs.Spec{
+	specs := []procs.Spec{
 		{Name: "ticker", Argv: role("ticker"), Env: env, Restart: procs.RestartAlways},
 		{Name: "build", Argv: role("build"), Env: env, Restart: procs.RestartNever},
 		{
@@ -44,6 +44,20 @@ func Specs(exe string) []procs.Spec {
 			Restart: procs.RestartAlways,
 		},
 	}
+	// A group of four worker goroutines sharing counters: primes/0 ..
+	// primes/3 count primes together, resting between blocks so the demo
+	// stays light.
+	primes, err := procs.BuiltinTask("primes", []string{"0", "40ms"})
+	if err != nil {
+		panic(err) // fixed arguments: a test catches this
+	}
+	for i := range 4 {
+		specs = append(specs, procs.Spec{
+			Name: procs.MemberName("primes", i), Group: "primes", Kind: procs.KindWorker,
+			Task: primes, TaskName: "primes", Shared: []string{"found", "checked"}, Restart: procs.RestartAlways,
+		})
+	}
+	return specs
 }
 
 // Run plays a demo role and returns the exit status.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kelpie-dev/kelpie/procs"
 )
 
 // TestCommandsReadWell: under `go run` kelpie lives in a temporary build
@@ -18,7 +20,7 @@ func TestCommandsReadWell(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sp := range Specs(exe) {
-		if sp.Shell != "" {
+		if sp.Shell != "" || sp.Kind == procs.KindWorker {
 			continue
 		}
 		want := "kelpie " + RoleArg + " " + sp.Name
@@ -35,5 +37,19 @@ func TestCommandsReadWell(t *testing.T) {
 		if got, err := exec.LookPath(sp.Argv[0]); err != nil || got != exe {
 			t.Errorf("%s: %q resolves to %q (%v), want %q", sp.Name, sp.Argv[0], got, err, exe)
 		}
+	}
+}
+
+// TestPrimesGroup: the demo has a group of four primes workers sharing
+// their counters.
+func TestPrimesGroup(t *testing.T) {
+	var members []procs.Spec
+	for _, sp := range Specs("/bin/kelpie") {
+		if sp.Group == "primes" {
+			members = append(members, sp)
+		}
+	}
+	if len(members) != 4 || members[3].Name != "primes/3" || members[0].Task == nil || len(members[0].Shared) != 2 {
+		t.Fatalf("primes group: %+v", members)
 	}
 }

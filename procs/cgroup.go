@@ -199,11 +199,11 @@ func cgroupEmpty(dir string) bool {
 }
 
 // startInCgroup starts the unit's process in a new cgroup for this run when
-// kelpie has a cgroup tree (recording it in u.cgroup), else plainly. If the
+// kelpie has a cgroup tree (recording it in r.cgroup), else plainly. If the
 // kernel refuses CLONE_INTO_CGROUP, kelpie drops cgroups for good and falls
 // back to process groups and tags. Owner goroutine only.
-func (s *Supervisor) startInCgroup(u *unit, path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
-	u.cgroup = ""
+func (s *Supervisor) startInCgroup(u *unit, r *procRun, path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
+	r.cgroup = ""
 	if s.cg == nil {
 		return os.StartProcess(path, argv, attr)
 	}
@@ -216,7 +216,7 @@ func (s *Supervisor) startInCgroup(u *unit, path string, argv []string, attr *os
 	p, err := os.StartProcess(path, argv, attr)
 	syscall.Close(fd)
 	if err == nil {
-		u.cgroup = dir
+		r.cgroup = dir
 		return p, nil
 	}
 	_ = syscall.Rmdir(dir)

@@ -16,20 +16,23 @@ var ErrNoChannel = errors.New("no open message channel")
 // anyone is looking at: a Node child whose messages are not read stalls.
 // Messages land in the unit's message store, and a note of each in its log
 // as an ipc-in line.
-func (s *Supervisor) readChannel(u *unit, conn *ipc.Conn) {
-	name, ms, r := u.spec.Name, u.msgs, u.ring
+func (s *Supervisor) readChannel(name string, ms *msgStore, r *ring, conn *ipc.Conn) {
 	for {
 		m, err := conn.Recv()
 		if err != nil {
 			var le *ipc.LineError
 			if errors.As(err, &le) {
-				s.event(u, "channel: skipped a bad line from the child (%d bytes): %v", le.Len, le.Err)
+				s.eventTo(name, r, "channel: skipped a bad line from the child (%d bytes): %v", le.Len, le.Err)
 				continue
 			}
 			conn.Close()
 			s.post(func() {
-				if u.conn == conn {
-					u.conn = nil
+				u := s.units[name]
+				if u == nil {
+					return
+				}
+				if p, ok := u.run.(*procRun); ok && p.conn == conn {
+					p.conn = nil
 					u.info.Channel = ChannelDisconnected
 					s.event(u, "channel: the child closed it (disconnected)")
 					s.publish(u)
@@ -58,24 +61,55 @@ func (s *Supervisor) Send(name string, msg []byte) error {
 		}
 		return fmt.Errorf("send to %q: not valid JSON: %w", name, err)
 	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, msg); err != nil {
+	msg, err := compactJSON(msg)
+	if err != nil {
 		return fmt.Errorf("send to %q: not valid JSON: %w", name, err)
+	}
+	// A running worker's inbox is reached without the owner goroutine: the
+	// round trip to a worker is a channel send, not two thread handoffs.
+	s.ringsMu.RLock()
+	wr, ms, ring := s.inboxes[name], s.msgs[name], s.rings[name]
+	s.ringsMu.RUnlock()
+	if wr != nil {
+		err := s.recordMessage(name, ms, ring, IPCOut, msg, func() error {
+			return wr.send(msg)
+		})
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, ErrNoChannel) {
+			return fmt.Errorf("send to %q: %w", name, err)
+		}
+		// It ended meanwhile: the owner goroutine says how.
 	}
 	return s.do(name, func(u *unit) error {
 		if !u.spec.IPC {
 			return fmt.Errorf("send to %q: it has no message channel (set ipc: true)", name)
 		}
-		if u.conn == nil {
+		r := u.run
+		if r == nil || u.info.Channel != ChannelConnected {
 			return fmt.Errorf("send to %q: %w (%s)", name, ErrNoChannel, u.info.State)
 		}
-		conn := u.conn
-		err := s.recordMessage(name, u.msgs, u.ring, IPCOut, compact.Bytes(), func() error {
-			return conn.SendRaw(compact.Bytes())
+		err := s.recordMessage(name, u.msgs, u.ring, IPCOut, msg, func() error {
+			return r.send(msg)
 		})
 		if err != nil {
 			return fmt.Errorf("send to %q: %w", name, err)
 		}
 		return nil
 	})
+}
+
+// compactJSON returns msg, a valid JSON value, without insignificant
+// whitespace. Most messages have none (JSON.stringify, json.Marshal): they
+// are returned as they are, without a copy.
+func compactJSON(msg []byte) ([]byte, error) {
+	if bytes.IndexAny(msg, " \t\r\n") < 0 {
+		return msg, nil
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, msg); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

@@ -2,6 +2,7 @@ package procs
 
 import (
 	"slices"
+	"time"
 
 	"github.com/shirou/gopsutil/v3/process"
 )
@@ -26,14 +27,27 @@ func (s *Supervisor) Details(name string) (Details, error) {
 		// with the boot time, drifts on VMs restored from a snapshot.
 		d.StartTime = u.info.StartedAt
 		d.Cleanup = s.cleanup()
-		if u.cgroup != "" {
-			d.Cleanup = cleanLine("cgroup " + u.cgroup + ", process group and tag")
+		if u.run != nil {
+			if note := u.run.cleanupNote(); note != "" {
+				d.Cleanup = note
+			}
 		}
 		return nil
 	})
-	if err != nil || d.Info.PID == 0 {
+	if err != nil {
 		return d, err
 	}
+	if d.Info.PID == 0 {
+		if d.Info.TID != 0 { // a worker: its thread in kelpie's process
+			for _, th := range s.threadsSince(s.self, time.Now()) {
+				if th.TID == d.Info.TID {
+					d.ThreadList = []ThreadInfo{th}
+				}
+			}
+		}
+		return d, nil
+	}
+	d.ThreadList = s.threadsSince(d.Info.PID, time.Now())
 	p, perr := process.NewProcess(int32(d.Info.PID))
 	if perr != nil {
 		return d, nil // it ended meanwhile: the snapshot is still right

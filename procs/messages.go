@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -40,6 +41,9 @@ type Message struct {
 	Size int `json:"size"`
 	// Truncated says Msg holds only the start of the message, as a string.
 	Truncated bool `json:"truncated,omitempty"`
+	// Unit names the message's unit where a reply covers several (the
+	// messages of a group).
+	Unit string `json:"unit,omitempty"`
 }
 
 // Text is the message for display: its JSON, or when truncated its first
@@ -87,6 +91,9 @@ type msgStore struct {
 	head    int // ents[head:] are live; the front is reclaimed lazily
 	used    int
 	next    uint64
+	// lastSeq is next-1, readable without the lock (a waiter for a reply
+	// polls it).
+	lastSeq atomic.Uint64
 }
 
 func newMsgStore(limit, count int) *msgStore {
@@ -104,6 +111,7 @@ func (s *msgStore) appendLocked(ts int64, stream Stream, msg []byte) uint64 {
 	}
 	e.data = append([]byte(nil), msg...)
 	s.next++
+	s.lastSeq.Store(e.seq)
 	for s.head < len(s.ents) && (s.used+e.cost() > s.limit || len(s.ents)-s.head >= s.count) {
 		s.used -= s.ents[s.head].cost()
 		s.ents[s.head] = msgEnt{}
@@ -136,9 +144,7 @@ func utf8Head(b []byte, n int) []byte {
 
 // last is the newest message's sequence number (0 when none came yet).
 func (s *msgStore) last() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.next - 1
+	return s.lastSeq.Load()
 }
 
 // since copies out up to limit messages with sequence numbers above after,
@@ -226,6 +232,16 @@ func (s *Supervisor) Messages(name string, after uint64, limit int) (msgs []Mess
 	}
 	msgs, missed = ms.since(after, limit)
 	return msgs, missed, nil
+}
+
+// LastMessage is the sequence number of the unit's newest channel message
+// (0: none yet). It takes no lock: a caller waiting for a reply may poll it.
+func (s *Supervisor) LastMessage(name string) (uint64, error) {
+	ms := s.msgStore(name)
+	if ms == nil {
+		return 0, fmt.Errorf("%w: %q", ErrNotFound, name)
+	}
+	return ms.last(), nil
 }
 
 // TailMessages returns the unit's newest n channel messages, oldest first.

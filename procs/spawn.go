@@ -18,46 +18,51 @@ import (
 // /dev/null, stdout and stderr into pumps, Pdeathsig so it dies with this
 // thread, and the run tag in its environment. It runs on the owner goroutine,
 // whose OS thread lives as long as the supervisor (see loop).
-func (s *Supervisor) spawn(u *unit) (int, error) {
+func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 	sp := &u.spec
+	r := &procRun{}
 	argv := sp.Argv
 	if sp.Shell != "" {
 		argv = []string{"/bin/sh", "-c", sp.Shell}
 	}
 	path, err := resolve(argv[0], sp.Dir, sp.Env)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	u.tag = fmt.Sprintf("%s/%s/%d", s.opts.Tag, sp.Name, u.runs+1)
-	env := childEnv(os.Environ(), sp.Env, TagVar+"="+u.tag)
+	r.tag = fmt.Sprintf("%s/%s/%d", s.opts.Tag, sp.Name, u.runs+1)
+	env := childEnv(os.Environ(), sp.Env, TagVar+"="+r.tag)
 
 	outR, outW, err := newOutputPipe()
 	if err != nil {
-		return 0, fmt.Errorf("stdout pipe: %w", err)
+		return nil, fmt.Errorf("stdout pipe: %w", err)
 	}
 	errR, errW, err := newOutputPipe()
 	if err != nil {
 		unix.Close(outR)
 		outW.Close()
-		return 0, fmt.Errorf("stderr pipe: %w", err)
+		return nil, fmt.Errorf("stderr pipe: %w", err)
 	}
 	files := []*os.File{s.devNull, outW, errW}
+	// Descriptors the spec asks for (cluster: a listener, a channel) come
+	// next, as fd 3, 4, ...; the child's copies are made by the exec.
+	files = append(files, sp.extraFiles()...)
 	var conn *ipc.Conn
 	var childEnd *os.File
 	if sp.IPC {
-		// The channel is fd 3, where Node's fork() puts it too.
 		conn, childEnd, err = ipc.PairOptions(ipc.Options{MaxLine: sp.IPCMaxLine})
 		if err != nil {
 			unix.Close(outR)
 			unix.Close(errR)
 			outW.Close()
 			errW.Close()
-			return 0, fmt.Errorf("message channel: %w", err)
+			return nil, fmt.Errorf("message channel: %w", err)
 		}
+		// The channel follows any extra descriptors: fd 3 by default,
+		// where Node's fork() puts it too.
+		env = append(env, ipc.ChildEnv(len(files))...)
 		files = append(files, childEnd)
-		env = append(env, ipc.ChildEnv(3)...)
 	}
-	p, err := s.startInCgroup(u, path, argv, &os.ProcAttr{
+	p, err := s.startInCgroup(u, r, path, argv, &os.ProcAttr{
 		Dir:   sp.Dir,
 		Env:   env,
 		Files: files,
@@ -75,30 +80,32 @@ func (s *Supervisor) spawn(u *unit) (int, error) {
 		if conn != nil {
 			conn.Close()
 		}
-		return 0, err
+		return nil, err
 	}
-	pid := p.Pid
+	r.mainPID, r.pgid = p.Pid, p.Pid
 	// Exit statuses come from the reaper (wait4 on any child); the handle
 	// is not needed, and releasing it frees its pidfd now.
 	_ = p.Release()
-	notify := func(last uint64) { s.broker.logs(sp.Name, last) }
+	name := sp.Name
+	notify := func(last uint64) { s.broker.logs(name, last) }
 	// Registered only now, so a pipe is never read before its run exists;
 	// onExit releases them (see readers.release).
 	for i, fd := range [2]int{outR, errR} {
 		stream := [2]Stream{Stdout, Stderr}[i]
 		var err error
-		if u.pipes[i], err = s.readers.add(fd, newPump(u.ring, stream, s.opts.MaxLine, notify)); err != nil {
+		if r.pipes[i], err = s.readers.add(fd, newPump(u.ring, stream, s.opts.MaxLine, notify)); err != nil {
 			// The pipe is closed: the child's writes to it fail (EPIPE).
 			s.event(u, "%s is not read: %v", [2]string{"stdout", "stderr"}[i], err)
 		}
 	}
 	if conn != nil {
-		u.conn = conn
+		r.conn = conn
 		u.info.Channel = ChannelConnected
+		ms, ring := u.msgs, u.ring
 		s.pumps.Add(1)
-		go func() { defer s.pumps.Done(); s.readChannel(u, conn) }()
+		go func() { defer s.pumps.Done(); s.readChannel(name, ms, ring, conn) }()
 	}
-	return pid, nil
+	return r, nil
 }
 
 // resolve finds the program to exec the way a shell would: a name with a

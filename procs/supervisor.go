@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/kelpie-dev/kelpie/ipc"
 )
 
 // Errors callers can test for with errors.Is.
@@ -89,9 +87,15 @@ type Supervisor struct {
 	ringsMu sync.RWMutex
 	rings   map[string]*ring
 	msgs    map[string]*msgStore // channel messages, apart from the rings
+	// inboxes are the running workers' runs, so that a message to a worker
+	// goes straight to its inbox, not through the owner goroutine.
+	inboxes map[string]*workerRun
 
 	devNull *os.File
 	self    int
+
+	threadsMu  sync.Mutex
+	threadPrev map[int]threadSample // the last Details read of each process's threads
 
 	sweeper *sweeper // kills what ended runs left behind
 	sid     int      // kelpie's session, which the units' groups share
@@ -108,7 +112,9 @@ type Supervisor struct {
 	// Owned by the owner goroutine.
 	units    map[string]*unit
 	order    []string
-	byPID    map[int]*unit
+	byPID    map[int]string       // live runs' main processes, to their units
+	counters map[string]*counters // groups' shared counters (the map: owner goroutine)
+	members  map[string]int       // groups' member counts
 	shutting bool
 	idle     chan struct{} // closed when shutting down and no unit is live
 
@@ -120,10 +126,17 @@ type Supervisor struct {
 	nDraining     int                // units whose stop waits for the rest of their group
 }
 
+// exitNote is the end of a run: a process the reaper collected (pid and
+// status) or a worker whose function returned (name, the run and how it
+// ended).
 type exitNote struct {
 	pid    int
 	status syscall.WaitStatus
 	at     time.Time
+
+	name string // a worker's unit
+	run  run    // a worker's run
+	exit Exit   // a worker's end
 }
 
 // unit is one supervised thing. Only the owner goroutine touches it.
@@ -133,24 +146,24 @@ type unit struct {
 	ring     *ring
 	msgs     *msgStore
 	epoch    uint64 // bumped by every start/stop decision; timers carry it
-	runs     int    // processes started so far
-	pid      int
-	pgid     int         // the run's process group: kept while it drains after pid ended
-	cgroup   string      // the run's cgroup directory, if it has one
-	tag      string      // TagVar value of the current run
-	failures int         // quick failures in a row
-	stopping bool        // a stop was asked for this run
-	draining bool        // stopping, the main process ended, the rest of its group not yet
+	runs     int    // runs started so far
+	run      run    // the current run (nil: none); kept while it drains
+	failures int    // quick failures in a row
+	stopping bool   // a stop was asked for this run
+	// draining: stopping, the run's main process (or goroutine) ended, the
+	// rest of its group not yet.
+	draining bool
 	killed   bool        // the stop timeout passed and the group got SIGKILL
 	poll     *time.Timer // re-checks a draining group (see pollGroup)
 	// upWaiters are Restart calls waiting for the next run to be up.
 	upWaiters []chan upNote
-	restart   bool  // start again once stopped (the restart command)
-	timer     Timer // the pending backoff or stop-timeout timer
-	conn      *ipc.Conn
-	pipes     [2]*outPipe  // the current run's stdout and stderr
+	restart   bool         // start again once stopped (the restart command)
+	timer     Timer        // the pending backoff or stop-timeout timer
 	exits     []ExitRecord // the last maxExits runs, oldest first
 }
+
+// alive reports whether the unit's run has its main process (or goroutine).
+func (u *unit) alive() bool { return u.run != nil && !u.draining }
 
 // maxExits is how many ended runs a unit remembers for its exit history.
 const maxExits = 20
@@ -203,10 +216,13 @@ func New(opts Options) (*Supervisor, error) {
 		broker:   newBroker(),
 		rings:    make(map[string]*ring),
 		msgs:     make(map[string]*msgStore),
+		inboxes:  make(map[string]*workerRun),
 		devNull:  devNull,
 		self:     os.Getpid(),
 		units:    make(map[string]*unit),
-		byPID:    make(map[int]*unit),
+		byPID:    make(map[int]string),
+		counters: make(map[string]*counters),
+		members:  make(map[string]int),
 	}
 	s.readers, s.pipeGrace = rd, releaseGrace
 	s.sweeper = &sweeper{self: s.self, wg: &s.pumps}
@@ -338,8 +354,15 @@ func (s *Supervisor) Add(spec Spec) error {
 	if spec.Name == "" {
 		return errors.New("add unit: empty name")
 	}
-	if len(spec.Argv) == 0 && spec.Shell == "" {
-		return fmt.Errorf("add unit %q: nothing to run", spec.Name)
+	ops := opsFor(spec.Kind)
+	if ops == nil {
+		return fmt.Errorf("add unit %q: kind %q cannot be added", spec.Name, spec.Kind)
+	}
+	if err := ops.validate(&spec); err != nil {
+		return fmt.Errorf("add unit %q: %w", spec.Name, err)
+	}
+	if err := checkGroupName(&spec); err != nil {
+		return fmt.Errorf("add unit %q: %w", spec.Name, err)
 	}
 	var err error
 	cerr := s.call(func() {
@@ -347,11 +370,26 @@ func (s *Supervisor) Add(spec Spec) error {
 			err = fmt.Errorf("add unit %q: %w", spec.Name, ErrExists)
 			return
 		}
+		// A group's name addresses all its members: no unit may have it.
+		if _, ok := s.units[spec.Group]; ok && spec.Group != "" {
+			err = fmt.Errorf("add unit %q: %w (a unit is named like its group %q)", spec.Name, ErrExists, spec.Group)
+			return
+		}
+		if s.members[spec.Name] > 0 {
+			err = fmt.Errorf("add unit %q: %w (a group has that name)", spec.Name, ErrExists)
+			return
+		}
+		if spec.Group != "" {
+			s.members[spec.Group]++
+		}
 		r := newRing(spec.LogBuffer)
 		u := &unit{spec: spec, ring: r, msgs: newMsgStore(DefaultMessageBuffer, DefaultMessageCount)}
 		u.info = Info{
-			Name: spec.Name, Kind: spec.Kind, State: Stopped, Command: spec.Command(),
+			Name: spec.Name, Kind: spec.Kind, Group: spec.Group, State: Stopped, Command: spec.Command(),
 			Dir: spec.Dir, Restart: spec.Restart,
+		}
+		if spec.Group != "" {
+			s.groupCounters(spec.Group).declare(spec.Shared)
 		}
 		if spec.Disabled {
 			u.info.Reason = "disabled"
@@ -377,10 +415,19 @@ func (s *Supervisor) Remove(name string) error {
 		u.epoch++ // a pending backoff timer must not start it again
 		s.cancelTimer(u)
 		delete(s.units, name)
+		if g := u.spec.Group; g != "" {
+			if s.members[g]--; s.members[g] <= 0 {
+				delete(s.members, g)
+				delete(s.counters, g)
+			}
+		} else {
+			delete(s.counters, name)
+		}
 		s.order = slices.DeleteFunc(s.order, func(n string) bool { return n == name })
 		s.ringsMu.Lock()
 		delete(s.rings, name)
 		delete(s.msgs, name)
+		delete(s.inboxes, name)
 		s.ringsMu.Unlock()
 		s.broker.removed(name)
 		return nil
@@ -421,10 +468,13 @@ func (s *Supervisor) do(name string, f func(u *unit) error) error {
 func (s *Supervisor) Start(name string) error {
 	return s.do(name, func(u *unit) error {
 		if u.info.State.Live() {
-			if u.pid == 0 {
+			if !u.alive() {
 				return fmt.Errorf("start %q: %w (still stopping)", name, ErrRunning)
 			}
-			return fmt.Errorf("start %q: %w (pid %d)", name, ErrRunning, u.pid)
+			if pid := u.run.pid(); pid != 0 {
+				return fmt.Errorf("start %q: %w (pid %d)", name, ErrRunning, pid)
+			}
+			return fmt.Errorf("start %q: %w (%s)", name, ErrRunning, u.info.State)
 		}
 		u.failures = 0
 		s.startUnit(u, u.runs > 0)
@@ -506,18 +556,19 @@ func (s *Supervisor) releaseUp(u *unit, err error) {
 // is up to the unit's restart policy, as if the signal had come from anywhere.
 func (s *Supervisor) Signal(name string, sig syscall.Signal) error {
 	return s.do(name, func(u *unit) error {
-		if u.pgid == 0 {
+		if u.run == nil {
 			return fmt.Errorf("signal %q: %w", name, ErrNotRunning)
 		}
-		s.event(u, "signal %s sent to the process group", SignalName(sig))
-		if err := syscall.Kill(-u.pgid, sig); err != nil {
-			return fmt.Errorf("signal %q (pgid %d): %w", name, u.pgid, err)
+		if err := u.run.signal(sig); err != nil {
+			return fmt.Errorf("signal %q: %w", name, err)
 		}
+		s.event(u, "signal %s sent to the process group", SignalName(sig))
 		return nil
 	})
 }
 
-// Kill sends SIGKILL to the unit's process group.
+// Kill sends SIGKILL to the unit's process group. A worker goroutine cannot
+// be killed: that is an error saying so (ErrUnkillable).
 func (s *Supervisor) Kill(name string) error { return s.Signal(name, syscall.SIGKILL) }
 
 // List returns every unit's snapshot in display order.
@@ -532,9 +583,19 @@ func (s *Supervisor) snapshot() []Info {
 	for _, name := range s.order {
 		u := s.units[name]
 		u.info.LastSeq = u.ring.Last()
-		out = append(out, u.info)
+		out = append(out, s.infoOf(u))
 	}
 	return out
+}
+
+// infoOf is the unit's snapshot with its group's live counters. Owner
+// goroutine only.
+func (s *Supervisor) infoOf(u *unit) Info {
+	in := u.info
+	if u.spec.Kind == KindWorker || u.spec.Group != "" {
+		in.Counters = s.counters[counterKey(&u.spec)].values()
+	}
+	return in
 }
 
 // Get returns one unit's snapshot.
@@ -542,7 +603,7 @@ func (s *Supervisor) Get(name string) (Info, error) {
 	var info Info
 	err := s.do(name, func(u *unit) error {
 		u.info.LastSeq = u.ring.Last()
-		info = u.info
+		info = s.infoOf(u)
 		return nil
 	})
 	return info, err
@@ -687,12 +748,21 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 func (s *Supervisor) killAll() {
 	_ = s.call(func() {
 		for _, u := range s.units {
-			if u.pgid != 0 {
-				_ = syscall.Kill(-u.pgid, syscall.SIGKILL)
-				if u.draining {
-					u.killed = true
+			if u.run == nil {
+				continue
+			}
+			if u.run.kill() != nil {
+				// A goroutine cannot be killed: it is left behind, and
+				// the shutdown does not wait for it any longer.
+				if u.info.State == Stuck || u.stopping {
+					s.event(u, "abandoned: the worker has not returned")
 					s.finishStop(u)
 				}
+				continue
+			}
+			if u.draining {
+				u.killed = true
+				s.finishStop(u)
 			}
 		}
 	})
@@ -704,18 +774,24 @@ func (s *Supervisor) Done() <-chan struct{} { return s.finished }
 // publish sends the unit's snapshot to every subscriber. Owner goroutine only.
 func (s *Supervisor) publish(u *unit) {
 	u.info.LastSeq = u.ring.Last()
-	s.broker.state(u.info)
+	s.broker.state(s.infoOf(u))
 }
 
 // event writes a line to the unit's log in the event stream. Events quote
 // outside input (error texts, paths), so the line is sanitised like output.
 func (s *Supervisor) event(u *unit, format string, args ...any) {
+	s.eventTo(u.spec.Name, u.ring, format, args...)
+}
+
+// eventTo is event for goroutines other than the owner: they have the unit's
+// name and ring, never the unit.
+func (s *Supervisor) eventTo(name string, r *ring, format string, args ...any) {
 	line := fmt.Appendf(nil, format, args...)
 	if !plain(line) {
 		line = sanitise(nil, line)
 	}
-	seq := u.ring.Append(s.clock.Now(), Event, line)
-	s.broker.logs(u.spec.Name, seq)
+	seq := r.Append(s.clock.Now(), Event, line)
+	s.broker.logs(name, seq)
 }
 
 func (s *Supervisor) checkIdle() {
@@ -723,7 +799,9 @@ func (s *Supervisor) checkIdle() {
 		return
 	}
 	for _, u := range s.units {
-		if u.info.State.Live() {
+		// A stuck worker is not waited for: it has had its stop timeout,
+		// and a goroutine cannot be made to end.
+		if u.info.State.Live() && u.info.State != Stuck {
 			return
 		}
 	}
@@ -770,7 +848,7 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 		u.info.Restarts++
 	}
 	now := s.clock.Now()
-	pid, err := s.spawn(u)
+	r, err := opsFor(u.spec.Kind).start(s, u)
 	if err != nil {
 		u.info.ExitCode = nil
 		u.info.Signal = ""
@@ -783,10 +861,8 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 		return
 	}
 	u.runs++
-	u.pid = pid
-	u.pgid = pid
-	s.trackGroup(pid)
-	s.byPID[pid] = u
+	u.run = r
+	pid := r.pid()
 	u.info.PID = pid
 	u.info.State = Running
 	u.info.StartedAt = now
@@ -794,7 +870,12 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 	u.info.ExitCode = nil
 	u.info.Signal = ""
 	u.info.CPU, u.info.RSS, u.info.Procs = 0, 0, 1
-	s.event(u, "started: pid %d", pid)
+	if pid != 0 {
+		s.event(u, "started: pid %d", pid)
+	} else {
+		u.info.Procs = 0
+		s.event(u, "started: goroutine")
+	}
 	s.publish(u)
 	s.releaseUp(u, nil)
 }
@@ -807,33 +888,38 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 // from now, to end; only what is left then gets SIGKILL.
 func (s *Supervisor) stopUnit(u *unit) {
 	switch {
-	case u.pid != 0 && !u.stopping:
+	case u.alive() && !u.stopping:
 		u.epoch++
 		u.stopping = true
 		u.info.State = Stopping
-		s.event(u, "stopping: %s to the process group, SIGKILL after %s", SignalName(u.spec.StopSignal), u.spec.StopTimeout)
-		_ = syscall.Kill(-u.pgid, u.spec.StopSignal)
-		// In a cgroup, what left the group (setsid) hears it too, as under
-		// systemd.
-		signalCgroup(u.cgroup, u.spec.StopSignal)
-		if u.spec.StopSignal != syscall.SIGKILL {
-			_ = syscall.Kill(-u.pgid, syscall.SIGCONT)
-			signalCgroup(u.cgroup, syscall.SIGCONT)
+		if u.run.pid() != 0 {
+			s.event(u, "stopping: %s to the process group, SIGKILL after %s", SignalName(u.spec.StopSignal), u.spec.StopTimeout)
+		} else {
+			s.event(u, "stopping: context cancelled, stuck if not returned after %s", u.spec.StopTimeout)
 		}
+		u.run.stop(u.spec.StopSignal)
 		s.setTimer(u, u.spec.StopTimeout, func(u *unit) {
 			if !u.stopping {
 				return
 			}
+			if err := u.run.kill(); err != nil {
+				// A goroutine cannot be killed: say so, and wait.
+				u.info.State = Stuck
+				u.info.Reason = fmt.Sprintf("did not return within %s of its context being cancelled; a goroutine cannot be killed", u.spec.StopTimeout)
+				s.event(u, "stuck: %s", u.info.Reason)
+				s.publish(u)
+				s.checkIdle()
+				return
+			}
 			s.event(u, "still running after %s: SIGKILL to the process group", u.spec.StopTimeout)
 			u.killed = true
-			_ = syscall.Kill(-u.pgid, syscall.SIGKILL)
-			s.sweeper.add(u.tag, u.cgroup)
+			u.run.sweep(s)
 			if u.draining {
 				s.finishStop(u) // the main process is gone: nothing more to wait for
 			}
 		})
 		s.publish(u)
-	case u.pid == 0 && !u.stopping && u.info.State != Stopped:
+	case u.run == nil && !u.stopping && u.info.State != Stopped:
 		u.epoch++
 		s.cancelTimer(u)
 		if u.info.State == Backoff {
@@ -855,9 +941,9 @@ func groupGone(pgid int) bool {
 
 // runGone reports whether nothing of the unit's run is left: its process
 // group is empty, and so is its cgroup if it has one (a `setsid` child left
-// the group, not the cgroup).
+// the group, not the cgroup); a worker's function has returned.
 func (s *Supervisor) runGone(u *unit) bool {
-	return groupGone(u.pgid) && (u.cgroup == "" || cgroupEmpty(u.cgroup))
+	return u.run == nil || u.run.gone()
 }
 
 // pollGroup re-checks a draining unit's group after d, backing off to 200 ms.
@@ -895,19 +981,14 @@ func (s *Supervisor) finishStop(u *unit) {
 	// No signal to the group here: it is empty, or the timeout (or a
 	// shutdown's deadline) has just sent it SIGKILL. An empty group's number
 	// is free for reuse, so sending more could hit a stranger.
-	if u.pgid != 0 {
-		s.untrackGroup(u.pgid)
+	if u.run != nil {
+		u.run.release(s)
+		u.run = nil
 	}
-	s.sweeper.add(u.tag, u.cgroup)
-	// The group is gone (or killed): read what it wrote last, then let go
-	// of its pipes, before a restart gives the unit new ones.
-	s.readers.release(s.pipeGrace, u.pipes[:]...)
-	u.pipes = [2]*outPipe{}
 	if u.draining {
 		s.nDraining--
 	}
 	u.stopping, u.draining, u.killed = false, false, false
-	u.pgid, u.cgroup = 0, ""
 	u.epoch++
 	u.info.State = Stopped
 	u.info.Reason = ""
@@ -937,39 +1018,41 @@ func (s *Supervisor) checkDraining() {
 	}
 }
 
-// onExit handles the end of a process the reaper collected.
+// onExit handles the end of a run: a process the reaper collected, or a
+// worker whose function returned.
 func (s *Supervisor) onExit(e exitNote) {
-	u, ok := s.byPID[e.pid]
-	if !ok && s.guard != nil && e.pid == s.guard.pid {
-		if !s.guardStopped {
-			s.replaceGuard()
+	var u *unit
+	var ex Exit
+	if e.run != nil {
+		u = s.units[e.name]
+		if u == nil || u.run != e.run {
+			return // an abandoned worker of an earlier run (see killAll)
 		}
-		return
+		ex = e.exit
+	} else {
+		name, ok := s.byPID[e.pid]
+		if !ok && s.guard != nil && e.pid == s.guard.pid {
+			if !s.guardStopped {
+				s.replaceGuard()
+			}
+			return
+		}
+		if !ok {
+			// An orphaned descendant we reaped as subreaper: it may have
+			// been the last of a draining group.
+			s.checkDraining()
+			return
+		}
+		delete(s.byPID, e.pid)
+		u = s.units[name]
+		ex = exitOf(e.status)
 	}
-	if !ok {
-		// An orphaned descendant we reaped as subreaper: it may have been
-		// the last of a draining group.
-		s.checkDraining()
-		return
-	}
-	delete(s.byPID, e.pid)
-	pgid, tag := u.pgid, u.tag
-	u.pid = 0
 	u.info.PID = 0
+	u.info.TID = 0
 	u.info.ExitedAt = e.at
 	u.info.CPU, u.info.RSS, u.info.Procs = 0, 0, 0
-	var what string
-	switch {
-	case e.status.Signaled():
-		u.info.ExitCode = nil
-		u.info.Signal = SignalName(e.status.Signal())
-		what = "killed by " + u.info.Signal
-	default:
-		code := e.status.ExitStatus()
-		u.info.ExitCode = &code
-		u.info.Signal = ""
-		what = fmt.Sprintf("exit status %d", code)
-	}
+	u.info.ExitCode, u.info.Signal = ex.Code, ex.Signal
+	what := ex.String()
 	ran := e.at.Sub(u.info.StartedAt)
 	if len(u.exits) == maxExits {
 		u.exits = append(u.exits[:0], u.exits[1:]...)
@@ -991,14 +1074,11 @@ func (s *Supervisor) onExit(e exitNote) {
 	}
 	// The run is over: whatever it left behind in its group, or escaped
 	// from it, goes too, so restarts never pile up orphans.
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	s.sweeper.add(tag, u.cgroup)
-	s.untrackGroup(pgid)
-	u.pgid, u.cgroup = 0, ""
-	s.readers.release(s.pipeGrace, u.pipes[:]...)
-	u.pipes = [2]*outPipe{}
+	_ = u.run.kill()
+	u.run.release(s)
+	u.run = nil
 
-	failed := !(u.info.ExitCode != nil && *u.info.ExitCode == 0)
+	failed := ex.Failed()
 	if ran >= u.spec.MinUptime {
 		u.failures = 0 // it had been healthy
 	}

@@ -10,6 +10,7 @@ package procs
 
 import (
 	"encoding/json"
+	"os"
 	"syscall"
 	"time"
 )
@@ -36,7 +37,9 @@ type State string
 // The lifecycle states. A unit moves starting -> running -> (exited | crashed |
 // backoff -> starting ...); stopping -> stopped when the user stops it (stopping
 // lasts until its whole process group has ended); running <-> paused while its
-// main process is stopped by a signal.
+// main process is stopped by a signal. A worker goroutine that does not return
+// within its stop timeout after its context was cancelled is stuck (it cannot
+// be killed) until it returns.
 const (
 	Starting State = "starting" // being started
 	Running  State = "running"  // its process is alive
@@ -46,10 +49,13 @@ const (
 	Crashed  State = "crashed"  // ended abnormally and will not be restarted (see Reason)
 	Backoff  State = "backoff"  // ended; waiting before the next restart
 	Paused   State = "paused"   // its process is alive but stopped (SIGSTOP, SIGTSTP)
+	Stuck    State = "stuck"    // a worker asked to stop has not returned within its stop timeout
 )
 
-// Live reports whether the unit has (or is about to have) a process.
-func (s State) Live() bool { return s == Starting || s == Running || s == Paused || s == Stopping }
+// Live reports whether the unit has (or is about to have) a process or a goroutine.
+func (s State) Live() bool {
+	return s == Starting || s == Running || s == Paused || s == Stopping || s == Stuck
+}
 
 // RestartPolicy decides whether a unit that ended is started again.
 type RestartPolicy string
@@ -107,11 +113,35 @@ type Spec struct {
 	IPCMaxLine int
 	// Disabled units are registered but not started until asked.
 	Disabled bool
+	// ExtraFiles are given to the child as fd 3, 4, ... in order (a
+	// cluster worker's listener, say); an IPC channel comes after them.
+	// The supervisor does not close them.
+	ExtraFiles []*os.File
+
+	// Task is a worker's function (KindWorker): it runs on a goroutine of
+	// its own, locked to an OS thread, until it returns or its context is
+	// cancelled by a stop.
+	Task WorkerFunc
+	// TaskName names the task for display (the command column), e.g.
+	// "primes" or "go func".
+	TaskName string
+	// Group is the group row the unit sits under; a member of a group is
+	// named GROUP/INDEX. Members of one group share its counters.
+	Group string
+	// Shared names the group's counters shown from the start (at 0); a
+	// worker may add to others too.
+	Shared []string
 }
 
 // Command renders the spec's command for display, on one line and Clean (a
 // config can come with a cloned repository: its text is outside text too).
 func (s *Spec) Command() string {
+	if s.Kind == KindWorker {
+		if s.TaskName != "" {
+			return "worker: " + cleanLine(s.TaskName)
+		}
+		return "worker"
+	}
 	if s.Shell != "" {
 		return cleanLine(s.Shell)
 	}
@@ -122,9 +152,14 @@ func (s *Spec) Command() string {
 func (s Spec) withDefaults() Spec {
 	if s.Kind == "" {
 		s.Kind = KindProcess
-		if s.IPC {
+		if s.Task != nil {
+			s.Kind = KindWorker
+		} else if s.IPC {
 			s.Kind = KindFork
 		}
+	}
+	if s.Kind == KindWorker {
+		s.IPC = true // a worker always has its (in-memory) channel
 	}
 	if s.Restart == "" {
 		s.Restart = RestartOnFailure
@@ -186,6 +221,30 @@ type Info struct {
 	LastSeq uint64 `json:"last_seq"`
 	// Channel says whether the unit has a message channel, and its state.
 	Channel string `json:"channel,omitempty"`
+	// TID is a running worker's OS thread (its CPU is that thread's).
+	TID int `json:"tid,omitempty"`
+	// Counters are the live values of the unit's group's shared counters.
+	Counters map[string]int64 `json:"counters,omitempty"`
+	// Threads lists the unit's main process's threads, when asked for
+	// (ps --threads): read on demand, never by the sampler.
+	Threads []ThreadInfo `json:"threads,omitempty"`
+}
+
+// ThreadInfo is one OS thread of a unit's process.
+type ThreadInfo struct {
+	TID   int     `json:"tid"`
+	Name  string  `json:"name"`  // the thread's comm, Clean
+	State string  `json:"state"` // the kernel's state letter: R, S, D, T, Z, ...
+	CPU   float64 `json:"cpu"`   // percent of one core over the measuring interval
+}
+
+// GroupStats is one group's aggregate at a sample.
+type GroupStats struct {
+	CPU      float64          `json:"cpu"`      // the members' CPU summed
+	Members  int              `json:"members"`  // members registered
+	Live     int              `json:"live"`     // members with a live run
+	Restarts int              `json:"restarts"` // the members' restarts summed
+	Counters map[string]int64 `json:"counters,omitempty"`
 }
 
 // Channel states shown in Info.Channel.
@@ -314,6 +373,10 @@ type Details struct {
 	// Cleanup says how kelpie finds everything the unit's run started: the
 	// run's cgroup, or its process group and TagVar tag.
 	Cleanup string `json:"cleanup"`
+	// ThreadList lists the main process's OS threads (a worker: its own
+	// thread), CPU measured since the previous Details call for the unit
+	// (0 on the first).
+	ThreadList []ThreadInfo `json:"thread_list,omitempty"`
 }
 
 // Stats is one sampler tick: every unit's use plus kelpie's own.
@@ -323,6 +386,8 @@ type Stats struct {
 	Self  UnitStats            `json:"self"`
 	// MemTotal is the machine's memory in bytes, for percentages.
 	MemTotal uint64 `json:"mem_total"`
+	// Groups holds every group's aggregate (CPU, restarts, shared counters).
+	Groups map[string]GroupStats `json:"groups,omitempty"`
 }
 
 // Batch is what a subscriber receives: everything that happened since its
