@@ -402,7 +402,7 @@ func TestColourFromTheEnvironment(t *testing.T) {
 	if !wantColour(slave) {
 		t.Error("no colour on a terminal")
 	}
-	if wantColour(&bytes.Buffer{}) || wantColour(os.NewFile(uintptr(devNull(t)), "null")) {
+	if wantColour(&bytes.Buffer{}) || wantColour(devNull(t)) {
 		t.Error("colour to something that is not a terminal")
 	}
 	t.Setenv("NO_COLOR", "1")
@@ -416,13 +416,17 @@ func TestColourFromTheEnvironment(t *testing.T) {
 	}
 }
 
-func devNull(t *testing.T) int {
+// devNull opens /dev/null for the test. It returns the *os.File itself: a
+// second os.NewFile on the same descriptor once closed that number again from
+// its finalizer, at whatever GC time, by then another test's pipe (a client's
+// stdout read end: the client died of SIGPIPE, or the test waited for ever).
+func devNull(t *testing.T) *os.File {
 	f, err := os.Open(os.DevNull)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	return int(f.Fd())
+	return f
 }
 
 // `kelpie up --headless | head -3` used to kill kelpie with SIGPIPE: its
