@@ -1,0 +1,343 @@
+// Package logfile keeps every unit's output and events on disk as they
+// arrive: DIR/NAME.log, one line per line (RFC 3339 time with milliseconds,
+// the stream, the text without colour codes), rotated by size.
+//
+// A Writer follows the engine with a procs.Cursor, the same follower as the
+// screen and `kelpie logs --follow`, so it never slows a unit down: when the
+// disk is slower than a unit, the ring keeps the newest lines and the file
+// gets one line saying how many it lost. Reading a unit's file back (Tail)
+// is how `kelpie logs NAME` works when no kelpie is running.
+package logfile
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+// Defaults for Options.
+const (
+	// DefaultMaxSize is the size at which a unit's file is rotated.
+	DefaultMaxSize = 10 << 20
+	// DefaultMaxFiles is how many rotated files (NAME.log.1 ..) are kept.
+	DefaultMaxFiles = 5
+)
+
+// TimeFormat is RFC 3339 with milliseconds, the first field of every line.
+const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// Options say where and how much to keep.
+type Options struct {
+	// Dir holds the files; it is created (0750) when missing.
+	Dir string
+	// MaxSize rotates a file once it would grow past this many bytes
+	// (0: DefaultMaxSize).
+	MaxSize int64
+	// MaxFiles is how many rotated files are kept besides the current one
+	// (0: DefaultMaxFiles); older ones are removed.
+	MaxFiles int
+	// OnError hears each file's first write error (a full disk, a
+	// directory made read-only): that file is not written to again, the
+	// others go on. Called from the writer's goroutine.
+	OnError func(error)
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxSize <= 0 {
+		o.MaxSize = DefaultMaxSize
+	}
+	if o.MaxFiles <= 0 {
+		o.MaxFiles = DefaultMaxFiles
+	}
+	return o
+}
+
+// Writer appends every unit's lines to its file until Close.
+type Writer struct {
+	opts   Options
+	cur    *procs.Cursor
+	cancel context.CancelFunc
+	done   chan struct{}
+	files  map[string]*file // owned by the run goroutine
+	mu     sync.Mutex
+	err    error // the first write error, kept for Close
+}
+
+// Start makes dir if needed and starts following every unit of e (those
+// added later too) from its first line still in memory.
+func Start(e procs.Engine, opts Options) (*Writer, error) {
+	opts = opts.withDefaults()
+	if opts.Dir == "" {
+		return nil, errors.New("logfile: no directory")
+	}
+	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("logfile: %w", err)
+	}
+	cur, err := procs.Follow(e, nil, -1)
+	if err != nil {
+		return nil, fmt.Errorf("logfile: following the units: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &Writer{opts: opts, cur: cur, cancel: cancel, done: make(chan struct{}), files: map[string]*file{}}
+	go w.run(ctx)
+	return w, nil
+}
+
+// Close stops following once every line already announced is written (the
+// engine's shutdown ends the cursor; Close also works before that), closes
+// the files and returns the first error writing met.
+func (w *Writer) Close() error {
+	w.cancel()
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// Wait waits until the engine has shut down and every line is on disk.
+func (w *Writer) Wait() error {
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+func (w *Writer) run(ctx context.Context) {
+	defer close(w.done)
+	defer w.cur.Close()
+	var rb procs.RawBatch
+	for {
+		err := w.cur.NextRaw(ctx, &rb)
+		for _, u := range rb.Units {
+			w.write(u, rb.Buf)
+		}
+		for _, f := range w.files {
+			w.fail(f.flush())
+		}
+		if err != nil {
+			break
+		}
+	}
+	for _, f := range w.files {
+		w.fail(f.close())
+	}
+}
+
+func (w *Writer) fail(err error) {
+	if err == nil {
+		return
+	}
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.mu.Unlock()
+	if w.opts.OnError != nil {
+		w.opts.OnError(err)
+	}
+}
+
+// write appends one unit's share of a batch to its file.
+func (w *Writer) write(u procs.RawOutput, buf []byte) {
+	f := w.files[u.Unit]
+	if f == nil {
+		path, err := Path(w.opts.Dir, u.Unit)
+		if err != nil {
+			w.fail(err)
+			return
+		}
+		f = &file{path: path, opts: w.opts}
+		w.files[u.Unit] = f
+	}
+	if f.broken {
+		return
+	}
+	if u.Missed > 0 {
+		note := fmt.Sprintf("kelpie: %d lines lost here (the disk was slower than the unit)", u.Missed)
+		w.fail(f.line(time.Now(), procs.Event, []byte(note)))
+	}
+	for _, l := range u.Lines {
+		w.fail(f.line(time.Unix(0, l.Time), l.Stream, buf[l.Off:l.Off+l.Len]))
+	}
+}
+
+// file is one unit's open log file.
+type file struct {
+	path    string
+	opts    Options
+	f       *os.File
+	bw      *bufio.Writer
+	size    int64
+	broken  bool   // a write failed: say so once, then stop trying
+	scratch []byte // the line being built, reused
+}
+
+func (f *file) open() error {
+	if err := os.MkdirAll(filepath.Dir(f.path), 0o750); err != nil {
+		return err
+	}
+	// O_NOFOLLOW: a symlink planted where the log goes is refused, not
+	// written through.
+	fd, err := os.OpenFile(f.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o640)
+	if errors.Is(err, syscall.ELOOP) {
+		return errors.New("it is a symbolic link; refusing to write through it")
+	}
+	if err != nil {
+		return err
+	}
+	st, err := fd.Stat()
+	if err != nil {
+		fd.Close()
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		fd.Close()
+		return fmt.Errorf("%s is not a regular file", f.path)
+	}
+	f.f, f.size = fd, st.Size()
+	if f.bw == nil {
+		f.bw = bufio.NewWriterSize(fd, 64<<10)
+	} else {
+		f.bw.Reset(fd)
+	}
+	return nil
+}
+
+// line appends one line, rotating first when it would not fit.
+func (f *file) line(t time.Time, s procs.Stream, text []byte) error {
+	if f.broken {
+		return nil
+	}
+	b := t.AppendFormat(f.scratch[:0], TimeFormat)
+	b = append(append(append(b, ' '), s.String()...), ' ')
+	b = appendPlain(b, text)
+	b = append(b, '\n')
+	f.scratch = b
+	if f.f == nil {
+		if err := f.open(); err != nil {
+			return f.broke(err)
+		}
+	}
+	if f.size > 0 && f.size+int64(len(b)) > f.opts.MaxSize {
+		if err := f.rotate(); err != nil {
+			return f.broke(err)
+		}
+	}
+	n, err := f.bw.Write(b)
+	f.size += int64(n)
+	if err != nil {
+		return f.broke(err)
+	}
+	return nil
+}
+
+func (f *file) broke(err error) error {
+	f.broken = true
+	return fmt.Errorf("logfile: %s: %w", f.path, err)
+}
+
+// rotate moves NAME.log to NAME.log.1 (and each .k to .k+1), dropping the
+// oldest, and opens a new NAME.log.
+func (f *file) rotate() error {
+	if err := f.bw.Flush(); err != nil {
+		return err
+	}
+	if err := f.f.Close(); err != nil {
+		return err
+	}
+	f.f = nil
+	_ = os.Remove(f.path + "." + strconv.Itoa(f.opts.MaxFiles))
+	for k := f.opts.MaxFiles - 1; k >= 1; k-- {
+		_ = os.Rename(f.path+"."+strconv.Itoa(k), f.path+"."+strconv.Itoa(k+1))
+	}
+	if err := os.Rename(f.path, f.path+".1"); err != nil {
+		return err
+	}
+	return f.open()
+}
+
+func (f *file) flush() error {
+	if f.f == nil || f.broken {
+		return nil
+	}
+	if err := f.bw.Flush(); err != nil {
+		return f.broke(err)
+	}
+	return nil
+}
+
+func (f *file) close() error {
+	if f.f == nil {
+		return nil
+	}
+	err := f.bw.Flush()
+	if cerr := f.f.Close(); err == nil {
+		err = cerr
+	}
+	f.f = nil
+	if err != nil && !f.broken {
+		return f.broke(err)
+	}
+	return nil
+}
+
+// appendPlain appends already sanitised text without its colour codes: the
+// sanitiser leaves only complete SGR sequences (ESC [ params m), which mean
+// nothing to grep or an editor.
+func appendPlain(b, text []byte) []byte {
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c != 0x1b || i+1 >= len(text) || text[i+1] != '[' {
+			b = append(b, c)
+			continue
+		}
+		j := i + 2
+		for j < len(text) && text[j] != 'm' {
+			j++
+		}
+		i = j // past the 'm' (or the end) on the loop's i++
+	}
+	return b
+}
+
+// Path is where unit name's log goes in dir: DIR/NAME.log, a group member
+// GROUP/INDEX in DIR/GROUP/INDEX.log. Bytes other than letters, digits,
+// '_', '-' and an inner '.' are written %XX, so no name reaches outside dir
+// or makes a hidden file.
+func Path(dir, name string) (string, error) {
+	if name == "" {
+		return "", errors.New("logfile: empty unit name")
+	}
+	segs := strings.Split(name, "/")
+	for i, s := range segs {
+		segs[i] = escape(s)
+	}
+	return filepath.Join(dir, filepath.Join(segs...)+".log"), nil
+}
+
+func escape(s string) string {
+	if s == "" {
+		return "%"
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' && i > 0
+		if ok {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}

@@ -1,0 +1,259 @@
+package logfile
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+func newSup(t *testing.T) *procs.Supervisor {
+	t.Helper()
+	sup, err := procs.New(procs.Options{Tick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sup.Shutdown(context.Background()) })
+	return sup
+}
+
+func add(t *testing.T, sup *procs.Supervisor, spec procs.Spec) {
+	t.Helper()
+	if err := sup.Add(spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Start(spec.Name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func fileHas(path, s string) func() bool {
+	return func() bool {
+		b, _ := os.ReadFile(path)
+		return strings.Contains(string(b), s)
+	}
+}
+
+// Every unit's output and events land in its own file as they arrive, one
+// line per line (time, stream, text without colour), a group member's in
+// the group's directory, a unit added later's too.
+func TestWriterKeepsEveryUnitsLines(t *testing.T) {
+	sup := newSup(t)
+	dir := t.TempDir()
+	w, err := Start(sup, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, sup, procs.Spec{Name: "web", Shell: `printf '\033[31mred\033[0m line\n'; echo oops >&2; exec sleep 600`})
+	add(t, sup, procs.Spec{Name: "grp/0", Group: "grp", Shell: "echo member; exec sleep 600"})
+	web := filepath.Join(dir, "web.log")
+	waitFor(t, "web's lines on disk", fileHas(web, " stderr oops\n"))
+	waitFor(t, "the member's line on disk", fileHas(filepath.Join(dir, "grp", "0.log"), " stdout member\n"))
+	b, _ := os.ReadFile(web)
+	var sawRed, sawEvent bool
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		ts, rest, _ := strings.Cut(line, " ")
+		if _, err := time.Parse(time.RFC3339Nano, ts); err != nil || !strings.Contains(ts, ".") {
+			t.Errorf("line %q: time %q is not RFC 3339 with milliseconds", line, ts)
+		}
+		sawRed = sawRed || rest == "stdout red line"
+		sawEvent = sawEvent || strings.HasPrefix(rest, "event started")
+		if strings.ContainsRune(line, 0x1b) {
+			t.Errorf("colour codes on disk: %q", line)
+		}
+	}
+	if !sawRed || !sawEvent {
+		t.Errorf("web.log lacks the plain line or the start event:\n%s", b)
+	}
+	if err := sup.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	// The shutdown's own events are there once Wait returns.
+	if !fileHas(web, " event stopping")() && !fileHas(web, " event stopped")() && !fileHas(web, " event exited")() {
+		b, _ := os.ReadFile(web)
+		t.Errorf("the shutdown's events are not on disk after Wait:\n%s", b)
+	}
+	lines, err := Read(dir, "web", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) < 3 || lines[len(lines)-1].Stream != procs.Event {
+		t.Errorf("Read: %+v", lines)
+	}
+}
+
+// A file grows to MaxSize, then moves to NAME.log.1 (and .1 to .2 ...);
+// only MaxFiles rotated files are kept, and Read reads back across them.
+func TestRotationKeepsMaxFiles(t *testing.T) {
+	sup := newSup(t)
+	dir := t.TempDir()
+	w, err := Start(sup, Options{Dir: dir, MaxSize: 2000, MaxFiles: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, sup, procs.Spec{Name: "n", Shell: "seq 1 400; exec sleep 600", Restart: procs.RestartNever})
+	path := filepath.Join(dir, "n.log")
+	waitFor(t, "the last line on disk", fileHas(path, " stdout 400\n"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + ".1", path + ".2"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() > 2000 {
+			t.Errorf("%s is %d bytes, over MaxSize", p, st.Size())
+		}
+	}
+	if _, err := os.Stat(path + ".3"); !os.IsNotExist(err) {
+		t.Errorf("a third rotated file was kept: %v", err)
+	}
+	lines, err := Read(dir, "n", 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range lines {
+		if l.Stream == procs.Stdout {
+			out = append(out, l.Text)
+		}
+	}
+	// 60 lines back, across a rotation: the newest output lines, in order,
+	// none missing (the start event may sit among them).
+	if len(out) < 58 || out[len(out)-1] != "400" {
+		t.Fatalf("Read 60 across rotation: %q", out)
+	}
+	for i := 1; i < len(out); i++ {
+		if out[i-1] == "" || out[i] == "" || atoi(out[i]) != atoi(out[i-1])+1 {
+			t.Fatalf("not consecutive at %d: %q", i, out)
+		}
+	}
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// Lines the ring dropped before the writer read them are not silently
+// missing: the file says how many were lost where they were.
+func TestLostLinesAreSaid(t *testing.T) {
+	sup := newSup(t)
+	dir := t.TempDir()
+	add(t, sup, procs.Spec{Name: "flood", Shell: "seq 1 5000; exec sleep 600", LogBuffer: 4096})
+	waitFor(t, "the flood's last line in the ring", func() bool {
+		l, _ := sup.Tail("flood", 1)
+		return len(l) == 1 && l[0].Text == "5000"
+	})
+	w, err := Start(sup, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	path := filepath.Join(dir, "flood.log")
+	waitFor(t, "the last line on disk", fileHas(path, " stdout 5000\n"))
+	b, _ := os.ReadFile(path)
+	first, _, _ := strings.Cut(string(b), "\n")
+	if !strings.Contains(first, " event kelpie: ") || !strings.Contains(first, " lines lost here") {
+		t.Errorf("first line %q does not say lines were lost", first)
+	}
+}
+
+// No unit name reaches outside the directory or makes a hidden file, and a
+// symlink planted where a log goes is refused, not written through.
+func TestPathsStayInsideAndSymlinksAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	for name, want := range map[string]string{
+		"web":        "web.log",
+		"grp/3":      "grp/3.log",
+		"../../etc":  "%2E./%2E./etc.log",
+		".hidden":    "%2Ehidden.log",
+		"a b\x1b[2J": "a%20b%1B%5B2J.log",
+	} {
+		got, err := Path(dir, name)
+		if err != nil || got != filepath.Join(dir, want) {
+			t.Errorf("Path(%q) = %q, %v; want %q", name, got, err, want)
+		}
+	}
+
+	outside := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(outside, []byte("keep\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "web.log")); err != nil {
+		t.Fatal(err)
+	}
+	sup := newSup(t)
+	var mu sync.Mutex
+	var errs []error
+	w, err := Start(sup, Options{Dir: dir, OnError: func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, sup, procs.Spec{Name: "web", Shell: "echo secret; exec sleep 600"})
+	add(t, sup, procs.Spec{Name: "ok", Shell: "echo fine; exec sleep 600"})
+	waitFor(t, "the other unit's file", fileHas(filepath.Join(dir, "ok.log"), " stdout fine\n"))
+	waitFor(t, "the refusal reported", func() bool { mu.Lock(); defer mu.Unlock(); return len(errs) > 0 })
+	_ = w.Close()
+	if b, _ := os.ReadFile(outside); string(b) != "keep\n" {
+		t.Errorf("written through a symlink: %q", b)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "web.log") {
+		t.Errorf("errors: %v (want one, naming web.log)", errs)
+	}
+}
+
+// A log file is outside text when read back: whatever someone wrote there
+// reaches the terminal only cleaned.
+func TestReadCleansWhatItReads(t *testing.T) {
+	dir := t.TempDir()
+	data := "2026-12-02T03:00:00.000Z stdout hi \x1b]52;c;cHdu\x07there\n" +
+		"not a kelpie line \x1b[2J\n" +
+		"2026-12-02T03:00:01.000Z event started\n"
+	if err := os.WriteFile(filepath.Join(dir, "u.log"), []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lines, err := Read(dir, "u", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 3 {
+		t.Fatalf("%d lines: %+v", len(lines), lines)
+	}
+	for _, l := range lines {
+		if strings.ContainsAny(l.Text, "\x1b\x07") {
+			t.Errorf("uncleaned text %q", l.Text)
+		}
+	}
+	if lines[0].Stream != procs.Stdout || lines[2].Stream != procs.Event || lines[2].Text != "started" {
+		t.Errorf("parsed: %+v", lines)
+	}
+	if _, err := Read(dir, "none", 10); !os.IsNotExist(err) && !strings.Contains(err.Error(), "no log") {
+		t.Errorf("a unit without a file: %v", err)
+	}
+}

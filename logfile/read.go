@@ -1,0 +1,118 @@
+package logfile
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+// maxLine bounds one line read back; the writer never writes longer ones
+// (the ring splits output lines well below this), so a longer one was not
+// written by kelpie, and only its first maxLine bytes are kept.
+const maxLine = 1 << 20
+
+// Read returns the newest n lines of unit name's log in dir, oldest first,
+// reading back into rotated files (NAME.log.1, ...) as far as needed; n < 0
+// reads them all. A unit with no file is an error wrapping fs.ErrNotExist.
+// The files are outside text (anyone could have written there): each line's
+// text goes through procs.Clean, and a line that is not in the writer's
+// format is kept whole as stdout text.
+func Read(dir, name string, n int) ([]procs.Line, error) {
+	path, err := Path(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	var out []procs.Line
+	for k := 0; ; k++ {
+		p := path
+		if k > 0 {
+			p += "." + strconv.Itoa(k)
+		}
+		lines, err := readFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			if k == 0 {
+				return nil, fmt.Errorf("logfile: no log of %q in %s: %w", name, dir, err)
+			}
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("logfile: %w", err)
+		}
+		out = append(lines, out...)
+		if n >= 0 && len(out) >= n {
+			break
+		}
+	}
+	if n >= 0 && len(out) > n {
+		out = out[len(out)-n:]
+	}
+	for i := range out {
+		out[i].Seq = uint64(i + 1)
+	}
+	return out, nil
+}
+
+func readFile(path string) ([]procs.Line, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []procs.Line
+	br := bufio.NewReaderSize(f, 64<<10)
+	var long []byte // a line longer than the reader's buffer, so far
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(long) < maxLine {
+				long = append(long, chunk[:min(len(chunk), maxLine-len(long))]...)
+			}
+			continue
+		}
+		line := chunk
+		if long != nil {
+			if len(long) < maxLine {
+				long = append(long, chunk[:min(len(chunk), maxLine-len(long))]...)
+			}
+			line, long = long, nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\n"))
+		if len(line) > 0 || err == nil {
+			out = append(out, parseLine(string(line)))
+		}
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("reading %s: %w", path, err)
+		}
+	}
+}
+
+// parseLine reads "TIME STREAM TEXT" back into a Line.
+func parseLine(s string) procs.Line {
+	l := procs.Line{Stream: procs.Stdout, Text: procs.Clean(s)}
+	ts, rest, ok := strings.Cut(s, " ")
+	if !ok {
+		return l
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return l
+	}
+	name, text, _ := strings.Cut(rest, " ")
+	st, ok := procs.ParseStream(name)
+	if !ok {
+		return l
+	}
+	return procs.Line{Time: t, Stream: st, Text: procs.Clean(text)}
+}
