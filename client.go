@@ -462,12 +462,17 @@ func printPS(w io.Writer, units []procs.Info) {
 		if u.PID != 0 {
 			pid = strconv.Itoa(u.PID)
 		}
+		mem := bytesHuman(u.RSS)
+		if u.Kind == procs.KindWorker {
+			// A goroutine has no memory of its own: kelpie's is shared.
+			mem = "shared"
+		}
 		note := u.Reason
 		if note == "" && u.ExitCode != nil && !u.State.Live() {
 			note = "exit " + strconv.Itoa(*u.ExitCode)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f%%\t%s\t%d\t%s\t%s\n", procs.Clean(u.Name), u.Kind, u.State, pid, u.CPU,
-			bytesHuman(u.RSS), u.Restarts, durHuman(u.Uptime(now)), procs.Clean(note))
+			mem, u.Restarts, durHuman(u.Uptime(now)), procs.Clean(note))
 	}
 	tw.Flush()
 }

@@ -70,6 +70,12 @@ workers:
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// A worker's memory is kelpie's, shared: the table says so, no "0B".
+	for _, line := range strings.Split(run(0, "ps"), "\n") {
+		if f := strings.Fields(line); len(f) > 5 && f[1] == "worker" && f[5] != "shared" {
+			t.Errorf("ps shows a worker's memory as %q: %q", f[5], line)
+		}
+	}
 	u := ps("--threads")
 	e1 := u["echoes/1"]
 	if e1.Kind != "worker" || e1.Group != "echoes" || e1.TID == 0 || len(e1.Threads) != 1 || e1.Threads[0].TID != e1.TID {
