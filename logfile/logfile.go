@@ -47,9 +47,9 @@ type Options struct {
 	// (0: DefaultMaxFiles); older ones are removed.
 	MaxFiles int
 	// OnError hears each file's first write error (a full disk, a
-	// directory made read-only): that file is not written to again, the
-	// others go on. Called from the writer's goroutine.
-	OnError func(error)
+	// directory made read-only) with the unit it is for: that file is not
+	// written to again, the others go on. Called from the writer's goroutine.
+	OnError func(unit string, err error)
 }
 
 func (o Options) withDefaults() Options {
@@ -121,19 +121,19 @@ func (w *Writer) run(ctx context.Context) {
 		for _, u := range rb.Units {
 			w.write(u, rb.Buf)
 		}
-		for _, f := range w.files {
-			w.fail(f.flush())
+		for name, f := range w.files {
+			w.fail(name, f.flush())
 		}
 		if err != nil {
 			break
 		}
 	}
-	for _, f := range w.files {
-		w.fail(f.close())
+	for name, f := range w.files {
+		w.fail(name, f.close())
 	}
 }
 
-func (w *Writer) fail(err error) {
+func (w *Writer) fail(unit string, err error) {
 	if err == nil {
 		return
 	}
@@ -143,7 +143,7 @@ func (w *Writer) fail(err error) {
 	}
 	w.mu.Unlock()
 	if w.opts.OnError != nil {
-		w.opts.OnError(err)
+		w.opts.OnError(unit, err)
 	}
 }
 
@@ -153,7 +153,7 @@ func (w *Writer) write(u procs.RawOutput, buf []byte) {
 	if f == nil {
 		path, err := Path(w.opts.Dir, u.Unit)
 		if err != nil {
-			w.fail(err)
+			w.fail(u.Unit, err)
 			return
 		}
 		f = &file{path: path, opts: w.opts}
@@ -164,10 +164,10 @@ func (w *Writer) write(u procs.RawOutput, buf []byte) {
 	}
 	if u.Missed > 0 {
 		note := fmt.Sprintf("kelpie: %d lines lost here (the disk was slower than the unit)", u.Missed)
-		w.fail(f.line(time.Now(), procs.Event, []byte(note)))
+		w.fail(u.Unit, f.line(time.Now(), procs.Event, []byte(note)))
 	}
 	for _, l := range u.Lines {
-		w.fail(f.line(time.Unix(0, l.Time), l.Stream, buf[l.Off:l.Off+l.Len]))
+		w.fail(u.Unit, f.line(time.Unix(0, l.Time), l.Stream, buf[l.Off:l.Off+l.Len]))
 	}
 }
 

@@ -2,6 +2,7 @@ package logfile
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -209,7 +210,7 @@ func TestPathsStayInsideAndSymlinksAreRefused(t *testing.T) {
 	sup := newSup(t)
 	var mu sync.Mutex
 	var errs []error
-	w, err := Start(sup, Options{Dir: dir, OnError: func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }})
+	w, err := Start(sup, Options{Dir: dir, OnError: func(unit string, err error) { mu.Lock(); errs = append(errs, fmt.Errorf("%s: %w", unit, err)); mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +224,7 @@ func TestPathsStayInsideAndSymlinksAreRefused(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "web.log") {
+	if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "web: ") || !strings.Contains(errs[0].Error(), "web.log") {
 		t.Errorf("errors: %v (want one, naming web.log)", errs)
 	}
 }
