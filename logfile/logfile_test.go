@@ -210,7 +210,11 @@ func TestPathsStayInsideAndSymlinksAreRefused(t *testing.T) {
 	sup := newSup(t)
 	var mu sync.Mutex
 	var errs []error
-	w, err := Start(sup, Options{Dir: dir, OnError: func(unit string, err error) { mu.Lock(); errs = append(errs, fmt.Errorf("%s: %w", unit, err)); mu.Unlock() }})
+	w, err := Start(sup, Options{Dir: dir, OnError: func(unit string, err error) {
+		mu.Lock()
+		errs = append(errs, fmt.Errorf("%s: %w", unit, err))
+		mu.Unlock()
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
