@@ -271,8 +271,9 @@ type keyState struct {
 	mode        paneMode
 	view        detailView // the view shown (messages only for units with a channel)
 	selected    *procs.Info
-	canSplit    bool // the selected and marked units are at least two
-	searching   bool // the pane has a search
+	group       *groupAbilities // the selected row is a group the table made: what reaches a member
+	canSplit    bool            // the selected and marked units are at least two
+	searching   bool            // the pane has a search
 	visual      bool
 	filtering   bool // the table has a filter
 	helpOpen    bool
@@ -382,24 +383,34 @@ func (k *KeyMap) applyUnit(st keyState) {
 	if st.selected != nil {
 		state, pid = st.selected.State, st.selected.PID
 	}
+	worker := st.selected != nil && st.selected.Kind == procs.KindWorker
 	k.Start.SetEnabled(unit && !state.Live())
 	k.Stop.SetEnabled(unit && (state == procs.Starting || state == procs.Running || state == procs.Paused || state == procs.Backoff))
 	k.Restart.SetEnabled(unit)
-	k.Kill.SetEnabled(unit && pid != 0)
+	// K on a live worker is answered: a goroutine cannot be killed, and
+	// it is stopped instead (see killOrStop).
+	k.Kill.SetEnabled(unit && (pid != 0 || worker && state.Live() && state != procs.Stuck))
 	k.Signal.SetEnabled(unit && pid != 0)
-	if state == procs.Backoff {
+	if g := st.group; g != nil && unit {
+		k.Start.SetEnabled(g.start)
+		k.Stop.SetEnabled(g.stop)
+		k.Kill.SetEnabled(g.kill)
+		k.Signal.SetEnabled(g.signal)
+	}
+	if state == procs.Backoff && st.group == nil {
 		k.Start.SetHelp("s", "start now")
 		k.Stop.SetHelp("x", "cancel restart")
 	} else {
 		k.Start.SetHelp("s", "start")
 		k.Stop.SetHelp("x", "stop")
 	}
-	k.Compose.SetEnabled(unit && st.selected.Channel != "" && st.mode == modeSingle)
+	k.Compose.SetEnabled(unit && st.selected.Channel != "" && st.mode == modeSingle && st.group == nil)
 }
 
 // applyPane enables the view and pane keys.
 func (k *KeyMap) applyPane(st keyState) {
-	single := st.mode == modeSingle && st.selected != nil
+	// A group row's pane is the group's summary: it has no views.
+	single := st.mode == modeSingle && st.selected != nil && st.group == nil
 	hasChannel := st.selected != nil && st.selected.Channel != ""
 	k.ViewOutput.SetEnabled(single && st.view != viewOutput)
 	k.ViewMessages.SetEnabled(single && hasChannel && st.view != viewMessages)

@@ -66,6 +66,13 @@ type (
 		verb, name string
 		sig        string // for verb "signal"
 		err        error
+		// A group row's action: how many members it reached, and what
+		// failed, one "member: error" each.
+		group   bool
+		n       int
+		failed  []string
+		instead int    // members killed by a stop, refused as goroutines
+		why     string // ... the engine's refusal
 	}
 	statusClearMsg  struct{ tag int }
 	clockMsg        struct{ tag int }
@@ -316,6 +323,9 @@ func (m *Model) showSelected() tea.Cmd {
 			m.composer.close()
 		}
 	}
+	if r.virtual {
+		return nil // a group row: the pane sums the group up (renderGroup)
+	}
 	var cmds []tea.Cmd
 	b := m.logs.open(m.shown)
 	if m.mode == modeSingle && m.shownView() == viewMessages {
@@ -358,6 +368,9 @@ func (m *Model) shownPane() (*outputPane, *logBuf) {
 		return &m.split.panes[i], m.logs.get(m.split.names[i])
 	case modeMerged:
 		return &m.merged.pane, m.merged.buf
+	}
+	if r := m.table.selected(); r != nil && r.virtual {
+		return nil, nil // a group row's pane has no lines of output
 	}
 	switch m.shownView() {
 	case viewOutput:
@@ -460,7 +473,9 @@ func (m *Model) recount() {
 		if in.State.Live() {
 			c.live++
 			c.cpu += in.CPU
-			c.rss += in.RSS
+			if in.Kind != procs.KindWorker { // a worker's memory is kelpie's own, shown apart
+				c.rss += in.RSS
+			}
 		}
 	}
 	m.totals = c

@@ -252,6 +252,9 @@ func (m *Model) renderPane(now time.Time) []string {
 		m.pane.SetSize(w, 0)
 		return []string{ruleLine(rule, w, []segment{{title, p.dim}}, nil)}
 	}
+	if r.virtual {
+		return m.renderGroup(r, rule, w, h, now)
+	}
 	in := &r.info
 	glyph, words, tone := stateText(in, now)
 	left := []segment{

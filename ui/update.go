@@ -31,6 +31,9 @@ func (m *Model) keyState() keyState {
 	}
 	if v, ok := m.table.selectedRow(); ok {
 		st.selected = &v.u.info
+		if v.u.virtual {
+			st.group = &v.u.gcan
+		}
 		n := m.table.nMarked()
 		if !v.u.marked {
 			n++

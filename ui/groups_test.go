@@ -1,0 +1,194 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+// workerFixture is a unit and a group of four worker goroutines with two
+// shared counters, as the engine gives them: members only, no group unit.
+func workerFixture() []procs.Info {
+	api := running("api", 4242, 12.5, 48<<20, time.Hour)
+	out := []procs.Info{api}
+	for i := range 4 {
+		w := running(fmt.Sprintf("primes/%d", i), 0, 25+float64(i), 200<<20, time.Minute)
+		w.Kind, w.Group, w.TID, w.Channel = procs.KindWorker, "primes", 7100+i, procs.ChannelConnected
+		w.Command = "worker: primes"
+		w.Counters = map[string]int64{"found": 12, "checked": 345}
+		out = append(out, w)
+	}
+	return out
+}
+
+// workerStats is a tick where the group has found more.
+func workerStats(infos []procs.Info, found int64) *procs.Stats {
+	st := stats(infos)
+	st.Groups = map[string]procs.GroupStats{"primes": {
+		CPU: 104, Members: 4, Live: 4, Counters: map[string]int64{"found": found, "checked": 10 * found},
+	}}
+	return st
+}
+
+// rowOf is the screen line of the table row whose name cell ends in name.
+func rowOf(screen, name string) string {
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.Contains(l, name+" ") && strings.Contains(l, "  ") {
+			return l
+		}
+	}
+	return ""
+}
+
+func selectRow(t *testing.T, hs *harness, name string) {
+	t.Helper()
+	for range 20 {
+		if v, ok := hs.m.table.selectedRow(); ok && v.u.info.Name == name && v.proc < 0 {
+			return
+		}
+		hs.key("j")
+	}
+	t.Fatalf("row %q not found:\n%s", name, hs.screen())
+}
+
+func TestWorkerGroupRow(t *testing.T) {
+	infos := workerFixture()
+	hs := newHarness(t, newFake(infos...), 120, 30)
+	s := hs.screen()
+	g := rowOf(s, "▸ primes")
+	for _, want := range []string{"group", "4/4 running", "checked=345 found=12"} {
+		if !strings.Contains(g, want) {
+			t.Errorf("group row lacks %q: %q\n%s", want, g, s)
+		}
+	}
+	if strings.Contains(s, "primes/0") {
+		t.Errorf("a group is folded at first:\n%s", s)
+	}
+	// The tick's aggregate: the group's CPU and the live counters.
+	hs.deliver(procs.Batch{Stats: workerStats(infos, 99)})
+	g = rowOf(hs.screen(), "▸ primes")
+	if !strings.Contains(g, "104") || !strings.Contains(g, "checked=990 found=99") {
+		t.Errorf("group row after a tick: %q", g)
+	}
+	selectRow(t, hs, "primes")
+	hs.key("l")
+	s = hs.screen()
+	m := rowOf(s, "├─primes/1")
+	for _, want := range []string{"worker", "● running", "7101", "shared"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("member row lacks %q: %q\n%s", want, m, s)
+		}
+	}
+	if !strings.Contains(s, "└─primes/3") || !strings.Contains(rowOf(s, "▾ primes"), "104") {
+		t.Errorf("unfolded group:\n%s", s)
+	}
+	// The pane sums the group up; a member's views are a row away.
+	for _, want := range []string{"counters  checked=990 found=99", "primes/2", "thread 7102"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("group pane lacks %q:\n%s", want, s)
+		}
+	}
+	if f := footer(hs); strings.Contains(f, "stats") || strings.Contains(f, "*") {
+		t.Errorf("a group row offers views or a mark: %q", f)
+	}
+	hs.key("h")
+	if rowOf(hs.screen(), "├─primes/0") != "" {
+		t.Errorf("h did not fold the group:\n%s", hs.screen())
+	}
+	// The header's memory does not count kelpie's memory once per worker.
+	if strings.Contains(hs.screen(), "mem 848M") {
+		t.Errorf("header sums the workers' shared memory:\n%s", hs.screen())
+	}
+}
+
+// newCalls returns the calls after the first n, sorted (a group's calls
+// run at once).
+func newCalls(fb *fakeBackend, n int) []string {
+	c := slices.Clone(fb.Calls()[n:])
+	slices.Sort(c)
+	return c
+}
+
+func TestGroupActionsReachEachMember(t *testing.T) {
+	fb := newFake(workerFixture()...)
+	hs := newHarness(t, fb, 120, 30)
+	selectRow(t, hs, "primes")
+	before := len(fb.Calls())
+	hs.key("x")
+	if s := statusLine(hs); s != "stop the 4 members of primes?  y/n" {
+		t.Errorf("question = %q", s)
+	}
+	hs.key("y")
+	want := []string{"stop primes/0", "stop primes/1", "stop primes/2", "stop primes/3"}
+	if got := newCalls(fb, before); !slices.Equal(got, want) {
+		t.Errorf("x y on the group: %q", got)
+	}
+	if s := statusLine(hs); s != "stopping 4 members of primes" {
+		t.Errorf("status = %q", s)
+	}
+	// One failure among four: said, with the member.
+	fb.errs["restart primes/2"] = errors.New("boom")
+	before = len(fb.Calls())
+	hs.key("r", "y")
+	if got := newCalls(fb, before); len(got) != 4 {
+		t.Errorf("restart reached %q", got)
+	}
+	if s := statusLine(hs); s != "restart primes: 1 failure of 4 members: primes/2: boom" {
+		t.Errorf("status = %q", s)
+	}
+	// K: a goroutine cannot be killed. The engine's words, and the stop
+	// done instead, for the group and for one worker.
+	for i := range 4 {
+		name := fmt.Sprintf("primes/%d", i)
+		fb.errs["signal "+name] = fmt.Errorf("signal %q: %w", name, procs.ErrUnkillable)
+	}
+	before = len(fb.Calls())
+	hs.key("K", "y")
+	got := newCalls(fb, before)
+	if len(got) != 8 || got[0] != "signal primes/0 SIGKILL" || got[7] != "stop primes/3" {
+		t.Errorf("K y on the group: %q", got)
+	}
+	if s := statusLine(hs); !strings.HasPrefix(s, "kill primes: stopped 4 members instead — a worker is a goroutine and a goroutine cannot be killed") {
+		t.Errorf("status = %q", s)
+	}
+	hs.key("l", "j") // primes/0
+	before = len(fb.Calls())
+	hs.key("K")
+	if got := newCalls(fb, before); !slices.Equal(got, []string{"signal primes/0 SIGKILL", "stop primes/0"}) {
+		t.Errorf("K on a worker: %q", got)
+	}
+	if s := statusLine(hs); !strings.HasPrefix(s, "kill primes/0: stopped it instead — a worker is a goroutine and a goroutine cannot be killed") {
+		t.Errorf("status = %q", s)
+	}
+}
+
+func TestStuckShownPlainly(t *testing.T) {
+	infos := workerFixture()
+	reason := "did not return within 5s of its context being cancelled; a goroutine cannot be killed"
+	infos[2].State, infos[2].Reason = procs.Stuck, reason
+	hs := newHarness(t, newFake(infos...), 120, 30)
+	if g := rowOf(hs.screen(), "▸ primes"); !strings.Contains(g, "! 1 stuck · 4/4 up") {
+		t.Errorf("group row: %q", g)
+	}
+	selectRow(t, hs, "primes")
+	hs.key("l", "j", "j") // primes/1
+	s := hs.screen()
+	if r := rowOf(s, "├─primes/1"); !strings.Contains(r, "! stuck") {
+		t.Errorf("member row: %q\n%s", r, s)
+	}
+	if !strings.Contains(s, "── primes/1  ! stuck") || !strings.Contains(s, reason) {
+		t.Errorf("pane lacks the state or its reason:\n%s", s)
+	}
+	hs.key("3")
+	if s := hs.screen(); !strings.Contains(s, "── primes/1  ! stuck") || !strings.Contains(s, reason) {
+		t.Errorf("stats view lacks the state or its reason:\n%s", s)
+	}
+	if f := footer(hs); strings.Contains(f, "K kill") || strings.Contains(f, "x stop") {
+		t.Errorf("a stuck worker offers kill or stop: %q", f)
+	}
+}
