@@ -192,3 +192,33 @@ func TestStuckShownPlainly(t *testing.T) {
 		t.Errorf("a stuck worker offers kill or stop: %q", f)
 	}
 }
+
+func TestStatsViewListsThreads(t *testing.T) {
+	infos := workerFixture()
+	fb := newFake(infos...)
+	fb.details["api"] = procs.Details{Info: infos[0], ThreadList: []procs.ThreadInfo{
+		{TID: 4242, Name: "node", State: "S", CPU: 0.5},
+		{TID: 4250, Name: "\x1b]0;owned\x07libuv-worker", State: "R", CPU: 97},
+		{TID: 4251, Name: "V8 Worker", State: "S", CPU: 0},
+	}}
+	fb.details["primes/0"] = procs.Details{Info: infos[1], ThreadList: []procs.ThreadInfo{{TID: 7100, Name: "kelpie", State: "R", CPU: 99}}}
+	hs := newHarness(t, fb, 120, 50)
+	hs.key("3")
+	s := hs.screen()
+	busy := strings.Index(s, "4250  R    97.0  libuv-worker")
+	idle := strings.Index(s, "4242  S     0.5  node")
+	if !strings.Contains(s, "threads         TID  S    CPU%  NAME") || busy < 0 || idle < busy {
+		t.Errorf("threads missing, unsafe or not busiest first:\n%s", s)
+	}
+	if strings.Contains(hs.m.View(), "\x1b]0;") {
+		t.Error("a thread's name reached the terminal with its escape")
+	}
+	selectRow(t, hs, "primes")
+	hs.key("l", "j")
+	s = hs.screen()
+	for _, want := range []string{"goroutine on thread 7100 of kelpie's process", "7100  R    99.0  kelpie", "shared by every worker"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("a worker's stats lack %q:\n%s", want, s)
+		}
+	}
+}
