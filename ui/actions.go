@@ -158,6 +158,10 @@ func (m *Model) setView(v detailView) tea.Cmd {
 // openComposer shows the selected unit's messages with the composer open.
 func (m *Model) openComposer() tea.Cmd {
 	r := m.table.selected()
+	if r != nil && r.virtual && r.gcan.send {
+		// A group's message goes to each member; its pane shows the composer.
+		return m.composer.start(r.info.Name)
+	}
 	if r == nil || r.info.Channel == "" {
 		return nil
 	}
@@ -175,6 +179,9 @@ func (m *Model) sendDone(msg sendMsg) tea.Cmd {
 	}
 	if c.target == msg.name && string(c.message()) == msg.text {
 		c.sent(msg.text)
+	}
+	if msg.members > 0 {
+		return m.setStatus(statusOK, "sent to "+plural(msg.members, "member")+" of "+msg.name)
 	}
 	return m.setStatus(statusOK, "sent to "+msg.name)
 }

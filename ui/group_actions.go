@@ -136,3 +136,17 @@ func (m *Model) groupDone(msg actionMsg) tea.Cmd {
 	}
 	return m.setStatus(statusError, text)
 }
+
+// groupSend sends one message to each member at once: a failure names its
+// members, the first few.
+func groupSend(be Backend, group string, names []string, msg []byte) tea.Cmd {
+	act := groupAct("send to", "", group, names, func(n string) error { return be.Send(n, msg) })
+	return func() tea.Msg {
+		res := act().(actionMsg)
+		out := sendMsg{name: group, text: string(msg), members: res.n}
+		if len(res.failed) > 0 {
+			out.err = errors.New(plural(len(res.failed), "failure") + " of " + plural(res.n, "member") + ": " + strings.Join(res.failed[:min(len(res.failed), 3)], "; "))
+		}
+		return out
+	}
+}

@@ -21,7 +21,7 @@ import (
 // groupAbilities says which actions reach at least one member of a
 // virtual group row, for the key map.
 type groupAbilities struct {
-	start, stop, kill, signal bool
+	start, stop, kill, signal, send bool
 }
 
 // groupRow returns the row members of group g sit under: a unit named g,
@@ -87,6 +87,7 @@ func (r *unitRow) summarize() {
 		can.stop = can.stop || mi.State != procs.Stopping && mi.State != procs.Stuck
 		can.kill = true
 		can.signal = can.signal || mi.PID != 0
+		can.send = can.send || mi.Channel == procs.ChannelConnected
 	}
 	if r.gstats.Members > 0 && live > 0 {
 		in.CPU = r.gstats.CPU // the tick's own sum, taken at one instant
@@ -242,7 +243,10 @@ func (m *Model) renderGroup(r *unitRow, rule paint, w, h int, now time.Time) []s
 	for _, mr := range r.members {
 		put("", memberLine(&mr.info, now))
 	}
-	if len(lines) < h {
+	if c := &m.composer; c.open && c.target == in.Name && h >= 4 {
+		// The message goes to every member with a channel.
+		lines = append(lines[:min(len(lines), h-2)], m.composerLines(w, "each member of "+r.label)...)
+	} else if len(lines) < h {
 		lines = append(lines, p.dim.on(truncate("  enter or → shows the members · start, stop, restart, kill act on each member", w)))
 	}
 	return lines

@@ -156,7 +156,21 @@ func TestGroupActionsReachEachMember(t *testing.T) {
 	if s := statusLine(hs); !strings.HasPrefix(s, "kill primes: stopped 4 members instead — a worker is a goroutine and a goroutine cannot be killed") {
 		t.Errorf("status = %q", s)
 	}
-	hs.key("l", "j") // primes/0
+	// A message from a group row goes to each member with a channel.
+	before = len(fb.Calls())
+	hs.key("m", `{"ping":1}`)
+	if s := hs.screen(); !strings.Contains(s, "enter sends to each member of primes") {
+		t.Errorf("composer not in the group's pane:\n%s", s)
+	}
+	hs.key("enter")
+	want = []string{`send primes/0 {"ping":1}`, `send primes/1 {"ping":1}`, `send primes/2 {"ping":1}`, `send primes/3 {"ping":1}`}
+	if got := newCalls(fb, before); !slices.Equal(got, want) {
+		t.Errorf("m on the group: %q", got)
+	}
+	if s := statusLine(hs); s != "sent to 4 members of primes" {
+		t.Errorf("status = %q", s)
+	}
+	hs.key("esc", "l", "j") // primes/0
 	before = len(fb.Calls())
 	hs.key("K")
 	if got := newCalls(fb, before); !slices.Equal(got, []string{"signal primes/0 SIGKILL", "stop primes/0"}) {

@@ -404,7 +404,10 @@ func (k *KeyMap) applyUnit(st keyState) {
 		k.Start.SetHelp("s", "start")
 		k.Stop.SetHelp("x", "stop")
 	}
-	k.Compose.SetEnabled(unit && st.selected.Channel != "" && st.mode == modeSingle && st.group == nil)
+	k.Compose.SetEnabled(unit && st.selected.Channel != "" && st.mode == modeSingle)
+	if st.group != nil {
+		k.Compose.SetEnabled(unit && st.group.send && st.mode == modeSingle)
+	}
 }
 
 // applyPane enables the view and pane keys.
