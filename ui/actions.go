@@ -88,6 +88,10 @@ func (m *Model) actionDone(msg actionMsg) tea.Cmd {
 		text = "stopping " + msg.name
 	case "restart":
 		text = "restarting " + msg.name
+	case "scale":
+		text = scaleText(msg)
+	case "reload":
+		text = "reloading " + msg.name + ", one member at a time"
 	case "kill", "signal":
 		text = "sent " + msg.sig + " to " + msg.name
 	default:

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
@@ -234,5 +235,65 @@ func TestStatsViewListsThreads(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("a worker's stats lack %q:\n%s", want, s)
 		}
+	}
+}
+
+// clusterFake is the fake with a cluster engine's extras.
+type clusterFake struct{ *fakeBackend }
+
+func (c clusterFake) Scale(name string, n int) error {
+	return c.record("scale", name, fmt.Sprint(n))
+}
+func (c clusterFake) Reload(name string) error { return c.record("reload", name, "") }
+
+func TestClusterKeysOnlyWhereTheEngineCan(t *testing.T) {
+	// A plain engine: no scale or reload keys, in the footer or in help.
+	hs := newHarness(t, newFake(workerFixture()...), 160, 40)
+	selectRow(t, hs, "primes")
+	hs.key("+", "R")
+	if f := footer(hs); strings.Contains(f, "scale") || strings.Contains(f, "reload") {
+		t.Errorf("footer offers what the engine cannot: %q", f)
+	}
+	hs.key("?")
+	if s := hs.screen(); strings.Contains(s, "scale") || strings.Contains(s, "reload") {
+		t.Errorf("help offers what the engine cannot:\n%s", s)
+	}
+	for _, c := range hs.fb.Calls() {
+		if strings.HasPrefix(c, "scale") || strings.HasPrefix(c, "reload") {
+			t.Errorf("call %q", c)
+		}
+	}
+
+	fb := newFake(workerFixture()...)
+	hs = newHarness(t, fb, 160, 40)
+	hs.m.backend = clusterFake{fb}
+	hs.send(tea.WindowSizeMsg{Width: 160, Height: 40}) // a frame with the new backend's keys
+	if f := footer(hs); strings.Contains(f, "scale") {
+		t.Errorf("scale offered on a lone unit: %q", f)
+	}
+	selectRow(t, hs, "primes")
+	if f := footer(hs); !strings.Contains(f, "+ scale up") || !strings.Contains(f, "R reload") {
+		t.Errorf("footer on a group row: %q", f)
+	}
+	before := len(fb.Calls())
+	hs.key("+")
+	hs.key("-")
+	if got := fb.Calls()[before:]; !slices.Equal(got, []string{"scale primes 5", "scale primes 3"}) {
+		t.Errorf("+ and -: %q", got)
+	}
+	if s := statusLine(hs); s != "scaling primes to 3" {
+		t.Errorf("status = %q", s)
+	}
+	hs.key("R")
+	if s := statusLine(hs); s != "reload primes: restart its 4 members one at a time?  y/n" {
+		t.Errorf("question = %q", s)
+	}
+	hs.key("y")
+	if got := fb.Calls(); got[len(got)-1] != "reload primes" {
+		t.Errorf("R y: %q", got)
+	}
+	hs.key("?")
+	if s := hs.screen(); !strings.Contains(s, "scale group") || !strings.Contains(s, "R") {
+		t.Errorf("help lacks the cluster keys:\n%s", s)
 	}
 }

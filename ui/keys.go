@@ -35,6 +35,12 @@ type KeyMap struct {
 	Kill    key.Binding
 	Signal  key.Binding
 
+	// A group row, when the engine can (a cluster): one member more or
+	// fewer, and a rolling reload.
+	ScaleUp   key.Binding
+	ScaleDown key.Binding
+	Reload    key.Binding
+
 	// The pane: the selected unit's views, or several units at once.
 	ViewOutput   key.Binding
 	ViewMessages key.Binding
@@ -197,6 +203,10 @@ func DefaultKeyMap() KeyMap {
 		Kill:    key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "kill")),
 		Signal:  key.NewBinding(key.WithKeys("!"), key.WithHelp("!", "signal…")),
 
+		ScaleUp:   key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "scale up")),
+		ScaleDown: key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "scale down")),
+		Reload:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reload")),
+
 		ViewOutput:   key.NewBinding(key.WithKeys("1"), key.WithHelp("1", "output")),
 		ViewMessages: key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "messages")),
 		ViewStats:    key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "stats")),
@@ -245,7 +255,7 @@ func (k *KeyMap) all() []*key.Binding {
 	return []*key.Binding{
 		&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.HalfUp, &k.HalfDown, &k.Top, &k.Bottom, &k.Focus,
 		&k.Fold, &k.Expand, &k.Collapse, &k.Filter, &k.Sort, &k.SortReverse, &k.Mark,
-		&k.Start, &k.Stop, &k.Restart, &k.Kill, &k.Signal,
+		&k.Start, &k.Stop, &k.Restart, &k.Kill, &k.Signal, &k.ScaleUp, &k.ScaleDown, &k.Reload,
 		&k.ViewOutput, &k.ViewMessages, &k.ViewStats, &k.Split, &k.Merged,
 		&k.Timestamps, &k.Wrap, &k.Search, &k.NextMatch, &k.PrevMatch, &k.Select, &k.Copy,
 		&k.Compose, &k.Clear, &k.Submit, &k.Cancel, &k.HistoryPrev, &k.HistoryNext, &k.Yes, &k.No,
@@ -272,6 +282,9 @@ type keyState struct {
 	view        detailView // the view shown (messages only for units with a channel)
 	selected    *procs.Info
 	group       *groupAbilities // the selected row is a group the table made: what reaches a member
+	groupRow    bool            // the selected row is a group row (made or the engine's)
+	canScale    bool            // the backend scales groups (see cluster.go)
+	canReload   bool            // ... reloads them
 	canSplit    bool            // the selected and marked units are at least two
 	searching   bool            // the pane has a search
 	visual      bool
@@ -397,6 +410,9 @@ func (k *KeyMap) applyUnit(st keyState) {
 		k.Kill.SetEnabled(g.kill)
 		k.Signal.SetEnabled(g.signal)
 	}
+	k.ScaleUp.SetEnabled(unit && st.groupRow && st.canScale)
+	k.ScaleDown.SetEnabled(unit && st.groupRow && st.canScale)
+	k.Reload.SetEnabled(unit && st.groupRow && st.canReload)
 	if state == procs.Backoff && st.group == nil {
 		k.Start.SetHelp("s", "start now")
 		k.Stop.SetHelp("x", "cancel restart")

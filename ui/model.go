@@ -71,6 +71,7 @@ type (
 		group   bool
 		n       int
 		failed  []string
+		to      int    // verb "scale": the members asked for
 		instead int    // members killed by a stop, refused as goroutines
 		why     string // ... the engine's refusal
 	}

@@ -161,6 +161,9 @@ var rootKeys = [...]keyAction{
 	{func(k *KeyMap) *key.Binding { return &k.Kill }, func(m *Model, _ tea.KeyMsg) tea.Cmd {
 		return m.guard("kill", m.signal(syscall.SIGKILL))
 	}},
+	{func(k *KeyMap) *key.Binding { return &k.ScaleUp }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.scale(1) }},
+	{func(k *KeyMap) *key.Binding { return &k.ScaleDown }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.scale(-1) }},
+	{func(k *KeyMap) *key.Binding { return &k.Reload }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.reload() }},
 	{func(k *KeyMap) *key.Binding { return &k.Filter }, func(m *Model, _ tea.KeyMsg) tea.Cmd {
 		return m.startLine(modalFilter, m.table.filter)
 	}},

@@ -28,12 +28,14 @@ func (m *Model) keyState() keyState {
 	st := keyState{
 		focus: m.focus, mode: m.mode, view: m.shownView(), helpOpen: m.helpOpen, helpScrolls: m.helpScrolls, shutting: m.shutting,
 		filtering: m.table.filter != "", mouse: m.mouse, modal: m.modal(),
+		canScale: m.canScale(), canReload: m.canReload(),
 	}
 	if v, ok := m.table.selectedRow(); ok {
 		st.selected = &v.u.info
 		if v.u.virtual {
 			st.group = &v.u.gcan
 		}
+		st.groupRow = v.u.group && v.proc < 0
 		n := m.table.nMarked()
 		if !v.u.marked {
 			n++
