@@ -396,23 +396,11 @@ func (k *KeyMap) applyUnit(st keyState) {
 	if st.selected != nil {
 		state, pid = st.selected.State, st.selected.PID
 	}
-	worker := st.selected != nil && st.selected.Kind == procs.KindWorker
 	k.Start.SetEnabled(unit && !state.Live())
 	k.Stop.SetEnabled(unit && (state == procs.Starting || state == procs.Running || state == procs.Paused || state == procs.Backoff))
 	k.Restart.SetEnabled(unit)
-	// K on a live worker is answered: a goroutine cannot be killed, and
-	// it is stopped instead (see killOrStop).
-	k.Kill.SetEnabled(unit && (pid != 0 || worker && state.Live() && state != procs.Stuck))
+	k.Kill.SetEnabled(unit && (pid != 0 || workerKillable(st.selected)))
 	k.Signal.SetEnabled(unit && pid != 0)
-	if g := st.group; g != nil && unit {
-		k.Start.SetEnabled(g.start)
-		k.Stop.SetEnabled(g.stop)
-		k.Kill.SetEnabled(g.kill)
-		k.Signal.SetEnabled(g.signal)
-	}
-	k.ScaleUp.SetEnabled(unit && st.groupRow && st.canScale)
-	k.ScaleDown.SetEnabled(unit && st.groupRow && st.canScale)
-	k.Reload.SetEnabled(unit && st.groupRow && st.canReload)
 	if state == procs.Backoff && st.group == nil {
 		k.Start.SetHelp("s", "start now")
 		k.Stop.SetHelp("x", "cancel restart")
@@ -421,9 +409,30 @@ func (k *KeyMap) applyUnit(st keyState) {
 		k.Stop.SetHelp("x", "stop")
 	}
 	k.Compose.SetEnabled(unit && st.selected.Channel != "" && st.mode == modeSingle)
-	if st.group != nil {
-		k.Compose.SetEnabled(unit && st.group.send && st.mode == modeSingle)
+	if unit {
+		k.applyGroup(st)
 	}
+}
+
+// workerKillable: K on a live worker is answered, since a goroutine cannot
+// be killed: it is stopped instead (see killOrStop). A stuck one has been.
+func workerKillable(in *procs.Info) bool {
+	return in != nil && in.Kind == procs.KindWorker && in.State.Live() && in.State != procs.Stuck
+}
+
+// applyGroup enables a group row's actions: those that reach a member of
+// a group the table made, and the cluster keys where the backend has them.
+func (k *KeyMap) applyGroup(st keyState) {
+	if g := st.group; g != nil {
+		k.Start.SetEnabled(g.start)
+		k.Stop.SetEnabled(g.stop)
+		k.Kill.SetEnabled(g.kill)
+		k.Signal.SetEnabled(g.signal)
+		k.Compose.SetEnabled(g.send && st.mode == modeSingle)
+	}
+	k.ScaleUp.SetEnabled(st.groupRow && st.canScale)
+	k.ScaleDown.SetEnabled(st.groupRow && st.canScale)
+	k.Reload.SetEnabled(st.groupRow && st.canReload)
 }
 
 // applyPane enables the view and pane keys.

@@ -247,12 +247,7 @@ func (t *unitTable) writeCell(b *strings.Builder, rp *rowPaints, r *unitRow, c c
 		}
 		rp.state[tone].write(b, fit(glyph+" "+words, c.width, false))
 	case colPID:
-		if in.Kind == procs.KindWorker && in.TID != 0 && !r.virtual {
-			// A worker has no process: its OS thread stands in its place.
-			rp.dim.write(b, fit(strconv.Itoa(in.TID), c.width, true))
-			return
-		}
-		numCell(b, rp, in.PID != 0, func() string { return strconv.Itoa(in.PID) }, c.width)
+		pidCell(b, rp, r, c.width)
 	case colCPU:
 		numCell(b, rp, live, func() string { return percent(in.CPU) }, c.width)
 	case colSpark:
@@ -262,13 +257,7 @@ func (t *unitTable) writeCell(b *strings.Builder, rp *rowPaints, r *unitRow, c c
 		}
 		rp.spark.write(b, r.spark)
 	case colMem:
-		if live && in.Kind == procs.KindWorker {
-			// kelpie's own memory, shared by every worker: not the
-			// worker's, and not to be summed.
-			rp.dim.write(b, fit("shared", c.width, true))
-			return
-		}
-		numCell(b, rp, live && in.RSS != 0, func() string { return humanBytes(in.RSS) }, c.width)
+		memCell(b, rp, in, live, c.width)
 	case colRestarts:
 		if in.Restarts == 0 {
 			rp.dim.write(b, fit("0", c.width, true))
@@ -280,6 +269,27 @@ func (t *unitTable) writeCell(b *strings.Builder, rp *rowPaints, r *unitRow, c c
 	case colCommand:
 		rp.dim.write(b, fit(in.Command, c.width, false))
 	}
+}
+
+// pidCell writes the PID; a worker has no process, so its OS thread stands
+// in its place, dim.
+func pidCell(b *strings.Builder, rp *rowPaints, r *unitRow, w int) {
+	in := &r.info
+	if in.Kind == procs.KindWorker && in.TID != 0 && !r.virtual {
+		rp.dim.write(b, fit(strconv.Itoa(in.TID), w, true))
+		return
+	}
+	numCell(b, rp, in.PID != 0, func() string { return strconv.Itoa(in.PID) }, w)
+}
+
+// memCell writes the memory. A worker's is kelpie's own, shared by every
+// worker: not the worker's, and not to be summed, so it says "shared".
+func memCell(b *strings.Builder, rp *rowPaints, in *procs.Info, live bool, w int) {
+	if live && in.Kind == procs.KindWorker {
+		rp.dim.write(b, fit("shared", w, true))
+		return
+	}
+	numCell(b, rp, live && in.RSS != 0, func() string { return humanBytes(in.RSS) }, w)
 }
 
 // numCell writes a right-aligned figure, or a dim dash where there is none.
