@@ -212,7 +212,7 @@ func (m *Model) toggleSplit() tea.Cmd {
 		return m.closeSplit()
 	}
 	var names []string
-	if r := m.table.selected(); r != nil {
+	if r := m.table.selected(); r != nil && !r.virtual { // a group row has no output of its own
 		names = append(names, r.info.Name)
 	}
 	for _, n := range m.table.marked() {

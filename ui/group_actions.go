@@ -150,3 +150,18 @@ func groupSend(be Backend, group string, names []string, msg []byte) tea.Cmd {
 		return out
 	}
 }
+
+// workerNote says what can be done with a worker in state s instead of a
+// signal.
+func workerNote(s procs.State) string {
+	switch s {
+	case procs.Stuck:
+		return "it was asked to stop and stays stuck until it returns"
+	case procs.Stopping:
+		return "it is stopping"
+	}
+	if s.Live() {
+		return "x stops it"
+	}
+	return "it is not running"
+}

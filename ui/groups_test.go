@@ -206,6 +206,19 @@ func TestStuckShownPlainly(t *testing.T) {
 	if f := footer(hs); strings.Contains(f, "K kill") || strings.Contains(f, "x stop") {
 		t.Errorf("a stuck worker offers kill or stop: %q", f)
 	}
+	hs.key("K")
+	if s := statusLine(hs); s != "primes/1 is a goroutine: no signals, no kill; it was asked to stop and stays stuck until it returns" {
+		t.Errorf("K on a stuck worker: %q", s)
+	}
+	// Back on the group row with the Stats view chosen: a tick reads no
+	// details for the group (it is no unit).
+	hs.key("h")
+	hs.deliver(procs.Batch{Stats: workerStats(infos, 5)})
+	for _, c := range hs.fb.Calls() {
+		if c == "details primes" {
+			t.Errorf("details read for a group row: %q", hs.fb.Calls())
+		}
+	}
 }
 
 func TestStatsViewListsThreads(t *testing.T) {

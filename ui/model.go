@@ -436,7 +436,7 @@ func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 		m.ticks.push(st.Time)
 		t.applyStats(st)
 		m.self, m.haveStats = st.Self, true
-		if m.mode == modeSingle && m.shownView() == viewStats && m.shown != "" {
+		if m.mode == modeSingle && m.shownView() == viewStats && t.byName[m.shown] != nil { // a unit, not a group row
 			cmds = append(cmds, m.stats.fetchDetails(m.backend, m.shown))
 		}
 	}
