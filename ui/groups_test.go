@@ -94,7 +94,7 @@ func TestWorkerGroupRow(t *testing.T) {
 			t.Errorf("group pane lacks %q:\n%s", want, s)
 		}
 	}
-	if f := footer(hs); strings.Contains(f, "stats") || strings.Contains(f, "*") {
+	if f := footer(hs); strings.Contains(f, "stats") || strings.Contains(f, "*") || !strings.Contains(f, "tab group") {
 		t.Errorf("a group row offers views or a mark: %q", f)
 	}
 	hs.key("h")

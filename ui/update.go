@@ -49,6 +49,9 @@ func (m *Model) keyState() keyState {
 		st.paneName = "merged"
 	default:
 		st.paneName = st.view.String()
+		if st.group != nil {
+			st.paneName = "group"
+		}
 	}
 	if p, _ := m.activePane(); p != nil {
 		st.searching = p.search.query != ""
