@@ -10,8 +10,8 @@ import (
 )
 
 // Actions on a group row: the engine acts on units, so the screen makes one
-// call per member (at once: a restart waits for each new run) and says the
-// outcome in one status line.
+// call per member (several at once: a restart waits for each new run) and
+// says the outcome in one status line.
 
 // applies says which members an action on a group row reaches: start the
 // ones not running, stop the ones that can stop, kill and signal the live
@@ -48,15 +48,23 @@ func (r *unitRow) targets(want func(*procs.Info) bool) []string {
 	return out
 }
 
-// groupAct runs f on every name at once and reports them in one actionMsg.
+// groupCalls is how many calls of a group action run at once (a restart
+// waits for its member's new run, so they run side by side).
+const groupCalls = 16
+
+// groupAct runs f on every name, groupCalls at a time, and reports them in one actionMsg.
 func groupAct(verb, sig, group string, names []string, f func(string) error) tea.Cmd {
 	return func() tea.Msg {
 		errs := make([]error, len(names))
+		// A few at a time: over a control socket each call is a
+		// connection, and a group may have a thousand members.
+		sem := make(chan struct{}, groupCalls)
 		var wg sync.WaitGroup
 		for i, n := range names {
 			wg.Add(1)
+			sem <- struct{}{}
 			go func() {
-				defer wg.Done()
+				defer func() { <-sem; wg.Done() }()
 				errs[i] = f(n)
 			}()
 		}

@@ -54,7 +54,7 @@ func (t *unitTable) dropEmptyGroups() {
 // group's aggregate at the last tick: the most pressing state, the live
 // figures, the restarts and the shared counters.
 func (r *unitRow) summarize() {
-	in := procs.Info{Name: r.info.Name, Counters: r.gstats.Counters, LastSeq: r.info.LastSeq}
+	in := procs.Info{Name: r.info.Name, Counters: r.gstats.Counters}
 	if len(r.members) > 0 {
 		in.Kind = r.members[0].info.Kind
 	}
@@ -136,14 +136,11 @@ func (c stateCounts) state() procs.State {
 // "4/4 running", "stopped").
 func (c stateCounts) words(live, n int) string {
 	s := c.state()
-	switch s {
-	case procs.Running:
+	switch {
+	case s == procs.Running:
 		return strconv.Itoa(c[procs.Running]) + "/" + strconv.Itoa(n) + " running"
-	case procs.Stopped, procs.Exited:
-		if len(c) == 1 {
-			return string(s)
-		}
-		return strconv.Itoa(c[s]) + " " + string(s) + " · " + strconv.Itoa(live) + "/" + strconv.Itoa(n) + " up"
+	case len(c) == 1: // every member stopped, or exited
+		return string(s)
 	}
 	return strconv.Itoa(c[s]) + " " + string(s) + " · " + strconv.Itoa(live) + "/" + strconv.Itoa(n) + " up"
 }

@@ -388,7 +388,7 @@ func (t *unitTable) setFilter(q string) {
 func (t *unitTable) shownUnits() int {
 	n := 0
 	for _, v := range t.visible {
-		if v.proc < 0 {
+		if v.proc < 0 && !v.u.virtual { // a group row the table made is no unit
 			n++
 		}
 	}
