@@ -244,7 +244,7 @@ func (m *Model) renderGroup(r *unitRow, rule paint, w, h int, now time.Time) []s
 		// The message goes to every member with a channel.
 		lines = append(lines[:min(len(lines), h-2)], m.composerLines(w, "each member of "+r.label)...)
 	} else if len(lines) < h {
-		lines = append(lines, p.dim.on(truncate("  enter or → shows the members · start, stop, restart, kill act on each member", w)))
+		lines = append(lines, p.dim.on(truncate("  enter folds or unfolds its members · s, x, r, K, !, m act on each of them", w)))
 	}
 	return lines
 }

@@ -310,3 +310,14 @@ func TestClusterKeysOnlyWhereTheEngineCan(t *testing.T) {
 		t.Errorf("help lacks the cluster keys:\n%s", s)
 	}
 }
+
+func TestGoldenWorkerGroup(t *testing.T) {
+	infos := workerFixture()
+	infos[3].State, infos[3].Reason = procs.Stuck, "did not return within 5s of its context being cancelled; a goroutine cannot be killed"
+	hs := newHarness(t, newFake(infos...), 120, 24)
+	hs.deliver(procs.Batch{Stats: workerStats(infos, 123456)})
+	selectRow(t, hs, "primes")
+	hs.key("l")
+	checkFrame(t, hs.m.View(), 120, 24)
+	golden(t, "worker_group_120x24", hs.screen())
+}
