@@ -244,7 +244,7 @@ func TestStatsViewListsThreads(t *testing.T) {
 	selectRow(t, hs, "primes")
 	hs.key("l", "j")
 	s = hs.screen()
-	for _, want := range []string{"goroutine on thread 7100 of kelpie's process", "7100  R    99.0  kelpie", "shared by every worker"} {
+	for _, want := range []string{"goroutine on thread 7100 of kelpie's process", "7100  R    99.0  kelpie", "shared by every worker", "counters   checked=345 found=12"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("a worker's stats lack %q:\n%s", want, s)
 		}

@@ -272,6 +272,9 @@ func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w i
 	if in.Channel != "" {
 		put("channel", safe(in.Channel))
 	}
+	if len(in.Counters) > 0 { // its group's shared counters (a lone worker's own)
+		put("counters", counterText(in.Counters, false))
+	}
 	if in.Kind == procs.KindWorker {
 		put("memory", "kelpie's own, shared by every worker: no worker has memory of its own")
 	}
