@@ -321,3 +321,30 @@ func TestGoldenWorkerGroup(t *testing.T) {
 	checkFrame(t, hs.m.View(), 120, 24)
 	golden(t, "worker_group_120x24", hs.screen())
 }
+
+func TestProcessGroupRow(t *testing.T) {
+	// Cluster members: processes, same Info.Group, the same kind of row.
+	w0 := running("web/0", 5100, 10, 30<<20, time.Minute)
+	w1 := running("web/1", 5101, 5, 20<<20, time.Minute)
+	w0.Group, w1.Group = "web", "web"
+	fb := newFake(w0, w1)
+	hs := newHarness(t, fb, 120, 24)
+	g := rowOf(hs.screen(), "▸ web")
+	for _, want := range []string{"group", "2/2 running", "15.0", "50.0M", "2 processes"} {
+		if !strings.Contains(g, want) {
+			t.Errorf("process group row lacks %q: %q", want, g)
+		}
+	}
+	before := len(fb.Calls())
+	hs.key("!", "enter") // SIGTERM, the menu's first
+	if s := statusLine(hs); s != "send SIGTERM to the 2 members of web?  y/n" {
+		t.Errorf("question = %q", s)
+	}
+	hs.key("y")
+	if got := newCalls(fb, before); !slices.Equal(got, []string{"signal web/0 SIGTERM", "signal web/1 SIGTERM"}) {
+		t.Errorf("signal on the group: %q", got)
+	}
+	if s := statusLine(hs); s != "sent SIGTERM to 2 members of web" {
+		t.Errorf("status = %q", s)
+	}
+}
