@@ -101,8 +101,12 @@ func TestLocalSupervisorEndToEnd(t *testing.T) {
 		t.Fatalf("selected %q", got)
 	}
 	d.send(keyMsg("K"))
-	d.until("K's answer", func() bool { return strings.Contains(d.m.status.text, "stopped it instead — a worker is a goroutine") })
-	d.until("the worker stopped", func() bool { return strings.Contains(screen(), "■ stopped") && strings.Contains(screen(), "1/2 running") })
+	d.until("K's answer", func() bool {
+		return strings.Contains(d.m.status.text, "stopped it instead — a worker is a goroutine")
+	})
+	d.until("the worker stopped", func() bool {
+		return strings.Contains(screen(), "■ stopped") && strings.Contains(screen(), "1/2 running")
+	})
 	d.send(keyMsg("q"))
 	d.until("the shutdown", func() bool { return d.quit })
 	if !d.m.ShutdownDone() {
