@@ -199,8 +199,11 @@ func TestStuckShownPlainly(t *testing.T) {
 	if !strings.Contains(s, "── primes/1  ! stuck") || !strings.Contains(s, reason) {
 		t.Errorf("pane lacks the state or its reason:\n%s", s)
 	}
+	if !strings.Contains(s, "  ! 1 stuck  ") {
+		t.Errorf("header does not count the stuck worker:\n%s", s)
+	}
 	hs.key("3")
-	if s := hs.screen(); !strings.Contains(s, "── primes/1  ! stuck") || !strings.Contains(s, reason) {
+	if s := hs.screen(); !strings.Contains(s, "── primes/1  ! stuck") || !strings.Contains(s, "state      stuck: "+reason) {
 		t.Errorf("stats view lacks the state or its reason:\n%s", s)
 	}
 	if f := footer(hs); strings.Contains(f, "K kill") || strings.Contains(f, "x stop") {

@@ -99,6 +99,7 @@ type status struct {
 // counts are the header's totals.
 type counts struct {
 	units, running, crashed, backoff, paused, live int
+	stuck                                          int // workers that did not return when stopped
 	cpu                                            float64
 	rss                                            uint64
 }
@@ -470,6 +471,8 @@ func (m *Model) recount() {
 			c.backoff++
 		case procs.Paused:
 			c.paused++
+		case procs.Stuck:
+			c.stuck++
 		}
 		if in.State.Live() {
 			c.live++

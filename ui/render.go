@@ -115,6 +115,9 @@ func (m *Model) renderHeader() string {
 		if c.crashed > 0 {
 			left = append(left, segment{"  ✖ " + strconv.Itoa(c.crashed) + word("crashed"), p.crashed})
 		}
+		if c.stuck > 0 {
+			left = append(left, segment{"  ! " + strconv.Itoa(c.stuck) + word("stuck"), p.crashed})
+		}
 		if c.backoff > 0 {
 			left = append(left, segment{"  ◌ " + strconv.Itoa(c.backoff) + word("backoff"), p.starting})
 		}

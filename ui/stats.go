@@ -245,6 +245,10 @@ func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w i
 		out = append(out, pal.dim.on(truncate("reading process details…", w)))
 	}
 	put("process", processFacts(in, d))
+	if in.State == procs.Stuck {
+		// Said where the details are read too: nothing can end it.
+		put("state", "stuck: "+shownReason(in))
+	}
 	start := in.StartedAt
 	if d != nil && !d.StartTime.IsZero() {
 		start = d.StartTime
