@@ -237,7 +237,11 @@ func (m *Model) renderGroup(r *unitRow, rule paint, w, h int, now time.Time) []s
 	}
 	put("restarts", strconv.Itoa(in.Restarts))
 	put("members", "")
-	for _, mr := range r.members {
+	for i, mr := range r.members {
+		if len(lines) >= h-2 && i < len(r.members)-1 { // the pane is full: draw no more
+			put("", "… "+plural(len(r.members)-i, "more member")+" (unfold the group to see them)")
+			break
+		}
 		put("", memberLine(&mr.info, now))
 	}
 	if c := &m.composer; c.open && c.target == in.Name && h >= 4 {
