@@ -12,17 +12,23 @@ import (
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
-// act runs an action on the selected unit in a command.
+// act runs an action on the selected unit in a command; on a group row,
+// on each of its members the action applies to (see groupAct).
 func (m *Model) act(verb string, f func(string) error) tea.Cmd {
 	r := m.table.selected()
 	if r == nil {
 		return nil
 	}
 	name := r.info.Name
+	if r.virtual {
+		return groupAct(verb, "", name, r.targets(applies(verb)), f)
+	}
 	return func() tea.Msg { return actionMsg{verb: verb, name: name, err: f(name)} }
 }
 
-// signal sends sig to the selected unit in a command.
+// signal sends sig to the selected unit (each member of a group row) in a
+// command. Killing a worker cannot work (a goroutine cannot be killed):
+// the engine's refusal is shown, and the worker is stopped instead.
 func (m *Model) signal(sig syscall.Signal) tea.Cmd {
 	r := m.table.selected()
 	if r == nil {
@@ -33,10 +39,20 @@ func (m *Model) signal(sig syscall.Signal) tea.Cmd {
 	if sig == syscall.SIGKILL {
 		verb = "kill"
 	}
+	send := func(n string) error { return be.Signal(n, sig) }
+	if sig == syscall.SIGKILL {
+		send = func(n string) error { return killOrStop(be, n) }
+	}
+	if r.virtual {
+		return groupAct(verb, procs.SignalName(sig), name, r.targets(applies(verb)), send)
+	}
 	return func() tea.Msg {
-		return actionMsg{verb: verb, name: name, sig: procs.SignalName(sig), err: be.Signal(name, sig)}
+		return actionMsg{verb: verb, name: name, sig: procs.SignalName(sig), err: send(name)}
 	}
 }
+
+// sigKill is K's signal.
+const sigKill = syscall.SIGKILL
 
 // guard asks first when an action reaches a group (a group row's members,
 // or a unit's child processes): y runs cmd.
@@ -49,14 +65,18 @@ func (m *Model) guard(verb string, cmd tea.Cmd) tea.Cmd {
 	if n == 0 {
 		return cmd
 	}
-	m.confirm = &confirmation{
-		question: verb + " " + r.label + " and its " + plural(n, what) + "?",
-		run:      cmd,
+	q := verb + " " + r.label + " and its " + plural(n, what) + "?"
+	if r.virtual { // the group is its members
+		q = verb + " the " + plural(n, what) + " of " + r.label + "?"
 	}
+	m.confirm = &confirmation{question: q, run: cmd}
 	return nil
 }
 
 func (m *Model) actionDone(msg actionMsg) tea.Cmd {
+	if msg.group {
+		return m.groupDone(msg)
+	}
 	if msg.err != nil {
 		return m.setStatus(statusError, msg.verb+" "+msg.name+": "+trimErr(msg.err, msg.verb, msg.name))
 	}
@@ -68,6 +88,10 @@ func (m *Model) actionDone(msg actionMsg) tea.Cmd {
 		text = "stopping " + msg.name
 	case "restart":
 		text = "restarting " + msg.name
+	case "scale":
+		text = scaleText(msg)
+	case "reload":
+		text = "reloading " + msg.name + ", one member at a time"
 	case "kill", "signal":
 		text = "sent " + msg.sig + " to " + msg.name
 	default:
@@ -138,6 +162,10 @@ func (m *Model) setView(v detailView) tea.Cmd {
 // openComposer shows the selected unit's messages with the composer open.
 func (m *Model) openComposer() tea.Cmd {
 	r := m.table.selected()
+	if r != nil && r.virtual && r.gcan.send {
+		// A group's message goes to each member; its pane shows the composer.
+		return m.composer.start(r.info.Name)
+	}
 	if r == nil || r.info.Channel == "" {
 		return nil
 	}
@@ -155,6 +183,9 @@ func (m *Model) sendDone(msg sendMsg) tea.Cmd {
 	}
 	if c.target == msg.name && string(c.message()) == msg.text {
 		c.sent(msg.text)
+	}
+	if msg.members > 0 {
+		return m.setStatus(statusOK, "sent to "+plural(msg.members, "member")+" of "+msg.name)
 	}
 	return m.setStatus(statusOK, "sent to "+msg.name)
 }
@@ -181,7 +212,7 @@ func (m *Model) toggleSplit() tea.Cmd {
 		return m.closeSplit()
 	}
 	var names []string
-	if r := m.table.selected(); r != nil {
+	if r := m.table.selected(); r != nil && !r.virtual { // a group row has no output of its own
 		names = append(names, r.info.Name)
 	}
 	for _, n := range m.table.marked() {

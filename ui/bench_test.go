@@ -210,3 +210,26 @@ func BenchmarkScreenDrawBusy(b *testing.B) {
 		s.draw(frame, hs.m.width, hs.m.height, true)
 	}
 }
+
+// BenchmarkStatsTickWorkers is a tick of 1,000 idle workers in one group
+// (folded, as it starts): the group row sums them up on every tick.
+func BenchmarkStatsTickWorkers(b *testing.B) {
+	infos := make([]procs.Info, 0, 1000)
+	st := &procs.Stats{Time: epoch, Units: make(map[string]procs.UnitStats, 1000), Self: procs.UnitStats{CPU: 0.3, RSS: 30 << 20}}
+	for i := range 1000 {
+		in := running(fmt.Sprintf("idle/%d", i), 0, 0.1, 40<<20, time.Minute)
+		in.Kind, in.Group, in.TID = procs.KindWorker, "idle", 20000+i
+		infos = append(infos, in)
+		st.Units[in.Name] = procs.UnitStats{CPU: 0.1}
+	}
+	st.Groups = map[string]procs.GroupStats{"idle": {CPU: 100, Members: 1000, Live: 1000, Counters: map[string]int64{"seen": 1}}}
+	hs := newHarness(b, newFake(infos...), 200, 60)
+	var m tea.Model = hs.m
+	msg := batchMsg{batch: procs.Batch{Stats: st}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m, _ = m.Update(msg)
+		_ = m.View()
+	}
+}

@@ -206,6 +206,10 @@ func stateText(in *procs.Info, now time.Time) (glyph, words string, tone stateTo
 		return "✔", w, toneExited
 	case procs.Stopped:
 		return "■", "stopped", toneStopped
+	case procs.Stuck:
+		// A worker that did not return when asked: it cannot be killed,
+		// and says so in its reason.
+		return "!", "stuck", toneCrashed
 	case procs.Paused:
 		// "‖" rather than the emoji-capable ⏸, which terminals draw one or
 		// two cells wide.
@@ -233,7 +237,7 @@ func toneOf(s procs.State) stateTone {
 		return toneRunning
 	case procs.Starting, procs.Stopping, procs.Backoff:
 		return toneStarting
-	case procs.Crashed:
+	case procs.Crashed, procs.Stuck:
 		return toneCrashed
 	case procs.Exited:
 		return toneExited

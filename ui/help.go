@@ -79,6 +79,7 @@ func (k KeyMap) footer() []footerItem {
 	add(6+act, k.Restart)
 	add(5+act, k.Kill)
 	add(3, k.Signal)
+	add(4, k.ScaleUp, k.ScaleDown, k.Reload)
 	add(4, k.views)
 	if st.mode != modeSingle {
 		add(6, k.Split, k.Merged)
@@ -135,10 +136,16 @@ func (k KeyMap) sections() []helpSection {
 		}
 		return false
 	}
+	selected := []helpEntry{unit(k.Start, "s"), unit(k.Stop, "x"), unit(k.Restart, "r"), unit(k.Kill, "K"), unit(k.Signal, "!")}
+	// Only where the engine can: most never will.
+	if k.st.canScale {
+		selected = append(selected, e(k.ScaleUp, "+/-", "scale group"))
+	}
+	if k.st.canReload {
+		selected = append(selected, unit(k.Reload, "R"))
+	}
 	return []helpSection{
-		{"selected unit", []helpEntry{
-			unit(k.Start, "s"), unit(k.Stop, "x"), unit(k.Restart, "r"), unit(k.Kill, "K"), unit(k.Signal, "!"),
-		}},
+		{"selected unit", selected},
 		// Words kept short: three columns fit 80 cells, and all of it 80x24.
 		{"move", []helpEntry{
 			e(k.Up, "↑↓/kj", "up/down"),

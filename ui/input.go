@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/kelpie-dev/kelpie/procs"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -90,5 +91,8 @@ func (m *Model) sendComposed(tea.KeyMsg) tea.Cmd {
 		return m.setStatus(statusError, "not sent: "+strings.TrimPrefix(c.verdict, "✗ "))
 	}
 	c.sending = true
+	if g := m.table.groups[c.target]; g != nil {
+		return groupSend(m.backend, c.target, g.targets(func(in *procs.Info) bool { return in.Channel == procs.ChannelConnected }), c.message())
+	}
 	return sendCmd(m.backend, c.target, c.message())
 }

@@ -35,6 +35,12 @@ type KeyMap struct {
 	Kill    key.Binding
 	Signal  key.Binding
 
+	// A group row, when the engine can (a cluster): one member more or
+	// fewer, and a rolling reload.
+	ScaleUp   key.Binding
+	ScaleDown key.Binding
+	Reload    key.Binding
+
 	// The pane: the selected unit's views, or several units at once.
 	ViewOutput   key.Binding
 	ViewMessages key.Binding
@@ -197,6 +203,10 @@ func DefaultKeyMap() KeyMap {
 		Kill:    key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "kill")),
 		Signal:  key.NewBinding(key.WithKeys("!"), key.WithHelp("!", "signal…")),
 
+		ScaleUp:   key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "scale up")),
+		ScaleDown: key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "scale down")),
+		Reload:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reload")),
+
 		ViewOutput:   key.NewBinding(key.WithKeys("1"), key.WithHelp("1", "output")),
 		ViewMessages: key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "messages")),
 		ViewStats:    key.NewBinding(key.WithKeys("3"), key.WithHelp("3", "stats")),
@@ -245,7 +255,7 @@ func (k *KeyMap) all() []*key.Binding {
 	return []*key.Binding{
 		&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.HalfUp, &k.HalfDown, &k.Top, &k.Bottom, &k.Focus,
 		&k.Fold, &k.Expand, &k.Collapse, &k.Filter, &k.Sort, &k.SortReverse, &k.Mark,
-		&k.Start, &k.Stop, &k.Restart, &k.Kill, &k.Signal,
+		&k.Start, &k.Stop, &k.Restart, &k.Kill, &k.Signal, &k.ScaleUp, &k.ScaleDown, &k.Reload,
 		&k.ViewOutput, &k.ViewMessages, &k.ViewStats, &k.Split, &k.Merged,
 		&k.Timestamps, &k.Wrap, &k.Search, &k.NextMatch, &k.PrevMatch, &k.Select, &k.Copy,
 		&k.Compose, &k.Clear, &k.Submit, &k.Cancel, &k.HistoryPrev, &k.HistoryNext, &k.Yes, &k.No,
@@ -271,8 +281,12 @@ type keyState struct {
 	mode        paneMode
 	view        detailView // the view shown (messages only for units with a channel)
 	selected    *procs.Info
-	canSplit    bool // the selected and marked units are at least two
-	searching   bool // the pane has a search
+	group       *groupAbilities // the selected row is a group the table made: what reaches a member
+	groupRow    bool            // the selected row is a group row (made or the engine's)
+	canScale    bool            // the backend scales groups (see cluster.go)
+	canReload   bool            // ... reloads them
+	canSplit    bool            // the selected and marked units are at least two
+	searching   bool            // the pane has a search
 	visual      bool
 	filtering   bool // the table has a filter
 	helpOpen    bool
@@ -385,9 +399,9 @@ func (k *KeyMap) applyUnit(st keyState) {
 	k.Start.SetEnabled(unit && !state.Live())
 	k.Stop.SetEnabled(unit && (state == procs.Starting || state == procs.Running || state == procs.Paused || state == procs.Backoff))
 	k.Restart.SetEnabled(unit)
-	k.Kill.SetEnabled(unit && pid != 0)
+	k.Kill.SetEnabled(unit && (pid != 0 || workerKillable(st.selected)))
 	k.Signal.SetEnabled(unit && pid != 0)
-	if state == procs.Backoff {
+	if state == procs.Backoff && st.group == nil {
 		k.Start.SetHelp("s", "start now")
 		k.Stop.SetHelp("x", "cancel restart")
 	} else {
@@ -395,11 +409,36 @@ func (k *KeyMap) applyUnit(st keyState) {
 		k.Stop.SetHelp("x", "stop")
 	}
 	k.Compose.SetEnabled(unit && st.selected.Channel != "" && st.mode == modeSingle)
+	if unit {
+		k.applyGroup(st)
+	}
+}
+
+// workerKillable: K on a live worker is answered, since a goroutine cannot
+// be killed: it is stopped instead (see killOrStop). A stuck one has been.
+func workerKillable(in *procs.Info) bool {
+	return in != nil && in.Kind == procs.KindWorker && in.State.Live() && in.State != procs.Stuck
+}
+
+// applyGroup enables a group row's actions: those that reach a member of
+// a group the table made, and the cluster keys where the backend has them.
+func (k *KeyMap) applyGroup(st keyState) {
+	if g := st.group; g != nil {
+		k.Start.SetEnabled(g.start)
+		k.Stop.SetEnabled(g.stop)
+		k.Kill.SetEnabled(g.kill)
+		k.Signal.SetEnabled(g.signal)
+		k.Compose.SetEnabled(g.send && st.mode == modeSingle)
+	}
+	k.ScaleUp.SetEnabled(st.groupRow && st.canScale)
+	k.ScaleDown.SetEnabled(st.groupRow && st.canScale)
+	k.Reload.SetEnabled(st.groupRow && st.canReload)
 }
 
 // applyPane enables the view and pane keys.
 func (k *KeyMap) applyPane(st keyState) {
-	single := st.mode == modeSingle && st.selected != nil
+	// A group row's pane is the group's summary: it has no views.
+	single := st.mode == modeSingle && st.selected != nil && st.group == nil
 	hasChannel := st.selected != nil && st.selected.Channel != ""
 	k.ViewOutput.SetEnabled(single && st.view != viewOutput)
 	k.ViewMessages.SetEnabled(single && hasChannel && st.view != viewMessages)

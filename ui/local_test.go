@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -75,17 +76,37 @@ func TestLocalSupervisorEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	idle := func(ctx context.Context, _ procs.Worker) error { <-ctx.Done(); return nil }
+	if err := s.AddGroup(procs.Spec{Name: "idlers", Task: idle, TaskName: "idle", Shared: []string{"seen"}}, 2); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.StartAll(); err != nil {
 		t.Fatal(err)
 	}
 	d := &driver{t: t, m: New(Local(s), Options{}), msgs: make(chan tea.Msg, 64)}
-	d.send(tea.WindowSizeMsg{Width: 100, Height: 30})
+	d.send(tea.WindowSizeMsg{Width: 140, Height: 30})
 	d.run(d.m.Init())
 	screen := func() string { return d.m.View() }
 	d.until("greeter's output", func() bool { return strings.Contains(screen(), "hello from greeter") })
 	d.until("quitter to exit", func() bool { return strings.Contains(screen(), "✔ exited 0") })
 	d.send(keyMsg("j"))
 	d.until("quitter's output", func() bool { return strings.Contains(screen(), "bye") })
+	// The worker group: its row, then K on a member: the engine's refusal
+	// (a goroutine cannot be killed) and the stop done instead.
+	d.until("the group row", func() bool { return strings.Contains(screen(), "2/2 running") && strings.Contains(screen(), "seen=0") })
+	d.send(keyMsg("j"))
+	d.send(keyMsg("l"))
+	d.send(keyMsg("j"))
+	if got := d.m.table.selectedName(); got != "idlers/0" {
+		t.Fatalf("selected %q", got)
+	}
+	d.send(keyMsg("K"))
+	d.until("K's answer", func() bool {
+		return strings.Contains(d.m.status.text, "stopped it instead — a worker is a goroutine")
+	})
+	d.until("the worker stopped", func() bool {
+		return strings.Contains(screen(), "■ stopped") && strings.Contains(screen(), "1/2 running")
+	})
 	d.send(keyMsg("q"))
 	d.until("the shutdown", func() bool { return d.quit })
 	if !d.m.ShutdownDone() {

@@ -280,9 +280,10 @@ func checkMessage(s string) (ok bool, verdict string) {
 
 // sendMsg reports a Send's end.
 type sendMsg struct {
-	name string
-	text string
-	err  error
+	name    string
+	text    string
+	err     error
+	members int // a group's: how many members it went to
 }
 
 func sendCmd(be Backend, name string, msg []byte) tea.Cmd {

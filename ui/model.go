@@ -66,6 +66,14 @@ type (
 		verb, name string
 		sig        string // for verb "signal"
 		err        error
+		// A group row's action: how many members it reached, and what
+		// failed, one "member: error" each.
+		group   bool
+		n       int
+		failed  []string
+		to      int    // verb "scale": the members asked for
+		instead int    // members killed by a stop, refused as goroutines
+		why     string // ... the engine's refusal
 	}
 	statusClearMsg  struct{ tag int }
 	clockMsg        struct{ tag int }
@@ -91,6 +99,7 @@ type status struct {
 // counts are the header's totals.
 type counts struct {
 	units, running, crashed, backoff, paused, live int
+	stuck                                          int // workers that did not return when stopped
 	cpu                                            float64
 	rss                                            uint64
 }
@@ -316,6 +325,9 @@ func (m *Model) showSelected() tea.Cmd {
 			m.composer.close()
 		}
 	}
+	if r.virtual {
+		return nil // a group row: the pane sums the group up (renderGroup)
+	}
 	var cmds []tea.Cmd
 	b := m.logs.open(m.shown)
 	if m.mode == modeSingle && m.shownView() == viewMessages {
@@ -358,6 +370,9 @@ func (m *Model) shownPane() (*outputPane, *logBuf) {
 		return &m.split.panes[i], m.logs.get(m.split.names[i])
 	case modeMerged:
 		return &m.merged.pane, m.merged.buf
+	}
+	if r := m.table.selected(); r != nil && r.virtual {
+		return nil, nil // a group row's pane has no lines of output
 	}
 	switch m.shownView() {
 	case viewOutput:
@@ -422,7 +437,7 @@ func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 		m.ticks.push(st.Time)
 		t.applyStats(st)
 		m.self, m.haveStats = st.Self, true
-		if m.mode == modeSingle && m.shownView() == viewStats && m.shown != "" {
+		if m.mode == modeSingle && m.shownView() == viewStats && t.byName[m.shown] != nil { // a unit, not a group row
 			cmds = append(cmds, m.stats.fetchDetails(m.backend, m.shown))
 		}
 	}
@@ -456,11 +471,15 @@ func (m *Model) recount() {
 			c.backoff++
 		case procs.Paused:
 			c.paused++
+		case procs.Stuck:
+			c.stuck++
 		}
 		if in.State.Live() {
 			c.live++
 			c.cpu += in.CPU
-			c.rss += in.RSS
+			if in.Kind != procs.KindWorker { // a worker's memory is kelpie's own, shown apart
+				c.rss += in.RSS
+			}
 		}
 	}
 	m.totals = c

@@ -115,6 +115,9 @@ func (m *Model) renderHeader() string {
 		if c.crashed > 0 {
 			left = append(left, segment{"  ✖ " + strconv.Itoa(c.crashed) + word("crashed"), p.crashed})
 		}
+		if c.stuck > 0 {
+			left = append(left, segment{"  ! " + strconv.Itoa(c.stuck) + word("stuck"), p.crashed})
+		}
 		if c.backoff > 0 {
 			left = append(left, segment{"  ◌ " + strconv.Itoa(c.backoff) + word("backoff"), p.starting})
 		}
@@ -252,6 +255,9 @@ func (m *Model) renderPane(now time.Time) []string {
 		m.pane.SetSize(w, 0)
 		return []string{ruleLine(rule, w, []segment{{title, p.dim}}, nil)}
 	}
+	if r.virtual {
+		return m.renderGroup(r, rule, w, h, now)
+	}
 	in := &r.info
 	glyph, words, tone := stateText(in, now)
 	left := []segment{
@@ -356,22 +362,7 @@ func (m *Model) renderMessages(b *logBuf, in *procs.Info, w, h int) ([]string, s
 	m.msgPane.View(p, mb, "no messages yet · press m to send one")
 	body := m.msgPane.rows
 	if composerH > 0 {
-		c.SetSize(w, 1)
-		vp := p.err
-		switch {
-		case c.ok:
-			vp = p.success
-		case strings.TrimSpace(c.input.Value()) == "":
-			vp = p.dim
-		}
-		verdict := c.verdict
-		if c.ok {
-			verdict += " · enter sends to " + safe(c.target)
-		}
-		if c.sending {
-			verdict = "sending…"
-		}
-		body = append(body[:len(body):len(body)], truncate(c.input.View(), w), vp.on(truncate(verdict, w)))
+		body = append(body[:len(body):len(body)], m.composerLines(w, safe(c.target))...)
 	}
 	where := safe(in.Channel)
 	if in.Channel == procs.ChannelConnected {
@@ -416,4 +407,26 @@ func (m *Model) splitLook() splitLook {
 		},
 		buf: m.logs.get,
 	}
+}
+
+// composerLines are the composer's two lines: the message being typed, and
+// whether it is one (and where enter sends it).
+func (m *Model) composerLines(w int, to string) []string {
+	p, c := m.pal, &m.composer
+	c.SetSize(w, 1)
+	vp := p.err
+	switch {
+	case c.ok:
+		vp = p.success
+	case strings.TrimSpace(c.input.Value()) == "":
+		vp = p.dim
+	}
+	verdict := c.verdict
+	if c.ok {
+		verdict += " · enter sends to " + to
+	}
+	if c.sending {
+		verdict = "sending…"
+	}
+	return []string{truncate(c.input.View(), w), vp.on(truncate(verdict, w))}
 }

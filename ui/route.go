@@ -89,6 +89,9 @@ func (m *Model) explainDisabled(msg tea.KeyMsg) tea.Cmd {
 	if r == nil || m.shutting {
 		return nil
 	}
+	if r.info.Kind == procs.KindWorker && !r.virtual && (has(m.keys.Kill, k) || has(m.keys.Signal, k)) {
+		return m.setStatus(statusInfo, r.info.Name+" is a goroutine: no signals, no kill; "+workerNote(r.info.State))
+	}
 	for _, d := range disabledWhy {
 		if has(*d.binding(&m.keys), k) {
 			return m.setStatus(statusInfo, d.verb+" "+r.info.Name+": "+d.why(r.info.State))
@@ -161,6 +164,9 @@ var rootKeys = [...]keyAction{
 	{func(k *KeyMap) *key.Binding { return &k.Kill }, func(m *Model, _ tea.KeyMsg) tea.Cmd {
 		return m.guard("kill", m.signal(syscall.SIGKILL))
 	}},
+	{func(k *KeyMap) *key.Binding { return &k.ScaleUp }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.scale(1) }},
+	{func(k *KeyMap) *key.Binding { return &k.ScaleDown }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.scale(-1) }},
+	{func(k *KeyMap) *key.Binding { return &k.Reload }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.reload() }},
 	{func(k *KeyMap) *key.Binding { return &k.Filter }, func(m *Model, _ tea.KeyMsg) tea.Cmd {
 		return m.startLine(modalFilter, m.table.filter)
 	}},

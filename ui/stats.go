@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -243,6 +245,10 @@ func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w i
 		out = append(out, pal.dim.on(truncate("reading process details…", w)))
 	}
 	put("process", processFacts(in, d))
+	if in.State == procs.Stuck {
+		// Said where the details are read too: nothing can end it.
+		put("state", "stuck: "+shownReason(in))
+	}
 	start := in.StartedAt
 	if d != nil && !d.StartTime.IsZero() {
 		start = d.StartTime
@@ -270,20 +276,60 @@ func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w i
 	if in.Channel != "" {
 		put("channel", safe(in.Channel))
 	}
+	if len(in.Counters) > 0 { // its group's shared counters (a lone worker's own)
+		put("counters", counterText(in.Counters, false))
+	}
+	if in.Kind == procs.KindWorker {
+		put("memory", "kelpie's own, shared by every worker: no worker has memory of its own")
+	}
 	if d != nil {
 		exitLines(d.Exits, put)
+		threadLines(d.ThreadList, put)
 	}
 	return out
+}
+
+// maxThreadLines caps the threads listed (a JVM has hundreds): the busiest
+// come first, so the cut ones are the idle.
+const maxThreadLines = 100
+
+// threadLines lists the unit's OS threads under one "threads" label, the
+// busiest first: tid, state, CPU % and name (a thread names itself: outside
+// text).
+func threadLines(threads []procs.ThreadInfo, put func(label, value string)) {
+	if len(threads) == 0 {
+		return
+	}
+	sorted := slices.Clone(threads)
+	slices.SortStableFunc(sorted, func(a, b procs.ThreadInfo) int {
+		if c := cmp.Compare(b.CPU, a.CPU); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.TID, b.TID)
+	})
+	put("threads", fit("TID", 8, true)+"  S  "+fit("CPU%", 6, true)+"  NAME")
+	for i, th := range sorted {
+		if i == maxThreadLines {
+			put("", "… "+plural(len(sorted)-i, "more thread"))
+			break
+		}
+		put("", fit(strconv.Itoa(th.TID), 8, true)+"  "+fit(safe(th.State), 1, false)+"  "+fit(percent(th.CPU), 6, true)+"  "+safe(th.Name))
+	}
 }
 
 // processFacts is the "process" line: pid, parent, threads, files, tree
 // size and restarts.
 func processFacts(in *procs.Info, d *procs.Details) string {
-	pid := "—"
-	if in.PID != 0 {
-		pid = strconv.Itoa(in.PID)
+	pid := "pid —"
+	switch {
+	case in.PID != 0:
+		pid = "pid " + strconv.Itoa(in.PID)
+	case in.Kind == procs.KindWorker && in.TID != 0:
+		pid = "goroutine on thread " + strconv.Itoa(in.TID) + " of kelpie's process"
+	case in.Kind == procs.KindWorker:
+		pid = "goroutine in kelpie's process"
 	}
-	facts := []string{"pid " + pid}
+	facts := []string{pid}
 	if d != nil && in.PID != 0 {
 		if d.PPID != 0 {
 			facts = append(facts, "ppid "+strconv.Itoa(d.PPID))

@@ -27,6 +27,14 @@ type unitRow struct {
 	folded  bool       // a group row whose members are hidden
 	last    bool       // the last member shown under its group
 
+	// A virtual row is a group row the table made for a group that is no
+	// unit of its own (see groups.go); its info is summarized from its
+	// members, never the engine's.
+	virtual bool
+	gstats  procs.GroupStats // the group's aggregate at the last tick
+	gwords  string           // its STATE cell's words ("3/4 running")
+	gcan    groupAbilities   // the actions that reach a member
+
 	// tree is the unit's processes at the last stats tick, its main process
 	// first, then depth-first (the sampler's order). A unit with more than
 	// one process can unfold them; they are folded by default so a
@@ -98,6 +106,7 @@ type colID uint8
 
 const (
 	colName colID = iota
+	colKind
 	colState
 	colPID
 	colSpark
@@ -119,6 +128,7 @@ type column struct {
 // fixedColumns are the columns with a fixed width, in display order. NAME
 // comes before them and COMMAND after them; both flex.
 var fixedColumns = []column{
+	{id: colKind, title: "KIND", width: kindW},
 	{id: colState, title: "STATE", width: 18},
 	{id: colPID, title: "PID", width: 7, right: true},
 	{id: colSpark, title: "CPU 60s", width: sparkW},
@@ -129,7 +139,7 @@ var fixedColumns = []column{
 }
 
 // columnDropOrder: the columns a narrow table gives up, first to last.
-var columnDropOrder = []colID{colSpark, colPID, colRestarts, colUptime, colMem, colCPU}
+var columnDropOrder = []colID{colSpark, colKind, colPID, colRestarts, colUptime, colMem, colCPU}
 
 // sortCycle is the order `o` walks the sort columns in: the useful ones first.
 var sortCycle = []colID{colNone, colCPU, colMem, colName, colState, colRestarts, colUptime, colPID}
@@ -138,6 +148,8 @@ func (c colID) String() string {
 	switch c {
 	case colName:
 		return "name"
+	case colKind:
+		return "kind"
 	case colState:
 		return "state"
 	case colPID:
@@ -164,6 +176,7 @@ const (
 	maxNameW   = 32
 	minCommand = 12
 	sparkW     = 12
+	kindW      = 7 // "process", "cluster"
 )
 
 // unitTable is the list of units: their tree, the visible lines (sorted,
@@ -171,10 +184,11 @@ const (
 type unitTable struct {
 	order   []string // unit names in the engine's display order
 	byName  map[string]*unitRow
-	tops    []*unitRow // top-level rows, in sort order
-	visible []viewRow  // lines not folded or filtered away
-	cursor  int        // index in visible
-	offset  int        // first visible line on screen
+	groups  map[string]*unitRow // virtual group rows, by group name
+	tops    []*unitRow          // top-level rows, in sort order
+	visible []viewRow           // lines not folded or filtered away
+	cursor  int                 // index in visible
+	offset  int                 // first visible line on screen
 
 	sortBy   colID
 	sortDesc bool
@@ -195,7 +209,7 @@ type unitTable struct {
 }
 
 func newUnitTable() unitTable {
-	return unitTable{byName: make(map[string]*unitRow), empty: "connecting…", sortBy: colNone}
+	return unitTable{byName: make(map[string]*unitRow), groups: make(map[string]*unitRow), empty: "connecting…", sortBy: colNone}
 }
 
 // reset replaces every unit (a fresh snapshot).
@@ -256,18 +270,25 @@ func (t *unitTable) rebuild(keep rowKey) {
 		r := t.byName[name]
 		r.order, r.depth, r.group, r.members = i, 0, false, r.members[:0]
 	}
+	for _, gr := range t.groups {
+		gr.members = gr.members[:0]
+	}
 	for _, name := range t.order {
 		r := t.byName[name]
 		if g := r.info.Group; g != "" && g != name {
-			if gr, ok := t.byName[g]; ok {
-				r.depth = 1
-				gr.group = true
-				gr.members = append(gr.members, r)
-				continue
+			gr := t.groupRow(g)
+			if gr.virtual && len(gr.members) == 0 {
+				gr.order, gr.group = r.order, true // where its first member was
+				t.tops = append(t.tops, gr)
 			}
+			r.depth = 1
+			gr.group = true
+			gr.members = append(gr.members, r)
+			continue
 		}
 		t.tops = append(t.tops, r)
 	}
+	t.dropEmptyGroups()
 	t.arrange(keep)
 }
 
@@ -276,6 +297,9 @@ func (t *unitTable) rebuild(keep rowKey) {
 // it does no more than walk the rows once.
 func (t *unitTable) arrange(keep rowKey) {
 	before := t.cursor
+	for _, gr := range t.groups {
+		gr.summarize() // its members' states or figures may have changed
+	}
 	less := t.comparer()
 	slices.SortStableFunc(t.tops, less)
 	t.visible = t.visible[:0]
@@ -364,7 +388,7 @@ func (t *unitTable) setFilter(q string) {
 func (t *unitTable) shownUnits() int {
 	n := 0
 	for _, v := range t.visible {
-		if v.proc < 0 {
+		if v.proc < 0 && !v.u.virtual { // a group row the table made is no unit
 			n++
 		}
 	}
@@ -437,6 +461,15 @@ func (t *unitTable) applyStats(st *procs.Stats) {
 			r.hist.push(noSample)
 		}
 		r.sparkStale = true
+	}
+	for g, r := range t.groups {
+		r.gstats = st.Groups[g]
+		r.sparkStale = true
+		if r.gstats.Live > 0 {
+			r.hist.push(sample{cpu: float32(r.gstats.CPU)})
+		} else {
+			r.hist.push(noSample)
+		}
 	}
 	t.arrange(t.selectedKey())
 }

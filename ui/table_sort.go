@@ -31,6 +31,8 @@ func (t *unitTable) comparer() func(a, b *unitRow) int {
 		switch col {
 		case colName:
 			c = strings.Compare(a.info.Name, b.info.Name)
+		case colKind:
+			c = strings.Compare(kindCell(a), kindCell(b))
 		case colState:
 			c = cmp.Compare(stateRank(a.info.State), stateRank(b.info.State))
 		case colPID:
@@ -65,7 +67,7 @@ func startedValue(r *unitRow) float64 {
 // stateRank sorts the states needing attention first.
 func stateRank(s procs.State) int {
 	switch s {
-	case procs.Crashed:
+	case procs.Crashed, procs.Stuck:
 		return 0
 	case procs.Backoff:
 		return 1

@@ -99,7 +99,7 @@ func (t *unitTable) updateKeys(active bool) {
 		return
 	}
 	procRow := v.proc >= 0
-	k.Mark.SetEnabled(!procRow)
+	k.Mark.SetEnabled(!procRow && !v.u.virtual)
 	if v.u.marked {
 		k.Mark.SetHelp("*", "unmark")
 	} else {

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kelpie-dev/kelpie/procs"
 )
 
 // treePrefixes draws the branches in front of each process of r's tree
@@ -70,12 +72,13 @@ func (t *unitTable) pageRows() int { return max(t.height-1, 1) }
 // gives what is left to COMMAND.
 func (t *unitTable) layout() {
 	dropped := 0
+	kind := true
 	for {
 		fixed := gutterW
 		t.cols = t.cols[:0]
 		t.cols = append(t.cols, column{id: colName, title: "NAME"})
 		for _, c := range fixedColumns {
-			if isDropped(c.id, dropped) {
+			if isDropped(c.id, dropped) || c.id == colKind && !kind {
 				continue
 			}
 			t.cols = append(t.cols, c)
@@ -87,6 +90,11 @@ func (t *unitTable) layout() {
 		// name that would be cut, since a row must say what it is first.
 		if dropped < len(columnDropOrder) && (avail < minNameW || (avail < want && columnDropOrder[dropped] == colSpark)) {
 			dropped++
+			continue
+		}
+		// KIND gives way to COMMAND where that makes room for it.
+		if kind && !isDropped(colKind, dropped) && avail-want < colGap+minCommand && avail-want+colGap+kindW >= colGap+minCommand {
+			kind = false
 			continue
 		}
 		nameW := max(avail, 1)
@@ -104,7 +112,9 @@ func (t *unitTable) layout() {
 func (t *unitTable) widthWithCommand() int {
 	w := gutterW
 	for _, c := range fixedColumns {
-		w += colGap + c.width
+		if c.id != colKind { // it gives way to COMMAND
+			w += colGap + c.width
+		}
 	}
 	return w + max(minNameW, min(t.longest+1, maxNameW)) + colGap + minCommand
 }
@@ -224,15 +234,20 @@ func (t *unitTable) renderRow(b *strings.Builder, pal *palette, v viewRow, varia
 // writeCell writes a unit's cell of column c, exactly c.width cells.
 func (t *unitTable) writeCell(b *strings.Builder, rp *rowPaints, r *unitRow, c column, now time.Time) {
 	in := &r.info
-	live := in.State.Live()
+	live := in.State.Live() || r.virtual && r.gcan.kill
 	switch c.id {
 	case colName:
 		rp.base.write(b, fit(unitNameCell(r), c.width, false))
+	case colKind:
+		rp.dim.write(b, fit(kindCell(r), c.width, false))
 	case colState:
 		glyph, words, tone := stateText(in, now)
+		if r.virtual {
+			words = r.gwords
+		}
 		rp.state[tone].write(b, fit(glyph+" "+words, c.width, false))
 	case colPID:
-		numCell(b, rp, in.PID != 0, func() string { return strconv.Itoa(in.PID) }, c.width)
+		pidCell(b, rp, r, c.width)
 	case colCPU:
 		numCell(b, rp, live, func() string { return percent(in.CPU) }, c.width)
 	case colSpark:
@@ -242,7 +257,7 @@ func (t *unitTable) writeCell(b *strings.Builder, rp *rowPaints, r *unitRow, c c
 		}
 		rp.spark.write(b, r.spark)
 	case colMem:
-		numCell(b, rp, live && in.RSS != 0, func() string { return humanBytes(in.RSS) }, c.width)
+		memCell(b, rp, in, live, c.width)
 	case colRestarts:
 		if in.Restarts == 0 {
 			rp.dim.write(b, fit("0", c.width, true))
@@ -254,6 +269,27 @@ func (t *unitTable) writeCell(b *strings.Builder, rp *rowPaints, r *unitRow, c c
 	case colCommand:
 		rp.dim.write(b, fit(in.Command, c.width, false))
 	}
+}
+
+// pidCell writes the PID; a worker has no process, so its OS thread stands
+// in its place, dim.
+func pidCell(b *strings.Builder, rp *rowPaints, r *unitRow, w int) {
+	in := &r.info
+	if in.Kind == procs.KindWorker && in.TID != 0 && !r.virtual {
+		rp.dim.write(b, fit(strconv.Itoa(in.TID), w, true))
+		return
+	}
+	numCell(b, rp, in.PID != 0, func() string { return strconv.Itoa(in.PID) }, w)
+}
+
+// memCell writes the memory. A worker's is kelpie's own, shared by every
+// worker: not the worker's, and not to be summed, so it says "shared".
+func memCell(b *strings.Builder, rp *rowPaints, in *procs.Info, live bool, w int) {
+	if live && in.Kind == procs.KindWorker {
+		rp.dim.write(b, fit("shared", w, true))
+		return
+	}
+	numCell(b, rp, live && in.RSS != 0, func() string { return humanBytes(in.RSS) }, w)
 }
 
 // numCell writes a right-aligned figure, or a dim dash where there is none.
@@ -324,4 +360,13 @@ func unitNameCell(r *unitRow) string {
 		return " ├─" + marker + r.label
 	}
 	return marker + r.label
+}
+
+// kindCell is the KIND cell: the unit's kind, or "group" for a group row
+// the table made.
+func kindCell(r *unitRow) string {
+	if r.virtual {
+		return "group"
+	}
+	return safe(string(r.info.Kind))
 }

@@ -28,9 +28,14 @@ func (m *Model) keyState() keyState {
 	st := keyState{
 		focus: m.focus, mode: m.mode, view: m.shownView(), helpOpen: m.helpOpen, helpScrolls: m.helpScrolls, shutting: m.shutting,
 		filtering: m.table.filter != "", mouse: m.mouse, modal: m.modal(),
+		canScale: m.canScale(), canReload: m.canReload(),
 	}
 	if v, ok := m.table.selectedRow(); ok {
 		st.selected = &v.u.info
+		if v.u.virtual {
+			st.group = &v.u.gcan
+		}
+		st.groupRow = v.u.group && v.proc < 0
 		n := m.table.nMarked()
 		if !v.u.marked {
 			n++
@@ -44,6 +49,9 @@ func (m *Model) keyState() keyState {
 		st.paneName = "merged"
 	default:
 		st.paneName = st.view.String()
+		if st.group != nil {
+			st.paneName = "group"
+		}
 	}
 	if p, _ := m.activePane(); p != nil {
 		st.searching = p.search.query != ""
