@@ -289,7 +289,36 @@ func TestSecondKelpieAndStaleSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = again.Process.Signal(syscall.SIGTERM); _ = again.Wait() }()
-	out.waitFor(t, "started: pid")
+	exited := make(chan struct{})
+	go func() { _, _ = again.Process.Wait(); close(exited) }()
+	for !strings.Contains(out.String(), "started: pid") {
+		select {
+		case <-out.seen:
+		case <-exited:
+			// Seen once under heavy load ("already running" after the
+			// first was reaped): say who still holds the lock or socket.
+			t.Fatalf("the next kelpie did not start:\n%s\nholders: %s", out.String(), holders(in.sock))
+		case <-time.After(20 * time.Second):
+			t.Fatalf("the next kelpie never started a unit:\n%s", out.String())
+		}
+	}
+}
+
+// holders lists the processes with path's lock file open, for a failure
+// message.
+func holders(path string) string {
+	var b strings.Builder
+	fds, _ := filepath.Glob("/proc/[0-9]*/fd/*")
+	for _, fd := range fds {
+		target, err := os.Readlink(fd)
+		if err != nil || target != path+".lock" {
+			continue // (a socket shows as an inode, not its path)
+		}
+		pid := strings.Split(fd, "/")[2]
+		cmd, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+		fmt.Fprintf(&b, "[pid %s %q: %s] ", pid, strings.ReplaceAll(string(cmd), "\x00", " "), target)
+	}
+	return b.String()
 }
 
 func TestNoOrphansAfterKill9(t *testing.T) {
