@@ -178,6 +178,13 @@ func removeStaleSocket(path string) error {
 		return nil
 	}
 	c, err := net.DialTimeout("unix", path, time.Second)
+	for deadline := time.Now().Add(forkGrace); err == nil && time.Now().Before(deadline); {
+		// Answered, yet we hold the lock: maybe a dead kelpie's child
+		// caught between fork and exec (see forkGrace). Look again.
+		c.Close()
+		time.Sleep(5 * time.Millisecond)
+		c, err = net.DialTimeout("unix", path, time.Second)
+	}
 	switch {
 	case err == nil:
 		c.Close()
@@ -225,7 +232,7 @@ func claimLock(p string) (f *os.File, id fileID, created bool, err error) {
 			return nil, fileID{}, false, fmt.Errorf("control socket lock %s is not a regular file; refusing to use it", p)
 		}
 		id = idOf(fi)
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if err := flockGrace(f); err != nil {
 			f.Close()
 			if errors.Is(err, syscall.EWOULDBLOCK) {
 				return nil, fileID{}, false, &AlreadyRunningError{Path: p[:len(p)-len(".lock")]}
@@ -238,6 +245,27 @@ func claimLock(p string) (f *os.File, id fileID, created bool, err error) {
 		f.Close()
 	}
 	return nil, fileID{}, false, fmt.Errorf("control socket lock %s keeps being replaced; is another kelpie starting and stopping?", p)
+}
+
+// forkGrace is how long a busy lock, or an answer on a socket we hold the
+// lock of, is given to go away before another kelpie is said to be running.
+// A kelpie killed while it was starting a unit leaves that child, caught
+// between fork and exec, with copies of all its descriptors (the lock and
+// the listener among them) for a moment after the kelpie itself is gone:
+// `kill -9` and an immediate `kelpie up` met it about one time in ten.
+const forkGrace = 250 * time.Millisecond
+
+// flockGrace takes an exclusive flock on f, waiting up to forkGrace for a
+// holder to go.
+func flockGrace(f *os.File) error {
+	deadline := time.Now().Add(forkGrace)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // removeIfSame removes p only if it is still the file identified by id.
