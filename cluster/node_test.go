@@ -158,3 +158,26 @@ func TestNodeSeedProgram(t *testing.T) {
 		})
 	}
 }
+
+// TestNodeVersionVerified: only the verified major passes; another fails
+// with a message naming the version and the way out.
+func TestNodeVersionVerified(t *testing.T) {
+	if err := NodeVersionVerified("v20.20.2"); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"v22.12.0", "v18.19.0", "20", "garbage"} {
+		err := NodeVersionVerified(v)
+		if v == "20" {
+			if err != nil {
+				t.Fatalf("%s: %v", v, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), v) {
+			t.Fatalf("%s: %v", v, err)
+		}
+	}
+	if err := NodeVersionVerified("v22.12.0"); !strings.Contains(err.Error(), "round-robin") {
+		t.Fatalf("no way out in %v", err)
+	}
+}
