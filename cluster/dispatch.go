@@ -94,25 +94,24 @@ func (w *Worker) Disconnect() {
 	}
 }
 
-// Detach removes the worker for good (it exited or its channel closed).
-// A connection in flight that it had not yet acknowledged goes to the next
-// free worker; one it had taken is closed (it may have read from it).
+// Detach removes the worker for good (it exited): it closes the worker's
+// channel (closing it twice is harmless). A connection in flight that the
+// worker had not yet acknowledged goes to the next free worker, once the
+// channel's writer has let go of it; one the worker had taken is closed
+// (it may have read from it).
 func (w *Worker) Detach() {
 	b := w.b
 	b.mu.Lock()
 	w.detached, w.routable = true, false
 	b.dropFreeLocked(w)
-	if pc := w.inflight; pc != nil {
+	if pc := w.inflight; pc != nil && pc.taken {
 		w.inflight = nil
-		if pc.taken {
-			pc.close()
-		} else {
-			b.requeueLocked(pc)
-		}
+		pc.close()
 	}
-	sends := b.pumpLocked()
 	b.mu.Unlock()
-	b.send(sends)
+	// An untaken connection comes back through its handle's callback
+	// (ipc.ErrClosed), or SendFD's error, and is requeued there.
+	w.conn.Close()
 }
 
 // Served is how many connections this worker acknowledged.
