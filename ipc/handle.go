@@ -62,8 +62,9 @@ const (
 // called exactly once, without the Conn's locks held and from one of its
 // goroutines (the one in Recv for an answer), with nil once the peer
 // acknowledged the descriptor, else ErrHandleRefused or the channel's
-// failure (ErrClosed...). It must not block. When SendFD itself returns an
-// error, done is never called.
+// failure (ErrClosed, only once the writer can no longer be using fd). It
+// must not block nor close this Conn. When SendFD itself returns an error,
+// done is never called.
 func (c *Conn) SendFD(typ string, msg []byte, fd int, done func(error)) error {
 	if c.broken != nil {
 		return c.broken
