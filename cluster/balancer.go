@@ -31,6 +31,27 @@ type pending struct {
 	refusals int
 	seq      int  // node: the newconn's sequence number
 	taken    bool // node: the worker acknowledged the descriptor
+	orphaned bool // its worker was detached with it in flight (see orphan)
+}
+
+// orphan marks pc as left to its old handoff's callback, which closes it,
+// and returns a new pending with a duplicate of its descriptor (nil when
+// descriptors are short: the connection is then lost with its worker).
+func (pc *pending) orphan() *pending {
+	pc.orphaned = true
+	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(pc.fd), syscall.F_DUPFD_CLOEXEC, 0)
+	if errno != 0 {
+		return nil
+	}
+	return &pending{fd: int(r), refusals: pc.refusals}
+}
+
+// settleStale handles a callback for a connection no longer in flight to
+// its worker: an orphan is closed now that its writer let go of it.
+func (pc *pending) settleStale() {
+	if pc.orphaned {
+		pc.close()
+	}
 }
 
 func (pc *pending) close() {
@@ -44,6 +65,7 @@ func (pc *pending) close() {
 type assignment struct {
 	w  *Worker
 	pc *pending
+	fd int // pc's descriptor, read under the lock
 }
 
 // balancer is Node's round-robin discipline, shared by kelpie's
@@ -183,7 +205,7 @@ func (b *balancer) pumpLocked() []assignment {
 		b.queue = b.queue[1:]
 		w.inflight = pc
 		pc.taken = false
-		out = append(out, assignment{w, pc})
+		out = append(out, assignment{w, pc, pc.fd})
 	}
 	if len(out) > 0 {
 		b.space.Broadcast()
@@ -194,7 +216,7 @@ func (b *balancer) pumpLocked() []assignment {
 // send performs handoffs decided by pumpLocked.
 func (b *balancer) send(as []assignment) {
 	for _, a := range as {
-		if err := b.mode.handoff(a.w, a.pc); err != nil {
+		if err := b.mode.handoff(a.w, a.pc, a.fd); err != nil {
 			// The channel is closing: the worker is as good as gone.
 			b.refused(a.w, a.pc, false)
 		}
@@ -226,6 +248,9 @@ func (b *balancer) dropFreeLocked(w *Worker) {
 // requeueLocked puts a connection back at the front, or closes it when it
 // has been refused too often or the balancer is closed.
 func (b *balancer) requeueLocked(pc *pending) {
+	if pc == nil {
+		return
+	}
 	pc.refusals++
 	if b.closed || pc.refusals > maxRefusals {
 		pc.close()
@@ -241,8 +266,9 @@ func (b *balancer) requeueLocked(pc *pending) {
 func (b *balancer) complete(w *Worker, pc *pending) {
 	b.mu.Lock()
 	if w.inflight != pc {
+		pc.settleStale() // the worker was detached meanwhile
 		b.mu.Unlock()
-		return // stale: the worker was detached meanwhile
+		return
 	}
 	w.inflight = nil
 	pc.close()
@@ -260,6 +286,7 @@ func (b *balancer) complete(w *Worker, pc *pending) {
 func (b *balancer) refused(w *Worker, pc *pending, again bool) {
 	b.mu.Lock()
 	if w.inflight != pc {
+		pc.settleStale()
 		b.mu.Unlock()
 		return
 	}

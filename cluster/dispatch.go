@@ -29,9 +29,9 @@ type Dispatcher interface {
 
 // mode is what differs between kelpie's round-robin and the Node primary.
 type mode interface {
-	// handoff sends connection pc to w; called without the balancer's lock.
-	// An error means it was not sent.
-	handoff(w *Worker, pc *pending) error
+	// handoff sends connection pc (descriptor fd) to w; called without the
+	// balancer's lock. An error means it was not sent.
+	handoff(w *Worker, pc *pending, fd int) error
 	// handle takes one message from w (see Worker.Handle).
 	handle(w *Worker, m ipc.Message) bool
 	// disconnect asks w to stop gracefully, after routing to it stopped.
@@ -94,24 +94,30 @@ func (w *Worker) Disconnect() {
 	}
 }
 
-// Detach removes the worker for good (it exited): it closes the worker's
-// channel (closing it twice is harmless). A connection in flight that the
-// worker had not yet acknowledged goes to the next free worker, once the
-// channel's writer has let go of it; one the worker had taken is closed
-// (it may have read from it).
+// Detach removes the worker for good; call it once the worker exited. A
+// connection in flight that the worker had not yet acknowledged goes to the
+// next free worker; one it had taken is closed (it may have read from it).
+// Detach does not close the channel: the engine may still be reading the
+// worker's last messages.
 func (w *Worker) Detach() {
 	b := w.b
 	b.mu.Lock()
 	w.detached, w.routable = true, false
 	b.dropFreeLocked(w)
-	if pc := w.inflight; pc != nil && pc.taken {
+	if pc := w.inflight; pc != nil {
 		w.inflight = nil
-		pc.close()
+		if pc.taken {
+			pc.close()
+		} else {
+			// The channel's writer may still hold pc's descriptor (it lets
+			// go in the handle's callback, which closes it): requeue a
+			// duplicate, so no descriptor number is used by two writers.
+			b.requeueLocked(pc.orphan())
+		}
 	}
+	sends := b.pumpLocked()
 	b.mu.Unlock()
-	// An untaken connection comes back through its handle's callback
-	// (ipc.ErrClosed), or SendFD's error, and is requeued there.
-	w.conn.Close()
+	b.send(sends)
 }
 
 // Served is how many connections this worker acknowledged.

@@ -68,8 +68,8 @@ func (r *RoundRobin) Close() error { return r.b.close() }
 // answered by NODE_HANDLE_ACK.
 type rrMode struct{}
 
-func (rrMode) handoff(w *Worker, pc *pending) error {
-	return w.conn.SendFD(ipc.TypeSocket, []byte(connMsg), pc.fd, func(err error) {
+func (rrMode) handoff(w *Worker, pc *pending, fd int) error {
+	return w.conn.SendFD(ipc.TypeSocket, []byte(connMsg), fd, func(err error) {
 		switch {
 		case err == nil:
 			w.b.complete(w, pc)
