@@ -141,48 +141,68 @@ func dupListener(ln *net.TCPListener) (int, error) {
 
 // acceptLoop accepts connections as raw non-blocking descriptors: a
 // net.Conn per connection would only be torn down again to pass it on.
+// Under load it takes everything waiting (up to the queue's room) per
+// wake-up, so a burst costs one poller round, not one per connection.
 func (b *balancer) acceptLoop(rc syscall.RawConn) {
 	defer close(b.loopEnd)
+	var batch []int
 	for {
 		b.mu.Lock()
 		for len(b.queue) >= maxPending && !b.closed {
 			b.space.Wait()
 		}
-		closed := b.closed
+		room, closed := maxPending-len(b.queue), b.closed
 		b.mu.Unlock()
 		if closed {
 			return
 		}
-		nfd := -1
+		batch = batch[:0]
 		var aerr error
 		err := rc.Read(func(fd uintptr) bool {
-			nfd, _, aerr = syscall.Accept4(int(fd), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
-			return !errors.Is(aerr, syscall.EAGAIN)
+			for len(batch) < room {
+				nfd, _, err := syscall.Accept4(int(fd), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+				if err != nil {
+					if errors.Is(err, syscall.EAGAIN) && len(batch) == 0 {
+						return false // nothing yet: wait for readability
+					}
+					if !errors.Is(err, syscall.EAGAIN) {
+						aerr = err
+					}
+					return true
+				}
+				batch = append(batch, nfd)
+			}
+			return true
 		})
 		if err != nil { // Close closed the duplicate
+			for _, fd := range batch {
+				syscall.Close(fd)
+			}
 			if b.isClosed() || errors.Is(err, os.ErrClosed) {
 				return
 			}
 			time.Sleep(acceptBackoff)
 			continue
 		}
-		if aerr != nil {
-			if errors.Is(aerr, syscall.ECONNABORTED) || errors.Is(aerr, syscall.EINTR) {
-				continue
+		if len(batch) > 0 {
+			b.mu.Lock()
+			if b.closed {
+				b.mu.Unlock()
+				for _, fd := range batch {
+					syscall.Close(fd)
+				}
+				return
 			}
-			time.Sleep(acceptBackoff) // EMFILE and the like: wait for descriptors
-			continue
-		}
-		b.mu.Lock()
-		if b.closed {
+			for _, fd := range batch {
+				b.queue = append(b.queue, &pending{fd: fd})
+			}
+			sends := b.pumpLocked()
 			b.mu.Unlock()
-			syscall.Close(nfd)
-			return
+			b.send(sends)
 		}
-		b.queue = append(b.queue, &pending{fd: nfd})
-		sends := b.pumpLocked()
-		b.mu.Unlock()
-		b.send(sends)
+		if aerr != nil && !errors.Is(aerr, syscall.ECONNABORTED) && !errors.Is(aerr, syscall.EINTR) {
+			time.Sleep(acceptBackoff) // EMFILE and the like: wait for descriptors
+		}
 	}
 }
 
