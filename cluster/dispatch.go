@@ -23,7 +23,9 @@ type Dispatcher interface {
 	// Node's "none" policy counts nothing: the kernel balances.
 	Counts() map[int]uint64
 	// Close stops accepting and routing. Connections not yet handed are
-	// closed. The listener itself stays the caller's to close.
+	// closed. The listener itself stays the caller's to close; the socket
+	// is released once both it and the Dispatcher are closed (the accept
+	// loop works on a duplicate of its descriptor).
 	Close() error
 }
 
