@@ -2,10 +2,12 @@ package cluster
 
 import (
 	"net"
-	"runtime"
+	"os"
+	"os/exec"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kelpie-dev/kelpie/ipc"
 )
@@ -113,7 +115,9 @@ func BenchmarkDirectAccept(b *testing.B) {
 	}
 }
 
-func runtimeGosched() { runtime.Gosched() }
+// runtimeGosched waits a little for the last connections in flight; a
+// sleep, not a spin, so the wait does not count as CPU per connection.
+func runtimeGosched() { time.Sleep(100 * time.Microsecond) }
 
 // cpuNow is the process's user+system CPU time in nanoseconds.
 func cpuNow() int64 {
@@ -127,4 +131,70 @@ func cpuNow() int64 {
 // between the two benchmarks is what round-robin costs per connection.
 func reportCPU(b *testing.B, start int64) {
 	b.ReportMetric(float64(cpuNow()-start)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkRoundRobinPrimaryCPU isolates kelpie's own cost per connection:
+// the 2 workers are child processes (HTTP workers on WorkerListener), so
+// this process's CPU is the client's plus the primary's. Its cpu-ns/op
+// minus BenchmarkClientOnlyCPU's is what round-robin costs kelpie per
+// connection (accept, sendmsg, the ACK, close).
+func BenchmarkRoundRobinPrimaryCPU(b *testing.B) {
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	rr, err := NewRoundRobin(ln)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rr.Close()
+	self, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ws []*Worker
+	for id := 0; id < 2; id++ {
+		cmd := exec.Command(self, "-test.run=^$")
+		cmd.Env = childEnv("http")
+		w, _ := attachWorker(b, rr, id, cmd, nil)
+		ws = append(ws, w)
+	}
+	for _, w := range ws {
+		<-w.Ready()
+	}
+	b.ResetTimer()
+	start := cpuNow()
+	dialLoop(b, ln.Addr().(*net.TCPAddr))
+	for sum(rr.Counts()) < uint64(b.N) {
+		runtimeGosched()
+	}
+	reportCPU(b, start)
+}
+
+// BenchmarkClientOnlyCPU is the same client against 2 child processes on
+// an inherited socket (fds mode): this process's CPU is the client's alone.
+func BenchmarkClientOnlyCPU(b *testing.B) {
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	self, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		f, err := ln.File()
+		if err != nil {
+			b.Fatal(err)
+		}
+		cmd := exec.Command(self, "-test.run=^$")
+		cmd.Env = append(childEnv("http"), EnvListenFDs+"=1")
+		startProc(b, cmd, f)
+	}
+	b.ResetTimer()
+	start := cpuNow()
+	dialLoop(b, ln.Addr().(*net.TCPAddr))
+	reportCPU(b, start)
 }

@@ -87,7 +87,7 @@ func (l *lockedBuffer) String() string {
 
 // startProc starts cmd with extra files, closing the caller's copies of
 // them after the start, and kills it at cleanup if it is still running.
-func startProc(t *testing.T, cmd *exec.Cmd, extra ...*os.File) *proc {
+func startProc(t testing.TB, cmd *exec.Cmd, extra ...*os.File) *proc {
 	t.Helper()
 	p := &proc{cmd: cmd, stderr: &lockedBuffer{}}
 	cmd.ExtraFiles = extra
@@ -131,7 +131,7 @@ func (p *proc) wait(t *testing.T) error {
 // d and runs the engine's side of the channel: every message goes to
 // Handle, the end of the channel to Detach. Unconsumed messages are sent
 // on user (if not nil).
-func attachWorker(t *testing.T, d Dispatcher, id int, cmd *exec.Cmd, user chan<- string) (*Worker, *proc) {
+func attachWorker(t testing.TB, d Dispatcher, id int, cmd *exec.Cmd, user chan<- string) (*Worker, *proc) {
 	t.Helper()
 	conn, child, err := ipc.Pair()
 	if err != nil {
