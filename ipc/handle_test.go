@@ -237,3 +237,44 @@ func TestNodeChildTakesSockets(t *testing.T) {
 	}
 	_ = os.Stderr
 }
+
+// TestSendFDBothWays: two Conns passing handles to each other at once.
+// Each holds its queue until its handle is ACKed; if ACK replies waited in
+// that queue too, each would wait for the other's ACK for ever.
+func TestSendFDBothWays(t *testing.T) {
+	a, b := Pipe()
+	defer a.Close()
+	defer b.Close()
+	done := make(chan error, 4)
+	for _, c := range []*Conn{a, b} {
+		for i := 0; i < 2; i++ {
+			r, _ := pipeFD(t)
+			if err := c.SendFD(TypeNative, []byte(`{}`), r, func(err error) { done <- err }); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, c := range []*Conn{a, b} {
+		go func(c *Conn) {
+			for {
+				m, err := c.Recv()
+				if err != nil {
+					return
+				}
+				if m.Handle != nil {
+					m.Handle.Close()
+				}
+			}
+		}(c)
+	}
+	for i := 0; i < 4; i++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second): // safety net only
+			t.Fatalf("only %d of 4 handles acknowledged", i)
+		}
+	}
+}
