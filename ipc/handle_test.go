@@ -278,3 +278,37 @@ func TestSendFDBothWays(t *testing.T) {
 		}
 	}
 }
+
+// TestSendFDHoldsBack: like Node's sender, nothing queued after a handle is
+// written before the peer's ACK; then it follows.
+func TestSendFDHoldsBack(t *testing.T) {
+	c, peer := newRawPeer(t, Options{})
+	r, _ := pipeFD(t)
+	acked := make(chan error, 1)
+	if err := c.SendFD(TypeNative, []byte(`{"h":1}`), r, func(err error) { acked <- err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send("after"); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // the reader that takes the ACK
+		for {
+			if _, err := c.Recv(); err != nil {
+				return
+			}
+		}
+	}()
+	if got := peer.line(t); got != `{"cmd":"NODE_HANDLE","type":"net.Native","msg":{"h":1}}`+"\n" {
+		t.Fatalf("got %q", got)
+	}
+	if st := c.Stats(); st.Queued != 1 || st.Sent != 1 {
+		t.Fatalf("before the ACK: %+v", st)
+	}
+	fmt.Fprintf(peer.f, "%s\n", `{"cmd":"NODE_HANDLE_ACK"}`)
+	if got := peer.line(t); got != `"after"`+"\n" {
+		t.Fatalf("got %q", got)
+	}
+	if err := <-acked; err != nil {
+		t.Fatal(err)
+	}
+}
