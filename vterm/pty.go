@@ -70,6 +70,11 @@ func rewrapNonblocking(f *os.File) (*os.File, error) {
 	return os.NewFile(uintptr(fd), "/dev/ptmx"), nil
 }
 
+// Master is the master end, for callers that poll descriptors themselves
+// (through SyscallConn). Never call its Fd(): that switches it to blocking
+// mode for good, and Close would no longer hang up the child.
+func (p *PTY) Master() *os.File { return p.master }
+
 // Slave is the child's end. Pass it as the child's descriptors 0, 1 and 2
 // (os.ProcAttr.Files or exec.Cmd.Stdin/Stdout/Stderr) together with
 // SessionAttr, then call CloseSlave once the child is started.
