@@ -6,8 +6,10 @@ package vterm
 const lineOverhead = 24
 
 // DefaultScrollbackBytes caps a Term's scrollback unless Options says
-// otherwise: about 40,000 plain 80-column lines, a few MiB of memory.
-const DefaultScrollbackBytes = 4 << 20
+// otherwise: about 50,000 coloured 80-column log lines; a Term holding a
+// full one measured about 6 MiB of heap in all (TestTermMemoryFullScrollback),
+// under the 10 MiB a unit may use.
+const DefaultScrollbackBytes = 6 << 20
 
 // history keeps the lines scrolled off the main screen, each a string of
 // text and SGR, oldest first, dropping the oldest past a byte cap. It is a

@@ -56,8 +56,10 @@ type Term struct {
 	appCursor bool // DECCKM: cursor keys send ESC O x
 	bracketed bool // mode 2004: pastes are wrapped
 	altOff    bool // the alternate screen keeps no scrollback
-	onTitle   func(string)
-	onLine    func(string)
+	// The parser's payload buffer is 64 KiB, not x/vt's 4 MiB.
+	smallParser bool
+	onTitle     func(string)
+	onLine      func(string)
 	// Filled under mu during a Write, handed to the callbacks after it.
 	newLines []string
 	newTitle *string
@@ -98,6 +100,7 @@ func New(o Options) *Term {
 		done:    make(chan struct{}),
 	}
 	t.altOff = noAltScrollback(t.emu)
+	t.smallParser = shrinkParser(t.emu)
 	// Never full between two drains (see feedChunk), so x/vt's own
 	// eviction, an O(n) shift per line, never runs.
 	t.emu.SetScrollbackSize(1 << 30)
