@@ -185,17 +185,21 @@ func (t *Term) writeInput(w io.Writer) {
 	}
 }
 
-// Write feeds the child's output to the emulator. It never fails.
+// Write feeds the child's output to the emulator. It never fails. The lock
+// is taken per feedChunk, so a Snapshot waits for a chunk's parsing at most
+// (tens of microseconds), never for a whole large read.
 func (t *Term) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
-		return len(p), nil
-	}
 	for off := 0; off < len(p); off += feedChunk {
+		t.mu.Lock()
+		if t.closed {
+			t.mu.Unlock()
+			break
+		}
 		_, _ = t.emu.Write(p[off:min(off+feedChunk, len(p))])
 		t.drainLocked()
+		t.mu.Unlock()
 	}
+	t.mu.Lock()
 	lines, title := t.newLines, t.newTitle
 	t.newLines, t.newTitle = nil, nil
 	t.mu.Unlock()

@@ -263,3 +263,43 @@ func TestTermKeysFollowModes(t *testing.T) {
 		t.Fatalf("sent %q, want %q", got, want)
 	}
 }
+
+// blockingWriter never returns from Write until released: a child that
+// stopped reading its terminal.
+type blockingWriter struct{ release chan struct{} }
+
+func (b blockingWriter) Write(p []byte) (int, error) {
+	<-b.release
+	return len(p), nil
+}
+
+// A child that floods queries and never reads the answers blocks neither
+// Write nor input: the queue is capped and input past it is refused.
+func TestTermChildNotReadingBlocksNobody(t *testing.T) {
+	bw := blockingWriter{release: make(chan struct{})}
+	term := New(Options{Reply: bw, InputBytes: 4096})
+	done := make(chan struct{})
+	go func() {
+		term.Write(bytes.Repeat([]byte("\x1b[6n\x1b[c"), 20000))
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Write blocked on a child that does not read")
+	}
+	if term.SendInput(bytes.Repeat([]byte("k"), 8192)) {
+		t.Fatal("input past the cap accepted")
+	}
+	term.in.mu.Lock()
+	dropped := term.in.dropped
+	term.in.mu.Unlock()
+	if dropped == 0 {
+		t.Fatal("no reply counted as dropped")
+	}
+	close(bw.release)
+	term.Close()
+	if term.SendInput([]byte("x")) {
+		t.Fatal("input accepted after Close")
+	}
+}
