@@ -303,3 +303,17 @@ func TestTermChildNotReadingBlocksNobody(t *testing.T) {
 		t.Fatal("input accepted after Close")
 	}
 }
+
+// Wide and combined characters come out once, in their columns.
+func TestTermSnapshotWideAndCombining(t *testing.T) {
+	term := New(Options{Cols: 12, Rows: 2})
+	defer term.Close()
+	term.Write([]byte("日本|e\u0301|🙂|\r\n\x1b[7m語\x1b[m"))
+	s := term.Snapshot()
+	if s.Lines[0] != "日本|e\u0301|🙂|" {
+		t.Errorf("row 0 = %q", s.Lines[0])
+	}
+	if s.Lines[1] != "\x1b[0;7m語\x1b[m" || s.CursorX != 2 {
+		t.Errorf("row 1 = %q, cursor x %d", s.Lines[1], s.CursorX)
+	}
+}
