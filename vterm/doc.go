@@ -29,9 +29,10 @@
 // SessionAttr sets Setsid, Setctty and Ctty 0 and clears Setpgid (setpgid
 // after setsid fails): the child leads a new session whose controlling
 // terminal is the slave, and its pid is also its process group, so the
-// existing kill(-pgid) stop path works; stopping the whole session (jobs in
-// other groups) is the caller's: kill every process whose sid is the
-// child's pid. Start(argv, env, dir, cols, rows) does all of this with
+// existing kill(-pgid) stop path works. A session can hold jobs in other
+// process groups (a shell's background jobs): SessionMembers(pid) lists
+// every process of the session from /proc and SignalSession(pid, sig)
+// signals them all, for the SIGKILL after stop_timeout. Start(argv, env, dir, cols, rows) does all of this with
 // os.StartProcess for tests and simple callers.
 //
 // # The emulator
