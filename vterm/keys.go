@@ -54,14 +54,43 @@ type Key struct {
 }
 
 // cursorFinal is the final byte of the cursor keys and Home/End.
-var cursorFinal = map[KeyCode]byte{
-	KeyUp: 'A', KeyDown: 'B', KeyRight: 'C', KeyLeft: 'D', KeyHome: 'H', KeyEnd: 'F',
+func cursorFinal(c KeyCode) (byte, bool) {
+	switch c {
+	case KeyUp:
+		return 'A', true
+	case KeyDown:
+		return 'B', true
+	case KeyRight:
+		return 'C', true
+	case KeyLeft:
+		return 'D', true
+	case KeyHome:
+		return 'H', true
+	case KeyEnd:
+		return 'F', true
+	}
+	return 0, false
 }
 
 // tildeCode is the number of the keys sent as CSI n ~.
-var tildeCode = map[KeyCode]int{
-	KeyInsert: 2, KeyDelete: 3, KeyPageUp: 5, KeyPageDown: 6,
-	KeyF5: 15, KeyF6: 17, KeyF7: 18, KeyF8: 19, KeyF9: 20, KeyF10: 21, KeyF11: 23, KeyF12: 24,
+func tildeCode(c KeyCode) (int, bool) {
+	switch c {
+	case KeyInsert:
+		return 2, true
+	case KeyDelete:
+		return 3, true
+	case KeyPageUp:
+		return 5, true
+	case KeyPageDown:
+		return 6, true
+	case KeyF5:
+		return 15, true
+	case KeyF6, KeyF7, KeyF8, KeyF9, KeyF10:
+		return 17 + int(c-KeyF6), true
+	case KeyF11, KeyF12:
+		return 23 + int(c-KeyF11), true
+	}
+	return 0, false
 }
 
 // EncodeKey returns the bytes an xterm sends for k. appCursor is DECCKM
@@ -79,7 +108,7 @@ func EncodeKey(k Key, appCursor bool) []byte {
 	if k.Ctrl {
 		mod += 4
 	}
-	if f, ok := cursorFinal[k.Code]; ok {
+	if f, ok := cursorFinal(k.Code); ok {
 		switch {
 		case mod > 1:
 			return fmt.Appendf(nil, "\x1b[1;%d%c", mod, f)
@@ -88,7 +117,7 @@ func EncodeKey(k Key, appCursor bool) []byte {
 		}
 		return []byte{0x1b, '[', f}
 	}
-	if n, ok := tildeCode[k.Code]; ok {
+	if n, ok := tildeCode(k.Code); ok {
 		if mod > 1 {
 			return fmt.Appendf(nil, "\x1b[%d;%d~", n, mod)
 		}
@@ -171,16 +200,41 @@ func EncodePaste(text string, bracketed bool) []byte {
 	return []byte("\x1b[200~" + text + "\x1b[201~")
 }
 
-// namedKeys maps send-keys names (tmux's spelling, matched regardless of
-// case) to keys.
-var namedKeys = map[string]KeyCode{
-	"enter": KeyEnter, "tab": KeyTab, "esc": KeyEsc, "escape": KeyEsc,
-	"bspace": KeyBackspace, "backspace": KeyBackspace, "space": KeySpace,
-	"up": KeyUp, "down": KeyDown, "right": KeyRight, "left": KeyLeft,
-	"home": KeyHome, "end": KeyEnd, "pageup": KeyPageUp, "pgup": KeyPageUp, "ppage": KeyPageUp,
-	"pagedown": KeyPageDown, "pgdn": KeyPageDown, "npage": KeyPageDown,
-	"ic": KeyInsert, "insert": KeyInsert, "dc": KeyDelete, "delete": KeyDelete,
-	"btab": KeyTab, // tmux's back-tab: Shift is set below
+// namedKey looks up a send-keys name (tmux's spelling, lower-cased).
+func namedKey(name string) (KeyCode, bool) {
+	switch name {
+	case "enter":
+		return KeyEnter, true
+	case "tab", "btab": // tmux's back-tab: Shift is set by the caller
+		return KeyTab, true
+	case "esc", "escape":
+		return KeyEsc, true
+	case "bspace", "backspace":
+		return KeyBackspace, true
+	case "space":
+		return KeySpace, true
+	case "up":
+		return KeyUp, true
+	case "down":
+		return KeyDown, true
+	case "right":
+		return KeyRight, true
+	case "left":
+		return KeyLeft, true
+	case "home":
+		return KeyHome, true
+	case "end":
+		return KeyEnd, true
+	case "pageup", "pgup", "ppage":
+		return KeyPageUp, true
+	case "pagedown", "pgdn", "npage":
+		return KeyPageDown, true
+	case "ic", "insert":
+		return KeyInsert, true
+	case "dc", "delete":
+		return KeyDelete, true
+	}
+	return 0, false
 }
 
 // ParseKeys turns `kelpie send-keys` arguments into keys, tmux's way: an
@@ -216,7 +270,7 @@ func parseKeyName(s string) (Key, bool) {
 		}
 		s = s[2:]
 	}
-	if code, ok := namedKeys[strings.ToLower(s)]; ok {
+	if code, ok := namedKey(strings.ToLower(s)); ok {
 		k.Code = code
 		if strings.EqualFold(s, "btab") {
 			k.Shift = true

@@ -91,8 +91,6 @@ func printable(r rune) bool {
 		return false
 	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
 		return false
-	case r == utf8.RuneError:
-		return true
 	}
 	return true
 }
