@@ -124,6 +124,21 @@ func New(o Options) *Term {
 		}
 		return false
 	})
+	// x/vt loops once per unit of these counts, unbounded: a child's
+	// "CSI 99999999 b" (repeat the last character) would hold the Term,
+	// and every pane drawing it, for minutes. No program needs a count
+	// past what the screen holds, so such a sequence is ignored.
+	for final, limit := range map[byte]func() int{
+		'b': func() int { return t.emu.Width() * t.emu.Height() }, // REP
+		'I': t.emu.Width,                                          // CHT
+		'Z': t.emu.Width,                                          // CBT
+		'X': t.emu.Width,                                          // ECH
+	} {
+		t.emu.RegisterCsiHandler(int(final), func(p ansi.Params) bool {
+			n, _, _ := p.Param(0, 1)
+			return n > limit()
+		})
+	}
 	// A full reset (RIS) resets the modes without the mode callbacks.
 	t.emu.RegisterEscHandler('c', func() bool {
 		t.appCursor, t.bracketed = false, false

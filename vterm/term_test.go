@@ -317,3 +317,27 @@ func TestTermSnapshotWideAndCombining(t *testing.T) {
 		t.Errorf("row 1 = %q, cursor x %d", s.Lines[1], s.CursorX)
 	}
 }
+
+// Counts x/vt would loop over unbounded are ignored past the screen's
+// size, so a child cannot stall the Term (and the panes drawing it) with a
+// few bytes; counts within it still work.
+func TestTermHugeCountsIgnored(t *testing.T) {
+	term := New(Options{Cols: 10, Rows: 3})
+	defer term.Close()
+	done := make(chan struct{})
+	go func() {
+		term.Write([]byte("x\x1b[2147483647b\x1b[2147483647I\x1b[2147483647Z\x1b[2147483647X\x1b[99999999b"))
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a huge count stalled the Term")
+	}
+	term.Write([]byte("\x1b[H\x1b[2J" + "y\x1b[3b\x1b[2I|\r\x1b[1Xz"))
+	// REP 3 after y, CHT 2 to the last column (tab stop 8, then the
+	// margin), ECH 1 at column 0 before z.
+	if got := term.Snapshot().Lines[0]; got != "zyyy     |" {
+		t.Fatalf("row %q", got)
+	}
+}
