@@ -3,6 +3,7 @@ package vterm
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"runtime"
 	"testing"
 
@@ -115,5 +116,52 @@ func TestTermMemoryFullScrollback(t *testing.T) {
 	}
 	if grown < DefaultScrollbackBytes/2 || grown > 10<<20 {
 		t.Fatalf("a Term with a full scrollback holds %.1f MiB, want 3-10 MiB", float64(grown)/(1<<20))
+	}
+}
+
+// floodArgv prints 1 MiB of 80-column lines and exits.
+var floodArgv = []string{"sh", "-c", `yes "03:57:45.123 INFO request id=000042 path=/api/v1/items status=200 dur=12ms ok" | head -c 1048576`}
+
+// BenchmarkFloodPTYTerm: a child flooding 1 MiB on a PTY, read and fed to
+// a Term until it exits: the tty unit's throughput end to end.
+func BenchmarkFloodPTYTerm(b *testing.B) {
+	b.SetBytes(1 << 20)
+	for range b.N {
+		p, proc, err := Start(floodArgv, nil, "", 80, 24)
+		if err != nil {
+			b.Fatal(err)
+		}
+		term := New(Options{Reply: p, OnLine: func(string) {}})
+		if _, err := term.ReadFrom(p); err != nil {
+			b.Fatal(err)
+		}
+		proc.Wait()
+		p.Close()
+		term.Close()
+	}
+}
+
+// BenchmarkFloodPipe: the same child on a pipe, read and dropped: the
+// ceiling a pipe unit has, in the same run.
+func BenchmarkFloodPipe(b *testing.B) {
+	b.SetBytes(1 << 20)
+	buf := make([]byte, 32<<10)
+	for range b.N {
+		r, w, err := os.Pipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		proc, err := os.StartProcess("/bin/sh", floodArgv, &os.ProcAttr{Files: []*os.File{nil, w, w}})
+		w.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := r.Read(buf); err != nil {
+				break
+			}
+		}
+		r.Close()
+		proc.Wait()
 	}
 }
