@@ -46,7 +46,28 @@ func (s *Supervisor) readChannel(name string, ms *msgStore, r *ring, conn *ipc.C
 			m.Handle.Close()
 		}
 		_ = s.recordMessage(name, ms, r, IPCIn, m.Raw, nil)
+		if saysReady(m.Raw) {
+			s.post(func() {
+				if u := s.units[name]; u != nil {
+					if p, ok := u.run.(*procRun); ok && p.conn == conn {
+						s.setReady(u, "it said so on its channel")
+					}
+				}
+			})
+		}
 	}
+}
+
+// saysReady reports whether a message is {"ready":true} (other fields may
+// come with it): a unit's word that it is ready to serve.
+func saysReady(raw []byte) bool {
+	if !bytes.Contains(raw, []byte(`"ready"`)) {
+		return false // the common case, without decoding
+	}
+	var m struct {
+		Ready bool `json:"ready"`
+	}
+	return json.Unmarshal(raw, &m) == nil && m.Ready
 }
 
 // Send sends one JSON message to the unit over its channel. msg must pass

@@ -29,8 +29,13 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.tag = fmt.Sprintf("%s/%s/%d", s.opts.Tag, sp.Name, u.runs+1)
+	r.tag = fmt.Sprintf("%s/%s/%d", s.opts.Tag, sp.Name, u.runNumber())
 	env := childEnv(os.Environ(), sp.Env, TagVar+"="+r.tag)
+	if len(sp.ListenFDNames) > 0 {
+		env = append(env, "LISTEN_FDS="+strconv.Itoa(len(sp.ExtraFiles)),
+			"LISTEN_FDNAMES="+strings.Join(sp.ListenFDNames, ":"))
+		argv, path = listenShim(sp, path, argv)
+	}
 
 	outR, outW, err := newOutputPipe()
 	if err != nil {
@@ -106,6 +111,20 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 		go func() { defer s.pumps.Done(); s.readChannel(name, ms, ring, conn) }()
 	}
 	return r, nil
+}
+
+// listenShim wraps a command so that LISTEN_PID is the pid of the program
+// itself, as systemd sets it after its fork: the shell exports its own pid
+// ($$) and execs the program in its place, keeping that pid. A command that
+// is already a shell command gets the variable exported before it.
+func listenShim(sp *Spec, path string, argv []string) ([]string, string) {
+	const export = "LISTEN_PID=$$; export LISTEN_PID; "
+	if sp.Shell != "" {
+		return []string{"/bin/sh", "-c", export + sp.Shell}, "/bin/sh"
+	}
+	// "$0" "$@" pass the program and its arguments through untouched: no
+	// word of them is ever parsed by the shell.
+	return append([]string{"/bin/sh", "-c", export + `exec "$0" "$@"`, path}, argv[1:]...), "/bin/sh"
 }
 
 // resolve finds the program to exec the way a shell would: a name with a

@@ -1,0 +1,351 @@
+package procs
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// clusterRole plays a cluster member: "http-fds" serves HTTP on the socket
+// it inherits by systemd's convention, answering "pid id"; it checks the
+// convention first (LISTEN_PID is its own pid) and stops gracefully on
+// SIGTERM, finishing the requests it has.
+func clusterRole(role string) (int, bool) {
+	if role != "http-fds" {
+		return 0, false
+	}
+	if got := os.Getenv("LISTEN_PID"); got != strconv.Itoa(os.Getpid()) {
+		fmt.Println("LISTEN_PID", got, "is not my pid", os.Getpid())
+		return 4, true
+	}
+	if os.Getenv("LISTEN_FDS") != "1" || os.Getenv("LISTEN_FDNAMES") == "" {
+		fmt.Println("bad LISTEN_FDS/LISTEN_FDNAMES:", os.Getenv("LISTEN_FDS"), os.Getenv("LISTEN_FDNAMES"))
+		return 4, true
+	}
+	ln, err := net.FileListener(os.NewFile(3, "listener"))
+	if err != nil {
+		fmt.Println("fd 3:", err)
+		return 4, true
+	}
+	id := os.Getenv(WorkerIDVar)
+	// Graceful as a server sharing a socket must be: stop accepting, then
+	// finish every connection in hand. (http.Server.Shutdown alone drops
+	// a request it reads after it was called: the client sees EOF.)
+	var mu sync.Mutex
+	open := map[net.Conn]bool{}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "%d %s", os.Getpid(), id)
+		}),
+		ConnState: func(c net.Conn, st http.ConnState) {
+			mu.Lock()
+			defer mu.Unlock()
+			if st == http.StateClosed || st == http.StateHijacked {
+				delete(open, c)
+			} else {
+				open[c] = true
+			}
+		},
+	}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM)
+	quit := make(chan struct{})
+	go func() {
+		<-stop
+		close(quit)
+		ln.Close()
+	}()
+	fmt.Println("serving", id)
+	err = srv.Serve(ln)
+	select {
+	case <-quit:
+	default:
+		fmt.Println("serve:", err)
+		return 1, true
+	}
+	for {
+		mu.Lock()
+		n := len(open)
+		mu.Unlock()
+		if n == 0 {
+			return 0, true
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// fdsCluster is a cluster of n test-binary members serving on a free port.
+func fdsCluster(t *testing.T, s *Supervisor, name string, n int) string {
+	t.Helper()
+	c := Cluster{Spec: roleSpec(name, "http-fds", ""), Listen: "127.0.0.1:0", Mode: ModeFDs, Instances: n}
+	c.Spec.Restart = RestartAlways
+	c.Spec.StopTimeout = 5 * time.Second
+	ln, err := ListenCluster(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddCluster(c, ln); err != nil {
+		t.Fatal(err)
+	}
+	return ln.Addr().String()
+}
+
+// get asks addr for / on a new connection and returns the body.
+func get(addr string) (string, error) {
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	resp, err := c.Get("http://" + addr + "/")
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// servedBy counts the distinct first words (pids) of bodies from n requests
+// until every want pid answered; it fails on any failed request.
+func servedBy(t *testing.T, addr string, want int) map[string]int {
+	t.Helper()
+	seen := map[string]int{}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(seen) < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d workers answered: %v", len(seen), want, seen)
+		}
+		body, err := get(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, _, _ := strings.Cut(body, " ")
+		seen[pid]++
+	}
+	return seen
+}
+
+// allReady waits until the group has n members, each running and ready.
+func allReady(t *testing.T, s *Supervisor, group string, n int) []Info {
+	t.Helper()
+	var got []Info
+	waitFor(t, fmt.Sprintf("%d ready members of %s", n, group), func() bool {
+		got = got[:0]
+		for _, in := range s.List() {
+			if in.Group == group {
+				got = append(got, in)
+			}
+		}
+		if len(got) != n {
+			return false
+		}
+		for _, in := range got {
+			if in.State != Running || !in.Ready {
+				return false
+			}
+		}
+		return true
+	})
+	return got
+}
+
+func TestClusterFDsEveryWorkerServes(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	addr := fdsCluster(t, s, "web", 3)
+	if err := s.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	members := allReady(t, s, "web", 3)
+	for i, in := range members {
+		if in.Name != MemberName("web", i) || in.Group != "web" || in.Kind != KindProcess || in.Listen != addr {
+			t.Fatalf("member %d: %+v", i, in)
+		}
+	}
+	seen := servedBy(t, addr, 3)
+	for _, in := range members {
+		if seen[strconv.Itoa(in.PID)] == 0 {
+			t.Fatalf("pid %d (%s) never served: %v", in.PID, in.Name, seen)
+		}
+	}
+}
+
+func TestClusterFDsPythonServer(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3")
+	}
+	dir := t.TempDir()
+	script := filepath.Join(dir, "server.py")
+	// A server in another language, knowing only systemd's convention.
+	err = os.WriteFile(script, []byte(`import os, socket, http.server
+assert os.environ["LISTEN_PID"] == str(os.getpid()), "LISTEN_PID"
+assert os.environ["LISTEN_FDS"] == "1"
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = ("%d %s" % (os.getpid(), os.environ["KELPIE_WORKER_ID"])).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), H, bind_and_activate=False)
+srv.socket.close()
+srv.socket = socket.socket(fileno=3)
+srv.serve_forever()
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newTestSupervisor(t, Options{})
+	c := Cluster{Spec: Spec{Name: "py", Argv: []string{py, script}}, Listen: "127.0.0.1:0", Instances: 2}
+	ln, err := ListenCluster(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddCluster(c, ln); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	allReady(t, s, "py", 2)
+	servedBy(t, ln.Addr().String(), 2)
+}
+
+func TestClusterBindError(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	c := Cluster{Spec: Spec{Name: "web", Argv: []string{"true"}}, Listen: busy.Addr().String()}
+	_, err = ListenCluster(&c)
+	if err == nil || !strings.Contains(err.Error(), busy.Addr().String()) || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("bind error = %v", err)
+	}
+}
+
+func TestClusterRespawnAfterKill(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	addr := fdsCluster(t, s, "web", 2)
+	if err := s.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	before := allReady(t, s, "web", 2)
+	if err := syscall.Kill(before[0].PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var after []Info
+	waitFor(t, "a new web/0", func() bool {
+		after = allReady(t, s, "web", 2)
+		return after[0].PID != before[0].PID
+	})
+	if after[0].Restarts != 1 {
+		t.Fatalf("restarts = %d", after[0].Restarts)
+	}
+	seen := servedBy(t, addr, 2)
+	if seen[strconv.Itoa(after[0].PID)] == 0 {
+		t.Fatalf("the new worker %d does not serve: %v", after[0].PID, seen)
+	}
+}
+
+func TestClusterScale(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	addr := fdsCluster(t, s, "web", 2)
+	if err := s.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	allReady(t, s, "web", 2)
+	if err := s.Scale("web", 4); err != nil {
+		t.Fatal(err)
+	}
+	up := allReady(t, s, "web", 4)
+	servedBy(t, addr, 4)
+	if err := s.Scale("web", 1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "web down to 1", func() bool { return len(s.Members("web")) == 1 })
+	if m := s.Members("web"); m[0] != "web/0" {
+		t.Fatalf("members after scale down: %v", m)
+	}
+	for _, in := range up[1:] {
+		waitFor(t, "old worker gone", func() bool { return !alive(in.PID) })
+	}
+	if _, err := get(addr); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Scale("nope", 2); err == nil {
+		t.Fatal("scale of no group succeeded")
+	}
+}
+
+// TestClusterReloadNoFailures reloads 2 workers under a load loop: every
+// request succeeds, and every worker is new afterwards.
+func TestClusterReloadNoFailures(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	addr := fdsCluster(t, s, "web", 2)
+	if err := s.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	old := allReady(t, s, "web", 2)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var ok, failed int
+	var firstErr error
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, err := get(addr)
+				mu.Lock()
+				if err != nil {
+					failed++
+					if firstErr == nil {
+						firstErr = err
+					}
+				} else {
+					ok++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	err := s.Reload("web")
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		for _, m := range s.Members("web") {
+			lines, _ := s.Tail(m, 20)
+			t.Logf("%s: %v", m, lines)
+		}
+		t.Fatal(err)
+	}
+	if failed > 0 || ok == 0 {
+		t.Fatalf("%d requests failed (first: %v), %d succeeded", failed, firstErr, ok)
+	}
+	now := allReady(t, s, "web", 2)
+	for _, n := range now {
+		for _, o := range old {
+			if n.PID == o.PID {
+				t.Fatalf("%s still runs old pid %d", n.Name, o.PID)
+			}
+		}
+	}
+	t.Logf("%d requests during the reload, none failed", ok)
+}
