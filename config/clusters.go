@@ -12,7 +12,7 @@ import (
 )
 
 // clusterKeys lists the settings a cluster may have beyond a process's.
-func clusterKeys() []string { return []string{"instances", "listen", "mode"} }
+func clusterKeys() []string { return []string{"instances", "listen", "mode", "policy"} }
 
 // clusterAllKeys is every key a cluster may have, for suggestions.
 func clusterAllKeys() []string { return append(clusterKeys(), processKeys()...) }
@@ -57,7 +57,7 @@ func (c *yamlChecker) clusterDefs(key, val *yaml.Node, first map[string]*yaml.No
 // listen and mode.
 func (c *yamlChecker) cluster(name string, nameNode, body *yaml.Node) (procs.Cluster, bool) {
 	cl := procs.Cluster{Mode: procs.ModeFDs, Instances: 1}
-	var listen *yaml.Node
+	var listen, policy *yaml.Node
 	errs := len(c.rep.errs)
 	extra := func(key string, raw, v *yaml.Node) bool {
 		switch key {
@@ -81,6 +81,14 @@ func (c *yamlChecker) cluster(name string, nameNode, body *yaml.Node) (procs.Clu
 				}
 				cl.Mode = procs.ClusterMode(s)
 			}
+		case "policy":
+			policy = raw
+			if s, ok := c.scalar(key, raw, v, "rr or none"); ok {
+				if s != "rr" && s != "none" {
+					c.at(raw, "policy: %q is not a Node scheduling policy (want rr or none)", s)
+				}
+				cl.Policy = s
+			}
 		default:
 			return false
 		}
@@ -89,6 +97,9 @@ func (c *yamlChecker) cluster(name string, nameNode, body *yaml.Node) (procs.Clu
 	spec, _ := c.unitBody("cluster", name, nameNode, body, clusterAllKeys(), extra)
 	if b := deref(body); b.Kind == yaml.MappingNode && listen == nil {
 		c.at(nameNode, "cluster %q has no \"listen:\" address (e.g. listen: 127.0.0.1:8000)", name)
+	}
+	if policy != nil && cl.Mode != procs.ModeNode {
+		c.at(policy, "policy: only a node-mode cluster has a scheduling policy (mode: node)")
 	}
 	if spec.Disabled {
 		c.at(nameNode, "cluster %q: disabled is not supported for a cluster (scale it instead)", name)

@@ -74,6 +74,8 @@ func TestClustersConfigErrors(t *testing.T) {
 		{"slash in name", "clusters:\n  a/b: {run: x, listen: ':0'}\n", 2, 3, `invalid cluster name "a/b"`},
 		{"clusters empty", "clusters:\n", 1, 1, "clusters is empty"},
 		{"clusters list", "clusters: [a]\n", 1, 11, "clusters must be a mapping"},
+		{"bad policy", c("    run: x", "    listen: :0", "    mode: node", "    policy: fair"), 8, 13, `policy: "fair" is not a Node scheduling policy`},
+		{"policy without node", c("    run: x", "    listen: :0", "    policy: rr"), 7, 13, "only a node-mode cluster"},
 		{"top typo", "processes:\n  web: {run: x}\nclusteres: {}\n", 3, 1, `did you mean "clusters"?`},
 	}
 	for _, tt := range tests {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kelpie-dev/kelpie/cluster"
 	"github.com/kelpie-dev/kelpie/ipc"
 )
 
@@ -16,7 +17,11 @@ var ErrNoChannel = errors.New("no open message channel")
 // anyone is looking at: a Node child whose messages are not read stalls.
 // Messages land in the unit's message store, and a note of each in its log
 // as an ipc-in line.
-func (s *Supervisor) readChannel(name string, ms *msgStore, r *ring, conn *ipc.Conn) {
+//
+// A cluster member's channel also carries the cluster's own protocol (Node's
+// NODE_CLUSTER messages, handed connections' acknowledgements): cw, when
+// set, takes every message first, and what it consumes is not stored.
+func (s *Supervisor) readChannel(name string, ms *msgStore, r *ring, conn *ipc.Conn, cw *cluster.Worker) {
 	for {
 		m, err := conn.Recv()
 		if err != nil {
@@ -39,6 +44,9 @@ func (s *Supervisor) readChannel(name string, ms *msgStore, r *ring, conn *ipc.C
 				}
 			})
 			return
+		}
+		if cw != nil && cw.Handle(m) {
+			continue
 		}
 		if m.Handle != nil {
 			// kelpie has no use for descriptors a child passes; the ACK has

@@ -1,15 +1,20 @@
 package procs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kelpie-dev/kelpie/cluster"
 )
 
 // ClusterMode says how a cluster's members share its listening socket.
@@ -54,6 +59,10 @@ type Cluster struct {
 	Mode ClusterMode
 	// Instances is the number of members; 0 means one per CPU.
 	Instances int
+	// Policy is Node's scheduling policy in node mode: "rr" (kelpie
+	// accepts and hands connections out; the default) or "none" (every
+	// worker accepts on the socket itself).
+	Policy string
 }
 
 // Count is the number of members the cluster starts with.
@@ -88,6 +97,8 @@ func memberSpec(c *Cluster, f *os.File, i int) Spec {
 	case ModeFDs, "":
 		m.ExtraFiles = []*os.File{f}
 		m.ListenFDNames = []string{c.Spec.Name}
+	default:
+		m.IPC = true // connections and Node's protocol come on the channel
 	}
 	if m.IPC {
 		m.Kind = KindFork
@@ -104,6 +115,9 @@ type clusterState struct {
 	file *os.File // the socket, as the members' fd 3 (fds mode)
 	ino  uint64   // the socket's inode, to see a member wait on it
 	addr string   // the address as bound (the real port)
+	// disp hands connections out (round-robin, node); nil in fds mode.
+	disp   cluster.Dispatcher
+	nextID int // the last run id given to the dispatcher
 }
 
 // errEndedFirst and errRemoved end a wait for a run to be ready.
@@ -124,9 +138,17 @@ func (s *Supervisor) AddCluster(c Cluster, ln *net.TCPListener) error {
 		c.Mode = ModeFDs
 	}
 	switch c.Mode {
-	case ModeFDs:
-	case ModeRoundRobin, ModeNode:
-		return fmt.Errorf("add cluster %q: mode %s is not available in this build", name, c.Mode)
+	case ModeFDs, ModeRoundRobin:
+	case ModeNode:
+		if c.Policy == "" {
+			c.Policy = cluster.PolicyRR
+		}
+		if c.Policy != cluster.PolicyRR && c.Policy != cluster.PolicyNone {
+			return fmt.Errorf("add cluster %q: Node scheduling policy %q (want rr or none)", name, c.Policy)
+		}
+		if err := checkNode(&c.Spec); err != nil {
+			return fmt.Errorf("add cluster %q: %w", name, err)
+		}
 	default:
 		return fmt.Errorf("add cluster %q: unknown mode %q (want %v)", name, c.Mode, ClusterModes())
 	}
@@ -153,6 +175,16 @@ func (s *Supervisor) AddCluster(c Cluster, ln *net.TCPListener) error {
 		}
 		cs.file, cs.ino = f, st.Ino
 	}
+	switch c.Mode {
+	case ModeRoundRobin:
+		cs.disp = cluster.NewRoundRobin(ln)
+	case ModeNode:
+		np, err := cluster.NewNodePrimary(ln, c.Policy)
+		if err != nil {
+			return fmt.Errorf("add cluster %q: %w", name, err)
+		}
+		cs.disp = np
+	}
 	var err error
 	cerr := s.call(func() {
 		if s.units[name] != nil || s.members[name] > 0 || s.clusters[name] != nil {
@@ -166,8 +198,13 @@ func (s *Supervisor) AddCluster(c Cluster, ln *net.TCPListener) error {
 			}
 		}
 	})
-	if err = errors.Join(cerr, err); err != nil && cs.file != nil {
-		cs.file.Close()
+	if err = errors.Join(cerr, err); err != nil {
+		if cs.file != nil {
+			cs.file.Close()
+		}
+		if cs.disp != nil {
+			_ = cs.disp.Close()
+		}
 	}
 	return err
 }
@@ -196,6 +233,9 @@ func (s *Supervisor) Addr(cluster string) string {
 // once no member runs.
 func (s *Supervisor) closeClusters() {
 	for _, cs := range s.clusters {
+		if cs.disp != nil {
+			_ = cs.disp.Close()
+		}
 		if cs.file != nil {
 			cs.file.Close()
 		}
@@ -272,4 +312,43 @@ func (s *Supervisor) waitForReady(u *unit) chan error {
 		u.readyWait = append(u.readyWait, c)
 	}
 	return c
+}
+
+// watchDispatchReady marks the run ready when its dispatcher says so
+// (Node's 'listening', a first acknowledged connection, {"ready":true}).
+// Owner goroutine only; the wait ends with the run's channel.
+func (s *Supervisor) watchDispatchReady(name string, r *procRun, cs *clusterState) {
+	cw, ended := r.cw, make(chan struct{})
+	r.ended = ended
+	s.pumps.Add(1)
+	go func() {
+		defer s.pumps.Done()
+		select {
+		case <-cw.Ready():
+		case <-ended:
+			return
+		}
+		s.post(func() {
+			if u := s.units[name]; u != nil && u.run == run(r) {
+				s.setReady(u, "listening on "+cs.addr)
+			}
+		})
+	}()
+}
+
+// checkNode refuses a Node whose internal cluster protocol kelpie has not
+// been checked against: the protocol is undocumented, and a mismatch would
+// hang every worker's listen(). The program run is the spec's first word
+// when it names node, else node in PATH.
+func checkNode(sp *Spec) error {
+	bin := "node"
+	if len(sp.Argv) > 0 && strings.HasPrefix(filepath.Base(sp.Argv[0]), "node") {
+		bin = sp.Argv[0]
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := cluster.CheckNodeVersion(ctx, bin); err != nil {
+		return fmt.Errorf("node mode: %w", err)
+	}
+	return nil
 }

@@ -31,6 +31,16 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 	}
 	r.tag = fmt.Sprintf("%s/%s/%d", s.opts.Tag, sp.Name, u.runNumber())
 	env := childEnv(os.Environ(), sp.Env, TagVar+"="+r.tag)
+	// A member of a dispatched cluster: this run's id with the dispatcher,
+	// and what the dispatcher tells the worker (NODE_UNIQUE_ID, ...).
+	cs, runID := s.clusters[sp.Group], 0
+	if cs != nil && cs.disp != nil && sp.Group != "" {
+		cs.nextID++
+		runID = cs.nextID
+		env = append(env, cs.disp.Env(runID)...)
+	} else {
+		cs = nil
+	}
 	if len(sp.ListenFDNames) > 0 {
 		env = append(env, "LISTEN_FDS="+strconv.Itoa(len(sp.ExtraFiles)),
 			"LISTEN_FDNAMES="+strings.Join(sp.ListenFDNames, ":"))
@@ -107,8 +117,14 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 		r.conn = conn
 		u.info.Channel = ChannelConnected
 		ms, ring := u.msgs, u.ring
+		if cs != nil {
+			r.cw = cs.disp.Attach(runID, conn)
+			r.node = cs.def.Mode == ModeNode
+			s.watchDispatchReady(name, r, cs)
+		}
+		cw := r.cw
 		s.pumps.Add(1)
-		go func() { defer s.pumps.Done(); s.readChannel(name, ms, ring, conn) }()
+		go func() { defer s.pumps.Done(); s.readChannel(name, ms, ring, conn, cw) }()
 	}
 	return r, nil
 }

@@ -623,6 +623,9 @@ func (s *Supervisor) snapshot() []Info {
 // goroutine only.
 func (s *Supervisor) infoOf(u *unit) Info {
 	in := u.info
+	if p, ok := u.run.(*procRun); ok && p.cw != nil {
+		in.Served = p.cw.Served()
+	}
 	if u.spec.Kind == KindWorker || u.spec.Group != "" {
 		in.Counters = s.counters[counterKey(&u.spec)].values()
 	}
@@ -927,33 +930,24 @@ func (s *Supervisor) stopUnit(u *unit) {
 		u.epoch++
 		u.stopping = true
 		u.info.State = Stopping
-		if u.run.pid() != 0 {
-			s.event(u, "stopping: %s to the process group, SIGKILL after %s", SignalName(u.spec.StopSignal), u.spec.StopTimeout)
-		} else {
-			s.event(u, "stopping: context cancelled, stuck if not returned after %s", u.spec.StopTimeout)
-		}
-		u.run.stop(u.spec.StopSignal)
-		s.setTimer(u, u.spec.StopTimeout, func(u *unit) {
-			if !u.stopping {
-				return
-			}
-			if err := u.run.kill(); err != nil {
-				// A goroutine cannot be killed: say so, and wait.
-				u.info.State = Stuck
-				u.info.Reason = fmt.Sprintf("did not return within %s of its context being cancelled; a goroutine cannot be killed", u.spec.StopTimeout)
-				s.event(u, "stuck: %s", u.info.Reason)
+		if p, ok := u.run.(*procRun); ok && p.cw != nil {
+			// A cluster member: no new connection goes to it; a Node
+			// worker is asked to disconnect (it closes its servers and
+			// exits once idle), and signalled only if it has not after its
+			// stop timeout.
+			p.cw.Disconnect()
+			if p.node {
+				s.event(u, "stopping: Node's disconnect sent, %s after %s", SignalName(u.spec.StopSignal), u.spec.StopTimeout)
+				s.setTimer(u, u.spec.StopTimeout, func(u *unit) {
+					if u.stopping && u.alive() {
+						s.signalStop(u)
+					}
+				})
 				s.publish(u)
-				s.checkIdle()
 				return
 			}
-			s.event(u, "still running after %s: SIGKILL to the process group", u.spec.StopTimeout)
-			u.killed = true
-			u.run.sweep(s)
-			if u.draining {
-				s.finishStop(u) // the main process is gone: nothing more to wait for
-			}
-		})
-		s.publish(u)
+		}
+		s.signalStop(u)
 	case u.run == nil && !u.stopping && u.info.State != Stopped:
 		u.epoch++
 		s.cancelTimer(u)
@@ -965,6 +959,38 @@ func (s *Supervisor) stopUnit(u *unit) {
 		u.info.Reason = "" // it said "restarting in ..."
 		s.publish(u)
 	}
+}
+
+// signalStop sends a stopping unit's run its stop signal, and SIGKILL to
+// what is left of it after its stop timeout. Owner goroutine only.
+func (s *Supervisor) signalStop(u *unit) {
+	if u.run.pid() != 0 {
+		s.event(u, "stopping: %s to the process group, SIGKILL after %s", SignalName(u.spec.StopSignal), u.spec.StopTimeout)
+	} else {
+		s.event(u, "stopping: context cancelled, stuck if not returned after %s", u.spec.StopTimeout)
+	}
+	u.run.stop(u.spec.StopSignal)
+	s.setTimer(u, u.spec.StopTimeout, func(u *unit) {
+		if !u.stopping {
+			return
+		}
+		if err := u.run.kill(); err != nil {
+			// A goroutine cannot be killed: say so, and wait.
+			u.info.State = Stuck
+			u.info.Reason = fmt.Sprintf("did not return within %s of its context being cancelled; a goroutine cannot be killed", u.spec.StopTimeout)
+			s.event(u, "stuck: %s", u.info.Reason)
+			s.publish(u)
+			s.checkIdle()
+			return
+		}
+		s.event(u, "still running after %s: SIGKILL to the process group", u.spec.StopTimeout)
+		u.killed = true
+		u.run.sweep(s)
+		if u.draining {
+			s.finishStop(u) // the main process is gone: nothing more to wait for
+		}
+	})
+	s.publish(u)
 }
 
 // groupGone reports whether no process is left in process group pgid.

@@ -234,6 +234,10 @@ type Info struct {
 	Ready bool `json:"ready"`
 	// Listen is a cluster member's address, as bound (the real port).
 	Listen string `json:"listen,omitempty"`
+	// Served counts the connections kelpie handed the member's current run
+	// and it took (round-robin and node's rr mode; 0 where the kernel
+	// balances).
+	Served uint64 `json:"served,omitempty"`
 	// TID is a running worker's OS thread (its CPU is that thread's).
 	TID int `json:"tid,omitempty"`
 	// Counters are the live values of the unit's group's shared counters.
@@ -253,10 +257,11 @@ type ThreadInfo struct {
 
 // GroupStats is one group's aggregate at a sample.
 type GroupStats struct {
-	CPU      float64          `json:"cpu"`      // the members' CPU summed
-	Members  int              `json:"members"`  // members registered
-	Live     int              `json:"live"`     // members with a live run
-	Restarts int              `json:"restarts"` // the members' restarts summed
+	CPU      float64          `json:"cpu"`              // the members' CPU summed
+	Members  int              `json:"members"`          // members registered
+	Live     int              `json:"live"`             // members with a live run
+	Restarts int              `json:"restarts"`         // the members' restarts summed
+	Served   uint64           `json:"served,omitempty"` // connections handed to the members' current runs
 	Counters map[string]int64 `json:"counters,omitempty"`
 }
 

@@ -466,6 +466,9 @@ func (s *Supervisor) groupStats() map[string]GroupStats {
 		gs.CPU += u.info.CPU
 		gs.Members++
 		gs.Restarts += u.info.Restarts
+		if p, ok := u.run.(*procRun); ok && p.cw != nil {
+			gs.Served += p.cw.Served()
+		}
 		if u.info.State.Live() {
 			gs.Live++
 		}
