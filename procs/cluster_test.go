@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kelpie-dev/kelpie/cluster"
 )
 
 // clusterRole plays a cluster member: "http-fds" serves HTTP on the socket
@@ -22,22 +24,41 @@ import (
 // convention first (LISTEN_PID is its own pid) and stops gracefully on
 // SIGTERM, finishing the requests it has.
 func clusterRole(role string) (int, bool) {
-	if role != "http-fds" {
-		return 0, false
+	switch role {
+	case "http-fds":
+		return serveFDs(), true
+	case "http-rr": // round-robin: connections come over the channel
+		ln, err := cluster.WorkerListener()
+		if err != nil {
+			fmt.Println("worker listener:", err)
+			return 4, true
+		}
+		return serveHTTP(ln), true
 	}
+	return 0, false
+}
+
+// serveFDs checks systemd's convention and serves on fd 3.
+func serveFDs() int {
 	if got := os.Getenv("LISTEN_PID"); got != strconv.Itoa(os.Getpid()) {
 		fmt.Println("LISTEN_PID", got, "is not my pid", os.Getpid())
-		return 4, true
+		return 4
 	}
 	if os.Getenv("LISTEN_FDS") != "1" || os.Getenv("LISTEN_FDNAMES") == "" {
 		fmt.Println("bad LISTEN_FDS/LISTEN_FDNAMES:", os.Getenv("LISTEN_FDS"), os.Getenv("LISTEN_FDNAMES"))
-		return 4, true
+		return 4
 	}
 	ln, err := net.FileListener(os.NewFile(3, "listener"))
 	if err != nil {
 		fmt.Println("fd 3:", err)
-		return 4, true
+		return 4
 	}
+	return serveHTTP(ln)
+}
+
+// serveHTTP answers "pid id" on ln until SIGTERM, then finishes the
+// connections it has.
+func serveHTTP(ln net.Listener) int {
 	id := os.Getenv(WorkerIDVar)
 	// Graceful as a server sharing a socket must be: stop accepting, then
 	// finish every connection in hand. (http.Server.Shutdown alone drops
@@ -67,19 +88,19 @@ func clusterRole(role string) (int, bool) {
 		ln.Close()
 	}()
 	fmt.Println("serving", id)
-	err = srv.Serve(ln)
+	err := srv.Serve(ln)
 	select {
 	case <-quit:
 	default:
 		fmt.Println("serve:", err)
-		return 1, true
+		return 1
 	}
 	for {
 		mu.Lock()
 		n := len(open)
 		mu.Unlock()
 		if n == 0 {
-			return 0, true
+			return 0
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -297,11 +318,28 @@ func TestClusterReloadNoFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := allReady(t, s, "web", 2)
+	ok, failed, firstErr := underLoad(addr, func() error { return s.Reload("web") }, t)
+	if failed > 0 || ok == 0 {
+		t.Fatalf("%d requests failed (first: %v), %d succeeded", failed, firstErr, ok)
+	}
+	now := allReady(t, s, "web", 2)
+	for _, n := range now {
+		for _, o := range old {
+			if n.PID == o.PID {
+				t.Fatalf("%s still runs old pid %d", n.Name, o.PID)
+			}
+		}
+	}
+	t.Logf("%d requests during the reload, none failed", ok)
+}
+
+// underLoad runs f while 4 loops send requests to addr; it returns the
+// requests that succeeded and failed, and the first failure.
+func underLoad(addr string, f func() error, t *testing.T) (ok, failed int, firstErr error) {
+	t.Helper()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var ok, failed int
-	var firstErr error
 	for range 4 {
 		wg.Add(1)
 		go func() {
@@ -326,26 +364,11 @@ func TestClusterReloadNoFailures(t *testing.T) {
 			}
 		}()
 	}
-	err := s.Reload("web")
+	err := f()
 	close(stop)
 	wg.Wait()
 	if err != nil {
-		for _, m := range s.Members("web") {
-			lines, _ := s.Tail(m, 20)
-			t.Logf("%s: %v", m, lines)
-		}
 		t.Fatal(err)
 	}
-	if failed > 0 || ok == 0 {
-		t.Fatalf("%d requests failed (first: %v), %d succeeded", failed, firstErr, ok)
-	}
-	now := allReady(t, s, "web", 2)
-	for _, n := range now {
-		for _, o := range old {
-			if n.PID == o.PID {
-				t.Fatalf("%s still runs old pid %d", n.Name, o.PID)
-			}
-		}
-	}
-	t.Logf("%d requests during the reload, none failed", ok)
+	return ok, failed, firstErr
 }
