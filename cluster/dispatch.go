@@ -1,6 +1,10 @@
 package cluster
 
 import (
+	"bytes"
+	"encoding/json"
+	"sync"
+
 	"github.com/kelpie-dev/kelpie/ipc"
 )
 
@@ -23,12 +27,36 @@ type Dispatcher interface {
 	Close() error
 }
 
+// mode is what differs between kelpie's round-robin and the Node primary.
+type mode interface {
+	// handoff sends connection pc to w; called without the balancer's lock.
+	// An error means it was not sent.
+	handoff(w *Worker, pc *pending) error
+	// handle takes one message from w (see Worker.Handle).
+	handle(w *Worker, m ipc.Message) bool
+	// disconnect asks w to stop gracefully, after routing to it stopped.
+	disconnect(w *Worker)
+}
+
 // Worker is one attached worker of a Dispatcher. Its methods are safe for
 // concurrent use.
 type Worker struct {
-	id    int
-	conn  *ipc.Conn
-	ready chan struct{}
+	id        int
+	conn      *ipc.Conn
+	b         *balancer
+	ready     chan struct{}
+	readyOnce sync.Once
+
+	// Guarded by b.mu.
+	routable bool // may be given connections
+	detached bool // Detach was called
+	// disconnected: Disconnect was called (or the worker disconnects by itself).
+	disconnected bool
+	inFree       bool     // in b.free
+	inflight     *pending // the connection handed and not yet answered
+	served       uint64
+	seq          int    // node: the next sequence number of our messages
+	key          string // node: the worker's server key (from queryServer)
 }
 
 // ID is the worker id given to Attach.
@@ -37,20 +65,70 @@ func (w *Worker) ID() int { return w.id }
 // Handle takes every message the worker sent, in order, and reports
 // whether it was the cluster protocol's (consumed: do not store it). A
 // {"ready":true} message marks the worker ready and is reported false.
-func (w *Worker) Handle(m ipc.Message) bool { return false }
+func (w *Worker) Handle(m ipc.Message) bool {
+	if !m.Internal && isReadyMsg(m.Raw) {
+		w.markReady()
+		return false
+	}
+	return w.b.mode.handle(w, m)
+}
 
 // Ready is closed when the worker is ready to take connections.
 func (w *Worker) Ready() <-chan struct{} { return w.ready }
 
-// Disconnect stops routing connections to the worker (the one in flight
-// completes or is requeued) and, in node mode, sends Node's graceful
-// 'disconnect': the worker closes its servers and exits 0 once idle. The
-// engine still needs a grace timeout and a signal after it.
-func (w *Worker) Disconnect() {}
+func (w *Worker) markReady() { w.readyOnce.Do(func() { close(w.ready) }) }
 
-// Detach removes the worker for good (it exited or its channel closed): a
-// connection in flight to it goes to the next free worker.
-func (w *Worker) Detach() {}
+// Disconnect stops routing connections to the worker (the one in flight
+// completes or goes to another worker) and, in node mode, sends Node's
+// graceful 'disconnect': the worker closes its servers and exits 0 once
+// idle. The engine still needs a grace timeout and a signal after it.
+func (w *Worker) Disconnect() {
+	b := w.b
+	b.mu.Lock()
+	first := !w.disconnected && !w.detached
+	w.disconnected, w.routable = true, false
+	b.dropFreeLocked(w)
+	b.mu.Unlock()
+	if first {
+		b.mode.disconnect(w)
+	}
+}
+
+// Detach removes the worker for good (it exited or its channel closed).
+// A connection in flight that it had not yet acknowledged goes to the next
+// free worker; one it had taken is closed (it may have read from it).
+func (w *Worker) Detach() {
+	b := w.b
+	b.mu.Lock()
+	w.detached, w.routable = true, false
+	b.dropFreeLocked(w)
+	if pc := w.inflight; pc != nil {
+		w.inflight = nil
+		if pc.taken {
+			pc.close()
+		} else {
+			b.requeueLocked(pc)
+		}
+	}
+	sends := b.pumpLocked()
+	b.mu.Unlock()
+	b.send(sends)
+}
 
 // Served is how many connections this worker acknowledged.
-func (w *Worker) Served() uint64 { return 0 }
+func (w *Worker) Served() uint64 {
+	w.b.mu.Lock()
+	defer w.b.mu.Unlock()
+	return w.served
+}
+
+// isReadyMsg reports whether raw is an object whose "ready" member is true.
+func isReadyMsg(raw []byte) bool {
+	if len(raw) == 0 || raw[0] != '{' || !bytes.Contains(raw, []byte(`"ready"`)) {
+		return false
+	}
+	var v struct {
+		Ready bool `json:"ready"`
+	}
+	return json.Unmarshal(raw, &v) == nil && v.Ready
+}

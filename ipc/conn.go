@@ -56,8 +56,8 @@ const (
 )
 
 var (
-	ackLine  = []byte(`{"cmd":"NODE_HANDLE_ACK"}`)
-	nackLine = []byte(`{"cmd":"NODE_HANDLE_NACK"}`)
+	ackLine  = []byte(`{"cmd":"NODE_HANDLE_ACK"}` + "\n")
+	nackLine = []byte(`{"cmd":"NODE_HANDLE_NACK"}` + "\n")
 )
 
 // Options tunes a Conn. Zero values select the defaults.
@@ -158,9 +158,26 @@ type Conn struct {
 	spinSkip, spinBackoff int
 
 	// Writer side.
-	wmu        sync.Mutex
-	wq         []byte // encoded messages waiting, each ending in '\n'
-	wqN        int    // messages in wq
+	wmu sync.Mutex
+	wq  []byte // encoded messages waiting, each ending in '\n'
+	wqN int    // messages in wq
+	// head is the unwritten rest of a message an inline write began; it
+	// goes out before anything else, so no line is ever split by another.
+	// headN is 1 when it finishes a counted message.
+	head  []byte
+	headN int
+	// ctl holds ACK/NACK replies: written before the queue and never held
+	// back behind a handle of our own, or two peers passing handles to each
+	// other would each wait for the other's ACK.
+	ctl  []byte
+	ctlN int
+	// fdq are the handles queued, in order, each placed between wq's bytes.
+	fdq []*outFD
+	// awaiting is the handle sent whose ACK has not come: like Node's
+	// sender, nothing more of the queue is written until it does.
+	awaiting *outFD
+	// resend is a NACKed handle to send again before anything queued.
+	resend     *outFD
 	spare      []byte // the previous batch's buffer, reused for the next
 	inflight   int    // messages in the batch being written
 	idle       bool   // the writer waits on wake
@@ -226,7 +243,7 @@ func (c *Conn) Send(v any) error {
 	if cmdIsInternal(info.cmd) {
 		return fmt.Errorf("ipc: send: %w", ErrReserved)
 	}
-	return c.enqueue(b, false)
+	return c.enqueue(b)
 }
 
 // SendRaw queues msg, which must be exactly one JSON value. Whitespace is
@@ -250,58 +267,112 @@ func (c *Conn) SendRaw(msg []byte) error {
 		}
 		msg = buf.Bytes()
 	}
-	return c.enqueue(msg, false)
+	return c.enqueue(msg)
 }
 
 // enqueue appends one compact, validated message to the outbound queue.
-// internal messages (protocol replies) may exceed the bound by
-// internalSlack.
-func (c *Conn) enqueue(msg []byte, internal bool) error {
+func (c *Conn) enqueue(msg []byte) error {
 	if c.broken != nil {
 		return c.broken
 	}
 	c.wmu.Lock()
-	switch {
-	case c.closed:
-		c.wmu.Unlock()
-		return ErrClosed
-	case c.werr != nil:
-		err := c.werr
+	if err := c.refuseLocked(len(msg) + 1); err != nil {
 		c.wmu.Unlock()
 		return err
-	}
-	limit, byteLimit := c.opts.QueueLen, c.opts.QueueBytes
-	if internal {
-		limit += internalSlack
-		byteLimit += internalSlack * len(ackLine)
-	}
-	if len(msg)+1 > byteLimit {
-		c.dropped++
-		c.wmu.Unlock()
-		return fmt.Errorf("ipc: message of %d bytes: %w", len(msg), ErrTooLarge)
-	}
-	if c.wqN >= limit || len(c.wq)+len(msg)+1 > byteLimit {
-		c.dropped++
-		c.wmu.Unlock()
-		return ErrQueueFull
 	}
 	c.wq = append(c.wq, msg...)
 	c.wq = append(c.wq, '\n')
 	c.wqN++
 	c.enqueued++
-	if c.idle && c.wqN == 1 && c.tryDirect() {
+	if c.idle && c.wqN == 1 && c.clearLocked() && c.tryDirect() {
 		c.wmu.Unlock()
 		return nil
 	}
 	// Only an idle writer needs a wake-up: a busy one comes back for the
 	// queue after its write, which is what batches a burst into one write.
-	wake := c.idle
-	c.idle = false
+	wake := c.kickLocked()
 	c.wmu.Unlock()
 	if wake {
 		c.wake <- struct{}{}
 	}
 	return nil
+}
+
+// refuseLocked is enqueue's admission check for a message of n bytes
+// (newline included), counting a refusal as dropped.
+func (c *Conn) refuseLocked(n int) error {
+	switch {
+	case c.closed:
+		return ErrClosed
+	case c.werr != nil:
+		return c.werr
+	case n > c.opts.QueueBytes:
+		c.dropped++
+		return fmt.Errorf("ipc: message of %d bytes: %w", n-1, ErrTooLarge)
+	case c.wqN+len(c.fdq) >= c.opts.QueueLen || len(c.wq)+n > c.opts.QueueBytes:
+		c.dropped++
+		return ErrQueueFull
+	}
+	return nil
+}
+
+// clearLocked reports whether nothing but wq is pending, so an inline write
+// of wq cannot overtake anything.
+func (c *Conn) clearLocked() bool {
+	return len(c.head) == 0 && len(c.ctl) == 0 && len(c.fdq) == 0 && c.awaiting == nil && c.resend == nil
+}
+
+// writableLocked reports whether the writer has something it may write now.
+func (c *Conn) writableLocked() bool {
+	return len(c.head) > 0 || len(c.ctl) > 0 || c.resend != nil ||
+		(c.awaiting == nil && (c.wqN > 0 || len(c.fdq) > 0))
+}
+
+// kickLocked claims the wake-up of an idle writer that has work; the caller
+// sends on c.wake after unlocking.
+func (c *Conn) kickLocked() bool {
+	if c.idle && c.writableLocked() {
+		c.idle = false
+		return true
+	}
+	return false
+}
+
+// enqueueCtl queues an ACK/NACK reply ahead of everything else, writing it
+// at once when the writer is idle. Replies may exceed nothing but
+// internalSlack: refusing an ACK would stall a Node peer for good, while
+// the bound keeps a peer that spams NODE_HANDLE and never reads from
+// growing it without limit.
+func (c *Conn) enqueueCtl(line []byte) {
+	c.wmu.Lock()
+	if c.closed || c.werr != nil || c.ctlN >= internalSlack {
+		c.wmu.Unlock()
+		return
+	}
+	if c.idle && len(c.head) == 0 && len(c.ctl) == 0 && c.rc != nil {
+		c.directBuf, c.directN, c.directErr = line, 0, nil
+		err := c.rc.Write(c.directFn)
+		n := c.directN
+		c.directBuf = nil
+		if err == nil && c.directErr == nil && n == len(line) {
+			c.wmu.Unlock()
+			return
+		}
+		if err == nil && c.directErr == nil && n > 0 {
+			c.head = append(c.head[:0], line[n:]...)
+			c.headN = 0
+			line = nil
+		}
+	}
+	if line != nil {
+		c.ctl = append(c.ctl, line...)
+		c.ctlN++
+	}
+	wake := c.kickLocked()
+	c.wmu.Unlock()
+	if wake {
+		c.wake <- struct{}{}
+	}
 }
 
 // tryDirect writes the single queued message from the caller's goroutine
@@ -330,7 +401,10 @@ func (c *Conn) tryDirect() bool {
 	}
 	c.directBuf = nil
 	if c.directN < len(c.wq) {
-		c.wq = c.wq[:copy(c.wq, c.wq[c.directN:])]
+		// The rest of this line must go before anything else (an ACK).
+		c.head = append(c.head[:0], c.wq[c.directN:]...)
+		c.headN = 1
+		c.wq, c.wqN = c.wq[:0], 0
 		return false
 	}
 	c.wq, c.wqN = c.wq[:0], 0
@@ -347,12 +421,16 @@ func (c *Conn) directWrite(fd uintptr) bool {
 	return true
 }
 
-// writer drains the queue, one write(2) per batch of everything queued.
+// writer drains the queue, one write(2) per batch of everything queued, in
+// this order: the rest of a line begun inline, ACK/NACK replies, a NACKed
+// handle to resend, then the queue up to and including its first handle
+// (unless a handle still waits for its ACK).
 func (c *Conn) writer() {
 	defer close(c.writerDone)
+	var pre []byte
 	for {
 		c.wmu.Lock()
-		for c.wqN == 0 && !c.closed {
+		for !c.closed && !c.writableLocked() {
 			c.idle = true
 			c.wmu.Unlock()
 			<-c.wake
@@ -362,17 +440,53 @@ func (c *Conn) writer() {
 			c.wmu.Unlock()
 			return
 		}
-		batch, n := c.wq, c.wqN
-		c.wq, c.wqN = c.spare[:0], 0
-		c.spare = nil
-		c.inflight = n
+		pre = append(append(pre[:0], c.head...), c.ctl...)
+		preN := c.headN
+		c.head, c.headN, c.ctl, c.ctlN = c.head[:0], 0, c.ctl[:0], 0
+		var batch []byte
+		var n int
+		h := c.resend
+		c.resend = nil
+		if h == nil && c.awaiting == nil {
+			if len(c.fdq) > 0 {
+				h = c.fdq[0]
+				c.fdq = c.fdq[1:]
+				batch, n = c.wq[:h.pos], h.posN
+				c.wq = append(c.spare[:0], c.wq[h.pos:]...)
+				c.wqN -= n
+				for _, o := range c.fdq {
+					o.pos -= h.pos
+					o.posN -= n
+				}
+			} else {
+				batch, n = c.wq, c.wqN
+				c.wq, c.wqN = c.spare[:0], 0
+			}
+			c.spare = nil
+		}
+		if h != nil {
+			c.awaiting = h // from now on nothing else of the queue goes out
+		}
+		c.inflight = n + preN
 		c.wmu.Unlock()
 
-		_, err := c.uc.Write(batch)
+		var err error
+		if len(pre) > 0 {
+			_, err = c.uc.Write(pre)
+		}
+		if err == nil && len(batch) > 0 {
+			_, err = c.uc.Write(batch)
+		}
+		if err == nil && h != nil {
+			err = c.writeHandle(h)
+		}
+		if cap(pre) > keepWriteBuf {
+			pre = nil
+		}
 
 		c.wmu.Lock()
 		c.inflight = 0
-		if cap(batch) <= keepWriteBuf {
+		if batch != nil && cap(batch) <= keepWriteBuf {
 			c.spare = batch[:0]
 		}
 		if c.flushWait != nil {
@@ -380,16 +494,28 @@ func (c *Conn) writer() {
 			c.flushWait = nil
 		}
 		if err != nil {
-			c.dropped += uint64(n + c.wqN)
+			c.dropped += uint64(n + preN + c.wqN)
 			c.wq, c.wqN = nil, 0
 			if c.closed {
 				err = ErrClosed
 			}
 			c.werr = fmt.Errorf("ipc: write: %w", err)
+			failed := c.takeHandlesLocked()
 			c.wmu.Unlock()
+			failHandles(failed, c.werr)
 			return
 		}
-		c.sent += uint64(n)
+		c.sent += uint64(n + preN)
+		if h != nil {
+			if h.tries == 0 {
+				c.sent++
+			}
+			h.written = true
+			if h.answer != 0 {
+				c.settleLocked(h) // unlocks
+				continue
+			}
+		}
 		c.wmu.Unlock()
 	}
 }
@@ -451,6 +577,9 @@ func (c *Conn) Recv() (Message, error) {
 				return Message{}, lerr
 			}
 			m, err := c.decode(line)
+			if err == errConsumed {
+				continue
+			}
 			if err == nil && c.fr.r == c.fr.w {
 				c.replyHint.Store(true)
 			}
@@ -524,6 +653,12 @@ func (c *Conn) decode(line []byte) (Message, error) {
 		c.lineErrors.Add(1)
 		return Message{}, newLineError(line, len(line), ErrInvalidJSON)
 	}
+	if cmdIs(info.cmd, "NODE_HANDLE_ACK") || cmdIs(info.cmd, "NODE_HANDLE_NACK") {
+		// The answer to a handle this end sent: the sender's business, not
+		// a message (Node does not emit it either).
+		c.handleAnswered(cmdIs(info.cmd, "NODE_HANDLE_ACK"))
+		return Message{}, errConsumed
+	}
 	m := Message{Raw: append(json.RawMessage(nil), line...), Internal: cmdIsInternal(info.cmd)}
 	if m.Internal && cmdIs(info.cmd, "NODE_HANDLE") {
 		// Node sends one handle at a time and waits for the answer, so the
@@ -536,7 +671,7 @@ func (c *Conn) decode(line []byte) (Message, error) {
 		}
 		// Best effort, like Node's own ACK: a closed or failed channel is
 		// reported by the next Send or Recv anyway.
-		_ = c.enqueue(reply, true)
+		c.enqueueCtl(reply)
 	}
 	c.received.Add(1)
 	return m, nil
@@ -580,7 +715,7 @@ func (c *Conn) Stats() Stats {
 	}
 	c.wmu.Lock()
 	s.Sent, s.Dropped = c.sent, c.dropped
-	s.Queued = uint64(c.wqN + c.inflight)
+	s.Queued = uint64(c.wqN + c.headN + len(c.fdq) + c.inflight)
 	c.wmu.Unlock()
 	return s
 }
@@ -595,14 +730,16 @@ func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
 		c.wmu.Lock()
 		c.closed = true
-		c.dropped += uint64(c.wqN)
-		c.wq, c.wqN = nil, 0
+		c.dropped += uint64(c.wqN + c.headN)
+		c.wq, c.wqN, c.head, c.headN = nil, 0, nil, 0
+		failed := c.takeHandlesLocked()
 		wake := c.idle
 		c.idle = false
 		c.wmu.Unlock()
 		if wake {
 			c.wake <- struct{}{}
 		}
+		failHandles(failed, ErrClosed)
 		// Closing the socket also unblocks a writer stuck on a peer that
 		// never reads.
 		if err := c.uc.Close(); err != nil {

@@ -12,5 +12,8 @@
 // "NODE_". Users cannot send them; received ones are flagged Internal, and
 // NODE_HANDLE (a descriptor passed with SCM_RIGHTS) is acknowledged
 // automatically because the Node sender holds back every later message
-// until it is.
+// until it is. SendFD and SendHandle pass descriptors the same way and keep
+// Node's sender discipline: after a handle nothing more is written (ACK and
+// NACK replies excepted) until the peer's NODE_HANDLE_ACK, which Recv takes
+// for the sender instead of returning it; a NACK resends the handle.
 package ipc
