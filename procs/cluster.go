@@ -177,7 +177,11 @@ func (s *Supervisor) AddCluster(c Cluster, ln *net.TCPListener) error {
 	}
 	switch c.Mode {
 	case ModeRoundRobin:
-		cs.disp = cluster.NewRoundRobin(ln)
+		rr, err := cluster.NewRoundRobin(ln)
+		if err != nil {
+			return fmt.Errorf("add cluster %q: %w", name, err)
+		}
+		cs.disp = rr
 	case ModeNode:
 		np, err := cluster.NewNodePrimary(ln, c.Policy)
 		if err != nil {
