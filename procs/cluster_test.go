@@ -1,6 +1,7 @@
 package procs
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -371,4 +372,31 @@ func underLoad(addr string, f func() error, t *testing.T) (ok, failed int, first
 		t.Fatal(err)
 	}
 	return ok, failed, firstErr
+}
+
+// TestClusterGroupStats: the cluster's group row sums its members' CPU,
+// memory and restarts.
+func TestClusterGroupStats(t *testing.T) {
+	s := newTestSupervisor(t, Options{Tick: 20 * time.Millisecond})
+	fdsCluster(t, s, "web", 2)
+	_, sub := s.Subscribe()
+	defer sub.Close()
+	if err := s.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		b, err := sub.Next(ctx)
+		if err != nil {
+			t.Fatalf("no group stats with both members' memory: %v", err)
+		}
+		if b.Stats == nil {
+			continue
+		}
+		g := b.Stats.Groups["web"]
+		if g.Members == 2 && g.Live == 2 && g.RSS > 0 && b.Stats.Units["web/1"].RSS > 0 && b.Stats.Units["web/0"].RSS > 0 {
+			return
+		}
+	}
 }

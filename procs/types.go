@@ -258,6 +258,7 @@ type ThreadInfo struct {
 // GroupStats is one group's aggregate at a sample.
 type GroupStats struct {
 	CPU      float64          `json:"cpu"`              // the members' CPU summed
+	RSS      uint64           `json:"rss,omitempty"`    // the members' memory summed (their process trees)
 	Members  int              `json:"members"`          // members registered
 	Live     int              `json:"live"`             // members with a live run
 	Restarts int              `json:"restarts"`         // the members' restarts summed
