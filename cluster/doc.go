@@ -25,16 +25,22 @@
 //
 // How the engine uses a Dispatcher (RoundRobin or NodePrimary):
 //
-//	d := cluster.NewRoundRobin(ln)            // or NewNodePrimary(ln, "rr")
-//	env := d.Env(id)                          // add to the worker's environment
+//	d, err := cluster.NewRoundRobin(ln)       // or NewNodePrimary(ln, cluster.PolicyRR)
+//	env := d.Env(id)                          // add to the worker's environment, with ipc.ChildEnv
 //	w := d.Attach(id, conn)                   // once the worker is started
-//	// in the goroutine reading conn:
+//	// in the goroutine reading conn (ipc.Conn.Recv):
 //	if !w.Handle(m) { /* a user message: store it */ }
 //	<-w.Ready()                               // rolling reload waits for this
 //	w.Disconnect()                            // graceful stop, then SIGTERM after a grace
 //	w.Detach()                                // the worker exited (always call it)
 //	d.Counts()                                // connections handed, per worker id
 //	d.Close()                                 // stops accepting; the caller closes ln
+//
+// For node mode, call CheckNodeVersion on the node binary first, and run
+// the program as a script file (node app.js): Node sets up a cluster
+// worker only then. A Go worker in fds or round-robin mode calls
+// WorkerListener and serves on it; fds mode needs nothing from this package
+// on kelpie's side (the engine passes the socket as fd 3 with LISTEN_FDS=1).
 //
 // Readiness: a worker is ready on its first acknowledged connection or
 // when it sends {"ready":true} (round-robin), on 'listening' (node), or on

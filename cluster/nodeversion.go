@@ -2,16 +2,40 @@ package cluster
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
 )
 
-// VerifiedNodeMajors are the Node major versions whose internal cluster
-// protocol kelpie's NodePrimary was checked against.
-var VerifiedNodeMajors = []int{20}
+// VerifiedNodeMajors returns the Node major versions whose internal cluster
+// protocol NodePrimary was checked against (v20.20.2).
+func VerifiedNodeMajors() []int { return []int{20} }
 
 // CheckNodeVersion runs `node --version` with the given binary and returns
 // the version, or an error naming it when its major is not one of
-// VerifiedNodeMajors.
+// VerifiedNodeMajors: the NODE_CLUSTER protocol is undocumented and may
+// change with any major.
 func CheckNodeVersion(ctx context.Context, node string) (string, error) {
-	return "", errors.New("cluster: CheckNodeVersion: not implemented yet")
+	out, err := exec.CommandContext(ctx, node, "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("cluster: %s --version: %w", node, err)
+	}
+	v := strings.TrimSpace(string(out))
+	return v, NodeVersionVerified(v)
+}
+
+// NodeVersionVerified checks a version as `node --version` prints it
+// ("v20.20.2").
+func NodeVersionVerified(v string) error {
+	major, _, _ := strings.Cut(strings.TrimPrefix(v, "v"), ".")
+	n, err := strconv.Atoi(major)
+	if err != nil {
+		return fmt.Errorf("cluster: node version %q: not a version", v)
+	}
+	if !slices.Contains(VerifiedNodeMajors(), n) {
+		return fmt.Errorf("cluster: node %s: kelpie's node mode is verified only with Node %v (it speaks Node's undocumented internal cluster protocol); use mode round-robin or fds with this Node", v, VerifiedNodeMajors())
+	}
+	return nil
 }
