@@ -151,3 +151,43 @@ func TestClusterBindError(t *testing.T) {
 		t.Fatalf("exit %d: %s", cmd.ProcessState.ExitCode(), out)
 	}
 }
+
+// TestClusterNodeCLI: a node-mode cluster from a kelpie.yaml, policy none,
+// serves from every worker.
+func TestClusterNodeCLI(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("no node")
+	}
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app.js")
+	prog := `const cluster = require("cluster");
+if (cluster.isPrimary) { throw new Error("the primary branch ran"); }
+require("http").createServer((q, s) => s.end(String(process.pid))).listen(0);
+`
+	if err := os.WriteFile(app, []byte(prog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := startKelpie(t, fmt.Sprintf(`clusters:
+  api:
+    run: [%q, %q]
+    instances: 2
+    listen: "127.0.0.1:0"
+    mode: node
+    policy: none
+`, node, app))
+	ms := clusterPS(t, in, "api", 2)
+	seen := map[string]bool{}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(seen) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("not every worker served: %v (members %+v)", seen, ms)
+		}
+		seen[httpGet(t, ms[0].Listen)] = true
+	}
+	for _, m := range ms {
+		if !seen[fmt.Sprint(m.PID)] {
+			t.Fatalf("%s (pid %d) never served: %v", m.Name, m.PID, seen)
+		}
+	}
+}
