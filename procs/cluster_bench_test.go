@@ -3,6 +3,9 @@ package procs
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -69,17 +72,93 @@ func BenchmarkClusterRespawn(b *testing.B) {
 	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
 }
 
-// BenchmarkClusterFairnessFDs reports how the kernel splits 400 short
-// connections among 4 fds members: the largest share (%) and the split.
+// BenchmarkClusterFairness reports how 400 short connections split among 4
+// members in each mode: the largest share (%) as a metric, the split in
+// the log. fds is the kernel's split; round-robin and node (rr) are
+// kelpie's.
 //
-//	go test ./procs -run '^$' -bench ClusterFairnessFDs -benchtime 3x -v
-func BenchmarkClusterFairnessFDs(b *testing.B) {
-	s, err := New(Options{Tick: -1})
-	if err != nil {
-		b.Fatal(err)
+//	go test ./procs -run '^$' -bench ClusterFairness -benchtime 3x -v
+func BenchmarkClusterFairness(b *testing.B) {
+	for _, mode := range []string{"fds", "round-robin", "node-rr"} {
+		b.Run(mode, func(b *testing.B) {
+			s, err := New(Options{Tick: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer shutdownBench(s)
+			addr := benchCluster(b, s, mode, 4)
+			worst := 0.0
+			b.ResetTimer()
+			for range b.N {
+				seen := map[string]int{}
+				for range 400 {
+					body, err := get(addr)
+					if err != nil {
+						b.Fatal(err)
+					}
+					pid, _, _ := strings.Cut(body, " ")
+					seen[pid]++
+				}
+				var split []int
+				for _, n := range seen {
+					split = append(split, n)
+				}
+				sort.Sort(sort.Reverse(sort.IntSlice(split)))
+				worst = max(worst, float64(split[0])/4)
+				b.Logf("%s: split of 400 among %d workers: %v", mode, len(seen), split)
+			}
+			b.ReportMetric(worst, "max-share-%")
+		})
 	}
-	defer shutdownBench(s)
-	c := Cluster{Spec: roleSpec("web", "http-fds", ""), Listen: "127.0.0.1:0", Instances: 4}
+}
+
+// BenchmarkClusterConn is one short connection (connect, GET, close) to a
+// 2-member cluster per op: fds (kelpie off the path) against round-robin
+// (kelpie accepts and passes each connection): the difference is what a
+// connection costs kelpie.
+//
+//	go test ./procs -run '^$' -bench ClusterConn -benchtime 2000x
+func BenchmarkClusterConn(b *testing.B) {
+	for _, mode := range []string{"fds", "round-robin"} {
+		b.Run(mode, func(b *testing.B) {
+			s, err := New(Options{Tick: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer shutdownBench(s)
+			addr := benchCluster(b, s, mode, 2)
+			b.ResetTimer()
+			for range b.N {
+				if _, err := get(addr); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// benchCluster starts an n-member cluster in mode (fds, round-robin: the
+// test binary's http roles; node-rr: a Node server) and waits until every
+// member is ready.
+func benchCluster(b *testing.B, s *Supervisor, mode string, n int) string {
+	c := Cluster{Listen: "127.0.0.1:0", Instances: n}
+	switch mode {
+	case "fds":
+		c.Spec, c.Mode = roleSpec("web", "http-fds", ""), ModeFDs
+	case "round-robin":
+		c.Spec, c.Mode = roleSpec("web", "http-rr", ""), ModeRoundRobin
+	case "node-rr":
+		node, err := exec.LookPath("node")
+		if err != nil {
+			b.Skip("no node")
+		}
+		script := filepath.Join(b.TempDir(), "app.js")
+		prog := `require("http").createServer((q, s) => s.end(process.pid + " node")).listen(0);`
+		if err := os.WriteFile(script, []byte(prog), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		c.Spec, c.Mode, c.Policy = Spec{Name: "web", Argv: []string{node, script}}, ModeNode, "rr"
+	}
 	ln, err := ListenCluster(&c)
 	if err != nil {
 		b.Fatal(err)
@@ -90,31 +169,22 @@ func BenchmarkClusterFairnessFDs(b *testing.B) {
 	if err := s.StartAll(); err != nil {
 		b.Fatal(err)
 	}
-	for i := range 4 {
-		readyPID(b, s, MemberName("web", i), 0)
-	}
 	addr := ln.Addr().String()
-	worst := 0.0
-	b.ResetTimer()
-	for range b.N {
-		seen := map[string]int{}
-		for range 400 {
-			body, err := get(addr)
-			if err != nil {
-				b.Fatal(err)
-			}
-			pid, _, _ := strings.Cut(body, " ")
-			seen[pid]++
+	// A round-robin member is ready on its first connection: ask until
+	// every one answered.
+	seen := map[string]bool{}
+	for deadline := time.Now().Add(20 * time.Second); len(seen) < n; {
+		if time.Now().After(deadline) {
+			b.Fatalf("only %d of %d members answered", len(seen), n)
 		}
-		var split []int
-		for _, n := range seen {
-			split = append(split, n)
+		body, err := get(addr)
+		if err != nil {
+			b.Fatal(err)
 		}
-		sort.Sort(sort.Reverse(sort.IntSlice(split)))
-		worst = max(worst, float64(split[0])/4)
-		b.Logf("split of 400 among %d workers: %v", len(seen), split)
+		pid, _, _ := strings.Cut(body, " ")
+		seen[pid] = true
 	}
-	b.ReportMetric(worst, "max-share-%")
+	return addr
 }
 
 // readyPID waits until the unit runs, ready, with a pid other than not.
