@@ -400,3 +400,48 @@ func TestClusterGroupStats(t *testing.T) {
 		}
 	}
 }
+
+// TestScaleReloadWorkerGroup: scale and reload work on a group of worker
+// goroutines too (the screen's + and - on any group row).
+func TestScaleReloadWorkerGroup(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	if err := s.Go("w", 2, func(ctx context.Context, w Worker) error { <-ctx.Done(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	running := func(n int) func() bool {
+		return func() bool {
+			got := 0
+			for _, in := range s.List() {
+				if in.Group == "w" {
+					if in.State != Running {
+						return false
+					}
+					got++
+				}
+			}
+			return got == n
+		}
+	}
+	waitFor(t, "2 workers", running(2))
+	if err := s.Scale("w", 3); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "3 workers", running(3))
+	if err := s.Scale("w", 1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "1 worker", running(1))
+	before, _ := s.Get("w/0")
+	if err := s.Reload("w"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "1 worker after reload", running(1))
+	m := s.Members("w")
+	after, _ := s.Get(m[0])
+	if after.TID == before.TID || after.Kind != KindWorker {
+		t.Fatalf("reload kept the worker: before %+v after %+v", before, after)
+	}
+}

@@ -113,17 +113,17 @@ func (s *Supervisor) Scale(name string, n int) error {
 // service: it starts a new member, waits until it is ready (ReadyTimeout at
 // most; for a group with no readiness signal, until it is running), then
 // stops the old one gracefully and waits for it to be gone, then the next.
-// A new member that fails (or is not ready in time) ends the reload with an
+// Only a cluster's members have a readiness signal (a worker group's new
+// member is taken as ready once it runs). A new member that fails (or is not ready in time) ends the reload with an
 // error, the remaining old members left serving.
 func (s *Supervisor) Reload(name string) error {
 	var old []string
-	var probes bool
+	var signals bool // the group's members say when they are ready: a cluster's
 	err := s.call(func() {
 		for _, u := range s.groupUnits(name) {
 			old = append(old, u.spec.Name)
 		}
-		cs := s.clusters[name]
-		probes = cs != nil
+		signals = s.clusters[name] != nil
 	})
 	if err != nil {
 		return err
@@ -151,7 +151,7 @@ func (s *Supervisor) Reload(name string) error {
 				return
 			}
 			fresh = u.spec.Name
-			if probes || u.spec.IPC {
+			if signals {
 				ready = s.waitForReady(u)
 			} else {
 				ready = make(chan error, 1)
