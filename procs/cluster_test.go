@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kelpie-dev/kelpie/cluster"
+	"github.com/kelpie-dev/kelpie/ipc"
 )
 
 // clusterRole plays a cluster member: "http-fds" serves HTTP on the socket
@@ -27,6 +28,21 @@ import (
 func clusterRole(role string) (int, bool) {
 	switch role {
 	case "http-fds":
+		return serveFDs(), true
+	case "http-fds-ipc": // fds with a channel: it must be fd 4
+		if fd := os.Getenv(ipc.EnvChannelFD); fd != "4" {
+			fmt.Println("NODE_CHANNEL_FD is", fd)
+			return 4, true
+		}
+		conn, err := ipc.FromParent()
+		if err != nil {
+			fmt.Println("channel:", err)
+			return 4, true
+		}
+		if err := conn.Send(map[string]any{"ready": true, "id": os.Getenv(WorkerIDVar)}); err != nil {
+			fmt.Println("send:", err)
+			return 4, true
+		}
 		return serveFDs(), true
 	case "http-rr": // round-robin: connections come over the channel
 		ln, err := cluster.WorkerListener()
@@ -444,4 +460,34 @@ func TestScaleReloadWorkerGroup(t *testing.T) {
 	if after.TID == before.TID || after.Kind != KindWorker {
 		t.Fatalf("reload kept the worker: before %+v after %+v", before, after)
 	}
+}
+
+// TestClusterFDsWithChannel: with ipc: true an fds member's channel is fd
+// 4 (NODE_CHANNEL_FD=4), after the socket on fd 3, and what it says there
+// ({"ready":true}) is its own.
+func TestClusterFDsWithChannel(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	c := Cluster{Spec: roleSpec("web", "http-fds-ipc", ""), Listen: "127.0.0.1:0", Instances: 2}
+	c.Spec.IPC = true
+	ln, err := ListenCluster(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddCluster(c, ln); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	members := allReady(t, s, "web", 2)
+	for i, m := range members {
+		if m.Kind != KindFork || m.Channel != ChannelConnected {
+			t.Fatalf("%s: %+v", m.Name, m)
+		}
+		waitFor(t, m.Name+"'s ready message", func() bool {
+			msgs, _, _ := s.Messages(m.Name, 0, 10)
+			return len(msgs) == 1 && string(msgs[0].Msg) == `{"id":"`+strconv.Itoa(i)+`","ready":true}`
+		})
+	}
+	servedBy(t, ln.Addr().String(), 2)
 }
