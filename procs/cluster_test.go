@@ -243,20 +243,26 @@ srv.serve_forever()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newTestSupervisor(t, Options{})
-	c := Cluster{Spec: Spec{Name: "py", Argv: []string{py, script}}, Listen: "127.0.0.1:0", Instances: 2}
-	ln, err := ListenCluster(&c)
-	if err != nil {
-		t.Fatal(err)
+	// As an argv, and as a run: string (a shell command: LISTEN_PID must
+	// still be the server's own pid).
+	for _, sp := range []Spec{{Name: "py", Argv: []string{py, script}}, {Name: "py", Shell: py + " " + script}} {
+		t.Run(map[bool]string{true: "shell", false: "argv"}[sp.Shell != ""], func(t *testing.T) {
+			s := newTestSupervisor(t, Options{})
+			c := Cluster{Spec: sp, Listen: "127.0.0.1:0", Instances: 2}
+			ln, err := ListenCluster(&c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.AddCluster(c, ln); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.StartAll(); err != nil {
+				t.Fatal(err)
+			}
+			allReady(t, s, "py", 2)
+			servedBy(t, ln.Addr().String(), 2)
+		})
 	}
-	if err := s.AddCluster(c, ln); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.StartAll(); err != nil {
-		t.Fatal(err)
-	}
-	allReady(t, s, "py", 2)
-	servedBy(t, ln.Addr().String(), 2)
 }
 
 func TestClusterBindError(t *testing.T) {

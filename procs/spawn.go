@@ -132,15 +132,37 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 // listenShim wraps a command so that LISTEN_PID is the pid of the program
 // itself, as systemd sets it after its fork: the shell exports its own pid
 // ($$) and execs the program in its place, keeping that pid. A command that
-// is already a shell command gets the variable exported before it.
+// is already a shell command gets the variable exported before it, and is
+// exec'd too when it is one simple command (dash would fork it, and the
+// server's pid would not be LISTEN_PID).
 func listenShim(sp *Spec, path string, argv []string) ([]string, string) {
 	const export = "LISTEN_PID=$$; export LISTEN_PID; "
 	if sp.Shell != "" {
-		return []string{"/bin/sh", "-c", export + sp.Shell}, "/bin/sh"
+		cmd := sp.Shell
+		if simpleCommand(cmd) {
+			cmd = "exec " + cmd
+		}
+		return []string{"/bin/sh", "-c", export + cmd}, "/bin/sh"
 	}
 	// "$0" "$@" pass the program and its arguments through untouched: no
 	// word of them is ever parsed by the shell.
 	return append([]string{"/bin/sh", "-c", export + `exec "$0" "$@"`, path}, argv[1:]...), "/bin/sh"
+}
+
+// simpleCommand reports whether a shell command is one plain command that
+// `exec` can be put before: no operators, substitutions, redirections or
+// compound words, and no leading VAR=value (exec would take it for the
+// program).
+func simpleCommand(cmd string) bool {
+	f := strings.Fields(cmd)
+	if len(f) == 0 || strings.ContainsAny(cmd, ";&|<>()`$\n{}!#*?[]~\\") || strings.Contains(f[0], "=") {
+		return false
+	}
+	switch f[0] {
+	case "if", "for", "while", "until", "case", "exec", "cd", "export", "set", "eval", ".":
+		return false
+	}
+	return true
 }
 
 // resolve finds the program to exec the way a shell would: a name with a

@@ -123,7 +123,8 @@ type Spec struct {
 	// LISTEN_PID, its own pid. Go cannot set a variable between fork and
 	// exec, so the child is started by `/bin/sh -c 'LISTEN_PID=$$ ... exec'`,
 	// which keeps its pid (with Shell, the variable is exported before the
-	// command: start the server with `exec` for it to be that pid).
+	// command, exec'd when it is one plain command; a compound one should
+	// start the server with `exec` for it to be that pid).
 	ListenFDNames []string
 
 	// Task is a worker's function (KindWorker): it runs on a goroutine of
