@@ -497,3 +497,20 @@ func TestClusterFDsWithChannel(t *testing.T) {
 	}
 	servedBy(t, ln.Addr().String(), 2)
 }
+
+func TestSimpleCommand(t *testing.T) {
+	for cmd, want := range map[string]bool{
+		"python3 server.py":           true,
+		"node 'my app.js' --port 80":  true,
+		"cd srv && python3 server.py": false,
+		"FOO=1 python3 server.py":     false,
+		"python3 server.py | tee log": false,
+		"exec python3 server.py":      false,
+		"python3 $APP":                false,
+		"":                            false,
+	} {
+		if got := simpleCommand(cmd); got != want {
+			t.Errorf("simpleCommand(%q) = %v", cmd, got)
+		}
+	}
+}
