@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -206,4 +208,51 @@ func shutdownBench(s *Supervisor) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = s.Shutdown(ctx)
+}
+
+// BenchmarkClusterReload is one rolling reload of a 2-member cluster under
+// a load of 4 request loops (a new connection each): ms per reload, and the
+// requests that failed (the metric must stay 0).
+//
+//	go test ./procs -run '^$' -bench ClusterReload -benchtime 5x
+func BenchmarkClusterReload(b *testing.B) {
+	for _, mode := range []string{"fds", "round-robin", "node-rr"} {
+		b.Run(mode, func(b *testing.B) {
+			s, err := New(Options{Tick: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer shutdownBench(s)
+			addr := benchCluster(b, s, mode, 2)
+			stop := make(chan struct{})
+			var failed atomic.Int64
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						if _, err := get(addr); err != nil {
+							failed.Add(1)
+						}
+					}
+				}()
+			}
+			b.ResetTimer()
+			for range b.N {
+				if err := s.Reload("web"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			close(stop)
+			wg.Wait()
+			b.ReportMetric(float64(failed.Load()), "failed")
+		})
+	}
 }
