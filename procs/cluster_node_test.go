@@ -146,3 +146,28 @@ func nodeReload(t *testing.T, prog, policy string) {
 	}
 	t.Logf("%d requests during the reload, none failed", ok)
 }
+
+// TestClusterNodeVersionRefused: a Node major whose internal protocol was
+// not checked is refused at AddCluster, naming the version; nothing is added.
+func TestClusterNodeVersionRefused(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "node")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho v18.19.0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := newTestSupervisor(t, Options{})
+	c := Cluster{Spec: Spec{Name: "old", Argv: []string{fake, "app.js"}}, Listen: "127.0.0.1:0", Mode: ModeNode}
+	ln, err := ListenCluster(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	err = s.AddCluster(c, ln)
+	if err == nil || !strings.Contains(err.Error(), "18") {
+		t.Fatalf("AddCluster with Node 18: %v", err)
+	}
+	if len(s.List()) != 0 {
+		t.Fatalf("units added: %+v", s.List())
+	}
+	t.Log(err)
+}
