@@ -46,8 +46,14 @@ func web() int {
 	var mu sync.Mutex
 	open := map[net.Conn]bool{}
 	var served int
+	quit := make(chan struct{})
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-quit: // stopping: this connection's last response
+				w.Header().Set("Connection", "close")
+			default:
+			}
 			mu.Lock()
 			served++
 			n := served
@@ -66,7 +72,6 @@ func web() int {
 		},
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	quit := make(chan struct{})
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
