@@ -441,6 +441,9 @@ func (s *Supervisor) removeUnit(u *unit) {
 	name := u.spec.Name
 	u.epoch++ // a pending backoff timer must not start it again
 	s.cancelTimer(u)
+	if u.probe != nil {
+		u.probe.Stop()
+	}
 	delete(s.units, name)
 	s.retired[name] = u.base + u.runs
 	if g := u.spec.Group; g != "" {
