@@ -274,16 +274,16 @@ func (n nodeMode) handoff(w *Worker, pc *pending) error {
 	b.mu.Unlock()
 	kq, _ := json.Marshal(key)
 	msg := fmt.Sprintf(`{"cmd":"NODE_CLUSTER","act":"newconn","key":%s,"seq":%d}`, kq, pc.seq)
+	// Not taken on the descriptor's ACK: Node's worker sends its {ack,
+	// accepted} before it reads from the connection, so until that answer
+	// comes the connection is untouched. A worker told to disconnect
+	// refuses it (accepted:false) and closes its channel: when that answer
+	// is lost with the channel, Detach must requeue the connection, not
+	// close it (the client would get a reset).
 	return w.conn.SendFD(ipc.TypeNative, []byte(msg), pc.fd, func(err error) {
 		if err != nil {
 			b.refused(w, pc, false)
-			return
 		}
-		b.mu.Lock()
-		if w.inflight == pc {
-			pc.taken = true // it is the worker's now: never requeued on its death
-		}
-		b.mu.Unlock()
 	})
 }
 
