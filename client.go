@@ -507,6 +507,9 @@ func printPS(w io.Writer, units []procs.Info) {
 			if u.Ready {
 				note += " ready"
 			}
+			if u.Served > 0 {
+				note += fmt.Sprintf(", %d served", u.Served)
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f%%\t%s\t%d\t%s\t%s\n", procs.Clean(u.Name), u.Kind, u.State, pid, u.CPU,
 			bytesHuman(u.RSS), u.Restarts, durHuman(u.Uptime(now)), procs.Clean(note))
