@@ -85,6 +85,9 @@ func TestClusterCLI(t *testing.T) {
 		t.Fatalf("members: %+v", ms)
 	}
 	addr := ms[0].Listen
+	if out, _, _ := in.kelpie("ps"); !strings.Contains(out, addr+" ready") {
+		t.Fatalf("ps does not show the members' address and readiness:\n%s", out)
+	}
 	if body := httpGet(t, addr); !strings.Contains(body, "hello from web worker") {
 		t.Fatalf("GET: %q", body)
 	}
