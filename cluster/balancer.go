@@ -31,6 +31,27 @@ type pending struct {
 	refusals int
 	seq      int  // node: the newconn's sequence number
 	taken    bool // node: the worker acknowledged the descriptor
+	orphaned bool // its worker was detached with it in flight (see orphan)
+}
+
+// orphan marks pc as left to its old handoff's callback, which closes it,
+// and returns a new pending with a duplicate of its descriptor (nil when
+// descriptors are short: the connection is then lost with its worker).
+func (pc *pending) orphan() *pending {
+	pc.orphaned = true
+	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(pc.fd), syscall.F_DUPFD_CLOEXEC, 0)
+	if errno != 0 {
+		return nil
+	}
+	return &pending{fd: int(r), refusals: pc.refusals}
+}
+
+// settleStale handles a callback for a connection no longer in flight to
+// its worker: an orphan is closed now that its writer let go of it.
+func (pc *pending) settleStale() {
+	if pc.orphaned {
+		pc.close()
+	}
 }
 
 func (pc *pending) close() {
@@ -44,6 +65,7 @@ func (pc *pending) close() {
 type assignment struct {
 	w  *Worker
 	pc *pending
+	fd int // pc's descriptor, read under the lock
 }
 
 // balancer is Node's round-robin discipline, shared by kelpie's
@@ -119,48 +141,68 @@ func dupListener(ln *net.TCPListener) (int, error) {
 
 // acceptLoop accepts connections as raw non-blocking descriptors: a
 // net.Conn per connection would only be torn down again to pass it on.
+// Under load it takes everything waiting (up to the queue's room) per
+// wake-up, so a burst costs one poller round, not one per connection.
 func (b *balancer) acceptLoop(rc syscall.RawConn) {
 	defer close(b.loopEnd)
+	var batch []int
 	for {
 		b.mu.Lock()
 		for len(b.queue) >= maxPending && !b.closed {
 			b.space.Wait()
 		}
-		closed := b.closed
+		room, closed := maxPending-len(b.queue), b.closed
 		b.mu.Unlock()
 		if closed {
 			return
 		}
-		nfd := -1
+		batch = batch[:0]
 		var aerr error
 		err := rc.Read(func(fd uintptr) bool {
-			nfd, _, aerr = syscall.Accept4(int(fd), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
-			return !errors.Is(aerr, syscall.EAGAIN)
+			for len(batch) < room {
+				nfd, _, err := syscall.Accept4(int(fd), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+				if err != nil {
+					if errors.Is(err, syscall.EAGAIN) && len(batch) == 0 {
+						return false // nothing yet: wait for readability
+					}
+					if !errors.Is(err, syscall.EAGAIN) {
+						aerr = err
+					}
+					return true
+				}
+				batch = append(batch, nfd)
+			}
+			return true
 		})
 		if err != nil { // Close closed the duplicate
+			for _, fd := range batch {
+				syscall.Close(fd)
+			}
 			if b.isClosed() || errors.Is(err, os.ErrClosed) {
 				return
 			}
 			time.Sleep(acceptBackoff)
 			continue
 		}
-		if aerr != nil {
-			if errors.Is(aerr, syscall.ECONNABORTED) || errors.Is(aerr, syscall.EINTR) {
-				continue
+		if len(batch) > 0 {
+			b.mu.Lock()
+			if b.closed {
+				b.mu.Unlock()
+				for _, fd := range batch {
+					syscall.Close(fd)
+				}
+				return
 			}
-			time.Sleep(acceptBackoff) // EMFILE and the like: wait for descriptors
-			continue
-		}
-		b.mu.Lock()
-		if b.closed {
+			for _, fd := range batch {
+				b.queue = append(b.queue, &pending{fd: fd})
+			}
+			sends := b.pumpLocked()
 			b.mu.Unlock()
-			syscall.Close(nfd)
-			return
+			b.send(sends)
 		}
-		b.queue = append(b.queue, &pending{fd: nfd})
-		sends := b.pumpLocked()
-		b.mu.Unlock()
-		b.send(sends)
+		if aerr != nil && !errors.Is(aerr, syscall.ECONNABORTED) && !errors.Is(aerr, syscall.EINTR) {
+			time.Sleep(acceptBackoff) // EMFILE and the like: wait for descriptors
+		}
 	}
 }
 
@@ -183,7 +225,7 @@ func (b *balancer) pumpLocked() []assignment {
 		b.queue = b.queue[1:]
 		w.inflight = pc
 		pc.taken = false
-		out = append(out, assignment{w, pc})
+		out = append(out, assignment{w, pc, pc.fd})
 	}
 	if len(out) > 0 {
 		b.space.Broadcast()
@@ -194,7 +236,7 @@ func (b *balancer) pumpLocked() []assignment {
 // send performs handoffs decided by pumpLocked.
 func (b *balancer) send(as []assignment) {
 	for _, a := range as {
-		if err := b.mode.handoff(a.w, a.pc); err != nil {
+		if err := b.mode.handoff(a.w, a.pc, a.fd); err != nil {
 			// The channel is closing: the worker is as good as gone.
 			b.refused(a.w, a.pc, false)
 		}
@@ -226,6 +268,9 @@ func (b *balancer) dropFreeLocked(w *Worker) {
 // requeueLocked puts a connection back at the front, or closes it when it
 // has been refused too often or the balancer is closed.
 func (b *balancer) requeueLocked(pc *pending) {
+	if pc == nil {
+		return
+	}
 	pc.refusals++
 	if b.closed || pc.refusals > maxRefusals {
 		pc.close()
@@ -241,8 +286,9 @@ func (b *balancer) requeueLocked(pc *pending) {
 func (b *balancer) complete(w *Worker, pc *pending) {
 	b.mu.Lock()
 	if w.inflight != pc {
+		pc.settleStale() // the worker was detached meanwhile
 		b.mu.Unlock()
-		return // stale: the worker was detached meanwhile
+		return
 	}
 	w.inflight = nil
 	pc.close()
@@ -260,6 +306,7 @@ func (b *balancer) complete(w *Worker, pc *pending) {
 func (b *balancer) refused(w *Worker, pc *pending, again bool) {
 	b.mu.Lock()
 	if w.inflight != pc {
+		pc.settleStale()
 		b.mu.Unlock()
 		return
 	}

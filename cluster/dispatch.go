@@ -23,15 +23,17 @@ type Dispatcher interface {
 	// Node's "none" policy counts nothing: the kernel balances.
 	Counts() map[int]uint64
 	// Close stops accepting and routing. Connections not yet handed are
-	// closed. The listener itself stays the caller's to close.
+	// closed. The listener itself stays the caller's to close; the socket
+	// is released once both it and the Dispatcher are closed (the accept
+	// loop works on a duplicate of its descriptor).
 	Close() error
 }
 
 // mode is what differs between kelpie's round-robin and the Node primary.
 type mode interface {
-	// handoff sends connection pc to w; called without the balancer's lock.
-	// An error means it was not sent.
-	handoff(w *Worker, pc *pending) error
+	// handoff sends connection pc (descriptor fd) to w; called without the
+	// balancer's lock. An error means it was not sent.
+	handoff(w *Worker, pc *pending, fd int) error
 	// handle takes one message from w (see Worker.Handle).
 	handle(w *Worker, m ipc.Message) bool
 	// disconnect asks w to stop gracefully, after routing to it stopped.
@@ -94,9 +96,11 @@ func (w *Worker) Disconnect() {
 	}
 }
 
-// Detach removes the worker for good (it exited or its channel closed).
-// A connection in flight that it had not yet acknowledged goes to the next
-// free worker; one it had taken is closed (it may have read from it).
+// Detach removes the worker for good; call it once the worker exited. A
+// connection in flight that the worker had not yet acknowledged goes to the
+// next free worker; one it had taken is closed (it may have read from it).
+// Detach does not close the channel: the engine may still be reading the
+// worker's last messages.
 func (w *Worker) Detach() {
 	b := w.b
 	b.mu.Lock()
@@ -107,7 +111,10 @@ func (w *Worker) Detach() {
 		if pc.taken {
 			pc.close()
 		} else {
-			b.requeueLocked(pc)
+			// The channel's writer may still hold pc's descriptor (it lets
+			// go in the handle's callback, which closes it): requeue a
+			// duplicate, so no descriptor number is used by two writers.
+			b.requeueLocked(pc.orphan())
 		}
 	}
 	sends := b.pumpLocked()

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,14 +64,32 @@ func childEnv(role string) []string {
 type proc struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	stderr *bytes.Buffer
+	stderr *lockedBuffer
+}
+
+// lockedBuffer is a bytes.Buffer a process writes while a test may read.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // startProc starts cmd with extra files, closing the caller's copies of
 // them after the start, and kills it at cleanup if it is still running.
-func startProc(t *testing.T, cmd *exec.Cmd, extra ...*os.File) *proc {
+func startProc(t testing.TB, cmd *exec.Cmd, extra ...*os.File) *proc {
 	t.Helper()
-	p := &proc{cmd: cmd, stderr: &bytes.Buffer{}}
+	p := &proc{cmd: cmd, stderr: &lockedBuffer{}}
 	cmd.ExtraFiles = extra
 	cmd.Stderr = p.stderr
 	var err error
@@ -93,11 +112,26 @@ func startProc(t *testing.T, cmd *exec.Cmd, extra ...*os.File) *proc {
 	return p
 }
 
+// wait waits for the process to exit, failing the test after a generous
+// deadline (a safety net: the test is wrong if it fires).
+func (p *proc) wait(t *testing.T) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(20 * time.Second):
+		t.Fatalf("process %d did not exit; stderr: %s", p.cmd.Process.Pid, p.stderr)
+		return nil
+	}
+}
+
 // attachWorker starts a worker process on a fresh channel, attaches it to
 // d and runs the engine's side of the channel: every message goes to
 // Handle, the end of the channel to Detach. Unconsumed messages are sent
 // on user (if not nil).
-func attachWorker(t *testing.T, d Dispatcher, id int, cmd *exec.Cmd, user chan<- string) (*Worker, *proc) {
+func attachWorker(t testing.TB, d Dispatcher, id int, cmd *exec.Cmd, user chan<- string) (*Worker, *proc) {
 	t.Helper()
 	conn, child, err := ipc.Pair()
 	if err != nil {

@@ -81,24 +81,26 @@ func fdsListener() (net.Listener, error) {
 
 // ChannelListener is a net.Listener whose connections come as descriptors
 // over an ipc channel (kelpie's round-robin mode).
+//
+// It reads the channel only inside Accept, so a descriptor is acknowledged
+// (NODE_HANDLE_ACK, which frees the worker for the next one) exactly when
+// the server accepts it: a connection is either still kelpie's, which gives
+// it to another worker if this one goes away, or the server's, never lost
+// in between.
 type ChannelListener struct {
-	conn  *ipc.Conn
-	addr  net.Addr
-	conns chan net.Conn
-	done  chan struct{}
+	conn *ipc.Conn
+	addr net.Addr
 
 	mu     sync.Mutex
-	err    error // why the channel ended
 	closed bool
 }
 
 // NewChannelListener takes connections passed over conn, which it owns
-// from now on (its reader runs until the channel ends; other messages are
-// dropped). It sends {"ready":true} first. addr is what Addr reports, the
-// address kelpie accepts on ("" for an unknown one).
+// from now on (messages other than connections are dropped). It sends
+// {"ready":true} first. addr is what Addr reports, the address kelpie
+// accepts on ("" for an unknown one).
 func NewChannelListener(conn *ipc.Conn, addr string) (*ChannelListener, error) {
-	l := &ChannelListener{conn: conn, conns: make(chan net.Conn), done: make(chan struct{})}
-	l.addr = &net.TCPAddr{}
+	l := &ChannelListener{conn: conn, addr: &net.TCPAddr{}}
 	if a, err := net.ResolveTCPAddr("tcp", addr); addr != "" && err == nil {
 		l.addr = a
 	}
@@ -106,26 +108,24 @@ func NewChannelListener(conn *ipc.Conn, addr string) (*ChannelListener, error) {
 		conn.Close()
 		return nil, fmt.Errorf("cluster: round-robin worker: %w", err)
 	}
-	go l.read()
 	return l, nil
 }
 
-// read turns each received descriptor into a net.Conn for Accept. The
-// channel has already acknowledged it, so kelpie sends the next one while
-// this one waits for Accept.
-func (l *ChannelListener) read() {
+// Accept waits for the next connection kelpie passes. It fails once the
+// channel ends (kelpie closed it, or Close).
+func (l *ChannelListener) Accept() (net.Conn, error) {
 	for {
 		m, err := l.conn.Recv()
 		var le *ipc.LineError
 		switch {
 		case errors.As(err, &le):
 			continue
+		case errors.Is(err, io.EOF):
+			return nil, l.opError(errors.New("cluster: kelpie closed the channel"))
+		case errors.Is(err, ipc.ErrClosed):
+			return nil, l.opError(net.ErrClosed)
 		case err != nil:
-			if errors.Is(err, io.EOF) {
-				err = errors.New("cluster: kelpie closed the channel")
-			}
-			l.fail(err)
-			return
+			return nil, l.opError(err)
 		case m.Handle == nil:
 			continue
 		}
@@ -134,50 +134,23 @@ func (l *ChannelListener) read() {
 		if err != nil {
 			continue // not a socket: nothing to serve
 		}
-		select {
-		case l.conns <- c:
-		case <-l.done:
-			c.Close()
-			return
-		}
-	}
-}
-
-func (l *ChannelListener) fail(err error) {
-	l.mu.Lock()
-	if l.err == nil {
-		l.err = err
-	}
-	l.mu.Unlock()
-	l.Close()
-}
-
-// Accept waits for the next connection kelpie passes.
-func (l *ChannelListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
 		return c, nil
-	case <-l.done:
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.err != nil {
-		return nil, &net.OpError{Op: "accept", Net: "kelpie", Addr: l.addr, Err: l.err}
-	}
-	return nil, &net.OpError{Op: "accept", Net: "kelpie", Addr: l.addr, Err: net.ErrClosed}
 }
 
-// Close closes the channel: kelpie sees the worker disconnect and passes a
-// connection in flight to another worker.
+func (l *ChannelListener) opError(err error) error {
+	return &net.OpError{Op: "accept", Net: "kelpie", Addr: l.addr, Err: err}
+}
+
+// Close closes the channel: kelpie sees the worker disconnect and gives a
+// connection not yet accepted to another worker.
 func (l *ChannelListener) Close() error {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.closed {
-		l.mu.Unlock()
 		return nil
 	}
 	l.closed = true
-	close(l.done)
-	l.mu.Unlock()
 	return l.conn.Close()
 }
 

@@ -265,7 +265,7 @@ func serverKey(msg *nodeMsg) string {
 }
 
 // handoff sends a connection as Node's newconn.
-func (n nodeMode) handoff(w *Worker, pc *pending) error {
+func (n nodeMode) handoff(w *Worker, pc *pending, fd int) error {
 	b := w.b
 	b.mu.Lock()
 	pc.seq = w.seq
@@ -274,16 +274,18 @@ func (n nodeMode) handoff(w *Worker, pc *pending) error {
 	b.mu.Unlock()
 	kq, _ := json.Marshal(key)
 	msg := fmt.Sprintf(`{"cmd":"NODE_CLUSTER","act":"newconn","key":%s,"seq":%d}`, kq, pc.seq)
-	// Not taken on the descriptor's ACK: Node's worker sends its {ack,
-	// accepted} before it reads from the connection, so until that answer
-	// comes the connection is untouched. A worker told to disconnect
-	// refuses it (accepted:false) and closes its channel: when that answer
-	// is lost with the channel, Detach must requeue the connection, not
-	// close it (the client would get a reset).
-	return w.conn.SendFD(ipc.TypeNative, []byte(msg), pc.fd, func(err error) {
+	return w.conn.SendFD(ipc.TypeNative, []byte(msg), fd, func(err error) {
 		if err != nil {
 			b.refused(w, pc, false)
+			return
 		}
+		b.mu.Lock()
+		if w.inflight == pc {
+			pc.taken = true // it is the worker's now: never requeued on its death
+		} else {
+			pc.settleStale()
+		}
+		b.mu.Unlock()
 	})
 }
 
@@ -292,7 +294,10 @@ func (n nodeMode) answered(w *Worker, ack int64, accepted bool) {
 	b := w.b
 	b.mu.Lock()
 	pc := w.inflight
-	match := pc != nil && int64(pc.seq) == ack
+	// Node ACKs the descriptor before it answers; an answer before that
+	// (a hostile worker guessing the seq) is ignored, so a descriptor still
+	// queued in the channel is never handed to another worker and closed.
+	match := pc != nil && int64(pc.seq) == ack && pc.taken
 	b.mu.Unlock()
 	if !match {
 		return

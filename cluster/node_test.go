@@ -51,7 +51,7 @@ func disconnectAll(t *testing.T, ws []*Worker, ps []*proc) {
 		w.Disconnect()
 	}
 	for i, p := range ps {
-		if err := p.cmd.Wait(); err != nil {
+		if err := p.wait(t); err != nil {
 			t.Fatalf("worker %d after disconnect: %v; stderr: %s", i, err, p.stderr)
 		}
 	}
@@ -107,7 +107,7 @@ func TestNodePrimaryOtherPort(t *testing.T) {
 	cmd := exec.Command(node, "testdata/app.js")
 	cmd.Env = append(os.Environ(), "PORT="+other)
 	w, p := attachWorker(t, np, 1, cmd, nil)
-	err = p.cmd.Wait()
+	err = p.wait(t)
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(p.stderr.String(), "EADDRNOTAVAIL") {
 		t.Fatalf("worker exit %v, stderr: %s", err, p.stderr)
 	}
@@ -179,5 +179,50 @@ func TestNodeVersionVerified(t *testing.T) {
 	}
 	if err := NodeVersionVerified("v22.12.0"); !strings.Contains(err.Error(), "round-robin") {
 		t.Fatalf("no way out in %v", err)
+	}
+}
+
+// TestNodePrimaryRefusedAndSelfDisconnect: a worker at its
+// maxConnections (1, held by an idle connection) answers accepted:false and
+// every further connection goes to the other worker; a worker that
+// disconnects by itself (exitedAfterDisconnect, which kelpie answers)
+// exits 0.
+func TestNodePrimaryRefusedAndSelfDisconnect(t *testing.T) {
+	ln := loopback(t)
+	np, err := NewNodePrimary(ln, PolicyRR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer np.Close()
+	port := "PORT=" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	full, _ := startNodeWorkers(t, np, 1, "testdata/app.js", port, "MAXCONN=1")
+	// The first connection goes to the first free worker and stays open.
+	hold, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Close()
+	eventually(t, func() bool { return full[0].Served() == 1 }, "the idle connection was not taken")
+	ws, ps := startNodeWorkers(t, np, 1, "testdata/app.js", port)
+	const n = 20
+	if c := hits(t, ln.Addr().String(), n); c[strconv.Itoa(ps[0].cmd.Process.Pid)] != n {
+		t.Fatalf("answers %v", c)
+	}
+	eventually(t, func() bool { return ws[0].Served() == n }, "the free worker did not count them all")
+	if full[0].Served() != 1 {
+		t.Fatalf("the full worker took %d", full[0].Served())
+	}
+
+	cmd := exec.Command(nodePath(t), "testdata/app.js")
+	cmd.Env = append(os.Environ(), port, "SELF_DISCONNECT=1")
+	leaver, lp := attachWorker(t, np, 9, cmd, nil)
+	if err := lp.wait(t); err != nil {
+		t.Fatalf("self-disconnecting worker: %v; stderr: %s", err, lp.stderr)
+	}
+	np.b.mu.Lock()
+	gone := leaver.disconnected && !leaver.routable
+	np.b.mu.Unlock()
+	if !gone {
+		t.Fatal("a worker that disconnected itself is still routable")
 	}
 }

@@ -20,7 +20,7 @@ const (
 
 // connMsg is the message that comes with each connection in round-robin
 // mode: what a Node worker's process.on('message', (m, socket)) gets as m.
-var connMsg = []byte(`{"kelpie":"conn"}`)
+const connMsg = `{"kelpie":"conn"}`
 
 // RoundRobin is kelpie's own round-robin mode: it accepts on the listener
 // and passes each connection to the next free worker as a descriptor (a
@@ -68,8 +68,8 @@ func (r *RoundRobin) Close() error { return r.b.close() }
 // answered by NODE_HANDLE_ACK.
 type rrMode struct{}
 
-func (rrMode) handoff(w *Worker, pc *pending) error {
-	return w.conn.SendFD(ipc.TypeSocket, connMsg, pc.fd, func(err error) {
+func (rrMode) handoff(w *Worker, pc *pending, fd int) error {
+	return w.conn.SendFD(ipc.TypeSocket, []byte(connMsg), fd, func(err error) {
 		switch {
 		case err == nil:
 			w.b.complete(w, pc)

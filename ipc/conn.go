@@ -739,13 +739,15 @@ func (c *Conn) Close() error {
 		if wake {
 			c.wake <- struct{}{}
 		}
-		failHandles(failed, ErrClosed)
+		// The handles' owners get their descriptors back only once the
+		// writer has stopped: it may be sending one right now.
 		// Closing the socket also unblocks a writer stuck on a peer that
 		// never reads.
 		if err := c.uc.Close(); err != nil {
 			c.closeErr = fmt.Errorf("ipc: close: %w", err)
 		}
 		<-c.writerDone
+		failHandles(failed, ErrClosed)
 		c.rmu.Lock()
 		for _, fd := range c.fds {
 			syscall.Close(fd)

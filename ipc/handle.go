@@ -62,8 +62,9 @@ const (
 // called exactly once, without the Conn's locks held and from one of its
 // goroutines (the one in Recv for an answer), with nil once the peer
 // acknowledged the descriptor, else ErrHandleRefused or the channel's
-// failure (ErrClosed...). It must not block. When SendFD itself returns an
-// error, done is never called.
+// failure (ErrClosed, only once the writer can no longer be using fd). It
+// must not block nor close this Conn. When SendFD itself returns an error,
+// done is never called.
 func (c *Conn) SendFD(typ string, msg []byte, fd int, done func(error)) error {
 	if c.broken != nil {
 		return c.broken
@@ -88,9 +89,11 @@ func (c *Conn) SendFD(typ string, msg []byte, fd int, done func(error)) error {
 		c.wmu.Unlock()
 		return fmt.Errorf("ipc: send handle: %w", err)
 	}
-	h.pos, h.posN = len(c.wq), c.wqN
-	c.fdq = append(c.fdq, h)
 	c.enqueued++
+	if !(c.idle && c.wqN == 0 && c.clearLocked() && c.tryDirectHandle(h)) {
+		h.pos, h.posN = len(c.wq), c.wqN
+		c.fdq = append(c.fdq, h)
+	}
 	wake := c.kickLocked()
 	c.wmu.Unlock()
 	if wake {
@@ -143,6 +146,35 @@ func (c *Conn) SendNode(msg []byte) error {
 		return fmt.Errorf("ipc: send node message: %w", ErrInvalidJSON)
 	}
 	return c.enqueue(msg)
+}
+
+// tryDirectHandle sends h from the caller's goroutine with one
+// non-blocking sendmsg when nothing else is pending and the writer is idle:
+// in round-robin mode every connection is one handle, and waking the writer
+// for each costs a thread hand-off. Called with wmu held. Reports whether
+// h went out (wholly, or its descriptor with a first part whose rest is
+// then queued ahead of everything).
+func (c *Conn) tryDirectHandle(h *outFD) bool {
+	if c.rc == nil {
+		return false
+	}
+	n := 0
+	var serr error
+	err := c.rc.Write(func(fd uintptr) bool {
+		n, serr = syscall.SendmsgN(int(fd), h.line, syscall.UnixRights(h.fd), nil, syscall.MSG_DONTWAIT|syscall.MSG_NOSIGNAL)
+		return true
+	})
+	if err != nil || serr != nil || n <= 0 {
+		return false // the writer retries and reports any error
+	}
+	c.sent++
+	h.written = true
+	c.awaiting = h
+	if n < len(h.line) {
+		c.head = append(c.head[:0], h.line[n:]...)
+		c.headN = 0 // the caller wakes the writer for it
+	}
+	return true
 }
 
 // writeHandle writes one handle's envelope with its descriptor attached.

@@ -237,3 +237,78 @@ func TestNodeChildTakesSockets(t *testing.T) {
 	}
 	_ = os.Stderr
 }
+
+// TestSendFDBothWays: two Conns passing handles to each other at once.
+// Each holds its queue until its handle is ACKed; if ACK replies waited in
+// that queue too, each would wait for the other's ACK for ever.
+func TestSendFDBothWays(t *testing.T) {
+	a, b := Pipe()
+	defer a.Close()
+	defer b.Close()
+	done := make(chan error, 4)
+	for _, c := range []*Conn{a, b} {
+		for i := 0; i < 2; i++ {
+			r, _ := pipeFD(t)
+			if err := c.SendFD(TypeNative, []byte(`{}`), r, func(err error) { done <- err }); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, c := range []*Conn{a, b} {
+		go func(c *Conn) {
+			for {
+				m, err := c.Recv()
+				if err != nil {
+					return
+				}
+				if m.Handle != nil {
+					m.Handle.Close()
+				}
+			}
+		}(c)
+	}
+	for i := 0; i < 4; i++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second): // safety net only
+			t.Fatalf("only %d of 4 handles acknowledged", i)
+		}
+	}
+}
+
+// TestSendFDHoldsBack: like Node's sender, nothing queued after a handle is
+// written before the peer's ACK; then it follows.
+func TestSendFDHoldsBack(t *testing.T) {
+	c, peer := newRawPeer(t, Options{})
+	r, _ := pipeFD(t)
+	acked := make(chan error, 1)
+	if err := c.SendFD(TypeNative, []byte(`{"h":1}`), r, func(err error) { acked <- err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send("after"); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // the reader that takes the ACK
+		for {
+			if _, err := c.Recv(); err != nil {
+				return
+			}
+		}
+	}()
+	if got := peer.line(t); got != `{"cmd":"NODE_HANDLE","type":"net.Native","msg":{"h":1}}`+"\n" {
+		t.Fatalf("got %q", got)
+	}
+	if st := c.Stats(); st.Queued != 1 || st.Sent != 1 {
+		t.Fatalf("before the ACK: %+v", st)
+	}
+	fmt.Fprintf(peer.f, "%s\n", `{"cmd":"NODE_HANDLE_ACK"}`)
+	if got := peer.line(t); got != `"after"`+"\n" {
+		t.Fatalf("got %q", got)
+	}
+	if err := <-acked; err != nil {
+		t.Fatal(err)
+	}
+}
