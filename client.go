@@ -85,6 +85,31 @@ output. A message too large to keep whole is shown cut, marked truncated.`,
 			RunE:              c.runSend,
 		},
 		{
+			Use:   "scale NAME N",
+			Short: "Set the number of a cluster's (or worker group's) members, live",
+			Long: `Set the number of a cluster's (or worker group's) members while it runs:
+new members take the lowest free indices (NAME/0, NAME/1, ...) and start at
+once; the highest-numbered beyond N are stopped gracefully and removed.`,
+			Example:           "  kelpie scale web 4",
+			Args:              c.argsFor("NAME", "N"),
+			ValidArgsFunction: c.completeUnits,
+			RunE:              c.runScale,
+		},
+		{
+			Use:   "reload NAME",
+			Short: "Replace a cluster's members one at a time, without downtime",
+			Long: `Replace a cluster's (or worker group's) members one at a time: start a new
+member, wait until it is ready, stop the old one gracefully, then the next.
+Returns once every member is new; a new member that fails or is not ready
+in time stops the reload, the old members still serving.`,
+			Example:           "  kelpie reload web",
+			Args:              c.argsFor("NAME"),
+			ValidArgsFunction: c.completeUnits,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				return c.request(cmd, control.Request{Cmd: "reload", Name: args[0]})
+			},
+		},
+		{
 			Use:   "down",
 			Short: "Stop every unit and the running kelpie",
 			Args:  c.argsFor(),
@@ -141,6 +166,14 @@ func (c *cli) request(cmd *cobra.Command, req control.Request) error {
 		}
 		return nil
 	})
+}
+
+func (c *cli) runScale(cmd *cobra.Command, args []string) error {
+	n, err := strconv.Atoi(args[1])
+	if err != nil || n < 1 || n > procs.MaxInstances {
+		return usagef(cmd, "N must be a whole number from 1 to %d, got %q", procs.MaxInstances, args[1])
+	}
+	return c.request(cmd, control.Request{Cmd: "scale", Name: args[0], N: n})
 }
 
 func (c *cli) runSignal(cmd *cobra.Command, args []string) error {
@@ -450,6 +483,9 @@ func describe(u procs.Info) string {
 	if u.Reason != "" && u.State != procs.Running {
 		s += ": " + u.Reason
 	}
+	if u.Ready {
+		s += ", ready"
+	}
 	return procs.Clean(s)
 }
 
@@ -470,6 +506,15 @@ func printPS(w io.Writer, units []procs.Info) {
 		note := u.Reason
 		if note == "" && u.ExitCode != nil && !u.State.Live() {
 			note = "exit " + strconv.Itoa(*u.ExitCode)
+		}
+		if note == "" && u.Listen != "" {
+			note = u.Listen
+			if u.Ready {
+				note += " ready"
+			}
+			if u.Served > 0 {
+				note += fmt.Sprintf(", %d served", u.Served)
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f%%\t%s\t%d\t%s\t%s\n", procs.Clean(u.Name), u.Kind, u.State, pid, u.CPU,
 			mem, u.Restarts, durHuman(u.Uptime(now)), procs.Clean(note))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -28,21 +29,42 @@ func (c *cli) runValidate(*cobra.Command, []string) error {
 	if err != nil {
 		return &exitError{code: exitUsage, text: err.Error()}
 	}
+	if len(f.Clusters) > 0 {
+		fmt.Fprintf(c.stdout, "%s: %d processes, %d clusters, OK\n", path, len(f.Specs), len(f.Clusters))
+		return nil
+	}
 	fmt.Fprintf(c.stdout, "%s: %d processes, OK\n", path, len(f.Specs))
 	return nil
 }
 
 // specs loads what up runs: the config at path, or the demo when path is "".
-func (c *cli) specs(path, exe string) (specs []procs.Spec, title string, err error) {
+func (c *cli) specs(path, exe string) (specs []procs.Spec, clusters []procs.Cluster, title string, err error) {
 	if path == "" {
-		return demo.Specs(exe), "demo", nil
+		return demo.Specs(exe), demo.Clusters(exe), "demo", nil
 	}
 	f, err := config.Load(path)
 	if err != nil {
 		// The positioned errors, as validate prints them.
-		return nil, "", &exitError{code: exitUsage, text: err.Error()}
+		return nil, nil, "", &exitError{code: exitUsage, text: err.Error()}
 	}
-	return f.Specs, configTitle(path), nil
+	return f.Specs, f.Clusters, configTitle(path), nil
+}
+
+// listenAll binds every cluster's address, before anything starts: one
+// that cannot be bound is one error naming it, and nothing runs.
+func listenAll(clusters []procs.Cluster) ([]*net.TCPListener, error) {
+	lns := make([]*net.TCPListener, 0, len(clusters))
+	for i := range clusters {
+		ln, err := procs.ListenCluster(&clusters[i])
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, err
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
 }
 
 // configTitle names a config in the header: its folder (the project), and
@@ -69,7 +91,11 @@ func (c *cli) runUp(*cobra.Command, []string) error {
 	if err != nil {
 		return fmt.Errorf("find own executable: %w", err)
 	}
-	specs, title, err := c.specs(path, exe)
+	specs, clusters, title, err := c.specs(path, exe)
+	if err != nil {
+		return err
+	}
+	lns, err := listenAll(clusters)
 	if err != nil {
 		return err
 	}
@@ -101,9 +127,19 @@ func (c *cli) runUp(*cobra.Command, []string) error {
 	if err != nil {
 		return err
 	}
-	shutdown := shutdownFunc(sup, specs)
+	all := specs
+	for _, cl := range clusters {
+		all = append(all, cl.Spec)
+	}
+	shutdown := shutdownFunc(sup, all)
 	for _, sp := range specs {
 		if err := sup.Add(sp); err != nil {
+			shutdown()
+			return err
+		}
+	}
+	for i, cl := range clusters {
+		if err := sup.AddCluster(cl, lns[i]); err != nil {
 			shutdown()
 			return err
 		}

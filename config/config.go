@@ -32,6 +32,9 @@ type File struct {
 	// Settings the file leaves out stay zero so that the supervisor's
 	// defaults apply; Dir is always absolute.
 	Specs []procs.Spec
+	// Clusters holds the clusters: section's clusters, in file order; their
+	// addresses are not bound yet (see procs.ListenCluster).
+	Clusters []procs.Cluster
 }
 
 // Find looks in dir for a config file, trying kelpie.yaml, kelpie.yml and
@@ -96,7 +99,7 @@ func Parse(path string, data []byte) (*File, error) {
 	if f.Kind == KindProcfile {
 		f.Specs = parseProcfile(rep, dir, data)
 	} else {
-		f.Specs = parseYAML(rep, dir, data)
+		f.Specs, f.Clusters = parseYAML(rep, dir, data)
 	}
 	if err := rep.err(); err != nil {
 		return nil, err

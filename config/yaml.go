@@ -73,14 +73,22 @@ type pair struct{ key, val *yaml.Node }
 // than decoding into structs, is what gives every message an exact position
 // and lets one pass report every problem instead of stopping at the first.
 type yamlChecker struct {
-	rep *reporter
-	dir string // absolute directory of the config file
+	rep      *reporter
+	dir      string          // absolute directory of the config file
+	clusters []procs.Cluster // what clusters: defines, in file order
 }
 
-// parseYAML checks a kelpie.yaml file and returns its specs, recording every
-// problem in rep.
-func parseYAML(rep *reporter, dir string, data []byte) []procs.Spec {
+// parseYAML checks a kelpie.yaml file and returns its specs and clusters,
+// recording every problem in rep.
+func parseYAML(rep *reporter, dir string, data []byte) ([]procs.Spec, []procs.Cluster) {
 	c := &yamlChecker{rep: rep, dir: dir}
+	specs := c.parse(data)
+	return specs, c.clusters
+}
+
+// parse checks the file's one document and returns its specs.
+func (c *yamlChecker) parse(data []byte) []procs.Spec {
+	rep := c.rep
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -266,7 +274,7 @@ func (c *yamlChecker) at(n *yaml.Node, format string, args ...any) {
 
 // top checks the top-level mapping and returns the specs it defines.
 func (c *yamlChecker) top(root *yaml.Node) []procs.Spec {
-	var procsKey, procsVal, workersKey, workersVal *yaml.Node
+	var procsKey, procsVal, workersKey, workersVal, clustersKey, clustersVal *yaml.Node
 	var unknown []*yaml.Node
 	for _, p := range c.entries(root) {
 		key, ok := c.key(p.key)
@@ -284,6 +292,12 @@ func (c *yamlChecker) top(root *yaml.Node) []procs.Spec {
 				continue
 			}
 			workersKey, workersVal = p.key, p.val
+		case key == "clusters":
+			if clustersKey != nil {
+				c.at(p.key, "duplicate key \"clusters\" (first at %d:%d)", clustersKey.Line, clustersKey.Column)
+				continue
+			}
+			clustersKey, clustersVal = p.key, p.val
 		case strings.HasPrefix(key, "x-"):
 			// Extension keys are ignored so files have somewhere to keep
 			// anchors (&defaults) shared between processes.
@@ -291,30 +305,33 @@ func (c *yamlChecker) top(root *yaml.Node) []procs.Spec {
 			unknown = append(unknown, p.key)
 		}
 	}
-	if procsKey == nil && workersKey == nil && looksLikeProcfile(root) {
+	if procsKey == nil && workersKey == nil && clustersKey == nil && looksLikeProcfile(root) {
 		// Every key would be "unknown"; one message saying why helps more.
 		c.at(root, "missing \"processes:\" mapping (this looks like a Procfile; name the file Procfile or NAME.procfile)")
 		return nil
 	}
 	for _, k := range unknown {
 		key := deref(k).Value
-		hint := didYouMean(key, []string{"processes", "workers"})
+		hint := didYouMean(key, []string{"processes", "workers", "clusters"})
 		if hint == "" {
-			hint = " (the top level holds \"processes:\", \"workers:\" and x-* keys for shared anchors)"
+			hint = " (the top level holds \"processes:\", \"workers:\", \"clusters:\" and x-* keys for shared anchors)"
 		}
 		c.at(k, "unknown top-level key %q%s", key, hint)
 	}
 	first := map[string]*yaml.Node{}
-	if procsKey == nil {
-		if workersKey == nil {
-			c.at(root, "missing \"processes:\" mapping")
-			return nil
-		}
-		return c.workers(workersKey, workersVal, first)
+	if procsKey == nil && workersKey == nil && clustersKey == nil {
+		c.at(root, "missing \"processes:\" mapping (or \"workers:\", \"clusters:\")")
+		return nil
 	}
-	specs := c.processes(procsKey, procsVal, first)
+	var specs []procs.Spec
+	if procsKey != nil {
+		specs = c.processes(procsKey, procsVal, first)
+	}
 	if workersKey != nil {
 		specs = append(specs, c.workers(workersKey, workersVal, first)...)
+	}
+	if clustersKey != nil {
+		c.clusters = c.clusterDefs(clustersKey, clustersVal, first)
 	}
 	return specs
 }
@@ -376,15 +393,23 @@ func looksLikeProcfile(root *yaml.Node) bool {
 // process checks one process's settings and builds its spec. ok is false if
 // anything was wrong.
 func (c *yamlChecker) process(name string, nameNode, body *yaml.Node) (procs.Spec, bool) {
+	return c.unitBody("process", name, nameNode, body, processKeys(), nil)
+}
+
+// unitBody checks a process's (or a cluster's) settings: what names the
+// kind in messages, known lists its keys for suggestions, and extra (if
+// set) reads the keys only that kind has, reporting whether it knew key.
+func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, known []string,
+	extra func(key string, raw, v *yaml.Node) bool) (procs.Spec, bool) {
 	spec := procs.Spec{Name: name, Kind: procs.KindProcess, Dir: c.dir}
 	errs := len(c.rep.errs)
 	b := deref(body)
 	switch {
 	case isNull(b):
-		c.at(nameNode, "process %q has no \"run:\" command", name)
+		c.at(nameNode, "%s %q has no \"run:\" command", what, name)
 		return spec, false
 	case b.Kind != yaml.MappingNode:
-		c.at(body, "process %q must be a mapping of settings (run:, restart:, ...), got %s", name, describe(b))
+		c.at(body, "%s %q must be a mapping of settings (run:, restart:, ...), got %s", what, name, describe(b))
 		return spec, false
 	}
 	seen := map[string]*yaml.Node{}
@@ -395,7 +420,7 @@ func (c *yamlChecker) process(name string, nameNode, body *yaml.Node) (procs.Spe
 			continue
 		}
 		if prev, dup := seen[key]; dup {
-			c.at(p.key, "duplicate key %q in process %q (first at %d:%d)", key, name, prev.Line, prev.Column)
+			c.at(p.key, "duplicate key %q in %s %q (first at %d:%d)", key, what, name, prev.Line, prev.Column)
 			continue
 		}
 		seen[key] = p.key
@@ -450,15 +475,18 @@ func (c *yamlChecker) process(name string, nameNode, body *yaml.Node) (procs.Spe
 		case "disabled":
 			spec.Disabled = c.bool(key, p.val, v)
 		default:
-			hint := didYouMean(key, processKeys())
-			if hint == "" {
-				hint = " (known keys: " + strings.Join(processKeys(), ", ") + ")"
+			if extra != nil && extra(key, p.val, v) {
+				continue
 			}
-			c.at(p.key, "unknown key %q in process %q%s", key, name, hint)
+			hint := didYouMean(key, known)
+			if hint == "" {
+				hint = " (known keys: " + strings.Join(known, ", ") + ")"
+			}
+			c.at(p.key, "unknown key %q in %s %q%s", key, what, name, hint)
 		}
 	}
 	if seen["run"] == nil {
-		c.at(nameNode, "process %q has no \"run:\" command", name)
+		c.at(nameNode, "%s %q has no \"run:\" command", what, name)
 	}
 	c.checkBackoff(&spec, backoff, backoffMax)
 	if spec.IPC {

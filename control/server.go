@@ -570,6 +570,8 @@ func (s *Server) dispatch1(c *net.UnixConn, req Request, reply func(Response) er
 		return s.logs(c, req, reply)
 	case "messages":
 		return s.messages(req, reply)
+	case "scale", "reload":
+		return s.scale(req, reply)
 	}
 	return fmt.Errorf("unknown command %q", req.Cmd)
 }

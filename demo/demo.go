@@ -73,6 +73,8 @@ func Run(role string) int {
 		return cruncher()
 	case "echo":
 		return echo()
+	case "web":
+		return web()
 	}
 	fmt.Fprintf(os.Stderr, "kelpie: unknown demo role %q\n", role)
 	return 2

@@ -207,7 +207,7 @@ func (s *Supervisor) startInCgroup(u *unit, r *procRun, path string, argv []stri
 	if s.cg == nil {
 		return os.StartProcess(path, argv, attr)
 	}
-	dir, fd, err := s.cg.newRun(u.spec.Name, u.runs+1)
+	dir, fd, err := s.cg.newRun(u.spec.Name, u.runNumber())
 	if err != nil {
 		s.dropCgroups(err)
 		return os.StartProcess(path, argv, attr)

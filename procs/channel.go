@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kelpie-dev/kelpie/cluster"
 	"github.com/kelpie-dev/kelpie/ipc"
 )
 
@@ -16,7 +17,11 @@ var ErrNoChannel = errors.New("no open message channel")
 // anyone is looking at: a Node child whose messages are not read stalls.
 // Messages land in the unit's message store, and a note of each in its log
 // as an ipc-in line.
-func (s *Supervisor) readChannel(name string, ms *msgStore, r *ring, conn *ipc.Conn) {
+//
+// A cluster member's channel also carries the cluster's own protocol (Node's
+// NODE_CLUSTER messages, handed connections' acknowledgements): cw, when
+// set, takes every message first, and what it consumes is not stored.
+func (s *Supervisor) readChannel(name string, ms *msgStore, r *ring, conn *ipc.Conn, cw *cluster.Worker) {
 	for {
 		m, err := conn.Recv()
 		if err != nil {
@@ -40,13 +45,37 @@ func (s *Supervisor) readChannel(name string, ms *msgStore, r *ring, conn *ipc.C
 			})
 			return
 		}
+		if cw != nil && cw.Handle(m) {
+			continue
+		}
 		if m.Handle != nil {
 			// kelpie has no use for descriptors a child passes; the ACK has
 			// been sent, so close ours rather than leak it.
 			m.Handle.Close()
 		}
 		_ = s.recordMessage(name, ms, r, IPCIn, m.Raw, nil)
+		if saysReady(m.Raw) {
+			s.post(func() {
+				if u := s.units[name]; u != nil {
+					if p, ok := u.run.(*procRun); ok && p.conn == conn {
+						s.setReady(u, "it said so on its channel")
+					}
+				}
+			})
+		}
 	}
+}
+
+// saysReady reports whether a message is {"ready":true} (other fields may
+// come with it): a unit's word that it is ready to serve.
+func saysReady(raw []byte) bool {
+	if !bytes.Contains(raw, []byte(`"ready"`)) {
+		return false // the common case, without decoding
+	}
+	var m struct {
+		Ready bool `json:"ready"`
+	}
+	return json.Unmarshal(raw, &m) == nil && m.Ready
 }
 
 // Send sends one JSON message to the unit over its channel. msg must pass

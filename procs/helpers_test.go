@@ -85,6 +85,9 @@ func playRole(role, arg string) int {
 		fmt.Println("pids", strings.Join(pids, " "))
 		select {}
 	}
+	if code, ok := clusterRole(role); ok {
+		return code
+	}
 	fmt.Fprintln(os.Stderr, "unknown role", role)
 	return 3
 }

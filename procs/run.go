@@ -6,6 +6,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/kelpie-dev/kelpie/cluster"
 	"github.com/kelpie-dev/kelpie/ipc"
 )
 
@@ -137,11 +138,14 @@ func validateWorker(sp *Spec) error {
 // procRun is a child process's run.
 type procRun struct {
 	mainPID int
-	pgid    int         // kept while the group drains after the main process ended
-	cgroup  string      // the run's cgroup directory, if it has one
-	tag     string      // TagVar value of the run
-	conn    *ipc.Conn   // the message channel (nil: none, or closed)
-	pipes   [2]*outPipe // stdout and stderr
+	pgid    int             // kept while the group drains after the main process ended
+	cgroup  string          // the run's cgroup directory, if it has one
+	tag     string          // TagVar value of the run
+	conn    *ipc.Conn       // the message channel (nil: none, or closed)
+	cw      *cluster.Worker // the run with its cluster's dispatcher (nil: none)
+	ended   chan struct{}   // closed when a run with cw is released
+	node    bool            // cw is a Node cluster primary's worker
+	pipes   [2]*outPipe     // stdout and stderr
 }
 
 func (r *procRun) pid() int { return r.mainPID }
@@ -177,6 +181,11 @@ func (r *procRun) gone() bool {
 func (r *procRun) release(s *Supervisor) {
 	// No signal to the group here beyond what the caller sent: an empty
 	// group's number is free for reuse, so more could hit a stranger.
+	if r.cw != nil {
+		r.cw.Detach() // a connection in flight to it goes to the next
+		close(r.ended)
+		r.cw = nil
+	}
 	s.untrackGroup(r.pgid)
 	s.sweeper.add(r.tag, r.cgroup)
 	// The group is gone (or killed): read what it wrote last, then let go

@@ -29,8 +29,23 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.tag = fmt.Sprintf("%s/%s/%d", s.opts.Tag, sp.Name, u.runs+1)
+	r.tag = fmt.Sprintf("%s/%s/%d", s.opts.Tag, sp.Name, u.runNumber())
 	env := childEnv(os.Environ(), sp.Env, TagVar+"="+r.tag)
+	// A member of a dispatched cluster: this run's id with the dispatcher,
+	// and what the dispatcher tells the worker (NODE_UNIQUE_ID, ...).
+	cs, runID := s.clusters[sp.Group], 0
+	if cs != nil && cs.disp != nil && sp.Group != "" {
+		cs.nextID++
+		runID = cs.nextID
+		env = append(env, cs.disp.Env(runID)...)
+	} else {
+		cs = nil
+	}
+	if len(sp.ListenFDNames) > 0 {
+		env = append(env, "LISTEN_FDS="+strconv.Itoa(len(sp.ExtraFiles)),
+			"LISTEN_FDNAMES="+strings.Join(sp.ListenFDNames, ":"))
+		argv, path = listenShim(sp, path, argv)
+	}
 
 	outR, outW, err := newOutputPipe()
 	if err != nil {
@@ -102,10 +117,52 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 		r.conn = conn
 		u.info.Channel = ChannelConnected
 		ms, ring := u.msgs, u.ring
+		if cs != nil {
+			r.cw = cs.disp.Attach(runID, conn)
+			r.node = cs.def.Mode == ModeNode
+			s.watchDispatchReady(name, r, cs)
+		}
+		cw := r.cw
 		s.pumps.Add(1)
-		go func() { defer s.pumps.Done(); s.readChannel(name, ms, ring, conn) }()
+		go func() { defer s.pumps.Done(); s.readChannel(name, ms, ring, conn, cw) }()
 	}
 	return r, nil
+}
+
+// listenShim wraps a command so that LISTEN_PID is the pid of the program
+// itself, as systemd sets it after its fork: the shell exports its own pid
+// ($$) and execs the program in its place, keeping that pid. A command that
+// is already a shell command gets the variable exported before it, and is
+// exec'd too when it is one simple command (dash would fork it, and the
+// server's pid would not be LISTEN_PID).
+func listenShim(sp *Spec, path string, argv []string) ([]string, string) {
+	const export = "LISTEN_PID=$$; export LISTEN_PID; "
+	if sp.Shell != "" {
+		cmd := sp.Shell
+		if simpleCommand(cmd) {
+			cmd = "exec " + cmd
+		}
+		return []string{"/bin/sh", "-c", export + cmd}, "/bin/sh"
+	}
+	// "$0" "$@" pass the program and its arguments through untouched: no
+	// word of them is ever parsed by the shell.
+	return append([]string{"/bin/sh", "-c", export + `exec "$0" "$@"`, path}, argv[1:]...), "/bin/sh"
+}
+
+// simpleCommand reports whether a shell command is one plain command that
+// `exec` can be put before: no operators, substitutions, redirections or
+// compound words, and no leading VAR=value (exec would take it for the
+// program).
+func simpleCommand(cmd string) bool {
+	f := strings.Fields(cmd)
+	if len(f) == 0 || strings.ContainsAny(cmd, ";&|<>()`$\n{}!#*?[]~\\") || strings.Contains(f[0], "=") {
+		return false
+	}
+	switch f[0] {
+	case "if", "for", "while", "until", "case", "exec", "cd", "export", "set", "eval", ".":
+		return false
+	}
+	return true
 }
 
 // resolve finds the program to exec the way a shell would: a name with a

@@ -115,6 +115,8 @@ type Supervisor struct {
 	byPID    map[int]string       // live runs' main processes, to their units
 	counters map[string]*counters // groups' shared counters (the map: owner goroutine)
 	members  map[string]int       // groups' member counts
+	clusters map[string]*clusterState
+	retired  map[string]int // runs of removed units, by name (see unit.base)
 	shutting bool
 	idle     chan struct{} // closed when shutting down and no unit is live
 
@@ -147,6 +149,7 @@ type unit struct {
 	msgs     *msgStore
 	epoch    uint64 // bumped by every start/stop decision; timers carry it
 	runs     int    // runs started so far
+	base     int    // runs of removed units of this name: tags and cgroups stay unique
 	run      run    // the current run (nil: none); kept while it drains
 	failures int    // quick failures in a row
 	stopping bool   // a stop was asked for this run
@@ -160,7 +163,17 @@ type unit struct {
 	restart   bool         // start again once stopped (the restart command)
 	timer     Timer        // the pending backoff or stop-timeout timer
 	exits     []ExitRecord // the last maxExits runs, oldest first
+	// remove: forget the unit once it has stopped (scale down, reload).
+	remove bool
+	// readyWait hears when the current run is ready (nil) or has ended
+	// first (why); goneWait are closed when the unit is removed.
+	readyWait []chan error
+	goneWait  []chan struct{}
+	probe     *time.Timer // re-checks a cluster member's readiness
 }
+
+// runNumber numbers the next run, from 1, over every unit of this name.
+func (u *unit) runNumber() int { return u.base + u.runs + 1 }
 
 // alive reports whether the unit's run has its main process (or goroutine).
 func (u *unit) alive() bool { return u.run != nil && !u.draining }
@@ -223,6 +236,8 @@ func New(opts Options) (*Supervisor, error) {
 		byPID:    make(map[int]string),
 		counters: make(map[string]*counters),
 		members:  make(map[string]int),
+		clusters: make(map[string]*clusterState),
+		retired:  make(map[string]int),
 	}
 	s.readers, s.pipeGrace = rd, releaseGrace
 	s.sweeper = &sweeper{self: s.self, wg: &s.pumps}
@@ -365,44 +380,48 @@ func (s *Supervisor) Add(spec Spec) error {
 		return fmt.Errorf("add unit %q: %w", spec.Name, err)
 	}
 	var err error
-	cerr := s.call(func() {
-		if _, ok := s.units[spec.Name]; ok {
-			err = fmt.Errorf("add unit %q: %w", spec.Name, ErrExists)
-			return
-		}
-		// A group's name addresses all its members: no unit may have it.
-		if _, ok := s.units[spec.Group]; ok && spec.Group != "" {
-			err = fmt.Errorf("add unit %q: %w (a unit is named like its group %q)", spec.Name, ErrExists, spec.Group)
-			return
-		}
-		if s.members[spec.Name] > 0 {
-			err = fmt.Errorf("add unit %q: %w (a group has that name)", spec.Name, ErrExists)
-			return
-		}
-		if spec.Group != "" {
-			s.members[spec.Group]++
-		}
-		r := newRing(spec.LogBuffer)
-		u := &unit{spec: spec, ring: r, msgs: newMsgStore(DefaultMessageBuffer, DefaultMessageCount)}
-		u.info = Info{
-			Name: spec.Name, Kind: spec.Kind, Group: spec.Group, State: Stopped, Command: spec.Command(),
-			Dir: spec.Dir, Restart: spec.Restart,
-		}
-		if spec.Group != "" {
-			s.groupCounters(spec.Group).declare(spec.Shared)
-		}
-		if spec.Disabled {
-			u.info.Reason = "disabled"
-		}
-		s.ringsMu.Lock()
-		s.rings[spec.Name] = r
-		s.msgs[spec.Name] = u.msgs
-		s.ringsMu.Unlock()
-		s.units[spec.Name] = u
-		s.order = append(s.order, spec.Name)
-		s.publish(u)
-	})
+	cerr := s.call(func() { _, err = s.addUnit(spec) })
 	return errors.Join(cerr, err)
+}
+
+// addUnit registers a checked spec (with its defaults). Owner goroutine only.
+func (s *Supervisor) addUnit(spec Spec) (*unit, error) {
+	if _, ok := s.units[spec.Name]; ok {
+		return nil, fmt.Errorf("add unit %q: %w", spec.Name, ErrExists)
+	}
+	// A group's name addresses all its members: no unit may have it.
+	if _, ok := s.units[spec.Group]; ok && spec.Group != "" {
+		return nil, fmt.Errorf("add unit %q: %w (a unit is named like its group %q)", spec.Name, ErrExists, spec.Group)
+	}
+	if s.members[spec.Name] > 0 || s.clusters[spec.Name] != nil {
+		return nil, fmt.Errorf("add unit %q: %w (a group has that name)", spec.Name, ErrExists)
+	}
+	if spec.Group != "" {
+		s.members[spec.Group]++
+	}
+	r := newRing(spec.LogBuffer)
+	u := &unit{spec: spec, ring: r, msgs: newMsgStore(DefaultMessageBuffer, DefaultMessageCount), base: s.retired[spec.Name]}
+	u.info = Info{
+		Name: spec.Name, Kind: spec.Kind, Group: spec.Group, State: Stopped, Command: spec.Command(),
+		Dir: spec.Dir, Restart: spec.Restart,
+	}
+	if spec.Group != "" {
+		s.groupCounters(spec.Group).declare(spec.Shared)
+	}
+	if spec.Disabled {
+		u.info.Reason = "disabled"
+	}
+	s.ringsMu.Lock()
+	s.rings[spec.Name] = r
+	s.msgs[spec.Name] = u.msgs
+	s.ringsMu.Unlock()
+	if cs := s.clusters[spec.Group]; cs != nil && spec.Group != "" {
+		u.info.Listen = cs.addr
+	}
+	s.units[spec.Name] = u
+	s.order = append(s.order, spec.Name)
+	s.publish(u)
+	return u, nil
 }
 
 // Remove forgets a unit that is not running (cluster scale-down, a config
@@ -412,26 +431,41 @@ func (s *Supervisor) Remove(name string) error {
 		if u.info.State.Live() {
 			return fmt.Errorf("remove %q: %w (stop it first)", name, ErrRunning)
 		}
-		u.epoch++ // a pending backoff timer must not start it again
-		s.cancelTimer(u)
-		delete(s.units, name)
-		if g := u.spec.Group; g != "" {
-			if s.members[g]--; s.members[g] <= 0 {
-				delete(s.members, g)
-				delete(s.counters, g)
-			}
-		} else {
-			delete(s.counters, name)
-		}
-		s.order = slices.DeleteFunc(s.order, func(n string) bool { return n == name })
-		s.ringsMu.Lock()
-		delete(s.rings, name)
-		delete(s.msgs, name)
-		delete(s.inboxes, name)
-		s.ringsMu.Unlock()
-		s.broker.removed(name)
+		s.removeUnit(u)
 		return nil
 	})
+}
+
+// removeUnit forgets a unit that is not live. Owner goroutine only.
+func (s *Supervisor) removeUnit(u *unit) {
+	name := u.spec.Name
+	u.epoch++ // a pending backoff timer must not start it again
+	s.cancelTimer(u)
+	if u.probe != nil {
+		u.probe.Stop()
+	}
+	delete(s.units, name)
+	s.retired[name] = u.base + u.runs
+	if g := u.spec.Group; g != "" {
+		if s.members[g]--; s.members[g] <= 0 {
+			delete(s.members, g)
+			delete(s.counters, g)
+		}
+	} else {
+		delete(s.counters, name)
+	}
+	s.order = slices.DeleteFunc(s.order, func(n string) bool { return n == name })
+	s.ringsMu.Lock()
+	delete(s.rings, name)
+	delete(s.msgs, name)
+	delete(s.inboxes, name)
+	s.ringsMu.Unlock()
+	s.broker.removed(name)
+	u.notifyReady(errRemoved)
+	for _, c := range u.goneWait {
+		close(c)
+	}
+	u.goneWait = nil
 }
 
 // StartAll starts every registered unit that is not disabled and not live.
@@ -592,6 +626,9 @@ func (s *Supervisor) snapshot() []Info {
 // goroutine only.
 func (s *Supervisor) infoOf(u *unit) Info {
 	in := u.info
+	if p, ok := u.run.(*procRun); ok && p.cw != nil {
+		in.Served = p.cw.Served()
+	}
 	if u.spec.Kind == KindWorker || u.spec.Group != "" {
 		in.Counters = s.counters[counterKey(&u.spec)].values()
 	}
@@ -717,6 +754,7 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 		<-idle // SIGKILL cannot be ignored; the reaper reports each exit
 	}
 	killTagged(s.self, s.opts.Tag+"/")
+	_ = s.call(s.closeClusters) // every member has ended
 	var guard *guardLink
 	_ = s.call(func() { s.guardStopped, guard = true, s.guard })
 	if guard != nil {
@@ -857,6 +895,7 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 		what := Clean(fmt.Sprintf("failed to start: %v", err))
 		s.event(u, "%s", what)
 		s.releaseUp(u, errors.New(what))
+		u.notifyReady(errors.New(what))
 		s.afterRun(u, what, true)
 		return
 	}
@@ -876,6 +915,8 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 		u.info.Procs = 0
 		s.event(u, "started: goroutine")
 	}
+	u.info.Ready = false
+	s.watchReady(u)
 	s.publish(u)
 	s.releaseUp(u, nil)
 }
@@ -892,33 +933,24 @@ func (s *Supervisor) stopUnit(u *unit) {
 		u.epoch++
 		u.stopping = true
 		u.info.State = Stopping
-		if u.run.pid() != 0 {
-			s.event(u, "stopping: %s to the process group, SIGKILL after %s", SignalName(u.spec.StopSignal), u.spec.StopTimeout)
-		} else {
-			s.event(u, "stopping: context cancelled, stuck if not returned after %s", u.spec.StopTimeout)
-		}
-		u.run.stop(u.spec.StopSignal)
-		s.setTimer(u, u.spec.StopTimeout, func(u *unit) {
-			if !u.stopping {
-				return
-			}
-			if err := u.run.kill(); err != nil {
-				// A goroutine cannot be killed: say so, and wait.
-				u.info.State = Stuck
-				u.info.Reason = fmt.Sprintf("did not return within %s of its context being cancelled; a goroutine cannot be killed", u.spec.StopTimeout)
-				s.event(u, "stuck: %s", u.info.Reason)
+		if p, ok := u.run.(*procRun); ok && p.cw != nil {
+			// A cluster member: no new connection goes to it; a Node
+			// worker is asked to disconnect (it closes its servers and
+			// exits once idle), and signalled only if it has not after its
+			// stop timeout.
+			p.cw.Disconnect()
+			if p.node {
+				s.event(u, "stopping: Node's disconnect sent, %s after %s", SignalName(u.spec.StopSignal), u.spec.StopTimeout)
+				s.setTimer(u, u.spec.StopTimeout, func(u *unit) {
+					if u.stopping && u.alive() {
+						s.signalStop(u)
+					}
+				})
 				s.publish(u)
-				s.checkIdle()
 				return
 			}
-			s.event(u, "still running after %s: SIGKILL to the process group", u.spec.StopTimeout)
-			u.killed = true
-			u.run.sweep(s)
-			if u.draining {
-				s.finishStop(u) // the main process is gone: nothing more to wait for
-			}
-		})
-		s.publish(u)
+		}
+		s.signalStop(u)
 	case u.run == nil && !u.stopping && u.info.State != Stopped:
 		u.epoch++
 		s.cancelTimer(u)
@@ -930,6 +962,38 @@ func (s *Supervisor) stopUnit(u *unit) {
 		u.info.Reason = "" // it said "restarting in ..."
 		s.publish(u)
 	}
+}
+
+// signalStop sends a stopping unit's run its stop signal, and SIGKILL to
+// what is left of it after its stop timeout. Owner goroutine only.
+func (s *Supervisor) signalStop(u *unit) {
+	if u.run.pid() != 0 {
+		s.event(u, "stopping: %s to the process group, SIGKILL after %s", SignalName(u.spec.StopSignal), u.spec.StopTimeout)
+	} else {
+		s.event(u, "stopping: context cancelled, stuck if not returned after %s", u.spec.StopTimeout)
+	}
+	u.run.stop(u.spec.StopSignal)
+	s.setTimer(u, u.spec.StopTimeout, func(u *unit) {
+		if !u.stopping {
+			return
+		}
+		if err := u.run.kill(); err != nil {
+			// A goroutine cannot be killed: say so, and wait.
+			u.info.State = Stuck
+			u.info.Reason = fmt.Sprintf("did not return within %s of its context being cancelled; a goroutine cannot be killed", u.spec.StopTimeout)
+			s.event(u, "stuck: %s", u.info.Reason)
+			s.publish(u)
+			s.checkIdle()
+			return
+		}
+		s.event(u, "still running after %s: SIGKILL to the process group", u.spec.StopTimeout)
+		u.killed = true
+		u.run.sweep(s)
+		if u.draining {
+			s.finishStop(u) // the main process is gone: nothing more to wait for
+		}
+	})
+	s.publish(u)
 }
 
 // groupGone reports whether no process is left in process group pgid.
@@ -994,6 +1058,13 @@ func (s *Supervisor) finishStop(u *unit) {
 	u.info.Reason = ""
 	u.info.NextStart = time.Time{}
 	s.event(u, "stopped")
+	if u.remove {
+		u.restart = false
+		s.releaseUp(u, errRestartCancelled)
+		s.removeUnit(u)
+		s.checkIdle()
+		return
+	}
 	if u.restart && !s.shutting {
 		u.restart = false
 		s.startUnit(u, true)
@@ -1049,6 +1120,8 @@ func (s *Supervisor) onExit(e exitNote) {
 	}
 	u.info.PID = 0
 	u.info.TID = 0
+	u.info.Ready = false
+	u.notifyReady(errEndedFirst)
 	u.info.ExitedAt = e.at
 	u.info.CPU, u.info.RSS, u.info.Procs = 0, 0, 0
 	u.info.ExitCode, u.info.Signal = ex.Code, ex.Signal

@@ -117,6 +117,15 @@ type Spec struct {
 	// cluster worker's listener, say); an IPC channel comes after them.
 	// The supervisor does not close them.
 	ExtraFiles []*os.File
+	// ListenFDNames, when set, says the ExtraFiles are listening sockets
+	// handed over by systemd's socket-activation convention: the child gets
+	// LISTEN_FDS (their count), LISTEN_FDNAMES (these names, ':'-joined) and
+	// LISTEN_PID, its own pid. Go cannot set a variable between fork and
+	// exec, so the child is started by `/bin/sh -c 'LISTEN_PID=$$ ... exec'`,
+	// which keeps its pid (with Shell, the variable is exported before the
+	// command, exec'd when it is one plain command; a compound one should
+	// start the server with `exec` for it to be that pid).
+	ListenFDNames []string
 
 	// Task is a worker's function (KindWorker): it runs on a goroutine of
 	// its own, locked to an OS thread, until it returns or its context is
@@ -221,6 +230,15 @@ type Info struct {
 	LastSeq uint64 `json:"last_seq"`
 	// Channel says whether the unit has a message channel, and its state.
 	Channel string `json:"channel,omitempty"`
+	// Ready says the run is ready: a cluster member listening (or accepting
+	// on its inherited socket), or a unit that sent {"ready":true}.
+	Ready bool `json:"ready"`
+	// Listen is a cluster member's address, as bound (the real port).
+	Listen string `json:"listen,omitempty"`
+	// Served counts the connections kelpie handed the member's current run
+	// and it took (round-robin and node's rr mode; 0 where the kernel
+	// balances).
+	Served uint64 `json:"served,omitempty"`
 	// TID is a running worker's OS thread (its CPU is that thread's).
 	TID int `json:"tid,omitempty"`
 	// Counters are the live values of the unit's group's shared counters.
@@ -240,10 +258,12 @@ type ThreadInfo struct {
 
 // GroupStats is one group's aggregate at a sample.
 type GroupStats struct {
-	CPU      float64          `json:"cpu"`      // the members' CPU summed
-	Members  int              `json:"members"`  // members registered
-	Live     int              `json:"live"`     // members with a live run
-	Restarts int              `json:"restarts"` // the members' restarts summed
+	CPU      float64          `json:"cpu"`              // the members' CPU summed
+	RSS      uint64           `json:"rss,omitempty"`    // the members' memory summed (their process trees)
+	Members  int              `json:"members"`          // members registered
+	Live     int              `json:"live"`             // members with a live run
+	Restarts int              `json:"restarts"`         // the members' restarts summed
+	Served   uint64           `json:"served,omitempty"` // connections handed to the members' current runs
 	Counters map[string]int64 `json:"counters,omitempty"`
 }
 

@@ -464,8 +464,12 @@ func (s *Supervisor) groupStats() map[string]GroupStats {
 		}
 		gs := out[g]
 		gs.CPU += u.info.CPU
+		gs.RSS += u.info.RSS
 		gs.Members++
 		gs.Restarts += u.info.Restarts
+		if p, ok := u.run.(*procRun); ok && p.cw != nil {
+			gs.Served += p.cw.Served()
+		}
 		if u.info.State.Live() {
 			gs.Live++
 		}
