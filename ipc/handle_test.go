@@ -301,6 +301,15 @@ func TestSendFDHoldsBack(t *testing.T) {
 	if got := peer.line(t); got != `{"cmd":"NODE_HANDLE","type":"net.Native","msg":{"h":1}}`+"\n" {
 		t.Fatalf("got %q", got)
 	}
+	// Sent is counted once write(2) has returned, which may be a moment
+	// after the peer read the line: wait for it, then check nothing more
+	// went out before the ACK.
+	for deadline := time.Now().Add(10 * time.Second); c.Stats().Sent != 1; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the handle was read but never counted sent: %+v", c.Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
 	if st := c.Stats(); st.Queued != 1 || st.Sent != 1 {
 		t.Fatalf("before the ACK: %+v", st)
 	}

@@ -236,6 +236,10 @@ func (m *Model) renderGroup(r *unitRow, rule paint, w, h int, now time.Time) []s
 		put("memory", humanBytes(in.RSS)+" (its members' sum)")
 	}
 	put("restarts", strconv.Itoa(in.Restarts))
+	if addr, served := clusterOf(r.members); addr != "" {
+		// A cluster: one listening socket its members share (curl it).
+		put("listen", safe(addr)+" · "+strconv.FormatUint(served, 10)+" connections handed out")
+	}
 	put("members", "")
 	for i, mr := range r.members {
 		if len(lines) >= h-2 && i < len(r.members)-1 { // the pane is full: draw no more
@@ -251,6 +255,18 @@ func (m *Model) renderGroup(r *unitRow, rule paint, w, h int, now time.Time) []s
 		lines = append(lines, p.dim.on(truncate("  enter folds or unfolds its members · s, x, r, K, !, m act on each of them", w)))
 	}
 	return lines
+}
+
+// clusterOf returns the address a cluster's members listen on (empty for
+// any other group) and the connections kelpie handed their current runs.
+func clusterOf(members []*unitRow) (addr string, served uint64) {
+	for _, mr := range members {
+		if mr.info.Listen != "" {
+			addr = mr.info.Listen
+		}
+		served += mr.info.Served
+	}
+	return addr, served
 }
 
 // memberLine is one member in its group's pane: name, state, CPU, and its
@@ -269,6 +285,16 @@ func memberLine(in *procs.Info, now time.Time) string {
 	}
 	if in.Restarts > 0 {
 		s += "  ↺ " + strconv.Itoa(in.Restarts)
+	}
+	if in.Listen != "" && in.State.Live() {
+		if in.Ready {
+			s += "  ready"
+		} else {
+			s += "  not ready"
+		}
+		if in.Served > 0 {
+			s += "  served " + strconv.FormatUint(in.Served, 10)
+		}
 	}
 	return s
 }
