@@ -2,11 +2,13 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // VerifiedNodeMajors returns the Node major versions whose internal cluster
@@ -19,6 +21,13 @@ func VerifiedNodeMajors() []int { return []int{20} }
 // change with any major.
 func CheckNodeVersion(ctx context.Context, node string) (string, error) {
 	out, err := exec.CommandContext(ctx, node, "--version").Output()
+	if errors.Is(err, syscall.ECHILD) && len(out) > 0 {
+		// A supervisor in this process reaps every child (wait4 on any
+		// pid, as a subreaper must) and may take this one first. Output
+		// waited for the end of its stdout, so what it printed is whole;
+		// only the exit status is lost, and the version says enough.
+		err = nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("cluster: %s --version: %w", node, err)
 	}
