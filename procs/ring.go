@@ -55,6 +55,9 @@ type ring struct {
 	cuts      uint64 // lines split because they were too long
 }
 
+// firstChunk is a new chunk's first allocation; it grows as lines come.
+const firstChunk = 1024
+
 func newRing(limit int) *ring {
 	// Eight chunks per ring: eviction drops at most an eighth of the history
 	// at once, and a chunk still holds a maximum-length line.
@@ -78,6 +81,15 @@ func (r *ring) appendLocked(ts int64, stream Stream, flags lineFlags, text []byt
 		c = r.newChunk()
 	}
 	off := len(c.data)
+	if need := off + len(text); need > cap(c.data) {
+		// A chunk starts small and doubles up to chunkSize: most units
+		// log little, and a full-size chunk each (128 KiB and more) made
+		// a thousand quiet units look like 150 MB of live heap to the GC,
+		// which then let garbage grow RSS that far before collecting.
+		grown := make([]byte, off, min(max(2*cap(c.data), need), r.chunkSize))
+		copy(grown, c.data)
+		c.data = grown
+	}
 	c.data = append(c.data, text...)
 	c.recs = append(c.recs, rec{off: uint32(off), n: uint32(len(text)), ts: ts, stream: stream, flags: flags})
 	r.used += len(text) + recOverhead
@@ -104,7 +116,7 @@ func (r *ring) newChunk() *chunk {
 	c := r.spare
 	r.spare = nil
 	if c == nil {
-		c = &chunk{data: make([]byte, 0, r.chunkSize), recs: make([]rec, 0, r.chunkSize/256)}
+		c = &chunk{data: make([]byte, 0, min(r.chunkSize, firstChunk)), recs: make([]rec, 0, 16)}
 	}
 	c.data, c.recs, c.first = c.data[:0], c.recs[:0], r.next
 	r.chunks = append(r.chunks, c)

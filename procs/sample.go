@@ -56,8 +56,17 @@ type sampler struct {
 	skip    map[int]int
 	related map[int]bool
 
-	// prevTask holds workers' threads' CPU time at the last measure.
-	prevTask map[int]taskCPU
+	// prevTask holds workers' threads' CPU time at the last measure;
+	// nextTask is filled at this one, then the two swap (a thousand
+	// workers need no new map each tick).
+	prevTask, nextTask map[int]taskCPU
+
+	// Scratch maps of one measure, cleared and reused: fresh ones sized
+	// for every process on the machine were most of an idle tick's garbage.
+	children map[int][]int
+	groups   map[int][]int
+	want     map[int]bool
+	byPID    map[int]int
 
 	self     *process.Process // kelpie itself, through gopsutil
 	selfCPU  float64
@@ -66,7 +75,8 @@ type sampler struct {
 
 func newSampler() *sampler {
 	sm := &sampler{page: uint64(os.Getpagesize()), prev: make(map[int]procStat), buf: make([]byte, 1024),
-		skip: make(map[int]int), related: make(map[int]bool), prevTask: make(map[int]taskCPU)}
+		skip: make(map[int]int), related: make(map[int]bool), prevTask: make(map[int]taskCPU), nextTask: make(map[int]taskCPU),
+		children: make(map[int][]int), groups: make(map[int][]int), want: make(map[int]bool), byPID: make(map[int]int)}
 	if p, err := process.NewProcess(int32(os.Getpid())); err == nil {
 		sm.self = p
 	}
@@ -145,9 +155,11 @@ func (sm *sampler) measure(targets []target, now time.Time) (st *Stats, stopped 
 	first := sm.last.IsZero()
 	sm.last = now
 
-	children := make(map[int][]int, len(sm.stats))
-	groups := make(map[int][]int, len(targets))
-	want := make(map[int]bool, len(targets))
+	children, groups, want, byPID := sm.children, sm.groups, sm.want, sm.byPID
+	clear(children)
+	clear(groups)
+	clear(want)
+	clear(byPID)
 	tasks := 0
 	for _, t := range targets {
 		if t.pid == 0 {
@@ -162,7 +174,6 @@ func (sm *sampler) measure(targets []target, now time.Time) (st *Stats, stopped 
 			groups[p.pgrp] = append(groups[p.pgrp], i)
 		}
 	}
-	byPID := make(map[int]int, len(sm.stats))
 	for i, p := range sm.stats {
 		byPID[p.pid] = i
 		if p.state == 'T' && want[p.pid] {
@@ -259,7 +270,8 @@ type taskCPU struct {
 // the process's, not any one thread's, so a worker has none of its own
 // (Self has kelpie's).
 func (sm *sampler) measureTasks(targets []target, st *Stats, dt float64, first bool) {
-	seen := make(map[int]taskCPU, len(sm.prevTask))
+	seen := sm.nextTask
+	clear(seen)
 	for _, t := range targets {
 		if t.tid == 0 {
 			continue
@@ -276,7 +288,7 @@ func (sm *sampler) measureTasks(targets []target, st *Stats, dt float64, first b
 		}
 		st.Units[t.name] = us
 	}
-	sm.prevTask = seen
+	sm.prevTask, sm.nextTask = seen, sm.prevTask
 }
 
 // threadCPU reads the CPU time of thread tid of this process, through its
