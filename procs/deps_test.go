@@ -298,3 +298,41 @@ func TestAddRejectsBadDependencies(t *testing.T) {
 		t.Error("a group member depending on its own group was accepted")
 	}
 }
+
+func TestPolicyRestartWaitsForDependencies(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	fail := make(chan struct{})
+	web := Spec{Name: "web", Kind: KindWorker, Restart: RestartOnFailure, DependsOn: []Dependency{dep("db", CondStarted)},
+		Task: func(ctx context.Context, w Worker) error {
+			select {
+			case <-fail:
+				return errors.New("lost the database")
+			case <-ctx.Done():
+				return nil
+			}
+		}}
+	addAll(t, s, svc("db", nil), web)
+	w := watch(t, s)
+	if err := s.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	w.state("web", Running)
+	if err := s.Stop("db"); err != nil {
+		t.Fatal(err)
+	}
+	w.state("db", Stopped)
+	if in, _ := s.Get("web"); in.State != Running {
+		t.Fatalf("web after its dependency stopped: %s (a stop of one unit leaves its dependents)", in.State)
+	}
+	close(fail) // every run of web fails from now on, at once
+	in := w.state("web", Waiting)
+	if in.Reason != "waiting for db (started)" || in.Restarts != 0 {
+		t.Fatalf("web's restart: %s %q after %d restarts", in.State, in.Reason, in.Restarts)
+	}
+	// Its restart is pending on db, not spinning: starting db lets it run
+	// (and fail again, under its policy).
+	if err := s.Start("db"); err != nil {
+		t.Fatal(err)
+	}
+	w.until("web", "restarted", func(in Info) bool { return in.Restarts >= 1 })
+}
