@@ -298,6 +298,14 @@ func (s *Supervisor) stopOrdered(units []*unit) {
 // are all stopped. If none can go and nothing is stopping (a dependency
 // cycle among live units: Add cannot reject those), the rest go at once.
 func (s *Supervisor) advanceStops() {
+	// Most units are nobody's dependency: they go at once, without a scan
+	// for dependents each (a big cluster would make that quadratic).
+	needed := map[string]bool{}
+	for _, name := range s.order {
+		for _, d := range s.units[name].spec.DependsOn {
+			needed[d.Name] = true
+		}
+	}
 	for s.nStopAfter > 0 {
 		progress, busy := false, false
 		for _, name := range s.order {
@@ -305,7 +313,10 @@ func (s *Supervisor) advanceStops() {
 			if u.info.State == Stopping {
 				busy = true
 			}
-			if !u.stopAfter || s.hasLiveDependent(u) {
+			if !u.stopAfter {
+				continue
+			}
+			if (needed[u.spec.Name] || (u.spec.Group != "" && needed[u.spec.Group])) && s.hasLiveDependent(u) {
 				continue
 			}
 			u.stopAfter = false

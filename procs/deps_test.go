@@ -336,3 +336,25 @@ func TestPolicyRestartWaitsForDependencies(t *testing.T) {
 	}
 	w.until("web", "restarted", func(in Info) bool { return in.Restarts >= 1 })
 }
+
+func TestStopAllStopsGroupAfterItsDependents(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	log := &stopLog{}
+	if err := s.AddGroup(svc("g", log), 2); err != nil {
+		t.Fatal(err)
+	}
+	addAll(t, s, svc("web", log, dep("g", CondStarted)), svc("other", nil))
+	w := watch(t, s)
+	if err := s.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	w.state("web", Running)
+	if err := s.StopAll(); err != nil {
+		t.Fatal(err)
+	}
+	w.state("g/0", Stopped)
+	w.state("g/1", Stopped)
+	if got := log.get(); len(got) != 3 || got[0] != "web" {
+		t.Fatalf("stop order %v, want web before g/0 and g/1", got)
+	}
+}
