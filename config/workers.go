@@ -22,7 +22,7 @@ const maxShared = 64
 func workerKeys() []string {
 	return []string{
 		"task", "args", "count", "shared", "restart", "stop_timeout", "log_buffer",
-		"min_uptime", "max_restarts", "backoff", "backoff_max", "disabled",
+		"min_uptime", "max_restarts", "backoff", "backoff_max", "disabled", "depends_on",
 	}
 }
 
@@ -154,6 +154,8 @@ func (c *yamlChecker) workerGroup(name string, nameNode, body *yaml.Node) (procs
 			}
 		case "disabled":
 			spec.Disabled = c.bool(key, p.val, v)
+		case "depends_on":
+			c.dependsOn(&spec, p.val, v)
 		default:
 			hint := didYouMean(key, workerKeys())
 			if hint == "" {

@@ -23,6 +23,7 @@ func processKeys() []string {
 	return []string{
 		"run", "cwd", "env", "restart", "stop_signal", "stop_timeout", "ipc", "ipc_max_line",
 		"log_buffer", "min_uptime", "max_restarts", "backoff", "backoff_max", "disabled",
+		"depends_on",
 	}
 }
 
@@ -76,6 +77,7 @@ type yamlChecker struct {
 	rep      *reporter
 	dir      string          // absolute directory of the config file
 	clusters []procs.Cluster // what clusters: defines, in file order
+	deps     []depRef        // every depends_on entry, checked once all names are known
 }
 
 // parseYAML checks a kelpie.yaml file and returns its specs and clusters,
@@ -333,6 +335,7 @@ func (c *yamlChecker) top(root *yaml.Node) []procs.Spec {
 	if clustersKey != nil {
 		c.clusters = c.clusterDefs(clustersKey, clustersVal, first)
 	}
+	c.checkDependencies(first)
 	return specs
 }
 
@@ -474,6 +477,8 @@ func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, kno
 			spec.IPC = c.bool(key, p.val, v)
 		case "disabled":
 			spec.Disabled = c.bool(key, p.val, v)
+		case "depends_on":
+			c.dependsOn(&spec, p.val, v)
 		default:
 			if extra != nil && extra(key, p.val, v) {
 				continue

@@ -69,6 +69,8 @@ func playRole(role, arg string) int {
 		return 0
 	case "ipc-echo":
 		return ipcEcho()
+	case "ipc-ready": // say {"ready":true} on the channel, then run until killed
+		return ipcReady()
 	case "grandchildren": // start a grandchild in our group and one in its own session, print their pids
 		self, _ := os.Executable()
 		var pids []string

@@ -126,6 +126,10 @@ type Supervisor struct {
 	guardErr      error              // why the last guard could not be started
 	groups        map[int]groupProof // live units' process groups, for a new guard
 	nDraining     int                // units whose stop waits for the rest of their group
+
+	nDeps      int  // units with dependencies (none: deps.go has nothing to do)
+	depsDirty  bool // a state was published since settleDeps last ran
+	nStopAfter int  // units whose ordered stop waits for their dependents
 }
 
 // exitNote is the end of a run: a process the reaper collected (pid and
@@ -170,6 +174,14 @@ type unit struct {
 	readyWait []chan error
 	goneWait  []chan struct{}
 	probe     *time.Timer // re-checks a cluster member's readiness
+	// waitRestart: the waiting unit's start counts as a restart.
+	waitRestart bool
+	// ranOut: the last run started and ended by itself (a dependency's
+	// "completed" condition).
+	ranOut bool
+	// stopAfter: an ordered stop (StopAll, Shutdown) waits for the unit's
+	// dependents to stop before stopping it.
+	stopAfter bool
 }
 
 // runNumber numbers the next run, from 1, over every unit of this name.
@@ -305,8 +317,10 @@ func (s *Supervisor) loop() {
 		select {
 		case f := <-s.cmds:
 			f()
+			s.settleDeps()
 		case e := <-s.exits:
 			s.onExit(e)
+			s.settleDeps()
 		case <-s.quit:
 			return
 		}
@@ -317,7 +331,7 @@ func (s *Supervisor) loop() {
 func (s *Supervisor) call(f func()) error {
 	done := make(chan struct{})
 	select {
-	case s.cmds <- func() { f(); close(done) }:
+	case s.cmds <- func() { f(); s.settleDeps(); close(done) }:
 		<-done
 		return nil
 	case <-s.loopDone:
@@ -379,6 +393,9 @@ func (s *Supervisor) Add(spec Spec) error {
 	if err := checkGroupName(&spec); err != nil {
 		return fmt.Errorf("add unit %q: %w", spec.Name, err)
 	}
+	if err := checkDeps(&spec); err != nil {
+		return fmt.Errorf("add unit %q: %w", spec.Name, err)
+	}
 	var err error
 	cerr := s.call(func() { _, err = s.addUnit(spec) })
 	return errors.Join(cerr, err)
@@ -398,6 +415,9 @@ func (s *Supervisor) addUnit(spec Spec) (*unit, error) {
 	}
 	if spec.Group != "" {
 		s.members[spec.Group]++
+	}
+	if len(spec.DependsOn) > 0 {
+		s.nDeps++
 	}
 	r := newRing(spec.LogBuffer)
 	u := &unit{spec: spec, ring: r, msgs: newMsgStore(DefaultMessageBuffer, DefaultMessageCount), base: s.retired[spec.Name]}
@@ -446,6 +466,13 @@ func (s *Supervisor) removeUnit(u *unit) {
 	}
 	delete(s.units, name)
 	s.retired[name] = u.base + u.runs
+	if len(u.spec.DependsOn) > 0 {
+		s.nDeps--
+	}
+	if u.stopAfter {
+		u.stopAfter = false
+		s.nStopAfter--
+	}
 	if g := u.spec.Group; g != "" {
 		if s.members[g]--; s.members[g] <= 0 {
 			delete(s.members, g)
@@ -473,8 +500,8 @@ func (s *Supervisor) StartAll() error {
 	return s.call(func() {
 		for _, name := range s.order {
 			u := s.units[name]
-			if !u.spec.Disabled && !u.info.State.Live() && !s.shutting {
-				s.startUnit(u, false)
+			if !u.spec.Disabled && !u.info.State.Live() && u.info.State != Waiting && !s.shutting {
+				s.launch(u, false) // waits for its dependencies, if it has any
 			}
 		}
 	})
@@ -511,7 +538,7 @@ func (s *Supervisor) Start(name string) error {
 			return fmt.Errorf("start %q: %w (%s)", name, ErrRunning, u.info.State)
 		}
 		u.failures = 0
-		s.startUnit(u, u.runs > 0)
+		s.startWithDeps(u, u.runs > 0)
 		return nil
 	})
 }
@@ -551,7 +578,7 @@ func (s *Supervisor) RestartInfo(name string) (Info, error) {
 			s.stopUnit(u)
 			return nil
 		}
-		s.startUnit(u, u.runs > 0)
+		s.startWithDeps(u, u.runs > 0)
 		return nil
 	})
 	if err != nil {
@@ -737,12 +764,15 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 		s.shutting = true
 		s.idle = make(chan struct{})
 		idle = s.idle
+		units := make([]*unit, 0, len(s.order))
 		for _, name := range s.order {
 			u := s.units[name]
 			u.restart = false
 			s.releaseUp(u, ErrShutdown)
-			s.stopUnit(u)
+			units = append(units, u)
 		}
+		// Dependents first: each unit waits for its dependents to stop.
+		s.stopOrdered(units)
 		s.checkIdle()
 	})
 	var err error
@@ -811,6 +841,7 @@ func (s *Supervisor) Done() <-chan struct{} { return s.finished }
 
 // publish sends the unit's snapshot to every subscriber. Owner goroutine only.
 func (s *Supervisor) publish(u *unit) {
+	s.depsDirty = true // a dependent may be waiting on this change
 	u.info.LastSeq = u.ring.Last()
 	s.broker.state(s.infoOf(u))
 }
@@ -879,6 +910,7 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 	u.epoch++
 	s.cancelTimer(u)
 	u.stopping, u.draining, u.killed = false, false, false
+	u.ranOut = false
 	u.info.State = Starting
 	u.info.Reason = ""
 	u.info.NextStart = time.Time{}
@@ -1067,7 +1099,7 @@ func (s *Supervisor) finishStop(u *unit) {
 	}
 	if u.restart && !s.shutting {
 		u.restart = false
-		s.startUnit(u, true)
+		s.launch(u, true)
 		return
 	}
 	u.restart = false
@@ -1152,6 +1184,7 @@ func (s *Supervisor) onExit(e exitNote) {
 	u.run = nil
 
 	failed := ex.Failed()
+	u.ranOut = true
 	if ran >= u.spec.MinUptime {
 		u.failures = 0 // it had been healthy
 	}
@@ -1185,7 +1218,7 @@ func (s *Supervisor) afterRun(u *unit, what string, failed bool) {
 	}
 	delay := backoffDelay(u.failures, u.spec.BackoffInitial, u.spec.BackoffMax, s.opts.Jitter)
 	if delay <= 0 {
-		s.startUnit(u, true)
+		s.launch(u, true)
 		return
 	}
 	u.epoch++
@@ -1195,7 +1228,7 @@ func (s *Supervisor) afterRun(u *unit, what string, failed bool) {
 	s.event(u, "restarting in %s", delay.Round(time.Millisecond))
 	s.setTimer(u, delay, func(u *unit) {
 		if u.info.State == Backoff {
-			s.startUnit(u, true)
+			s.launch(u, true) // a restart waits for its dependencies too
 		}
 	})
 	s.publish(u)

@@ -50,6 +50,9 @@ const (
 	Backoff  State = "backoff"  // ended; waiting before the next restart
 	Paused   State = "paused"   // its process is alive but stopped (SIGSTOP, SIGTSTP)
 	Stuck    State = "stuck"    // a worker asked to stop has not returned within its stop timeout
+	// Waiting: asked to start, but its depends_on conditions do not all hold
+	// yet (Reason says which); it has no process and starts once they do.
+	Waiting State = "waiting"
 )
 
 // Live reports whether the unit has (or is about to have) a process or a goroutine.
@@ -140,6 +143,14 @@ type Spec struct {
 	// Shared names the group's counters shown from the start (at 0); a
 	// worker may add to others too.
 	Shared []string
+	// DependsOn lists the units (or groups, by their group name) this unit
+	// needs, and in what condition, before it starts (see deps.go).
+	DependsOn []Dependency
+	// AwaitReady says the unit signals its readiness (a probe, a message):
+	// a `ready` dependency on it waits for Info.Ready. A unit without any
+	// readiness signal is ready once running. Cluster members always
+	// signal it.
+	AwaitReady bool
 }
 
 // Command renders the spec's command for display, on one line and Clean (a

@@ -180,6 +180,9 @@ func stateText(in *procs.Info, now time.Time) (glyph, words string, tone stateTo
 		return "◌", "starting", toneStarting
 	case procs.Stopping:
 		return "◌", "stopping", toneStarting
+	case procs.Waiting:
+		// For its dependencies: the pane's reason says which.
+		return "◌", "waiting", toneStarting
 	case procs.Backoff:
 		w := "backoff"
 		if !in.NextStart.IsZero() {
@@ -235,7 +238,7 @@ func toneOf(s procs.State) stateTone {
 	switch s {
 	case procs.Running:
 		return toneRunning
-	case procs.Starting, procs.Stopping, procs.Backoff:
+	case procs.Starting, procs.Stopping, procs.Backoff, procs.Waiting:
 		return toneStarting
 	case procs.Crashed, procs.Stuck:
 		return toneCrashed

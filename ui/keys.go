@@ -397,7 +397,7 @@ func (k *KeyMap) applyUnit(st keyState) {
 		state, pid = st.selected.State, st.selected.PID
 	}
 	k.Start.SetEnabled(unit && !state.Live())
-	k.Stop.SetEnabled(unit && (state == procs.Starting || state == procs.Running || state == procs.Paused || state == procs.Backoff))
+	k.Stop.SetEnabled(unit && (state == procs.Starting || state == procs.Running || state == procs.Paused || state == procs.Backoff || state == procs.Waiting))
 	k.Restart.SetEnabled(unit)
 	k.Kill.SetEnabled(unit && (pid != 0 || workerKillable(st.selected)))
 	k.Signal.SetEnabled(unit && pid != 0)
