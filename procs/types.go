@@ -140,6 +140,18 @@ type Spec struct {
 	// Shared names the group's counters shown from the start (at 0); a
 	// worker may add to others too.
 	Shared []string
+
+	// MaxMemory, if set, is the most memory (bytes, the unit's process
+	// tree) a run may hold: above it for memLimitSamples samples in a row,
+	// the unit is restarted gracefully (see memlimit.go).
+	MaxMemory uint64
+	// Schedule, if set, starts the unit at the times it gives (a one-shot
+	// unit: it is not restarted when a run ends, nor started by StartAll).
+	Schedule Schedule
+	// ScheduleText is the schedule as written, for display.
+	ScheduleText string
+	// Watch, if set, restarts the unit gracefully when files change.
+	Watch *Watch
 }
 
 // Command renders the spec's command for display, on one line and Clean (a
@@ -243,6 +255,10 @@ type Info struct {
 	TID int `json:"tid,omitempty"`
 	// Counters are the live values of the unit's group's shared counters.
 	Counters map[string]int64 `json:"counters,omitempty"`
+	// NextRun is when a scheduled unit's next run is due.
+	NextRun time.Time `json:"next_run,omitzero"`
+	// Schedule is a scheduled unit's schedule as written.
+	Schedule string `json:"schedule,omitempty"`
 	// Threads lists the unit's main process's threads, when asked for
 	// (ps --threads): read on demand, never by the sampler.
 	Threads []ThreadInfo `json:"threads,omitempty"`
