@@ -170,6 +170,7 @@ type unit struct {
 	readyWait []chan error
 	goneWait  []chan struct{}
 	probe     *time.Timer // re-checks a cluster member's readiness
+	memOver   int         // samples in a row over spec.MaxMemory (memlimit.go)
 }
 
 // runNumber numbers the next run, from 1, over every unit of this name.
@@ -909,6 +910,7 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 	u.info.ExitCode = nil
 	u.info.Signal = ""
 	u.info.CPU, u.info.RSS, u.info.Procs = 0, 0, 1
+	u.memOver = 0
 	if pid != 0 {
 		s.event(u, "started: pid %d", pid)
 	} else {
