@@ -171,6 +171,9 @@ type unit struct {
 	goneWait  []chan struct{}
 	probe     *time.Timer // re-checks a cluster member's readiness
 	memOver   int         // samples in a row over spec.MaxMemory (memlimit.go)
+	sched     Timer       // the next scheduled run's timer (schedule.go)
+	schedGen  uint64      // bumped when sched is re-armed or cancelled
+	watch     *unitWatch  // the file watch (watch.go; nil: none)
 }
 
 // runNumber numbers the next run, from 1, over every unit of this name.
@@ -412,6 +415,8 @@ func (s *Supervisor) addUnit(spec Spec) (*unit, error) {
 	if spec.Disabled {
 		u.info.Reason = "disabled"
 	}
+	u.info.Schedule = spec.ScheduleText
+	s.armSchedule(u, time.Time{})
 	s.ringsMu.Lock()
 	s.rings[spec.Name] = r
 	s.msgs[spec.Name] = u.msgs
@@ -442,6 +447,7 @@ func (s *Supervisor) removeUnit(u *unit) {
 	name := u.spec.Name
 	u.epoch++ // a pending backoff timer must not start it again
 	s.cancelTimer(u)
+	s.stopSchedule(u)
 	if u.probe != nil {
 		u.probe.Stop()
 	}
@@ -469,12 +475,14 @@ func (s *Supervisor) removeUnit(u *unit) {
 	u.goneWait = nil
 }
 
-// StartAll starts every registered unit that is not disabled and not live.
+// StartAll starts every registered unit that is not disabled, not scheduled
+// and not live.
 func (s *Supervisor) StartAll() error {
 	return s.call(func() {
 		for _, name := range s.order {
 			u := s.units[name]
-			if !u.spec.Disabled && !u.info.State.Live() && !s.shutting {
+			// A scheduled unit runs when its schedule says.
+			if !u.spec.Disabled && u.spec.Schedule == nil && !u.info.State.Live() && !s.shutting {
 				s.startUnit(u, false)
 			}
 		}

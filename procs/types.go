@@ -184,6 +184,9 @@ func (s Spec) withDefaults() Spec {
 	}
 	if s.Restart == "" {
 		s.Restart = RestartOnFailure
+		if s.Schedule != nil {
+			s.Restart = RestartNever // a scheduled run's next chance is its next time
+		}
 	}
 	if s.StopSignal == 0 {
 		s.StopSignal = syscall.SIGTERM

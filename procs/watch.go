@@ -64,3 +64,6 @@ func matchParts(pat, name []string) bool {
 	}
 	return len(name) == 0
 }
+
+// unitWatch is a unit's running file watch.
+type unitWatch struct{}
