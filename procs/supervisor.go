@@ -417,6 +417,7 @@ func (s *Supervisor) addUnit(spec Spec) (*unit, error) {
 	}
 	u.info.Schedule = spec.ScheduleText
 	s.armSchedule(u, time.Time{})
+	s.startWatch(u)
 	s.ringsMu.Lock()
 	s.rings[spec.Name] = r
 	s.msgs[spec.Name] = u.msgs
@@ -448,6 +449,7 @@ func (s *Supervisor) removeUnit(u *unit) {
 	u.epoch++ // a pending backoff timer must not start it again
 	s.cancelTimer(u)
 	s.stopSchedule(u)
+	s.stopWatch(u)
 	if u.probe != nil {
 		u.probe.Stop()
 	}
