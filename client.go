@@ -507,6 +507,9 @@ func printPS(w io.Writer, units []procs.Info) {
 		if note == "" && u.ExitCode != nil && !u.State.Live() {
 			note = "exit " + strconv.Itoa(*u.ExitCode)
 		}
+		if note == "" && !u.NextRun.IsZero() {
+			note = "next run " + u.NextRun.Local().Format("Jan 2 15:04:05")
+		}
 		if note == "" && u.Listen != "" {
 			note = u.Listen
 			if u.Ready {
