@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -127,6 +128,9 @@ func (g *watchGlobs) matches(name string) bool {
 // (like "**/node_modules/**").
 func (g *watchGlobs) wantDir(dir string) bool {
 	dir = filepath.ToSlash(dir)
+	if skipDir(path.Base(dir)) && !g.names(path.Base(dir)) {
+		return false
+	}
 	for _, ig := range g.ignore {
 		if base, ok := strings.CutSuffix(ig, "/**"); ok && matchGlob(base, dir) {
 			return false
@@ -135,6 +139,27 @@ func (g *watchGlobs) wantDir(dir string) bool {
 	parts := strings.Split(dir, "/")
 	for _, p := range g.paths {
 		if couldContain(strings.Split(p, "/"), parts) {
+			return true
+		}
+	}
+	return false
+}
+
+// skipDir reports whether a directory is one "**" does not go into unless a
+// glob names it: version control's and package managers' trees, which are
+// big and change for reasons of their own (nodemon skips them too).
+func skipDir(name string) bool {
+	switch name {
+	case ".git", ".hg", ".svn", "node_modules":
+		return true
+	}
+	return false
+}
+
+// names reports whether a path glob names the directory name literally.
+func (g *watchGlobs) names(name string) bool {
+	for _, p := range g.paths {
+		if slices.Contains(strings.Split(p, "/"), name) {
 			return true
 		}
 	}

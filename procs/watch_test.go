@@ -3,6 +3,7 @@ package procs
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,17 @@ func TestMatchGlob(t *testing.T) {
 		if got := matchGlob(tc.pat, tc.name); got != tc.want {
 			t.Errorf("matchGlob(%q, %q) = %v", tc.pat, tc.name, got)
 		}
+	}
+	g := newWatchGlobs("/d", &Watch{Paths: []string{"**/*.go", "vendor/node_modules/x/*.js"}, Ignore: []string{"**/build/**"}})
+	for dir, want := range map[string]bool{"/d": true, "/d/src/a": true, "/d/.git": false, "/d/x/build": false,
+		"/d/vendor/node_modules": true, "/d/web/node_modules": true} {
+		if got := g.wantDir(dir); got != want {
+			t.Errorf("wantDir(%s) = %v", dir, got)
+		}
+	}
+	g = newWatchGlobs("/d", &Watch{Paths: []string{"src/*.go"}})
+	if g.wantDir("/d/src/sub") || g.wantDir("/d/node_modules") || !g.wantDir("/d/src") || !slices.Equal(g.roots(), []string{"/d/src"}) {
+		t.Errorf("src/*.go: roots %v", g.roots())
 	}
 	if CheckGlob("src/**/*.go") != "" || CheckGlob("src/a**") == "" || CheckGlob("[") == "" {
 		t.Error("CheckGlob")
