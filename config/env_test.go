@@ -80,6 +80,16 @@ func TestEnvFileErrors(t *testing.T) {
 	if len(es) != 1 || es[0].File != bad || es[0].Line != 3 || es[0].Col != 10 || !strings.Contains(es[0].Msg, "invalid variable name") {
 		t.Errorf("syntax error: %v", es)
 	}
+	// Expansion problems are reported at the setting's position.
+	es = parseErrors(t, dir, api("    run: x", "    cwd: ${KELPIE_NO_SUCH:-nowhere}", "    env: {A: \"${1x}\"}"))
+	if len(es) != 2 || es[0].Line != 4 || !strings.Contains(es[0].Msg, "nowhere does not exist") ||
+		es[1].Line != 5 || !strings.Contains(es[1].Msg, "env A: invalid variable reference ${1x}") {
+		t.Errorf("expansion errors: %v", es)
+	}
+	es = parseErrors(t, dir, "dotenv: \"no\"\n"+api("    run: x"))
+	if len(es) != 1 || es[0].Line != 1 || !strings.Contains(es[0].Msg, "dotenv: want true or false") {
+		t.Errorf("dotenv: %v", es)
+	}
 	// The default .env is checked too, when it exists.
 	writeFile(t, filepath.Join(dir, ".env"), "A=\"open\n")
 	es = parseErrors(t, dir, api("    run: x"))
