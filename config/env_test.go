@@ -132,6 +132,7 @@ func TestStackKeys(t *testing.T) {
 		{4, 15, `    schedule: "61 * * * *"`, "not a schedule"},
 		{4, 21, "    watch: {paths: [\"a**\"]}", `"**" must be a whole path part`},
 		{4, 12, "    watch: {ignore: [x]}", "no paths"},
+		{4, 5, "    restart: always\n    schedule: \"@daily\"", "restart: always cannot go with schedule"},
 		{4, 13, "    watch: {path: [x]}", `unknown key "path" in watch (did you mean "paths"?)`},
 	} {
 		es := parseErrors(t, dir, api("    run: x", tc.src))

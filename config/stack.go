@@ -148,3 +148,11 @@ func (c *yamlChecker) dotenvSetting(raw *yaml.Node) {
 	}
 	c.noDotenv = !c.bool("dotenv", raw, v)
 }
+
+// checkSchedule refuses restart: always on a scheduled process: its runs
+// would never end, so every scheduled time would be skipped.
+func (c *yamlChecker) checkSchedule(spec *procs.Spec, seen map[string]*yaml.Node) {
+	if spec.Schedule != nil && spec.Restart == procs.RestartAlways {
+		c.at(seen["restart"], "restart: always cannot go with schedule: a scheduled process runs once per time (use never, the default, or on-failure to retry a failed run)")
+	}
+}

@@ -505,6 +505,7 @@ func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, kno
 	}
 	c.checkBackoff(&spec, backoff, backoffMax)
 	c.finishEnv(&spec, &st)
+	c.checkSchedule(&spec, seen)
 	if spec.IPC {
 		spec.Kind = procs.KindFork
 	}
