@@ -219,3 +219,12 @@ func expandCommand(s string, lookup func(string) (string, bool)) string {
 	}
 	return b.String()
 }
+
+// procfileDotenv gives a Procfile's processes the .env beside it, as foreman
+// and overmind do (a Procfile has no env_file: or dotenv: key).
+func procfileDotenv(rep *reporter, dir string, specs []procs.Spec) {
+	c := &yamlChecker{rep: rep, dir: dir}
+	for i := range specs {
+		c.finishEnv(&specs[i], &unitEnv{})
+	}
+}

@@ -141,3 +141,16 @@ func TestStackKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestProcfileDotenv: a Procfile's processes get the .env beside it.
+func TestProcfileDotenv(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, ".env"), "PORT=5000\n")
+	f, err := Parse(filepath.Join(dir, "Procfile"), []byte("web: ./web --port ${PORT}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := f.Specs[0]; !slices.Equal(s.Env, []string{"PORT=5000"}) || s.Shell != "./web --port 5000" {
+		t.Errorf("Env %q, Shell %q", s.Env, s.Shell)
+	}
+}
