@@ -190,6 +190,11 @@ func expandCommand(s string, lookup func(string) (string, bool)) string {
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
+		if s[i] == '$' && i+1 < len(s) && s[i+1] == '$' {
+			b.WriteString("$$") // the shell's pid: "$${X}" is not a reference
+			i++
+			continue
+		}
 		if s[i] != '$' || i+1 >= len(s) || s[i+1] != '{' {
 			b.WriteByte(s[i])
 			continue

@@ -40,7 +40,7 @@ func TestEnvFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := parseOK(t, dir, api(
-		"    run: ./web --port ${PORT} --who ${WHO:-x} --pid $$ ${UNSET_KELPIE} ${#arr[@]}",
+		"    run: ./web --port ${PORT} --who ${WHO:-x} --pid $$ $${PORT} ${UNSET_KELPIE} ${#arr[@]}",
 		"    cwd: ${SUB}",
 		"    env_file: [.env.local]",
 		"    env:",
@@ -52,7 +52,7 @@ func TestEnvFiles(t *testing.T) {
 	if !slices.Equal(s.Env, want) {
 		t.Errorf("Env = %q\nwant  %q", s.Env, want)
 	}
-	if wantRun := "./web --port 9000 --who unit --pid $$ ${UNSET_KELPIE} ${#arr[@]}"; s.Shell != wantRun {
+	if wantRun := "./web --port 9000 --who unit --pid $$ $${PORT} ${UNSET_KELPIE} ${#arr[@]}"; s.Shell != wantRun {
 		t.Errorf("Shell = %q, want %q", s.Shell, wantRun)
 	}
 	if s.Dir != filepath.Join(dir, "sub") {
