@@ -516,6 +516,13 @@ func printPS(w io.Writer, units []procs.Info) {
 				note += fmt.Sprintf(", %d served", u.Served)
 			}
 		}
+		if !u.NextRun.IsZero() {
+			next := "next run " + u.NextRun.Local().Format("Jan 2 15:04:05")
+			if note != "" {
+				next = note + "; " + next
+			}
+			note = next
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f%%\t%s\t%d\t%s\t%s\n", procs.Clean(u.Name), u.Kind, u.State, pid, u.CPU,
 			mem, u.Restarts, durHuman(u.Uptime(now)), procs.Clean(note))
 	}

@@ -98,6 +98,7 @@ func Parse(path string, data []byte) (*File, error) {
 	f := &File{Path: path, Kind: formatOf(path)}
 	if f.Kind == KindProcfile {
 		f.Specs = parseProcfile(rep, dir, data)
+		procfileDotenv(rep, dir, f.Specs)
 	} else {
 		f.Specs, f.Clusters = parseYAML(rep, dir, data)
 	}

@@ -24,6 +24,7 @@ func processKeys() []string {
 		"run", "cwd", "env", "restart", "stop_signal", "stop_timeout", "ipc", "ipc_max_line",
 		"log_buffer", "min_uptime", "max_restarts", "backoff", "backoff_max", "disabled",
 		"depends_on",
+		"env_file", "max_memory", "schedule", "watch",
 	}
 }
 
@@ -78,6 +79,8 @@ type yamlChecker struct {
 	dir      string          // absolute directory of the config file
 	clusters []procs.Cluster // what clusters: defines, in file order
 	deps     []depRef        // every depends_on entry, checked once all names are known
+	noDotenv bool            // top-level dotenv: false
+	dotenvs  map[string]*loadedDotenv
 }
 
 // parseYAML checks a kelpie.yaml file and returns its specs and clusters,
@@ -300,6 +303,8 @@ func (c *yamlChecker) top(root *yaml.Node) []procs.Spec {
 				continue
 			}
 			clustersKey, clustersVal = p.key, p.val
+		case key == "dotenv":
+			c.dotenvSetting(p.val)
 		case strings.HasPrefix(key, "x-"):
 			// Extension keys are ignored so files have somewhere to keep
 			// anchors (&defaults) shared between processes.
@@ -314,9 +319,9 @@ func (c *yamlChecker) top(root *yaml.Node) []procs.Spec {
 	}
 	for _, k := range unknown {
 		key := deref(k).Value
-		hint := didYouMean(key, []string{"processes", "workers", "clusters"})
+		hint := didYouMean(key, []string{"processes", "workers", "clusters", "dotenv"})
 		if hint == "" {
-			hint = " (the top level holds \"processes:\", \"workers:\", \"clusters:\" and x-* keys for shared anchors)"
+			hint = " (the top level holds \"processes:\", \"workers:\", \"clusters:\", \"dotenv:\" and x-* keys for shared anchors)"
 		}
 		c.at(k, "unknown top-level key %q%s", key, hint)
 	}
@@ -417,6 +422,7 @@ func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, kno
 	}
 	seen := map[string]*yaml.Node{}
 	var backoff, backoffMax *yaml.Node
+	var st unitEnv
 	for _, p := range c.entries(b) {
 		key, ok := c.key(p.key)
 		if !ok {
@@ -431,12 +437,18 @@ func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, kno
 		switch key {
 		case "run":
 			c.run(&spec, p.val, v)
+			st.runNode = p.val
 		case "cwd":
 			if s, ok := c.scalar(key, p.val, v, "a directory path"); ok {
-				c.cwd(&spec, p.val, s)
+				if strings.Contains(s, "${") {
+					st.cwdNode, st.cwd = p.val, s // checked once expanded
+				} else {
+					c.cwd(&spec, p.val, s)
+				}
 			}
 		case "env":
 			c.env(&spec, p.val, v)
+			st.envNode = p.val
 		case "restart":
 			if s, ok := c.scalar(key, p.val, v, "never, on-failure or always"); ok {
 				c.restart(&spec, p.val, s)
@@ -480,6 +492,9 @@ func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, kno
 		case "depends_on":
 			c.dependsOn(&spec, p.val, v)
 		default:
+			if what == "process" && c.stackKey(&spec, &st, key, p.val, v) {
+				continue
+			}
 			if extra != nil && extra(key, p.val, v) {
 				continue
 			}
@@ -494,6 +509,8 @@ func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, kno
 		c.at(nameNode, "%s %q has no \"run:\" command", what, name)
 	}
 	c.checkBackoff(&spec, backoff, backoffMax)
+	c.finishEnv(&spec, &st)
+	c.checkSchedule(&spec, seen)
 	if spec.IPC {
 		spec.Kind = procs.KindFork
 	}

@@ -128,6 +128,10 @@ func (s *Supervisor) applyStats(st *Stats, targets []target, stopped map[int]boo
 		}
 		us := st.Units[t.name]
 		u.info.CPU, u.info.RSS, u.info.Procs = us.CPU, us.RSS, us.Procs
+		s.checkMemory(u, us.RSS)
+		if u.stopping {
+			continue // restarted for its memory: nothing more to say of this run
+		}
 		if t.pid == 0 {
 			continue // a worker: no process of its own to be paused
 		}

@@ -182,6 +182,10 @@ type unit struct {
 	// stopAfter: an ordered stop (StopAll, Shutdown) waits for the unit's
 	// dependents to stop before stopping it.
 	stopAfter bool
+	memOver   int        // samples in a row over spec.MaxMemory (memlimit.go)
+	sched     Timer      // the next scheduled run's timer (schedule.go)
+	schedGen  uint64     // bumped when sched is re-armed or cancelled
+	watch     *unitWatch // the file watch (watch.go; nil: none)
 }
 
 // runNumber numbers the next run, from 1, over every unit of this name.
@@ -431,6 +435,9 @@ func (s *Supervisor) addUnit(spec Spec) (*unit, error) {
 	if spec.Disabled {
 		u.info.Reason = "disabled"
 	}
+	u.info.Schedule = spec.ScheduleText
+	s.armSchedule(u, time.Time{})
+	s.startWatch(u)
 	s.ringsMu.Lock()
 	s.rings[spec.Name] = r
 	s.msgs[spec.Name] = u.msgs
@@ -461,6 +468,8 @@ func (s *Supervisor) removeUnit(u *unit) {
 	name := u.spec.Name
 	u.epoch++ // a pending backoff timer must not start it again
 	s.cancelTimer(u)
+	s.stopSchedule(u)
+	s.stopWatch(u)
 	if u.probe != nil {
 		u.probe.Stop()
 	}
@@ -495,12 +504,14 @@ func (s *Supervisor) removeUnit(u *unit) {
 	u.goneWait = nil
 }
 
-// StartAll starts every registered unit that is not disabled and not live.
+// StartAll starts every registered unit that is not disabled, not scheduled
+// and not live.
 func (s *Supervisor) StartAll() error {
 	return s.call(func() {
 		for _, name := range s.order {
 			u := s.units[name]
-			if !u.spec.Disabled && !u.info.State.Live() && u.info.State != Waiting && !s.shutting {
+			// A scheduled unit runs when its schedule says.
+			if !u.spec.Disabled && u.spec.Schedule == nil && !u.info.State.Live() && u.info.State != Waiting && !s.shutting {
 				s.launch(u, false) // waits for its dependencies, if it has any
 			}
 		}
@@ -941,6 +952,7 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 	u.info.ExitCode = nil
 	u.info.Signal = ""
 	u.info.CPU, u.info.RSS, u.info.Procs = 0, 0, 1
+	u.memOver = 0
 	if pid != 0 {
 		s.event(u, "started: pid %d", pid)
 	} else {

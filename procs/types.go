@@ -151,6 +151,18 @@ type Spec struct {
 	// readiness signal is ready once running. Cluster members always
 	// signal it.
 	AwaitReady bool
+
+	// MaxMemory, if set, is the most memory (bytes, the unit's process
+	// tree) a run may hold: above it for memLimitSamples samples in a row,
+	// the unit is restarted gracefully (see memlimit.go).
+	MaxMemory uint64
+	// Schedule, if set, starts the unit at the times it gives (a one-shot
+	// unit: it is not restarted when a run ends, nor started by StartAll).
+	Schedule Schedule
+	// ScheduleText is the schedule as written, for display.
+	ScheduleText string
+	// Watch, if set, restarts the unit gracefully when files change.
+	Watch *Watch
 }
 
 // Command renders the spec's command for display, on one line and Clean (a
@@ -183,6 +195,9 @@ func (s Spec) withDefaults() Spec {
 	}
 	if s.Restart == "" {
 		s.Restart = RestartOnFailure
+		if s.Schedule != nil {
+			s.Restart = RestartNever // a scheduled run's next chance is its next time
+		}
 	}
 	if s.StopSignal == 0 {
 		s.StopSignal = syscall.SIGTERM
@@ -254,6 +269,10 @@ type Info struct {
 	TID int `json:"tid,omitempty"`
 	// Counters are the live values of the unit's group's shared counters.
 	Counters map[string]int64 `json:"counters,omitempty"`
+	// NextRun is when a scheduled unit's next run is due.
+	NextRun time.Time `json:"next_run,omitzero"`
+	// Schedule is a scheduled unit's schedule as written.
+	Schedule string `json:"schedule,omitempty"`
 	// Threads lists the unit's main process's threads, when asked for
 	// (ps --threads): read on demand, never by the sampler.
 	Threads []ThreadInfo `json:"threads,omitempty"`
