@@ -23,6 +23,7 @@ func processKeys() []string {
 	return []string{
 		"run", "cwd", "env", "restart", "stop_signal", "stop_timeout", "ipc", "ipc_max_line",
 		"log_buffer", "min_uptime", "max_restarts", "backoff", "backoff_max", "disabled",
+		"ready", "liveness", "watchdog",
 	}
 }
 
@@ -474,6 +475,14 @@ func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, kno
 			spec.IPC = c.bool(key, p.val, v)
 		case "disabled":
 			spec.Disabled = c.bool(key, p.val, v)
+		case "ready":
+			if spec.Ready = c.probe(key, p.val, v); spec.Ready != nil && spec.Ready.Kind == procs.ProbeMessage {
+				spec.IPC = true // the message comes on the unit's channel
+			}
+		case "liveness":
+			spec.Liveness = c.probe(key, p.val, v)
+		case "watchdog":
+			c.watchdog(&spec, p.val, v)
 		default:
 			if extra != nil && extra(key, p.val, v) {
 				continue
