@@ -301,6 +301,12 @@ func (s *Supervisor) probeTick(u *unit, pr *probeRun) {
 		return
 	}
 	p := pr.p
+	if u.info.State == Paused {
+		// A unit the user paused (SIGSTOP) is not unhealthy: its checks
+		// wait until it runs again.
+		s.scheduleProbe(u, pr, p.Period)
+		return
+	}
 	switch p.Kind {
 	case ProbeLog:
 		var err error
@@ -490,6 +496,10 @@ func (s *Supervisor) armWatchdog(u *unit) {
 		s.post(func() {
 			if u.watchdog == t && u.run == r {
 				u.watchdog = nil
+				if u.info.State == Paused {
+					s.armWatchdog(u) // paused on purpose: not a hang
+					return
+				}
 				s.unhealthy(u, fmt.Sprintf("watchdog: no WATCHDOG=1 within %s", d))
 			}
 		})
