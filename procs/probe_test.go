@@ -19,6 +19,8 @@ import (
 // probeRole plays the children of the probe tests.
 func probeRole(role, arg string) (int, bool) {
 	switch role {
+	case "http-ok":
+		return serveOK(), true
 	case "lines": // print arg's |-separated lines, then wait
 		for l := range strings.SplitSeq(arg, "|") {
 			fmt.Println(l)
