@@ -126,6 +126,11 @@ func (c *yamlChecker) probeKind(p *procs.Probe, name string, raw, v *yaml.Node) 
 			c.check(raw, fmt.Sprintf("%s: write %s: true to use it", name, p.Kind))
 		}
 	case procs.ProbeExec:
+		if isNull(v) || v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) == "" ||
+			v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
+			c.at(raw, "%s: want a command (a string for the shell, or a list)", name)
+			break
+		}
 		// A string runs under the shell, a list is exec'd, as run: does.
 		var sp procs.Spec
 		c.run(&sp, raw, v)

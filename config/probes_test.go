@@ -88,6 +88,7 @@ func TestProbeConfigErrors(t *testing.T) {
 		{"threshold zero", api("    run: x", "    ready: {tcp: 'h:1', failure_threshold: 0}"), 4, 44, "ready.failure_threshold: want a whole number from 1 to 1000"},
 		{"bad period", api("    run: x", "    ready: {tcp: 'h:1', period: soon}"), 4, 33, `ready.period: "soon" is not a duration`},
 		{"unknown key", api("    run: x", "    ready: {tcp: 'h:1', perod: 1s}"), 4, 25, `unknown key "perod" in ready (did you mean "period"?)`},
+		{"empty exec", api("    run: x", "    liveness: {exec: ''}"), 4, 22, "liveness.exec: want a command"},
 		{"not mapping", api("    run: x", "    ready: yes"), 4, 12, "ready: want a mapping"},
 		{"bad watchdog", api("    run: x", "    watchdog: 0s"), 4, 15, "watchdog: must be greater than 0"},
 	}

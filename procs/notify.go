@@ -197,7 +197,9 @@ func (s *Supervisor) onNotify(name string, ns *notifySock, m notifyMsg, why stri
 	if m.watchdog && u.watchdog != nil {
 		s.armWatchdog(u)
 	}
-	if m.ready && u.spec.Ready != nil && u.spec.Ready.Kind == ProbeNotify {
+	// READY=1 counts unless another readiness probe decides (a unit with
+	// only a watchdog is ready when it says so, as {"ready":true} is).
+	if m.ready && (u.spec.Ready == nil || u.spec.Ready.Kind == ProbeNotify) {
 		s.setReady(u, "READY=1 on its notify socket")
 	}
 }

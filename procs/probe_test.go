@@ -390,7 +390,7 @@ func TestNotifyWatchdog(t *testing.T) {
 		w.state(sp.Name, Running)
 	}
 	w.waitLine(s, "silent", "usec 10000000")
-	w.waitLine(s, "silent", "sent")
+	w.until("silent", "ready (READY=1, no readiness probe)", func(in Info) bool { return in.Ready })
 	w.waitLine(s, "pinging", "socket")
 	clk.Advance(6 * time.Second)
 	awaitArmed(t, clk, clk.Now().Add(10*time.Second)) // a WATCHDOG=1 re-armed it after the advance
