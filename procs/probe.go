@@ -464,12 +464,20 @@ func (s *Supervisor) probeResult(u *unit, pr *probeRun, err error) {
 		s.setReady(u, p.describe()+" passed")
 		return
 	case !pr.live && pr.bad == p.FailureThreshold:
-		s.event(u, "not ready: %s failed %d times in a row; last: %s", p.describe(), pr.bad, pr.lastErr)
+		s.event(u, "not ready: %s failed %s in a row; last: %s", p.describe(), times(pr.bad), pr.lastErr)
 	case pr.live && pr.bad >= p.FailureThreshold:
-		s.unhealthy(u, fmt.Sprintf("liveness %s failed %d times in a row: %s", p.describe(), pr.bad, pr.lastErr))
+		s.unhealthy(u, fmt.Sprintf("liveness %s failed %s in a row: %s", p.describe(), times(pr.bad), pr.lastErr))
 		return
 	}
 	s.scheduleProbe(u, pr, p.Period)
+}
+
+// times says "1 time" or "n times".
+func times(n int) string {
+	if n == 1 {
+		return "1 time"
+	}
+	return strconv.Itoa(n) + " times"
 }
 
 // unhealthy stops a live run that failed its liveness check; finishStop

@@ -212,6 +212,9 @@ func TestProbeTCP(t *testing.T) {
 	for name, addr := range map[string]string{"up": ln.Addr().String(), "down": closedAddr} {
 		spec := roleSpec(name, "sleep", "")
 		spec.Ready = &Probe{Kind: ProbeTCP, Addr: addr, Period: time.Second, FailureThreshold: 1}
+		if name == "up" {
+			spec.Ready.InitialDelay = 5 * time.Second
+		}
 		if err := s.Add(spec); err != nil {
 			t.Fatal(err)
 		}
@@ -221,11 +224,15 @@ func TestProbeTCP(t *testing.T) {
 		w.state(name, Running)
 	}
 	clk.Advance(0)
-	w.until("up", "ready", func(in Info) bool { return in.Ready })
-	w.waitLine(s, "down", "not ready: tcp "+closedAddr+" failed 1 times in a row")
+	w.waitLine(s, "down", "not ready: tcp "+closedAddr+" failed 1 time in a row")
 	if in, _ := s.Get("down"); in.Ready {
 		t.Fatal("ready with nothing listening")
 	}
+	if in, _ := s.Get("up"); in.Ready {
+		t.Fatal("checked before its initial_delay")
+	}
+	clk.Advance(5 * time.Second)
+	w.until("up", "ready", func(in Info) bool { return in.Ready })
 }
 
 func TestProbeExec(t *testing.T) {
