@@ -100,10 +100,15 @@ func (s *Supervisor) readNotify(name string, ns *notifySock) {
 	for {
 		n, oobn, flags, _, err := ns.conn.ReadMsgUnix(buf, oob)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
+			if !errors.Is(err, net.ErrClosed) {
+				// Not worth a retry loop that could spin: say so, and stop.
+				s.post(func() {
+					if u := s.units[name]; u != nil && u.notify == ns {
+						s.event(u, "notify: reading the socket failed, no more datagrams are read: %v", err)
+					}
+				})
 			}
-			continue // a transient error on a datagram socket loses one datagram
+			return
 		}
 		m, why := parseNotify(buf[:n], oob[:oobn], flags)
 		s.post(func() { s.onNotify(name, ns, m, why) })
