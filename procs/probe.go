@@ -399,11 +399,19 @@ func (s *Supervisor) probeExec(u *unit, pr *probeRun) {
 		s.probeResult(u, pr, err)
 		return
 	}
+	if s.probeNull == nil {
+		// Its output goes nowhere, but writing it must succeed (s.devNull
+		// is read-only: a check like curl would fail on its own output).
+		if s.probeNull, err = os.OpenFile(os.DevNull, os.O_WRONLY, 0); err != nil {
+			s.probeResult(u, pr, fmt.Errorf("open %s: %w", os.DevNull, err))
+			return
+		}
+	}
 	env := childEnv(os.Environ(), sp.Env, TagVar+"="+s.opts.Tag+"/"+sp.Name+"/probe")
 	proc, err := os.StartProcess(path, p.Exec, &os.ProcAttr{
 		Dir:   sp.Dir,
 		Env:   env,
-		Files: []*os.File{s.devNull, s.devNull, s.devNull},
+		Files: []*os.File{s.devNull, s.probeNull, s.probeNull},
 		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
 	})
 	if err != nil {

@@ -241,7 +241,7 @@ func TestProbeExec(t *testing.T) {
 	w := watch(t, s)
 	flag := filepath.Join(t.TempDir(), "up")
 	spec := roleSpec("db", "sleep", "")
-	spec.Ready = &Probe{Kind: ProbeExec, Exec: []string{"/bin/sh", "-c", `test -f "$0"`, flag}, Period: time.Second, FailureThreshold: 1}
+	spec.Ready = &Probe{Kind: ProbeExec, Exec: []string{"/bin/sh", "-c", `echo checking && test -f "$0"`, flag}, Period: time.Second, FailureThreshold: 1}
 	slow := roleSpec("slow", "sleep", "")
 	slow.Ready = &Probe{Kind: ProbeExec, Exec: []string{"/bin/sh", "-c", "exec sleep 30"}, Timeout: 50 * time.Millisecond, FailureThreshold: 1}
 	for _, sp := range []Spec{spec, slow} {

@@ -132,6 +132,7 @@ type Supervisor struct {
 	// goes to (the reaper collects them like every child).
 	probePIDs map[int]func(syscall.WaitStatus)
 	probeHTTP *http.Client // the http probes' client (nil until one runs)
+	probeNull *os.File     // /dev/null for writing: exec checks' output (nil until one runs)
 }
 
 // exitNote is the end of a run: a process the reaper collected (pid and
@@ -790,6 +791,10 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 		}
 		if s.probeHTTP != nil {
 			s.probeHTTP.CloseIdleConnections()
+		}
+		if s.probeNull != nil {
+			s.probeNull.Close()
+			s.probeNull = nil
 		}
 	})
 	var guard *guardLink
