@@ -25,6 +25,7 @@ func processKeys() []string {
 		"log_buffer", "min_uptime", "max_restarts", "backoff", "backoff_max", "disabled",
 		"depends_on",
 		"env_file", "max_memory", "schedule", "watch",
+		"ready", "liveness", "watchdog",
 	}
 }
 
@@ -491,6 +492,14 @@ func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, kno
 			spec.Disabled = c.bool(key, p.val, v)
 		case "depends_on":
 			c.dependsOn(&spec, p.val, v)
+		case "ready":
+			if spec.Ready = c.probe(key, p.val, v); spec.Ready != nil && spec.Ready.Kind == procs.ProbeMessage {
+				spec.IPC = true // the message comes on the unit's channel
+			}
+		case "liveness":
+			spec.Liveness = c.probe(key, p.val, v)
+		case "watchdog":
+			c.watchdog(&spec, p.val, v)
 		default:
 			if what == "process" && c.stackKey(&spec, &st, key, p.val, v) {
 				continue

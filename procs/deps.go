@@ -81,10 +81,11 @@ func (s *Supervisor) depUnits(name string) []*unit {
 	return out
 }
 
-// awaitsReady reports whether d signals its readiness, so that a `ready`
-// dependency on it waits for Info.Ready rather than for it to run.
+// awaitsReady reports whether d signals its readiness (a `ready:` probe, a
+// cluster member, or AwaitReady set by whoever built the spec), so that a
+// `ready` dependency on it waits for Info.Ready rather than for it to run.
 func (s *Supervisor) awaitsReady(d *unit) bool {
-	return d.spec.AwaitReady || (d.spec.Group != "" && s.clusters[d.spec.Group] != nil)
+	return d.spec.AwaitReady || d.spec.Ready != nil || (d.spec.Group != "" && s.clusters[d.spec.Group] != nil)
 }
 
 // condition says whether unit d is in condition c (holds), or, if it never

@@ -90,6 +90,9 @@ func playRole(role, arg string) int {
 	if code, ok := clusterRole(role); ok {
 		return code
 	}
+	if code, ok := probeRole(role, arg); ok {
+		return code
+	}
 	fmt.Fprintln(os.Stderr, "unknown role", role)
 	return 3
 }

@@ -26,6 +26,7 @@ type pump struct {
 	stream  Stream
 	maxLine int
 	notify  func(last uint64)
+	watch   []*logWatch // log probes matching the run's lines as they arrive
 
 	partial []byte // the unfinished line carried between reads
 	clean   []byte // scratch for sanitising
@@ -84,6 +85,9 @@ func (p *pump) store(ts int64, line []byte) uint64 {
 	}
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
+	}
+	for _, w := range p.watch {
+		w.line(line)
 	}
 	return max(last, p.storePiece(ts, line, 0))
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,7 +31,16 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 		return nil, err
 	}
 	r.tag = fmt.Sprintf("%s/%s/%d", s.opts.Tag, sp.Name, u.runNumber())
-	env := childEnv(os.Environ(), sp.Env, TagVar+"="+r.tag)
+	extra := sp.Env
+	if sp.wantsNotify() {
+		ns, err := s.notifySocket(u)
+		if err != nil {
+			return nil, err
+		}
+		// kelpie's own NOTIFY_SOCKET (kelpie under systemd) is replaced.
+		extra = append(slices.Clip(sp.Env), ns.env(sp.Watchdog.Microseconds())...)
+	}
+	env := childEnv(os.Environ(), extra, TagVar+"="+r.tag)
 	// A member of a dispatched cluster: this run's id with the dispatcher,
 	// and what the dispatcher tells the worker (NODE_UNIQUE_ID, ...).
 	cs, runID := s.clusters[sp.Group], 0
@@ -103,12 +113,15 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 	_ = p.Release()
 	name := sp.Name
 	notify := func(last uint64) { s.broker.logs(name, last) }
+	watches := s.logWatches(u, r)
 	// Registered only now, so a pipe is never read before its run exists;
 	// onExit releases them (see readers.release).
 	for i, fd := range [2]int{outR, errR} {
 		stream := [2]Stream{Stdout, Stderr}[i]
 		var err error
-		if r.pipes[i], err = s.readers.add(fd, newPump(u.ring, stream, s.opts.MaxLine, notify)); err != nil {
+		pu := newPump(u.ring, stream, s.opts.MaxLine, notify)
+		pu.watch = watches
+		if r.pipes[i], err = s.readers.add(fd, pu); err != nil {
 			// The pipe is closed: the child's writes to it fail (EPIPE).
 			s.event(u, "%s is not read: %v", [2]string{"stdout", "stderr"}[i], err)
 		}

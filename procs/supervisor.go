@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
@@ -130,6 +131,11 @@ type Supervisor struct {
 	nDeps      int  // units with dependencies (none: deps.go has nothing to do)
 	depsDirty  bool // a state was published since settleDeps last ran
 	nStopAfter int  // units whose ordered stop waits for their dependents
+	// probePIDs are running exec checks, to the function their exit status
+	// goes to (the reaper collects them like every child).
+	probePIDs map[int]func(syscall.WaitStatus)
+	probeHTTP *http.Client // the http probes' client (nil until one runs)
+	probeNull *os.File     // /dev/null for writing: exec checks' output (nil until one runs)
 }
 
 // exitNote is the end of a run: a process the reaper collected (pid and
@@ -186,6 +192,14 @@ type unit struct {
 	sched     Timer      // the next scheduled run's timer (schedule.go)
 	schedGen  uint64     // bumped when sched is re-armed or cancelled
 	watch     *unitWatch // the file watch (watch.go; nil: none)
+
+	ready, live *probeRun   // the current run's probes (nil: none, or done)
+	readyLog    *logWatch   // the current run's log probes' watches
+	liveLog     *logWatch   //
+	watchdog    Timer       // a run's sd_notify watchdog (nil: none)
+	notify      *notifySock // the unit's NOTIFY_SOCKET (nil: none yet)
+	unhealthy   string      // why a liveness failure is stopping the run
+	lastWhy     string      // why the last run was restarted as unhealthy
 }
 
 // runNumber numbers the next run, from 1, over every unit of this name.
@@ -254,6 +268,8 @@ func New(opts Options) (*Supervisor, error) {
 		members:  make(map[string]int),
 		clusters: make(map[string]*clusterState),
 		retired:  make(map[string]int),
+
+		probePIDs: make(map[int]func(syscall.WaitStatus)),
 	}
 	s.readers, s.pipeGrace = rd, releaseGrace
 	s.sweeper = &sweeper{self: s.self, wg: &s.pumps}
@@ -394,6 +410,9 @@ func (s *Supervisor) Add(spec Spec) error {
 	if err := ops.validate(&spec); err != nil {
 		return fmt.Errorf("add unit %q: %w", spec.Name, err)
 	}
+	if err := checkProbes(&spec); err != nil {
+		return fmt.Errorf("add unit %q: %w", spec.Name, err)
+	}
 	if err := checkGroupName(&spec); err != nil {
 		return fmt.Errorf("add unit %q: %w", spec.Name, err)
 	}
@@ -472,6 +491,11 @@ func (s *Supervisor) removeUnit(u *unit) {
 	s.stopWatch(u)
 	if u.probe != nil {
 		u.probe.Stop()
+	}
+	s.stopProbes(u)
+	if u.notify != nil {
+		u.notify.close()
+		u.notify = nil
 	}
 	delete(s.units, name)
 	s.retired[name] = u.base + u.runs
@@ -561,6 +585,7 @@ func (s *Supervisor) Start(name string) error {
 func (s *Supervisor) Stop(name string) error {
 	return s.do(name, func(u *unit) error {
 		u.restart = false
+		u.unhealthy, u.lastWhy = "", "" // the user's stop wins over a liveness restart
 		s.releaseUp(u, errRestartCancelled)
 		s.stopUnit(u)
 		return nil
@@ -796,6 +821,22 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 	}
 	killTagged(s.self, s.opts.Tag+"/")
 	_ = s.call(s.closeClusters) // every member has ended
+	_ = s.call(func() {
+		for _, u := range s.units {
+			s.stopProbes(u)
+			if u.notify != nil {
+				u.notify.close() // its reader ends before the pumps are waited for
+				u.notify = nil
+			}
+		}
+		if s.probeHTTP != nil {
+			s.probeHTTP.CloseIdleConnections()
+		}
+		if s.probeNull != nil {
+			s.probeNull.Close()
+			s.probeNull = nil
+		}
+	})
 	var guard *guardLink
 	_ = s.call(func() { s.guardStopped, guard = true, s.guard })
 	if guard != nil {
@@ -924,6 +965,10 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 	u.ranOut = false
 	u.info.State = Starting
 	u.info.Reason = ""
+	if u.lastWhy != "" {
+		// A run restarted for failing its liveness check says why.
+		u.info.Reason, u.lastWhy = "last run: "+u.lastWhy, ""
+	}
 	u.info.NextStart = time.Time{}
 	if isRestart {
 		u.info.Restarts++
@@ -960,7 +1005,10 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 		s.event(u, "started: goroutine")
 	}
 	u.info.Ready = false
+	u.info.Status = ""
+	u.unhealthy = ""
 	s.watchReady(u)
+	s.startProbes(u)
 	s.publish(u)
 	s.releaseUp(u, nil)
 }
@@ -976,6 +1024,7 @@ func (s *Supervisor) stopUnit(u *unit) {
 	case u.alive() && !u.stopping:
 		u.epoch++
 		u.stopping = true
+		s.stopProbes(u)
 		u.info.State = Stopping
 		if p, ok := u.run.(*procRun); ok && p.cw != nil {
 			// A cluster member: no new connection goes to it; a Node
@@ -1102,6 +1151,12 @@ func (s *Supervisor) finishStop(u *unit) {
 	u.info.Reason = ""
 	u.info.NextStart = time.Time{}
 	s.event(u, "stopped")
+	if why := u.unhealthy; why != "" && !u.remove && !s.shutting {
+		u.unhealthy, u.restart = "", false
+		s.afterUnhealthy(u, why)
+		return
+	}
+	u.unhealthy = ""
 	if u.remove {
 		u.restart = false
 		s.releaseUp(u, errRestartCancelled)
@@ -1145,6 +1200,11 @@ func (s *Supervisor) onExit(e exitNote) {
 		}
 		ex = e.exit
 	} else {
+		if done, ok := s.probePIDs[e.pid]; ok {
+			delete(s.probePIDs, e.pid)
+			done(e.status)
+			return
+		}
 		name, ok := s.byPID[e.pid]
 		if !ok && s.guard != nil && e.pid == s.guard.pid {
 			if !s.guardStopped {
@@ -1165,6 +1225,7 @@ func (s *Supervisor) onExit(e exitNote) {
 	u.info.PID = 0
 	u.info.TID = 0
 	u.info.Ready = false
+	s.stopProbes(u)
 	u.notifyReady(errEndedFirst)
 	u.info.ExitedAt = e.at
 	u.info.CPU, u.info.RSS, u.info.Procs = 0, 0, 0

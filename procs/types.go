@@ -163,6 +163,16 @@ type Spec struct {
 	ScheduleText string
 	// Watch, if set, restarts the unit gracefully when files change.
 	Watch *Watch
+
+	// Ready is the readiness probe (nil: none; a unit may still say it is
+	// ready on its channel). It runs until the run is ready, then stops.
+	Ready *Probe
+	// Liveness is the liveness probe (nil: none): after its failure
+	// threshold the run is stopped and its restart policy applies.
+	Liveness *Probe
+	// Watchdog, if set, gives the unit a NOTIFY_SOCKET and WATCHDOG_USEC: a
+	// run that sends no WATCHDOG=1 for this long is unhealthy (restarted).
+	Watchdog time.Duration
 }
 
 // Command renders the spec's command for display, on one line and Clean (a
@@ -257,8 +267,15 @@ type Info struct {
 	// Channel says whether the unit has a message channel, and its state.
 	Channel string `json:"channel,omitempty"`
 	// Ready says the run is ready: a cluster member listening (or accepting
-	// on its inherited socket), or a unit that sent {"ready":true}.
+	// on its inherited socket), a unit that sent {"ready":true}, or one
+	// whose readiness probe passed (see Spec.Ready). A new run starts unready.
 	Ready bool `json:"ready"`
+	// Status is the unit's own word on how it is (sd_notify STATUS=),
+	// cleaned and capped.
+	Status string `json:"status,omitempty"`
+	// NotifyIgnored counts sd_notify datagrams dropped as malformed,
+	// oversized or from outside the unit.
+	NotifyIgnored int `json:"notify_ignored,omitempty"`
 	// Listen is a cluster member's address, as bound (the real port).
 	Listen string `json:"listen,omitempty"`
 	// Served counts the connections kelpie handed the member's current run
