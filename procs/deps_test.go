@@ -3,6 +3,8 @@ package procs
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -356,5 +358,31 @@ func TestStopAllStopsGroupAfterItsDependents(t *testing.T) {
 	w.state("g/1", Stopped)
 	if got := log.get(); len(got) != 3 || got[0] != "web" {
 		t.Fatalf("stop order %v, want web before g/0 and g/1", got)
+	}
+}
+
+// A `ready` dependency on a unit with a `ready:` probe waits for the probe
+// to pass, not merely for the unit to run.
+func TestDependsOnReadyProbe(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	flag := filepath.Join(t.TempDir(), "go")
+	db := Spec{Name: "db", Shell: "echo booting; while [ ! -e " + flag + " ]; do sleep 0.01; done; echo ready now; exec sleep 60",
+		Ready: &Probe{Kind: ProbeLog, Log: "ready now", SuccessThreshold: 1, FailureThreshold: 3, Period: time.Second, Timeout: time.Second}}
+	web := Spec{Name: "web", Shell: "exec sleep 60", DependsOn: []Dependency{dep("db", CondReady)}}
+	addAll(t, s, db, web)
+	w := watch(t, s)
+	if err := s.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	w.state("db", Running)
+	if in, _ := s.Get("web"); in.State != Waiting {
+		t.Fatalf("web started before db's probe passed: %s %q", in.State, in.Reason)
+	}
+	if err := os.WriteFile(flag, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.state("web", Running)
+	if in, _ := s.Get("db"); !in.Ready {
+		t.Fatalf("web runs but db is not ready: %+v", in)
 	}
 }
