@@ -257,6 +257,18 @@ func escapeC1(b []byte) []byte {
 }
 
 func (c *cli) runLogs(cmd *cobra.Command, args []string) error {
+	if c.lines == 0 {
+		return c.logsLive(cmd, args) // nothing of the past asked for
+	}
+	err := c.logsLive(cmd, args)
+	if err != nil {
+		return c.logsFromFiles(args, err)
+	}
+	return nil
+}
+
+// logsLive is `kelpie logs` from the running kelpie.
+func (c *cli) logsLive(cmd *cobra.Command, args []string) error {
 	ctx := cmd.Context()
 	p := &logPrinter{out: c.stdout, json: c.json, colour: !c.json && wantColour(c.stdout)}
 	// One request, whatever it covers: the server merges several units'

@@ -95,6 +95,7 @@ func (c *cli) configFlags(cmd *cobra.Command, socket bool) {
 func (c *cli) upFlags(cmd *cobra.Command) {
 	c.configFlags(cmd, true)
 	cmd.Flags().BoolVar(&c.headless, "headless", false, "run without the terminal UI, printing every unit's output")
+	cmd.Flags().StringVar(&c.logDir, "log-dir", "", "keep every unit's output and events in `DIR`/NAME.log (rotated; over the config's log_dir)")
 }
 
 func (c *cli) upCommand() *cobra.Command {

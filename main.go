@@ -80,7 +80,8 @@ type cli struct {
 	socket         string
 	headless       bool
 	json           bool
-	threads        bool // ps: each unit's OS threads
+	logDir         string // up: keep every unit's output in files here (over log_dir:)
+	threads        bool   // ps: each unit's OS threads
 	follow         bool
 	lines          count
 }

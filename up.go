@@ -13,6 +13,7 @@ import (
 	"github.com/kelpie-dev/kelpie/config"
 	"github.com/kelpie-dev/kelpie/control"
 	"github.com/kelpie-dev/kelpie/demo"
+	"github.com/kelpie-dev/kelpie/logfile"
 	"github.com/kelpie-dev/kelpie/procs"
 	"github.com/kelpie-dev/kelpie/ui"
 )
@@ -38,16 +39,16 @@ func (c *cli) runValidate(*cobra.Command, []string) error {
 }
 
 // specs loads what up runs: the config at path, or the demo when path is "".
-func (c *cli) specs(path, exe string) (specs []procs.Spec, clusters []procs.Cluster, title string, err error) {
+func (c *cli) specs(path, exe string) (f *config.File, title string, err error) {
 	if path == "" {
-		return demo.Specs(exe), demo.Clusters(exe), "demo", nil
+		return &config.File{Specs: demo.Specs(exe), Clusters: demo.Clusters(exe)}, "demo", nil
 	}
-	f, err := config.Load(path)
+	f, err = config.Load(path)
 	if err != nil {
 		// The positioned errors, as validate prints them.
-		return nil, nil, "", &exitError{code: exitUsage, text: err.Error()}
+		return nil, "", &exitError{code: exitUsage, text: err.Error()}
 	}
-	return f.Specs, f.Clusters, configTitle(path), nil
+	return f, configTitle(path), nil
 }
 
 // listenAll binds every cluster's address, before anything starts: one
@@ -91,9 +92,13 @@ func (c *cli) runUp(*cobra.Command, []string) error {
 	if err != nil {
 		return fmt.Errorf("find own executable: %w", err)
 	}
-	specs, clusters, title, err := c.specs(path, exe)
+	f, title, err := c.specs(path, exe)
 	if err != nil {
 		return err
+	}
+	specs, clusters := f.Specs, f.Clusters
+	if c.logDir != "" {
+		f.Logs.Dir = c.logDir
 	}
 	lns, err := listenAll(clusters)
 	if err != nil {
@@ -132,6 +137,23 @@ func (c *cli) runUp(*cobra.Command, []string) error {
 		all = append(all, cl.Spec)
 	}
 	shutdown := shutdownFunc(sup, all)
+	if f.Logs.Dir != "" {
+		// Started before any unit, so the files have every line from the
+		// first; shutdown waits until the last is on disk.
+		w, err := logfile.Start(sup, logfile.Options{Dir: f.Logs.Dir, MaxSize: f.Logs.MaxSize, MaxFiles: f.Logs.MaxFiles,
+			OnError: func(unit string, err error) {
+				_ = sup.Note(unit, "log file: "+err.Error()+" (no more of this unit's lines go to disk)")
+			}})
+		if err != nil {
+			shutdown()
+			return err
+		}
+		stop := shutdown
+		shutdown = func() {
+			stop()
+			_ = w.Wait()
+		}
+	}
 	for _, sp := range specs {
 		if err := sup.Add(sp); err != nil {
 			shutdown()

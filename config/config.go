@@ -35,6 +35,8 @@ type File struct {
 	// Clusters holds the clusters: section's clusters, in file order; their
 	// addresses are not bound yet (see procs.ListenCluster).
 	Clusters []procs.Cluster
+	// Logs says where units' output is kept on disk (log_dir:); zero: not.
+	Logs Logs
 }
 
 // Find looks in dir for a config file, trying kelpie.yaml, kelpie.yml and
@@ -100,7 +102,7 @@ func Parse(path string, data []byte) (*File, error) {
 		f.Specs = parseProcfile(rep, dir, data)
 		procfileDotenv(rep, dir, f.Specs)
 	} else {
-		f.Specs, f.Clusters = parseYAML(rep, dir, data)
+		f.Specs, f.Clusters, f.Logs = parseYAML(rep, dir, data)
 	}
 	if err := rep.err(); err != nil {
 		return nil, err

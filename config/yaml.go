@@ -81,15 +81,16 @@ type yamlChecker struct {
 	clusters []procs.Cluster // what clusters: defines, in file order
 	deps     []depRef        // every depends_on entry, checked once all names are known
 	noDotenv bool            // top-level dotenv: false
+	logs     Logs            // top-level log_dir:, log_max_size:, log_max_files:
 	dotenvs  map[string]*loadedDotenv
 }
 
 // parseYAML checks a kelpie.yaml file and returns its specs and clusters,
 // recording every problem in rep.
-func parseYAML(rep *reporter, dir string, data []byte) ([]procs.Spec, []procs.Cluster) {
+func parseYAML(rep *reporter, dir string, data []byte) ([]procs.Spec, []procs.Cluster, Logs) {
 	c := &yamlChecker{rep: rep, dir: dir}
 	specs := c.parse(data)
-	return specs, c.clusters
+	return specs, c.clusters, c.logs
 }
 
 // parse checks the file's one document and returns its specs.
@@ -306,6 +307,8 @@ func (c *yamlChecker) top(root *yaml.Node) []procs.Spec {
 			clustersKey, clustersVal = p.key, p.val
 		case key == "dotenv":
 			c.dotenvSetting(p.val)
+		case key == "log_dir" || key == "log_max_size" || key == "log_max_files":
+			c.logSetting(key, p.val)
 		case strings.HasPrefix(key, "x-"):
 			// Extension keys are ignored so files have somewhere to keep
 			// anchors (&defaults) shared between processes.
@@ -320,9 +323,9 @@ func (c *yamlChecker) top(root *yaml.Node) []procs.Spec {
 	}
 	for _, k := range unknown {
 		key := deref(k).Value
-		hint := didYouMean(key, []string{"processes", "workers", "clusters", "dotenv"})
+		hint := didYouMean(key, append([]string{"processes", "workers", "clusters", "dotenv"}, logKeys()...))
 		if hint == "" {
-			hint = " (the top level holds \"processes:\", \"workers:\", \"clusters:\", \"dotenv:\" and x-* keys for shared anchors)"
+			hint = " (the top level holds \"processes:\", \"workers:\", \"clusters:\", \"dotenv:\", \"log_dir:\", \"log_max_size:\", \"log_max_files:\" and x-* keys for shared anchors)"
 		}
 		c.at(k, "unknown top-level key %q%s", key, hint)
 	}

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,4 +118,37 @@ func parseLine(s string) procs.Line {
 		return l
 	}
 	return procs.Line{Time: t, Stream: st, Text: procs.Clean(text)}
+}
+
+// Units lists the units with a log in dir (NAME.log, a group member's in
+// GROUP/INDEX.log), sorted, their names as Path wrote them.
+func Units(dir string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 || !d.Type().IsRegular() || !strings.HasSuffix(p, ".log") {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, strings.TrimSuffix(p, ".log"))
+		if err != nil {
+			return nil
+		}
+		segs := strings.Split(filepath.ToSlash(rel), "/")
+		for i, s := range segs {
+			u, err := url.PathUnescape(s)
+			if err != nil {
+				return nil // not a name Path writes
+			}
+			segs[i] = u
+		}
+		out = append(out, strings.Join(segs, "/"))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("logfile: %w", err)
+	}
+	slices.Sort(out)
+	return out, nil
 }

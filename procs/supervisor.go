@@ -1398,3 +1398,17 @@ func (s *Supervisor) cleanup() string {
 	}
 	return cleanLine("process group and tag (no cgroup: " + s.cgNote + ")")
 }
+
+// Note writes text as an event line in the unit's log (kelpie's own word
+// about it, e.g. that its log file could not be written). The text is
+// cleaned like every event line.
+func (s *Supervisor) Note(name, text string) error {
+	s.ringsMu.RLock()
+	r := s.rings[name]
+	s.ringsMu.RUnlock()
+	if r == nil {
+		return fmt.Errorf("%w: %q", ErrNotFound, name)
+	}
+	s.eventTo(name, r, "%s", text)
+	return nil
+}

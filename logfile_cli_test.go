@@ -1,0 +1,52 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// log_dir keeps every unit's lines on disk as they come, to the last event
+// of the shutdown, and `kelpie logs` reads them back once kelpie has gone.
+func TestLogDirAndLogsAfterKelpieHasGone(t *testing.T) {
+	in := startKelpie(t, `log_dir: logs
+processes:
+  web:
+    run: "echo hello from web; exec sleep 424262"
+workers:
+  echoes:
+    task: echo
+`)
+	in.out.waitFor(t, "hello from web")
+	web := filepath.Join(in.dir, "logs", "web.log")
+	deadline := time.Now().Add(20 * time.Second)
+	for b, _ := os.ReadFile(web); !strings.Contains(string(b), " stdout hello from web\n"); b, _ = os.ReadFile(web) {
+		if time.Now().After(deadline) {
+			t.Fatalf("web.log never got the line: %q", b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, _, code := in.kelpie("down"); code != 0 {
+		t.Fatalf("down: exit %d", code)
+	}
+	select {
+	case <-in.exited:
+	case <-time.After(20 * time.Second):
+		t.Fatal("kelpie still running after down")
+	}
+	// The shutdown's last event is on disk: kelpie waited for it.
+	if b, _ := os.ReadFile(web); !strings.HasSuffix(string(b), " event stopped\n") {
+		t.Errorf("web.log does not end with the stop:\n%s", b)
+	}
+	out, errOut, code := in.kelpie("logs", "web", "-n", "50")
+	if code != 0 || !strings.Contains(out, "hello from web") || !strings.Contains(errOut, "from the log files in") {
+		t.Fatalf("logs web after kelpie has gone: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// Every unit, a worker group's member by its name, merged.
+	out, _, code = in.kelpie("logs", "-n", "50")
+	if code != 0 || !strings.Contains(out, "echoes/0 | ") || !strings.Contains(out, "web") {
+		t.Fatalf("logs of every unit from the files: exit %d\n%s", code, out)
+	}
+}
