@@ -266,7 +266,7 @@ func (m *Model) renderPane(now time.Time) []string {
 	}
 	if note := unitNote(in, now); note != "" && in.State != procs.Waiting {
 		// A waiting unit's reason has its own line below.
-		left = append(left, segment{"  " + note, p.warn})
+		left = append(left, segment{"  " + note, p.info})
 	}
 	left = append(left, segment{"  " + in.Command, p.dim})
 	b := m.logs.get(m.shown)
