@@ -503,7 +503,7 @@ func describe(u procs.Info) string {
 
 func printPS(w io.Writer, units []procs.Info) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKIND\tSTATE\tPID\tCPU\tMEM\tRESTARTS\tUPTIME\tNOTE")
+	fmt.Fprintln(tw, "NAME\tKIND\tSTATE\tREADY\tPID\tCPU\tMEM\tRESTARTS\tUPTIME\tNOTE")
 	now := time.Now()
 	for _, u := range units {
 		pid := "-"
@@ -514,6 +514,10 @@ func printPS(w io.Writer, units []procs.Info) {
 		if u.Kind == procs.KindWorker {
 			// A goroutine has no memory of its own: kelpie's is shared.
 			mem = "shared"
+		}
+		ready := "-"
+		if u.Ready && u.State.Live() {
+			ready = "✓"
 		}
 		note := u.Reason
 		if note == "" && u.ExitCode != nil && !u.State.Live() {
@@ -528,6 +532,12 @@ func printPS(w io.Writer, units []procs.Info) {
 				note += fmt.Sprintf(", %d served", u.Served)
 			}
 		}
+		if u.Status != "" { // the unit's own sd_notify words
+			if note != "" {
+				note += "; "
+			}
+			note += "status: " + u.Status
+		}
 		if !u.NextRun.IsZero() {
 			next := "next run " + u.NextRun.Local().Format("Jan 2 15:04:05")
 			if note != "" {
@@ -535,7 +545,7 @@ func printPS(w io.Writer, units []procs.Info) {
 			}
 			note = next
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f%%\t%s\t%d\t%s\t%s\n", procs.Clean(u.Name), u.Kind, u.State, pid, u.CPU,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f%%\t%s\t%d\t%s\t%s\n", procs.Clean(u.Name), u.Kind, u.State, ready, pid, u.CPU,
 			mem, u.Restarts, durHuman(u.Uptime(now)), procs.Clean(note))
 	}
 	tw.Flush()

@@ -72,8 +72,8 @@ workers:
 	}
 	// A worker's memory is kelpie's, shared: the table says so, no "0B".
 	for _, line := range strings.Split(run(0, "ps"), "\n") {
-		if f := strings.Fields(line); len(f) > 5 && f[1] == "worker" && f[5] != "shared" {
-			t.Errorf("ps shows a worker's memory as %q: %q", f[5], line)
+		if f := strings.Fields(line); len(f) > 6 && f[1] == "worker" && f[6] != "shared" { // NAME KIND STATE READY PID CPU MEM
+			t.Errorf("ps shows a worker's memory as %q: %q", f[6], line)
 		}
 	}
 	u := ps("--threads")

@@ -43,6 +43,17 @@ func Specs(exe string) []procs.Spec {
 			Shell:   `while true; do echo "$(date +%T) heartbeat from sh (pid $$)"; sleep 2; done`,
 			Restart: procs.RestartAlways,
 		},
+		// A small dev stack: db takes a moment to become ready (its log
+		// says so), and api, which needs it, waits until then.
+		{
+			Name: "db", Argv: role("db"), Env: env, Restart: procs.RestartAlways,
+			Ready: &procs.Probe{Kind: procs.ProbeLog, Log: "ready to accept connections"},
+		},
+		{
+			Name: "api", Argv: role("api"), Env: env, Restart: procs.RestartAlways,
+			DependsOn: []procs.Dependency{{Name: "db", Condition: procs.CondReady}},
+			Ready:     &procs.Probe{Kind: procs.ProbeLog, Log: "serving requests"},
+		},
 	}
 	// A group of four worker goroutines sharing counters: primes/0 ..
 	// primes/3 count primes together, resting between blocks so the demo
@@ -75,6 +86,10 @@ func Run(role string) int {
 		return echo()
 	case "web":
 		return web()
+	case "db":
+		return db()
+	case "api":
+		return api()
 	}
 	fmt.Fprintf(os.Stderr, "kelpie: unknown demo role %q\n", role)
 	return 2
@@ -101,6 +116,41 @@ func build() int {
 	}
 	fmt.Println("build ok")
 	return 0
+}
+
+// dbStartup is how long the demo database takes to become ready: long
+// enough to see api waiting for it, short enough for a quick demo.
+const dbStartup = 1500 * time.Millisecond
+
+// dbReadyLine is what db prints once ready; its probe looks for it.
+const dbReadyLine = "db: ready to accept connections on port 5432"
+
+// db plays a database: it recovers for a moment, says it is ready (its log
+// probe waits for those words), then checkpoints now and then.
+func db() int {
+	fmt.Println("db: starting, replaying the write-ahead log…")
+	time.Sleep(dbStartup)
+	fmt.Println(dbReadyLine)
+	for i := 1; ; i++ {
+		time.Sleep(4 * time.Second)
+		fmt.Printf("db: checkpoint %d complete (%d buffers written)\n", i, 40+rand.IntN(200))
+	}
+}
+
+// apiReadyLine is what api prints once ready; its probe looks for it. It
+// listens nowhere: the demo's real server is the web cluster.
+const apiReadyLine = "api: serving requests"
+
+// api plays a web service that needs the database: kelpie starts it only
+// once db is ready, so its first line can say it connected.
+func api() int {
+	fmt.Println("api: connected to db on port 5432")
+	fmt.Println(apiReadyLine)
+	routes := []string{"GET /users", "GET /orders", "POST /orders", "GET /health"}
+	for i := 1; ; i++ {
+		time.Sleep(1500 * time.Millisecond)
+		fmt.Printf("api: %s 200 (%d ms)\n", routes[i%len(routes)], 2+rand.IntN(30))
+	}
 }
 
 // flaky serves a little, then crashes: restarts and backoff become visible.

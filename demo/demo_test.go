@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -51,5 +52,24 @@ func TestPrimesGroup(t *testing.T) {
 	}
 	if len(members) != 4 || members[3].Name != "primes/3" || members[0].Task == nil || len(members[0].Shared) != 2 {
 		t.Fatalf("primes group: %+v", members)
+	}
+}
+
+// TestStack: db and api become ready by log probes that match the lines
+// their roles print, and api waits for db to be ready.
+func TestStack(t *testing.T) {
+	specs := map[string]procs.Spec{}
+	for _, sp := range Specs("/bin/kelpie") {
+		specs[sp.Name] = sp
+	}
+	db, api := specs["db"], specs["api"]
+	if db.Ready == nil || db.Ready.Kind != procs.ProbeLog || !regexp.MustCompile(db.Ready.Log).MatchString(dbReadyLine) {
+		t.Fatalf("db's readiness probe %+v does not match %q", db.Ready, dbReadyLine)
+	}
+	if len(api.DependsOn) != 1 || api.DependsOn[0] != (procs.Dependency{Name: "db", Condition: procs.CondReady}) {
+		t.Fatalf("api depends on %+v, want db ready", api.DependsOn)
+	}
+	if api.Ready == nil || !regexp.MustCompile(api.Ready.Log).MatchString(apiReadyLine) {
+		t.Fatalf("api's readiness probe %+v does not match %q", api.Ready, apiReadyLine)
 	}
 }

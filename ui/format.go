@@ -175,6 +175,11 @@ func grouped(n uint64) string {
 func stateText(in *procs.Info, now time.Time) (glyph, words string, tone stateTone) {
 	switch in.State {
 	case procs.Running:
+		if in.Ready {
+			// Its own mark: running is not ready (a probe, a cluster
+			// member's listen, {"ready":true} or sd_notify said so).
+			return "●", "running ✓ ready", toneRunning
+		}
 		return "●", "running", toneRunning
 	case procs.Starting:
 		return "◌", "starting", toneStarting
@@ -220,6 +225,39 @@ func stateText(in *procs.Info, now time.Time) (glyph, words string, tone stateTo
 	default:
 		return "?", safe(string(in.State)), toneStopped
 	}
+}
+
+// unitNote is what the table's COMMAND cell and the pane's title say
+// before the command: what a waiting unit waits for, the unit's own
+// sd_notify STATUS text and a scheduled unit's next run. The reason and
+// status are made safe where the row stores them.
+func unitNote(in *procs.Info, now time.Time) string {
+	var parts []string
+	if in.State == procs.Waiting && in.Reason != "" {
+		parts = append(parts, in.Reason)
+	}
+	if in.Status != "" {
+		parts = append(parts, "“"+in.Status+"”")
+	}
+	if !in.NextRun.IsZero() {
+		parts = append(parts, "next "+nextRunText(in.NextRun, now))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// nextRunText says when a scheduled run is due: the time of day within a
+// day, the weekday too within a week, else the date.
+func nextRunText(t, now time.Time) string {
+	t = t.Local()
+	switch d := t.Sub(now); {
+	case d < 24*time.Hour && t.Second() == 0:
+		return t.Format("15:04")
+	case d < 24*time.Hour:
+		return t.Format("15:04:05")
+	case d < 7*24*time.Hour:
+		return t.Format("Mon 15:04")
+	}
+	return t.Format("Jan 2 15:04")
 }
 
 // endedBy says how the last run ended: "exit 1", "SIGKILL" or "".

@@ -263,8 +263,12 @@ func (m *Model) renderPane(now time.Time) []string {
 	left := []segment{
 		{r.label, p.title},
 		{"  " + glyph + " " + words, p.rows[rowNormal].state[tone]},
-		{"  " + in.Command, p.dim},
 	}
+	if note := unitNote(in, now); note != "" && in.State != procs.Waiting {
+		// A waiting unit's reason has its own line below.
+		left = append(left, segment{"  " + note, p.info})
+	}
+	left = append(left, segment{"  " + in.Command, p.dim})
 	b := m.logs.get(m.shown)
 	lines := make([]string, 0, h)
 	// Render the body first: the title tells where it is.

@@ -276,6 +276,7 @@ func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w i
 	if in.Channel != "" {
 		put("channel", safe(in.Channel))
 	}
+	stackLines(in, now, put)
 	if len(in.Counters) > 0 { // its group's shared counters (a lone worker's own)
 		put("counters", counterText(in.Counters, false))
 	}
@@ -287,6 +288,32 @@ func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w i
 		threadLines(d.ThreadList, put)
 	}
 	return out
+}
+
+// stackLines are the details of a unit in a stack: what it waits for,
+// whether it is ready, its own status, its schedule and next run.
+func stackLines(in *procs.Info, now time.Time, put func(label, value string)) {
+	if in.State == procs.Waiting && in.Reason != "" {
+		put("waiting", in.Reason) // safe where the row stores it
+	}
+	if in.Ready && in.State.Live() {
+		// Only said when so: Info cannot tell a unit with no readiness
+		// signal from one whose probe has not passed yet.
+		put("ready", "yes, since its readiness signal (probe, message or listen)")
+	}
+	if in.Status != "" {
+		put("status", safe(in.Status))
+	}
+	if in.NotifyIgnored > 0 {
+		put("notify", strconv.Itoa(in.NotifyIgnored)+" datagrams ignored (malformed, oversized or not the unit's)")
+	}
+	if in.Schedule != "" {
+		sched := safe(in.Schedule)
+		if !in.NextRun.IsZero() {
+			sched += ", next " + nextRunText(in.NextRun, now)
+		}
+		put("schedule", sched)
+	}
 }
 
 // maxThreadLines caps the threads listed (a JVM has hundreds): the busiest

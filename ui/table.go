@@ -69,6 +69,7 @@ func (r *unitRow) setInfo(in procs.Info) {
 	// name, a command or a reason can hold anything YAML allows. The shown
 	// copies are made safe here, once per change, not per frame.
 	in.Command, in.Reason, in.Dir = safe(in.Command), safe(in.Reason), safe(in.Dir)
+	in.Status = safe(in.Status) // the unit's own sd_notify words
 	stateChanged := r.info.State != in.State || r.info.Name != in.Name || r.info.Command != in.Command
 	if r.label == "" || r.info.Name != in.Name {
 		r.label = safe(in.Name)

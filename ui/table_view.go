@@ -267,7 +267,23 @@ func (t *unitTable) writeCell(b *strings.Builder, rp *rowPaints, r *unitRow, c c
 	case colUptime:
 		numCell(b, rp, live && !in.StartedAt.IsZero(), func() string { return compactDuration(in.Uptime(now)) }, c.width)
 	case colCommand:
-		rp.dim.write(b, fit(in.Command, c.width, false))
+		commandCell(b, rp, in, c.width, now)
+	}
+}
+
+// commandCell writes the command, after the unit's note (what it waits
+// for, its status, its next run) where it has one: the note is news, the
+// command is not.
+func commandCell(b *strings.Builder, rp *rowPaints, in *procs.Info, w int, now time.Time) {
+	note := unitNote(in, now)
+	if note == "" {
+		rp.dim.write(b, fit(in.Command, w, false))
+		return
+	}
+	note = truncate(note, w)
+	rp.base.write(b, note)
+	if rest := w - width(note); rest > 0 {
+		rp.dim.write(b, fit("  "+in.Command, rest, false))
 	}
 }
 
