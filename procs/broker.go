@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,6 +28,10 @@ type broker struct {
 	mu   sync.Mutex
 	subs map[*Subscription]struct{}
 	shut bool
+	// nsubs is len(subs), readable without mu: a log announcement with
+	// nobody subscribed (headless, a worker's round trip) then touches no
+	// lock that the other side of a conversation also writes.
+	nsubs atomic.Int32
 	// clock paces log-only batches; nil is the wall clock. Tests inject
 	// one to drive the pacing without waiting on real time.
 	clock Clock
@@ -72,6 +77,7 @@ func (b *broker) subscribe() *Subscription {
 		return s
 	}
 	b.subs[s] = struct{}{}
+	b.nsubs.Store(int32(len(b.subs)))
 	return s
 }
 
@@ -105,6 +111,12 @@ func (b *broker) stats(st *Stats) {
 }
 
 func (b *broker) logs(name string, last uint64) {
+	// Lines are in their ring before they are announced, and a new
+	// subscriber is told every ring's newest line after it is counted
+	// (Supervisor.Subscribe): skipping when nobody was counted loses nothing.
+	if b.nsubs.Load() == 0 {
+		return
+	}
 	b.each(func(s *Subscription) {
 		s.putLog(func(bt *Batch) {
 			if bt.Logs == nil {
@@ -129,6 +141,7 @@ func (b *broker) shutdown() {
 		s.signal()
 		delete(b.subs, s)
 	}
+	b.nsubs.Store(0)
 }
 
 // put adds to the pending batch and wakes Next.
@@ -220,6 +233,7 @@ func (s *Subscription) Next(ctx context.Context) (Batch, error) {
 func (s *Subscription) Close() {
 	s.b.mu.Lock()
 	delete(s.b.subs, s)
+	s.b.nsubs.Store(int32(len(s.b.subs)))
 	s.b.mu.Unlock()
 	s.mu.Lock()
 	s.closed = true

@@ -121,3 +121,30 @@ func BenchmarkBrokerLogFlood(b *testing.B) {
 	sub.Close()
 	b.ReportMetric(float64(n)/el.Seconds(), "batches/s")
 }
+
+// With nobody subscribed a log announcement is skipped; a subscriber hears
+// those made after it subscribed, and the count follows Close.
+func TestBrokerLogsCountSubscribers(t *testing.T) {
+	b := newBroker()
+	b.logs("a", 1)
+	sub := b.subscribe()
+	b.logs("a", 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if bt, err := sub.Next(ctx); err != nil || bt.Logs["a"] != 2 {
+		t.Fatalf("batch %+v, %v; want a=2", bt, err)
+	}
+	other := b.subscribe()
+	sub.Close()
+	if n := b.nsubs.Load(); n != 1 {
+		t.Fatalf("%d subscribers counted, want 1", n)
+	}
+	b.logs("a", 3)
+	if bt, err := other.Next(ctx); err != nil || bt.Logs["a"] != 3 {
+		t.Fatalf("batch %+v, %v; want a=3", bt, err)
+	}
+	b.shutdown()
+	if n := b.nsubs.Load(); n != 0 {
+		t.Fatalf("%d subscribers counted after shutdown", n)
+	}
+}
