@@ -274,7 +274,7 @@ func (w *worker) Send(v any) error {
 	if err != nil {
 		return fmt.Errorf("send from worker %q: %w", w.name, err)
 	}
-	return w.s.recordMessage(w.name, w.msgs, w.ring, IPCIn, b, nil)
+	return w.record(b)
 }
 
 func (w *worker) SendRaw(msg []byte) error {
@@ -289,7 +289,40 @@ func (w *worker) SendRaw(msg []byte) error {
 	if err != nil {
 		return fmt.Errorf("send from worker %q: not valid JSON: %w", w.name, err)
 	}
-	return w.s.recordMessage(w.name, w.msgs, w.ring, IPCIn, msg, nil)
+	return w.record(msg)
+}
+
+// record records a message from the worker (ipc-in). A reply usually comes
+// while the sender still holds the store's lock, recording what it sent: a
+// sync.Mutex would soon park this goroutine, and a goroutine locked to its
+// thread that parks puts the thread to sleep, to be woken (a futex round,
+// tens of µs on a VM) when the lock is free. So the worker first tries for
+// the lock for a moment on its own thread, as Recv spins for a message.
+func (w *worker) record(msg []byte) error {
+	ms := w.msgs
+	if !w.spin || !tryLockSpin(&ms.mu) {
+		ms.mu.Lock()
+	}
+	logSeq := w.s.recordLocked(ms, w.ring, IPCIn, msg)
+	ms.mu.Unlock()
+	w.s.broker.logs(w.name, logSeq)
+	return nil
+}
+
+// lockSpins bounds tryLockSpin: a sender's hold after the hand-over is
+// about a µs; past this many yields the holder is busy elsewhere.
+const lockSpins = 64
+
+// tryLockSpin tries for mu a bounded number of times, yielding the CPU
+// between tries (to the holder, when it shares this CPU).
+func tryLockSpin(mu *sync.Mutex) bool {
+	for range lockSpins {
+		if mu.TryLock() {
+			return true
+		}
+		_, _, _ = unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+	}
+	return false
 }
 
 func (w *worker) counter(name string) *atomic.Int64 {

@@ -412,3 +412,17 @@ func TestWorkerSendRawVerdict(t *testing.T) {
 		t.Fatalf("recorded %q, want %q", kept, want)
 	}
 }
+
+// A worker's reply tries for the store's lock a bounded while (it then
+// falls back to Lock): it takes a free lock, and gives up on a held one
+// without taking it.
+func TestTryLockSpin(t *testing.T) {
+	var mu sync.Mutex
+	if !tryLockSpin(&mu) {
+		t.Fatal("a free lock was not taken")
+	}
+	if tryLockSpin(&mu) {
+		t.Fatal("a held lock was taken")
+	}
+	mu.Unlock()
+}
