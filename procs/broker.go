@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,6 +28,27 @@ type broker struct {
 	mu   sync.Mutex
 	subs map[*Subscription]struct{}
 	shut bool
+	// nsubs is len(subs), readable without mu: a log announcement with
+	// nobody subscribed (headless, a worker's round trip) then touches no
+	// lock that the other side of a conversation also writes.
+	nsubs atomic.Int32
+	// clock paces log-only batches; nil is the wall clock. Tests inject
+	// one to drive the pacing without waiting on real time.
+	clock Clock
+}
+
+func (b *broker) now() time.Time {
+	if b.clock == nil {
+		return time.Now()
+	}
+	return b.clock.Now()
+}
+
+func (b *broker) afterFunc(d time.Duration, f func()) Timer {
+	if b.clock == nil {
+		return time.AfterFunc(d, f)
+	}
+	return b.clock.AfterFunc(d, f)
 }
 
 func newBroker() *broker { return &broker{subs: make(map[*Subscription]struct{})} }
@@ -39,6 +61,11 @@ type Subscription struct {
 	batch  Batch
 	closed bool
 	last   time.Time // when the previous batch was handed out
+	// pacing says Next is holding back a log-only batch until its pace
+	// timer fires: a log announcement then need not wake it (the timer
+	// will), so a flood costs the reader no extra wake-ups, while a state
+	// change still does and is handed out at once.
+	pacing bool
 }
 
 func (b *broker) subscribe() *Subscription {
@@ -50,6 +77,7 @@ func (b *broker) subscribe() *Subscription {
 		return s
 	}
 	b.subs[s] = struct{}{}
+	b.nsubs.Store(int32(len(b.subs)))
 	return s
 }
 
@@ -83,8 +111,14 @@ func (b *broker) stats(st *Stats) {
 }
 
 func (b *broker) logs(name string, last uint64) {
+	// Lines are in their ring before they are announced, and a new
+	// subscriber is told every ring's newest line after it is counted
+	// (Supervisor.Subscribe): skipping when nobody was counted loses nothing.
+	if b.nsubs.Load() == 0 {
+		return
+	}
 	b.each(func(s *Subscription) {
-		s.put(func(bt *Batch) {
+		s.putLog(func(bt *Batch) {
 			if bt.Logs == nil {
 				bt.Logs = make(map[string]uint64)
 			}
@@ -107,13 +141,28 @@ func (b *broker) shutdown() {
 		s.signal()
 		delete(b.subs, s)
 	}
+	b.nsubs.Store(0)
 }
 
+// put adds to the pending batch and wakes Next.
 func (s *Subscription) put(f func(*Batch)) {
 	s.mu.Lock()
 	f(&s.batch)
 	s.mu.Unlock()
 	s.signal()
+}
+
+// putLog adds a log announcement to the pending batch. It wakes Next only
+// when Next is not pacing: a pacing Next is woken by its pace timer, so a
+// flood of lines costs a reader no more wake-ups than the pace allows.
+func (s *Subscription) putLog(f func(*Batch)) {
+	s.mu.Lock()
+	f(&s.batch)
+	wake := !s.pacing
+	s.mu.Unlock()
+	if wake {
+		s.signal()
+	}
 }
 
 func (s *Subscription) signal() {
@@ -125,40 +174,57 @@ func (s *Subscription) signal() {
 
 // Next waits for the next non-empty batch. It returns ErrClosed once the
 // subscription is closed and drained, or ctx's error.
+//
+// A batch of log announcements alone is handed out at most once per
+// logPace; anything else (a state change, a removal, stats, the close) is
+// handed out as soon as it is pending, with whatever logs came with it,
+// even in the middle of a pacing wait.
 func (s *Subscription) Next(ctx context.Context) (Batch, error) {
+	var pace Timer
+	defer func() {
+		if pace != nil {
+			pace.Stop()
+		}
+	}()
 	for {
 		s.mu.Lock()
+		s.pacing = false
 		empty, closed := s.batch.Empty(), s.closed
 		onlyLogs := len(s.batch.States) == 0 && len(s.batch.Removed) == 0 && s.batch.Stats == nil
 		var wait time.Duration
 		if !empty && onlyLogs && !closed {
-			wait = logPace - time.Since(s.last)
+			wait = logPace - s.b.now().Sub(s.last)
 		}
 		if !empty && wait <= 0 {
 			b := s.batch
 			s.batch = Batch{}
-			s.last = time.Now()
+			s.last = s.b.now()
 			s.mu.Unlock()
 			return b, nil
+		}
+		if wait > 0 {
+			s.pacing = true
 		}
 		s.mu.Unlock()
 		if empty && closed {
 			return Batch{}, ErrClosed
 		}
-		if wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return Batch{}, ctx.Err()
-			}
-			continue
+		if wait > 0 && pace == nil {
+			// The timer only wakes this loop, which then checks again:
+			// one wake channel serves the timer and every urgent event.
+			pace = s.b.afterFunc(wait, s.signal)
 		}
 		select {
 		case <-s.wake:
 		case <-ctx.Done():
+			s.mu.Lock()
+			s.pacing = false
+			s.mu.Unlock()
 			return Batch{}, ctx.Err()
+		}
+		if pace != nil {
+			pace.Stop()
+			pace = nil
 		}
 	}
 }
@@ -167,6 +233,7 @@ func (s *Subscription) Next(ctx context.Context) (Batch, error) {
 func (s *Subscription) Close() {
 	s.b.mu.Lock()
 	delete(s.b.subs, s)
+	s.b.nsubs.Store(int32(len(s.b.subs)))
 	s.b.mu.Unlock()
 	s.mu.Lock()
 	s.closed = true

@@ -97,10 +97,10 @@ func (s *Supervisor) Send(name string, msg []byte) error {
 	// A running worker's inbox is reached without the owner goroutine: the
 	// round trip to a worker is a channel send, not two thread handoffs.
 	s.ringsMu.RLock()
-	wr, ms, ring := s.inboxes[name], s.msgs[name], s.rings[name]
+	wr := s.inboxes[name]
 	s.ringsMu.RUnlock()
 	if wr != nil {
-		err := s.recordMessage(name, ms, ring, IPCOut, msg, func() error {
+		err := s.recordMessage(name, wr.msgs, wr.ring, IPCOut, msg, func() error {
 			return wr.send(msg)
 		})
 		if err == nil {

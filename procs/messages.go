@@ -266,6 +266,15 @@ func (s *Supervisor) recordMessage(name string, ms *msgStore, r *ring, stream St
 			return err
 		}
 	}
+	logSeq := s.recordLocked(ms, r, stream, msg)
+	ms.mu.Unlock()
+	s.broker.logs(name, logSeq)
+	return nil
+}
+
+// recordLocked stores msg in ms and notes it in r, returning the note's log
+// sequence number for the broker. The caller holds ms.mu.
+func (s *Supervisor) recordLocked(ms *msgStore, r *ring, stream Stream, msg []byte) uint64 {
 	now := s.clock.Now()
 	seq := ms.appendLocked(now.UnixNano(), stream, msg)
 	var flags lineFlags
@@ -276,8 +285,5 @@ func (s *Supervisor) recordMessage(name string, ms *msgStore, r *ring, stream St
 	if !plain(note) { // as the pump does: no copy for the common plain note
 		note = sanitise(nil, note)
 	}
-	logSeq := r.appendFlags(now, stream, flags, note)
-	ms.mu.Unlock()
-	s.broker.logs(name, logSeq)
-	return nil
+	return r.appendFlags(now, stream, flags, note)
 }

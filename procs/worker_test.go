@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -373,4 +374,55 @@ func TestShutdownDoesNotWaitForAStuckWorker(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("shutdown waited for a stuck worker")
 	}
+}
+
+// SendRaw's verdict is encoding/json's: valid JSON is recorded (compacted),
+// Node's own messages included (only kelpie's sends to a child refuse
+// those), and anything else is refused and not recorded.
+func TestWorkerSendRawVerdict(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	inputs := []string{`{"cmd":"NODE_X"}`, `{"a": 1}`, `{"a"`, ``, `1 2`, "\"\xff\"", `[1,]`}
+	errs := make(chan []error, 1)
+	fn := func(ctx context.Context, w Worker) error {
+		var out []error
+		for _, in := range inputs {
+			out = append(out, w.SendRaw([]byte(in)))
+		}
+		errs <- out
+		return nil
+	}
+	if err := s.Add(Spec{Name: "w", Task: fn}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start("w"); err != nil {
+		t.Fatal(err)
+	}
+	got := <-errs
+	for i, in := range inputs {
+		if valid := json.Valid([]byte(in)); (got[i] == nil) != valid {
+			t.Errorf("SendRaw(%q): %v; json.Valid says %v", in, got[i], valid)
+		}
+	}
+	msgs, _, _ := s.Messages("w", 0, 10)
+	var kept []string
+	for _, m := range msgs {
+		kept = append(kept, string(m.Msg))
+	}
+	if want := []string{`{"cmd":"NODE_X"}`, `{"a":1}`, "\"\xff\""}; !slices.Equal(kept, want) {
+		t.Fatalf("recorded %q, want %q", kept, want)
+	}
+}
+
+// A worker's reply tries for the store's lock a bounded while (it then
+// falls back to Lock): it takes a free lock, and gives up on a held one
+// without taking it.
+func TestTryLockSpin(t *testing.T) {
+	var mu sync.Mutex
+	if !tryLockSpin(&mu) {
+		t.Fatal("a free lock was not taken")
+	}
+	if tryLockSpin(&mu) {
+		t.Fatal("a held lock was taken")
+	}
+	mu.Unlock()
 }
