@@ -1,7 +1,8 @@
 # Adapter for the shared benchmark harness (shared/bench-anchors): lets its
 # scripts run kelpie beside the anchors. bench/run.sh installs it as
 # adapters/kelpie.sh in a scratch copy of the harness.
-# Binary: $KELPIE_BIN. Options (spec "kelpie:OPT"): headless.
+# Binary: $KELPIE_BIN. Options (spec "kelpie:OPT", comma-separated): headless,
+# logdir (the units' output also kept in files: log_dir: $WORK/logs).
 # shellcheck shell=bash
 
 KELPIE_BIN=${KELPIE_BIN:-$(command -v kelpie || echo kelpie)}
@@ -15,6 +16,7 @@ adapter_start() {
   [[ ${ADAPTER_OPT:-} == *headless* ]] && mode=headless
   for w in $cmd; do argv+="${argv:+, }\"$w\""; done
   {
+    [[ ${ADAPTER_OPT:-} == *logdir* ]] && echo "log_dir: $WORK/logs"
     echo "processes:"
     for ((i = 1; i <= n; i++)); do
       echo "  p$i:"
@@ -31,6 +33,9 @@ adapter_start() {
     MGR_PID=$!
   fi
   MGR_PIDS="kelpie=$MGR_PID"
+  # With logdir the harness also times the last line's arrival in the file.
+  [[ ${ADAPTER_OPT:-} == *logdir* ]] && MGR_LOGFILE=$WORK/logs/p1.log
+  return 0
 }
 
 adapter_stop() {

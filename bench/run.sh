@@ -8,6 +8,7 @@
 #   QUICK=1 for a smoke run with small counts (figures not meaningful).
 #   HARNESS=path to bench-anchors (default: ../shared/bench-anchors)
 #   KELPIE_BIN=a kelpie binary to measure (default: built from this tree)
+#   LOGDIR=1: logs also measures kelpie headless with log_dir: on
 #   BASE=a git revision: also build kelpie at BASE and measure it in the same
 #     run as "kelpie-base", beside this tree's (figures as ratios, same load)
 set -euo pipefail
@@ -42,7 +43,7 @@ q=${QUICK:-}
 for b in $which; do
   case $b in
   monitor) ./bench_monitor.sh -n 100 ${q:+-d 5 -r 1} htop $tools ;;
-  logs) ./bench_logs.sh ${q:+-l 100000 -r 1} $tools $(for t in $tools; do echo "$t:headless"; done) ;;
+  logs) ./bench_logs.sh ${q:+-l 100000 -r 1} $tools $(for t in $tools; do echo "$t:headless"; done) ${LOGDIR:+kelpie:headless,logdir} ;;
   restart) ./bench_restart.sh ${q:+-k 3} $tools ;;
   startup) ./bench_startup.sh ${q:+-r 1} $tools ;;
   *) echo "unknown benchmark $b" >&2; exit 2 ;;
