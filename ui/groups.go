@@ -238,7 +238,11 @@ func (m *Model) renderGroup(r *unitRow, rule paint, w, h int, now time.Time) []s
 	put("restarts", strconv.Itoa(in.Restarts))
 	if addr, served := clusterOf(r.members); addr != "" {
 		// A cluster: one listening socket its members share (curl it).
-		put("listen", safe(addr)+" · "+strconv.FormatUint(served, 10)+" connections handed out")
+		text := safe(addr)
+		if served > 0 { // fds mode: the kernel hands them out, uncounted
+			text += " · " + strconv.FormatUint(served, 10) + " connections handed out"
+		}
+		put("listen", text)
 	}
 	put("members", "")
 	for i, mr := range r.members {
@@ -273,7 +277,7 @@ func clusterOf(members []*unitRow) (addr string, served uint64) {
 // process or (a worker) its thread.
 func memberLine(in *procs.Info, now time.Time) string {
 	glyph, words, _ := stateText(in, now)
-	s := fit(safe(in.Name), 14, false) + " " + fit(glyph+" "+words, 14, false)
+	s := fit(safe(in.Name), 14, false) + " " + fit(glyph+" "+words, 18, false)
 	if in.State.Live() {
 		s += " cpu " + fit(percent(in.CPU)+"%", 6, true)
 	}
@@ -287,9 +291,7 @@ func memberLine(in *procs.Info, now time.Time) string {
 		s += "  ↺ " + strconv.Itoa(in.Restarts)
 	}
 	if in.Listen != "" && in.State.Live() {
-		if in.Ready {
-			s += "  ready"
-		} else {
+		if !in.Ready { // a ready one says so in its state words
 			s += "  not ready"
 		}
 		if in.Served > 0 {
