@@ -20,36 +20,13 @@ func clusterAllKeys() []string { return append(clusterKeys(), processKeys()...) 
 // clusterDefs checks the clusters: mapping. Names are unique across
 // processes, workers and clusters: first holds the names seen so far.
 func (c *yamlChecker) clusterDefs(key, val *yaml.Node, first map[string]*yaml.Node) []procs.Cluster {
-	v := deref(val)
-	switch {
-	case isNull(v):
-		c.at(key, "clusters is empty: define at least one cluster, or leave the key out")
-		return nil
-	case v.Kind != yaml.MappingNode:
-		c.at(val, "clusters must be a mapping of name: settings, got %s", describe(v))
-		return nil
-	}
 	var out []procs.Cluster
-	for _, p := range c.entries(v) {
-		name, ok := c.key(p.key)
-		if !ok {
-			continue
-		}
-		bad := false
-		if prev, dup := first[name]; dup {
-			c.at(p.key, "duplicate name %q (first defined at %d:%d; processes, workers and clusters share one set of names)", name, prev.Line, prev.Column)
-			bad = true
-		} else {
-			first[name] = p.key
-		}
-		if msg := checkName(name); msg != "" {
-			c.at(p.key, "%s", strings.Replace(msg, "process name", "cluster name", 1))
-			bad = true
-		}
-		if cl, ok := c.cluster(name, p.key, p.val); ok && !bad {
-			out = append(out, cl)
-		}
-	}
+	c.section("cluster", key, val, first, "clusters is empty: define at least one cluster, or leave the key out",
+		func(name string, nameNode, body *yaml.Node, good bool) {
+			if cl, ok := c.cluster(name, nameNode, body); ok && good {
+				out = append(out, cl)
+			}
+		})
 	return out
 }
 

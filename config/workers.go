@@ -30,42 +30,19 @@ func workerKeys() []string {
 // specs (GROUP/0 .. GROUP/N-1), after the processes. Names are unique across
 // processes and workers: first holds the processes' names.
 func (c *yamlChecker) workers(key, val *yaml.Node, first map[string]*yaml.Node) []procs.Spec {
-	v := deref(val)
-	switch {
-	case isNull(v):
-		c.at(key, "workers is empty: define at least one worker group, or leave the key out")
-		return nil
-	case v.Kind != yaml.MappingNode:
-		c.at(val, "workers must be a mapping of name: settings, got %s", describe(v))
-		return nil
-	}
 	var specs []procs.Spec
-	for _, p := range c.entries(v) {
-		name, ok := c.key(p.key)
-		if !ok {
-			continue
-		}
-		bad := false
-		if prev, dup := first[name]; dup {
-			c.at(p.key, "duplicate name %q (first defined at %d:%d; processes and workers share one set of names)", name, prev.Line, prev.Column)
-			bad = true
-		} else {
-			first[name] = p.key
-		}
-		if msg := checkName(name); msg != "" {
-			c.at(p.key, "%s", strings.Replace(msg, "process name", "worker name", 1))
-			bad = true
-		}
-		spec, count, ok := c.workerGroup(name, p.key, p.val)
-		if !ok || bad {
-			continue
-		}
-		for i := range count {
-			m := spec
-			m.Name, m.Group = procs.MemberName(name, i), name
-			specs = append(specs, m)
-		}
-	}
+	c.section("worker", key, val, first, "workers is empty: define at least one worker group, or leave the key out",
+		func(name string, nameNode, body *yaml.Node, good bool) {
+			spec, count, ok := c.workerGroup(name, nameNode, body)
+			if !ok || !good {
+				return
+			}
+			for i := range count {
+				m := spec
+				m.Name, m.Group = procs.MemberName(name, i), name
+				specs = append(specs, m)
+			}
+		})
 	return specs
 }
 
@@ -84,7 +61,8 @@ func (c *yamlChecker) workerGroup(name string, nameNode, body *yaml.Node) (procs
 		return spec, 0, false
 	}
 	seen := map[string]*yaml.Node{}
-	var backoff, backoffMax, taskNode, argsNode *yaml.Node
+	var lc lifecycle
+	var taskNode, argsNode *yaml.Node
 	var args []string
 	for _, p := range c.entries(b) {
 		key, ok := c.key(p.key)
@@ -128,35 +106,10 @@ func (c *yamlChecker) workerGroup(name string, nameNode, body *yaml.Node) (procs
 				}
 				names[n] = true
 			}
-		case "restart":
-			if s, ok := c.scalar(key, p.val, v, "never, on-failure or always"); ok {
-				c.restart(&spec, p.val, s)
-			}
-		case "stop_timeout":
-			spec.StopTimeout = c.duration(key, p.val, v, maxStopTimeout)
-		case "min_uptime":
-			spec.MinUptime = c.duration(key, p.val, v, maxMinUptime)
-		case "backoff":
-			spec.BackoffInitial = c.duration(key, p.val, v, maxBackoff)
-			backoff = p.val
-		case "backoff_max":
-			spec.BackoffMax = c.duration(key, p.val, v, maxBackoffMax)
-			backoffMax = p.val
-		case "log_buffer":
-			if s, ok := c.scalar(key, p.val, v, "a size like 1MiB"); ok {
-				n, msg := parseSize(key, s, minLogBuffer, maxLogBuffer)
-				c.check(p.val, msg)
-				spec.LogBuffer = n
-			}
-		case "max_restarts":
-			if s, ok := c.scalar(key, p.val, v, "a whole number"); ok {
-				c.maxRestarts(&spec, p.val, s)
-			}
-		case "disabled":
-			spec.Disabled = c.bool(key, p.val, v)
-		case "depends_on":
-			c.dependsOn(&spec, p.val, v)
 		default:
+			if c.lifecycleKey(&spec, &lc, key, p.val, v) {
+				continue
+			}
 			hint := didYouMean(key, workerKeys())
 			if hint == "" {
 				hint = " (known keys: " + strings.Join(workerKeys(), ", ") + ")"
@@ -184,7 +137,7 @@ func (c *yamlChecker) workerGroup(name string, nameNode, body *yaml.Node) (procs
 		}
 		spec.Task = fn
 	}
-	c.checkBackoff(&spec, backoff, backoffMax)
+	c.checkBackoff(&spec, lc.backoff, lc.backoffMax)
 	return spec, count, len(c.rep.errs) == errs
 }
 

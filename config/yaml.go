@@ -349,46 +349,62 @@ func (c *yamlChecker) top(root *yaml.Node) []procs.Spec {
 }
 
 // processes checks the processes: mapping; first records every name, so
-// that workers' names are checked against them.
+// that workers' and clusters' names are checked against them.
 func (c *yamlChecker) processes(procsKey, procsVal *yaml.Node, first map[string]*yaml.Node) []procs.Spec {
-	v := deref(procsVal)
+	var specs []procs.Spec
+	c.section("process", procsKey, procsVal, first, "processes is empty: define at least one process",
+		func(name string, nameNode, body *yaml.Node, good bool) {
+			// The body is checked even when the name is bad, so its problems
+			// are reported in the same pass.
+			if spec, ok := c.process(name, nameNode, body); ok && good {
+				specs = append(specs, spec)
+			}
+		})
+	return specs
+}
+
+// section walks one of the processes:, workers: and clusters: mappings. It
+// reports an empty or malformed section, a name used twice (names are unique
+// across the three: first holds every name seen so far) and a badly formed
+// name, then calls each for every entry, saying whether its name was good.
+func (c *yamlChecker) section(what string, key, val *yaml.Node, first map[string]*yaml.Node, empty string,
+	each func(name string, nameNode, body *yaml.Node, good bool)) {
+	v := deref(val)
 	switch {
 	case isNull(v):
-		c.at(procsKey, "processes is empty: define at least one process")
-		return nil
+		c.at(key, "%s", empty)
+		return
 	case v.Kind != yaml.MappingNode:
-		c.at(procsVal, "processes must be a mapping of name: settings, got %s", describe(v))
-		return nil
+		c.at(val, "%s must be a mapping of name: settings, got %s", deref(key).Value, describe(v))
+		return
 	}
 	entries := c.entries(v)
 	if len(entries) == 0 {
-		c.at(procsVal, "processes is empty: define at least one process")
-		return nil
+		c.at(val, "%s", empty)
+		return
 	}
-	var specs []procs.Spec
 	for _, p := range entries {
 		name, ok := c.key(p.key)
 		if !ok {
 			continue
 		}
-		bad := false
-		if prev, dup := first[name]; dup {
+		good := true
+		switch prev, dup := first[name]; {
+		case dup && what == "process":
 			c.at(p.key, "duplicate process %q (first defined at %d:%d)", name, prev.Line, prev.Column)
-			bad = true
-		} else {
+			good = false
+		case dup:
+			c.at(p.key, "duplicate name %q (first defined at %d:%d; processes, workers and clusters share one set of names)", name, prev.Line, prev.Column)
+			good = false
+		default:
 			first[name] = p.key
 		}
 		if msg := checkName(name); msg != "" {
-			c.at(p.key, "%s", msg)
-			bad = true
+			c.at(p.key, "%s", strings.Replace(msg, "process name", what+" name", 1))
+			good = false
 		}
-		// The body is checked even when the name is bad, so its problems are
-		// reported in the same pass.
-		if spec, ok := c.process(name, p.key, p.val); ok && !bad {
-			specs = append(specs, spec)
-		}
+		each(name, p.key, p.val, good)
 	}
-	return specs
 }
 
 // looksLikeProcfile reports whether every top-level value is a plain string,
@@ -425,7 +441,7 @@ func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, kno
 		return spec, false
 	}
 	seen := map[string]*yaml.Node{}
-	var backoff, backoffMax *yaml.Node
+	var lc lifecycle
 	var st unitEnv
 	for _, p := range c.entries(b) {
 		key, ok := c.key(p.key)
@@ -453,31 +469,11 @@ func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, kno
 		case "env":
 			c.env(&spec, p.val, v)
 			st.envNode = p.val
-		case "restart":
-			if s, ok := c.scalar(key, p.val, v, "never, on-failure or always"); ok {
-				c.restart(&spec, p.val, s)
-			}
 		case "stop_signal":
 			if s, ok := c.scalar(key, p.val, v, "a signal name or number"); ok {
 				sig, msg := parseSignal(s)
 				c.check(p.val, msg)
 				spec.StopSignal = sig
-			}
-		case "stop_timeout":
-			spec.StopTimeout = c.duration(key, p.val, v, maxStopTimeout)
-		case "min_uptime":
-			spec.MinUptime = c.duration(key, p.val, v, maxMinUptime)
-		case "backoff":
-			spec.BackoffInitial = c.duration(key, p.val, v, maxBackoff)
-			backoff = p.val
-		case "backoff_max":
-			spec.BackoffMax = c.duration(key, p.val, v, maxBackoffMax)
-			backoffMax = p.val
-		case "log_buffer":
-			if s, ok := c.scalar(key, p.val, v, "a size like 1MiB"); ok {
-				n, msg := parseSize(key, s, minLogBuffer, maxLogBuffer)
-				c.check(p.val, msg)
-				spec.LogBuffer = n
 			}
 		case "ipc_max_line":
 			if s, ok := c.scalar(key, p.val, v, "a size like 16MiB"); ok {
@@ -485,16 +481,8 @@ func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, kno
 				c.check(p.val, msg)
 				spec.IPCMaxLine = n
 			}
-		case "max_restarts":
-			if s, ok := c.scalar(key, p.val, v, "a whole number"); ok {
-				c.maxRestarts(&spec, p.val, s)
-			}
 		case "ipc":
 			spec.IPC = c.bool(key, p.val, v)
-		case "disabled":
-			spec.Disabled = c.bool(key, p.val, v)
-		case "depends_on":
-			c.dependsOn(&spec, p.val, v)
 		case "ready":
 			if spec.Ready = c.probe(key, p.val, v); spec.Ready != nil && spec.Ready.Kind == procs.ProbeMessage {
 				spec.IPC = true // the message comes on the unit's channel
@@ -504,6 +492,9 @@ func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, kno
 		case "watchdog":
 			c.watchdog(&spec, p.val, v)
 		default:
+			if c.lifecycleKey(&spec, &lc, key, p.val, v) {
+				continue
+			}
 			if what == "process" && c.stackKey(&spec, &st, key, p.val, v) {
 				continue
 			}
@@ -520,7 +511,7 @@ func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, kno
 	if seen["run"] == nil {
 		c.at(nameNode, "%s %q has no \"run:\" command", what, name)
 	}
-	c.checkBackoff(&spec, backoff, backoffMax)
+	c.checkBackoff(&spec, lc.backoff, lc.backoffMax)
 	c.finishEnv(&spec, &st)
 	c.checkSchedule(&spec, seen)
 	if spec.IPC {
@@ -666,6 +657,48 @@ func (c *yamlChecker) maxRestarts(spec *procs.Spec, raw *yaml.Node, s string) {
 	default:
 		spec.MaxRestarts = n
 	}
+}
+
+// lifecycle holds what a unit's lifecycle keys leave for checks made once
+// all its keys are read.
+type lifecycle struct{ backoff, backoffMax *yaml.Node }
+
+// lifecycleKey reads one of the keys every kind of unit takes (restart,
+// stops, backoff, log buffer, dependencies) and reports whether key was one.
+func (c *yamlChecker) lifecycleKey(spec *procs.Spec, lc *lifecycle, key string, raw, v *yaml.Node) bool {
+	switch key {
+	case "restart":
+		if s, ok := c.scalar(key, raw, v, "never, on-failure or always"); ok {
+			c.restart(spec, raw, s)
+		}
+	case "stop_timeout":
+		spec.StopTimeout = c.duration(key, raw, v, maxStopTimeout)
+	case "min_uptime":
+		spec.MinUptime = c.duration(key, raw, v, maxMinUptime)
+	case "backoff":
+		spec.BackoffInitial = c.duration(key, raw, v, maxBackoff)
+		lc.backoff = raw
+	case "backoff_max":
+		spec.BackoffMax = c.duration(key, raw, v, maxBackoffMax)
+		lc.backoffMax = raw
+	case "log_buffer":
+		if s, ok := c.scalar(key, raw, v, "a size like 1MiB"); ok {
+			n, msg := parseSize(key, s, minLogBuffer, maxLogBuffer)
+			c.check(raw, msg)
+			spec.LogBuffer = n
+		}
+	case "max_restarts":
+		if s, ok := c.scalar(key, raw, v, "a whole number"); ok {
+			c.maxRestarts(spec, raw, s)
+		}
+	case "disabled":
+		spec.Disabled = c.bool(key, raw, v)
+	case "depends_on":
+		c.dependsOn(spec, raw, v)
+	default:
+		return false
+	}
+	return true
 }
 
 // checkBackoff makes sure the restart delay cap is not below the first delay,
