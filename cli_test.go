@@ -522,3 +522,19 @@ func TestMessagesCommand(t *testing.T) {
 		t.Errorf("--json: exit %d, %q", code, out)
 	}
 }
+
+// `kelpie logs GROUP` covers several units: the server names each line's
+// member, and each is printed with its name (cleaned), as for every unit.
+func TestLogsOfAGroupNameEachMember(t *testing.T) {
+	f := newFakeKelpie(t, func(req control.Request, reply func(control.Response)) {
+		a, b := line(1, "from zero"), line(2, "from one")
+		a.Unit, b.Unit = "primes/0", "primes/1\x1b]0;t\x07"
+		reply(control.Response{Line: a})
+		reply(control.Response{Line: b})
+	})
+	out, _, code := kelpieRun("logs", "primes", "--socket", f.sock)
+	if code != 0 || !strings.Contains(out, "primes/0 | 03:04:05.001 from zero") || !strings.Contains(out, "| 03:04:05.002 from one") ||
+		strings.Contains(out, "\x1b]") {
+		t.Errorf("exit %d, %q", code, out)
+	}
+}

@@ -48,6 +48,7 @@ to a pipe or a file they are plain text.`,
 	}
 	c.lines = 100
 	logs.Flags().VarP(&c.lines, "lines", "n", "lines of history to show, 0 for none")
+	logs.Flags().StringVar(&c.logDir, "log-dir", "", "when no kelpie is running, read the log files in `DIR` (default: the config's log_dir)")
 	logs.Flags().BoolVarP(&c.follow, "follow", "F", false, "keep printing new lines")
 	logs.Flags().BoolVar(&c.json, "json", false, "print one JSON object per line")
 
@@ -353,7 +354,7 @@ func (c *cli) runMessages(cmd *cobra.Command, args []string) error {
 			}
 			p.buf = r.Message.Time.AppendFormat(p.buf, "15:04:05.000 ")
 			if r.Message.Unit != "" { // a group's: each names its member
-				p.buf = append(append(p.buf, r.Message.Unit...), ' ')
+				p.buf = append(append(p.buf, procs.Clean(r.Message.Unit)...), ' ')
 			}
 			p.buf = append(p.buf, arrow...)
 			p.buf = append(append(p.buf, procs.Clean(r.Message.Text())...), '\n')
@@ -428,7 +429,9 @@ func (p *logPrinter) add(unit string, l *procs.Line) error {
 		}
 		b = append(append(b, escapeC1(j)...), '\n')
 	} else {
-		if p.multi {
+		if p.multi || l.Unit != "" {
+			// l.Unit is set when the reply covers several units: a group
+			// named by its group name, too.
 			b = append(b, p.prefixFor(unit)...)
 		}
 		b = l.Time.AppendFormat(b, "15:04:05.000")

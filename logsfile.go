@@ -11,23 +11,27 @@ import (
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
-// logsFromFiles is `kelpie logs` when no kelpie is running: the config's
-// log_dir files, if it keeps them, printed as a running kelpie would print
+// logsFromFiles is `kelpie logs` when no kelpie is running: the files in
+// --log-dir, else the config's log_dir, if it keeps them, printed as a running kelpie would print
 // the same lines (several units merged in time order). live is the error
 // asking the socket gave; it is returned when there are no files to read.
 func (c *cli) logsFromFiles(args []string, live error) error {
 	if !errors.Is(live, control.ErrNotRunning) || c.follow {
 		return live
 	}
-	path, _, err := c.locate()
-	if err != nil || path == "" {
-		return live
+	dir := c.logDir // the files of an `up --log-dir DIR` run
+	if dir == "" {
+		path, _, err := c.locate()
+		if err != nil || path == "" {
+			return live
+		}
+		f, err := config.Load(path)
+		if err != nil || f.Logs.Dir == "" {
+			return live
+		}
+		dir = f.Logs.Dir
 	}
-	f, err := config.Load(path)
-	if err != nil || f.Logs.Dir == "" {
-		return live
-	}
-	dir := f.Logs.Dir
+	var err error
 	names := args
 	if len(names) == 0 {
 		if names, err = logfile.Units(dir); err != nil || len(names) == 0 {
