@@ -72,6 +72,9 @@ func (c *yamlChecker) cluster(name string, nameNode, body *yaml.Node) (procs.Clu
 		return true
 	}
 	spec, _ := c.unitBody("cluster", name, nameNode, body, clusterAllKeys(), extra)
+	if spec.Schedule != nil {
+		c.at(nameNode, "cluster %q: schedule is for one-shot processes; a cluster serves until stopped", name)
+	}
 	if b := deref(body); b.Kind == yaml.MappingNode && listen == nil {
 		c.at(nameNode, "cluster %q has no \"listen:\" address (e.g. listen: 127.0.0.1:8000)", name)
 	}

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,5 +88,25 @@ func TestClustersConfigErrors(t *testing.T) {
 				t.Fatalf("got %d:%d %q, want %d:%d containing %q", e.Line, e.Col, e.Msg, tt.line, tt.col, tt.want)
 			}
 		})
+	}
+}
+
+// A cluster takes a process's stack keys too (its members are processes),
+// except a schedule.
+func TestClusterStackKeys(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "api.env"), []byte("PORT_NAME=web\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Parse(filepath.Join(dir, "kelpie.yaml"), []byte("clusters:\n  api:\n    run: x\n    listen: ':0'\n    env_file: api.env\n    max_memory: 400MiB\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp := f.Clusters[0].Spec; sp.MaxMemory != 400<<20 || !slices.Contains(sp.Env, "PORT_NAME=web") {
+		t.Errorf("cluster spec: %+v", sp)
+	}
+	_, err = Parse(filepath.Join(dir, "kelpie.yaml"), []byte("clusters:\n  api:\n    run: x\n    listen: ':0'\n    schedule: '@every 1m'\n"))
+	if err == nil || !strings.Contains(err.Error(), "schedule is for one-shot processes") {
+		t.Errorf("a scheduled cluster: %v", err)
 	}
 }

@@ -495,7 +495,7 @@ func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, kno
 			if c.lifecycleKey(&spec, &lc, key, p.val, v) {
 				continue
 			}
-			if what == "process" && c.stackKey(&spec, &st, key, p.val, v) {
+			if c.stackKey(&spec, &st, key, p.val, v) {
 				continue
 			}
 			if extra != nil && extra(key, p.val, v) {
