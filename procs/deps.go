@@ -299,6 +299,9 @@ func (s *Supervisor) stopOrdered(units []*unit) {
 // are all stopped. If none can go and nothing is stopping (a dependency
 // cycle among live units: Add cannot reject those), the rest go at once.
 func (s *Supervisor) advanceStops() {
+	if s.nStopAfter == 0 {
+		return // no ordered stop pending: settleDeps calls this on every change
+	}
 	// Most units are nobody's dependency: they go at once, without a scan
 	// for dependents each (a big cluster would make that quadratic).
 	needed := map[string]bool{}

@@ -185,7 +185,12 @@ func (s *Supervisor) onNotify(name string, ns *notifySock, m notifyMsg, why stri
 	}
 	if why != "" {
 		u.info.NotifyIgnored++
-		s.event(u, "notify: ignored a datagram (%s); %d ignored so far", why, u.info.NotifyIgnored)
+		if n := u.info.NotifyIgnored; n&(n-1) == 0 {
+			// The 1st, 2nd, 4th, 8th ...: a sender flooding the socket
+			// costs a counter (the broker coalesces the publishes), not a
+			// log line each.
+			s.event(u, "notify: ignored a datagram (%s); %d ignored so far", why, n)
+		}
 		s.publish(u)
 		return
 	}

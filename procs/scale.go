@@ -113,8 +113,8 @@ func (s *Supervisor) Scale(name string, n int) error {
 // service: it starts a new member, waits until it is ready (ReadyTimeout at
 // most; for a group with no readiness signal, until it is running), then
 // stops the old one gracefully and waits for it to be gone, then the next.
-// Only a cluster's members have a readiness signal (a worker group's new
-// member is taken as ready once it runs). A new member that fails (or is not ready in time) ends the reload with an
+// A member without a readiness signal (a worker group's, say) is taken as
+// ready once it runs. A new member that fails (or is not ready in time) ends the reload with an
 // error, the remaining old members left serving.
 func (s *Supervisor) Reload(name string) error {
 	var old []string
@@ -123,7 +123,11 @@ func (s *Supervisor) Reload(name string) error {
 		for _, u := range s.groupUnits(name) {
 			old = append(old, u.spec.Name)
 		}
-		signals = s.clusters[name] != nil
+		if len(old) > 0 {
+			// The rule a `ready` dependency uses: a probe, AwaitReady or a
+			// cluster's own readiness.
+			signals = s.awaitsReady(s.units[old[0]])
+		}
 	})
 	if err != nil {
 		return err

@@ -1230,7 +1230,7 @@ func (s *Supervisor) onExit(e exitNote) {
 	u.info.ExitedAt = e.at
 	u.info.CPU, u.info.RSS, u.info.Procs = 0, 0, 0
 	u.info.ExitCode, u.info.Signal = ex.Code, ex.Signal
-	what := ex.String()
+	what := cleanLine(ex.String()) // a worker's error or panic text is outside text too
 	ran := e.at.Sub(u.info.StartedAt)
 	if len(u.exits) == maxExits {
 		u.exits = append(u.exits[:0], u.exits[1:]...)
