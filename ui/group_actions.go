@@ -21,9 +21,7 @@ func applies(verb string) func(in *procs.Info) bool {
 	case "start":
 		return func(in *procs.Info) bool { return !in.State.Live() }
 	case "stop":
-		return func(in *procs.Info) bool {
-			return in.State == procs.Backoff || in.State.Live() && in.State != procs.Stopping && in.State != procs.Stuck
-		}
+		return func(in *procs.Info) bool { return canStop(in.State) }
 	case "kill":
 		return func(in *procs.Info) bool { return in.State.Live() }
 	case "signal":

@@ -69,7 +69,7 @@ func (r *unitRow) summarize() {
 			in.Counters = mi.Counters
 		}
 		switch {
-		case mi.State == procs.Backoff:
+		case mi.State == procs.Backoff || mi.State == procs.Waiting:
 			can.start, can.stop = true, true
 			continue
 		case !mi.State.Live():
@@ -112,7 +112,7 @@ func (c *stateCounts) add(s procs.State) {
 
 // pressing are the states a group row names first, most pressing first:
 // what needs the user's eye beats what is fine.
-var pressing = [...]procs.State{procs.Stuck, procs.Crashed, procs.Backoff, procs.Paused, procs.Stopping, procs.Starting}
+var pressing = [...]procs.State{procs.Stuck, procs.Crashed, procs.Backoff, procs.Paused, procs.Stopping, procs.Waiting, procs.Starting}
 
 // state is the group's state as one: the most pressing state of a member,
 // else running if any runs, else exited if all exited, else stopped.

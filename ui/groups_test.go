@@ -351,3 +351,20 @@ func TestProcessGroupRow(t *testing.T) {
 		t.Errorf("status = %q", s)
 	}
 }
+
+// A group whose members wait for their dependencies says so, and a stop
+// of the group reaches them (as x on one waiting unit does).
+func TestWaitingMembersAreWaitingAndStoppable(t *testing.T) {
+	var c stateCounts
+	c.add(procs.Waiting)
+	c.add(procs.Waiting)
+	if got := c.state(); got != procs.Waiting {
+		t.Errorf("an all-waiting group shows %s", got)
+	}
+	if !applies("stop")(&procs.Info{State: procs.Waiting}) || !canStop(procs.Waiting) {
+		t.Error("a group's stop skips its waiting members")
+	}
+	if applies("stop")(&procs.Info{State: procs.Stuck}) || applies("stop")(&procs.Info{State: procs.Stopping}) {
+		t.Error("a stop reaches a member already stopping or stuck")
+	}
+}

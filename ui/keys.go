@@ -388,6 +388,17 @@ func (k *KeyMap) applyModal(st keyState) {
 	}
 }
 
+// canStop says whether a unit in state s can be asked to stop: it runs or
+// is about to (starting, waiting for its dependencies, backing off). One
+// rule for a unit's key, a group's key and whom a group's stop reaches.
+func canStop(s procs.State) bool {
+	switch s {
+	case procs.Starting, procs.Running, procs.Paused, procs.Backoff, procs.Waiting:
+		return true
+	}
+	return false
+}
+
 // applyUnit enables the actions that make sense for the selected unit.
 func (k *KeyMap) applyUnit(st keyState) {
 	unit := st.selected != nil && !st.shutting
@@ -397,7 +408,7 @@ func (k *KeyMap) applyUnit(st keyState) {
 		state, pid = st.selected.State, st.selected.PID
 	}
 	k.Start.SetEnabled(unit && !state.Live())
-	k.Stop.SetEnabled(unit && (state == procs.Starting || state == procs.Running || state == procs.Paused || state == procs.Backoff || state == procs.Waiting))
+	k.Stop.SetEnabled(unit && canStop(state))
 	k.Restart.SetEnabled(unit)
 	k.Kill.SetEnabled(unit && (pid != 0 || workerKillable(st.selected)))
 	k.Signal.SetEnabled(unit && pid != 0)
