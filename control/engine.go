@@ -151,6 +151,7 @@ func errorCodes() []errorCode {
 		{"running", procs.ErrRunning},
 		{"not_running", procs.ErrNotRunning},
 		{"shutdown", procs.ErrShutdown},
+		{"unkillable", procs.ErrUnkillable},
 	}
 }
 

@@ -2,8 +2,10 @@ package control
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,5 +103,33 @@ func TestGroupAddressing(t *testing.T) {
 	// A member is addressed on its own too.
 	if r := do(Request{Cmd: "start", Name: "echoes/1"}); states(r) != "echoes/1=running" {
 		t.Fatalf("start echoes/1: %s", states(r))
+	}
+}
+
+// A worker refuses SIGKILL with procs.ErrUnkillable over the socket too, so
+// a front end tells the refusal by errors.Is, not by its text.
+func TestUnkillableOverTheSocket(t *testing.T) {
+	sup, err := procs.New(procs.Options{Tick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sup.Shutdown(context.Background()) })
+	sleep, err := procs.BuiltinTask("sleep", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Add(procs.Spec{Name: "w", Kind: procs.KindWorker, Task: sleep}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Start("w"); err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, sup, nil)
+	c, err := Dial(t.Context(), srv.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Signal("w", syscall.SIGKILL); !errors.Is(err, procs.ErrUnkillable) {
+		t.Fatalf("kill of a worker over the socket: %v", err)
 	}
 }

@@ -99,11 +99,10 @@ func (e *insteadErr) Unwrap() error { return e.refused }
 
 // killOrStop kills a unit; a worker the engine refuses to kill (a
 // goroutine cannot be killed) is stopped instead, and the error says both.
-// Over a control socket the refusal comes back as text, so the text is
-// what is recognised.
+// The refusal is procs.ErrUnkillable locally and over a control socket.
 func killOrStop(be Backend, name string) error {
 	err := be.Signal(name, sigKill)
-	if err == nil || !strings.Contains(err.Error(), procs.ErrUnkillable.Error()) {
+	if err == nil || !errors.Is(err, procs.ErrUnkillable) {
 		return err
 	}
 	if serr := be.Stop(name); serr != nil {
