@@ -250,7 +250,7 @@ func (m *Model) renderGroup(r *unitRow, rule paint, w, h int, now time.Time) []s
 			put("", "… "+plural(len(r.members)-i, "more member")+" (unfold the group to see them)")
 			break
 		}
-		put("", memberLine(&mr.info, now))
+		put("", memberLine(mr, now))
 	}
 	if c := &m.composer; c.open && c.target == in.Name && h >= 4 {
 		// The message goes to every member with a channel.
@@ -275,9 +275,10 @@ func clusterOf(members []*unitRow) (addr string, served uint64) {
 
 // memberLine is one member in its group's pane: name, state, CPU, and its
 // process or (a worker) its thread.
-func memberLine(in *procs.Info, now time.Time) string {
+func memberLine(mr *unitRow, now time.Time) string {
+	in := &mr.info
 	glyph, words, _ := stateText(in, now)
-	s := fit(safe(in.Name), 14, false) + " " + fit(glyph+" "+words, 18, false)
+	s := fit(mr.label, 14, false) + " " + fit(glyph+" "+words, 18, false)
 	if in.State.Live() {
 		s += " cpu " + fit(percent(in.CPU)+"%", 6, true)
 	}

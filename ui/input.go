@@ -1,10 +1,11 @@
 package ui
 
 import (
-	"github.com/kelpie-dev/kelpie/procs"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/kelpie-dev/kelpie/procs"
 )
 
 // startLine opens the filter or search line with text to edit.

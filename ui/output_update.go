@@ -80,7 +80,6 @@ func (p *outputPane) scrollKey(km tea.KeyMsg) {
 	}
 }
 
-// stepMatch moves to the next (dir 1) or previous (-1) match.
 // clear ends what esc ends in the pane, innermost first: the line
 // selection, else the search. It reports whether there was one.
 func (p *outputPane) clear() bool {
@@ -96,6 +95,7 @@ func (p *outputPane) clear() bool {
 	return true
 }
 
+// stepMatch moves to the next (dir 1) or previous (-1) match.
 func (p *outputPane) stepMatch(dir int) {
 	p.search.sync(p.buf)
 	if n, ok := p.search.step(dir); ok {

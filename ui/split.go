@@ -214,9 +214,6 @@ func (v *mergedView) addLine(pal *palette, name string, l outLine) {
 			clear(v.tags)
 		}
 		tag = fit(shown, v.nameW, false) + " │ "
-		if v.tags == nil {
-			v.tags = make(map[string]string)
-		}
 		v.tags[name] = tag
 	}
 	l.prefix, l.prefixW = pal.unitTag(name).on(tag), width(tag)

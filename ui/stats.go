@@ -71,6 +71,14 @@ func (s *statsPane) apply(msg detailsMsg) {
 	s.err = msg.err
 	if msg.err == nil {
 		d := msg.d
+		// Busiest thread first, sorted here once per fetch, not per frame.
+		d.ThreadList = slices.Clone(d.ThreadList)
+		slices.SortStableFunc(d.ThreadList, func(a, b procs.ThreadInfo) int {
+			if c := cmp.Compare(b.CPU, a.CPU); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.TID, b.TID)
+		})
 		s.details = &d
 	}
 }
@@ -302,7 +310,7 @@ func stackLines(in *procs.Info, now time.Time, put func(label, value string)) {
 		put("ready", "yes, since its readiness signal (probe, message or listen)")
 	}
 	if in.Status != "" {
-		put("status", safe(in.Status))
+		put("status", in.Status) // made safe in setInfo
 	}
 	if in.NotifyIgnored > 0 {
 		put("notify", strconv.Itoa(in.NotifyIgnored)+" datagrams ignored (malformed, oversized or not the unit's)")
@@ -320,20 +328,13 @@ func stackLines(in *procs.Info, now time.Time, put func(label, value string)) {
 // come first, so the cut ones are the idle.
 const maxThreadLines = 100
 
-// threadLines lists the unit's OS threads under one "threads" label, the
-// busiest first: tid, state, CPU % and name (a thread names itself: outside
-// text).
-func threadLines(threads []procs.ThreadInfo, put func(label, value string)) {
-	if len(threads) == 0 {
+// threadLines lists the unit's OS threads under one "threads" label, as
+// the statsPane sorted them (the busiest first): tid, state, CPU % and name
+// (a thread names itself: outside text).
+func threadLines(sorted []procs.ThreadInfo, put func(label, value string)) {
+	if len(sorted) == 0 {
 		return
 	}
-	sorted := slices.Clone(threads)
-	slices.SortStableFunc(sorted, func(a, b procs.ThreadInfo) int {
-		if c := cmp.Compare(b.CPU, a.CPU); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.TID, b.TID)
-	})
 	put("threads", fit("TID", 8, true)+"  S  "+fit("CPU%", 6, true)+"  NAME")
 	for i, th := range sorted {
 		if i == maxThreadLines {

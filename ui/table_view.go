@@ -384,5 +384,5 @@ func kindCell(r *unitRow) string {
 	if r.virtual {
 		return "group"
 	}
-	return safe(string(r.info.Kind))
+	return string(r.info.Kind) // made safe in setInfo
 }
