@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/kelpie-dev/kelpie/ipc"
 )
 
@@ -39,11 +41,11 @@ type pending struct {
 // descriptors are short: the connection is then lost with its worker).
 func (pc *pending) orphan() *pending {
 	pc.orphaned = true
-	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(pc.fd), syscall.F_DUPFD_CLOEXEC, 0)
-	if errno != 0 {
+	fd, err := unix.FcntlInt(uintptr(pc.fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
 		return nil
 	}
-	return &pending{fd: int(r), refusals: pc.refusals}
+	return &pending{fd: fd, refusals: pc.refusals}
 }
 
 // settleStale handles a callback for a connection no longer in flight to
@@ -124,12 +126,7 @@ func dupListener(ln *net.TCPListener) (int, error) {
 	nfd := -1
 	var derr error
 	if err := rc.Control(func(fd uintptr) {
-		r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_DUPFD_CLOEXEC, 0)
-		if errno != 0 {
-			derr = errno
-			return
-		}
-		nfd = int(r)
+		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
 	}); err != nil {
 		return -1, fmt.Errorf("cluster: listener: %w", err)
 	}
