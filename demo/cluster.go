@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kelpie-dev/kelpie/cluster"
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
@@ -33,13 +35,13 @@ func Clusters(exe string) []procs.Cluster {
 // convention), answering which worker it is. On SIGTERM it stops accepting
 // and finishes the connections it has, so a rolling reload fails no request.
 func web() int {
-	if os.Getenv("LISTEN_FDS") != "1" || os.Getenv("LISTEN_PID") != fmt.Sprint(os.Getpid()) {
-		fmt.Fprintln(os.Stderr, "web: no socket from kelpie (LISTEN_FDS, LISTEN_PID): run me in a cluster")
+	ln, err := cluster.WorkerListener()
+	if errors.Is(err, cluster.ErrNotWorker) {
+		fmt.Fprintln(os.Stderr, "web: no socket from kelpie: run me in a cluster")
 		return 2
 	}
-	ln, err := net.FileListener(os.NewFile(3, "listener"))
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "web: fd 3:", err)
+		fmt.Fprintln(os.Stderr, "web:", err)
 		return 1
 	}
 	id := os.Getenv(procs.WorkerIDVar)
