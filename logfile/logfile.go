@@ -98,10 +98,7 @@ func Start(e procs.Engine, opts Options) (*Writer, error) {
 // the files and returns the first error writing met.
 func (w *Writer) Close() error {
 	w.cancel()
-	<-w.done
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.err
+	return w.Wait()
 }
 
 // Wait waits until the engine has shut down and every line is on disk.

@@ -14,11 +14,7 @@ type Schedule interface {
 // due if the clock reads earlier (so a timer never yields the same run
 // twice). Owner goroutine only.
 func (s *Supervisor) armSchedule(u *unit, after time.Time) {
-	if u.sched != nil {
-		u.sched.Stop()
-		u.sched = nil
-	}
-	u.schedGen++
+	s.stopSchedule(u)
 	u.info.NextRun = time.Time{}
 	if u.spec.Schedule == nil || u.spec.Disabled || s.shutting {
 		return
@@ -62,8 +58,8 @@ func (s *Supervisor) scheduledRun(u *unit, due time.Time) {
 	s.publish(u)
 }
 
-// stopSchedule cancels a unit's schedule (it is being removed). Owner
-// goroutine only.
+// stopSchedule cancels a unit's schedule (it is being removed, or re-armed).
+// Owner goroutine only.
 func (s *Supervisor) stopSchedule(u *unit) {
 	if u.sched != nil {
 		u.sched.Stop()
