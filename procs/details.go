@@ -39,15 +39,11 @@ func (s *Supervisor) Details(name string) (Details, error) {
 	}
 	if d.Info.PID == 0 {
 		if d.Info.TID != 0 { // a worker: its thread in kelpie's process
-			for _, th := range s.threadsSince(s.self, time.Now()) {
-				if th.TID == d.Info.TID {
-					d.ThreadList = []ThreadInfo{th}
-				}
-			}
+			d.ThreadList = s.threadsSince(s.self, d.Info.TID, time.Now())
 		}
 		return d, nil
 	}
-	d.ThreadList = s.threadsSince(d.Info.PID, time.Now())
+	d.ThreadList = s.threadsSince(d.Info.PID, 0, time.Now())
 	p, perr := process.NewProcess(int32(d.Info.PID))
 	if perr != nil {
 		return d, nil // it ended meanwhile: the snapshot is still right

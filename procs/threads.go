@@ -22,21 +22,8 @@ func SampleThreads(pids []int, interval time.Duration) map[int][]ThreadInfo {
 	read := func() map[key]procStat {
 		out := make(map[key]procStat)
 		for _, pid := range pids {
-			dir := "/proc/" + strconv.Itoa(pid) + "/task"
-			d, err := os.Open(dir)
-			if err != nil {
-				continue
-			}
-			names, _ := d.Readdirnames(-1)
-			d.Close()
-			for _, n := range names {
-				tid, err := strconv.Atoi(n)
-				if err != nil {
-					continue
-				}
-				if p, ok := parseStat(readSmall(dir+"/"+n+"/stat", buf)); ok {
-					out[key{pid, tid}] = p
-				}
+			for tid, p := range readTasks(pid, 0, buf) {
+				out[key{pid, tid}] = p
 			}
 		}
 		return out
@@ -50,11 +37,8 @@ func SampleThreads(pids []int, interval time.Duration) map[int][]ThreadInfo {
 	dt := time.Since(start).Seconds()
 	res := make(map[int][]ThreadInfo)
 	for k, p := range after {
-		ti := ThreadInfo{TID: k.tid, Name: cleanLine(string(p.comm[:p.commLen])), State: string(rune(p.state))}
-		if old, ok := before[k]; ok && old.start == p.start && p.ticks >= old.ticks && dt > 0 {
-			ti.CPU = float64(p.ticks-old.ticks) / clockTicks / dt * 100
-		}
-		res[k.pid] = append(res[k.pid], ti)
+		old, ok := before[k]
+		res[k.pid] = append(res[k.pid], threadInfo(k.tid, p, old, ok, dt))
 	}
 	for pid := range res {
 		slices.SortFunc(res[pid], func(a, b ThreadInfo) int { return a.TID - b.TID })
@@ -107,47 +91,76 @@ type threadSample struct {
 	ticks map[int]procStat
 }
 
-// threadsSince lists pid's threads with each one's CPU % since the previous
-// call for pid (0 on the first): the Stats view asks for Details every
-// second or so, and that pace is the measuring interval, with no waiting.
-func (s *Supervisor) threadsSince(pid int, now time.Time) []ThreadInfo {
-	buf := make([]byte, 1024)
-	dir := "/proc/" + strconv.Itoa(pid) + "/task"
-	d, err := os.Open(dir)
-	if err != nil {
+// threadsSince lists pid's threads (only thread only, when not 0: a
+// worker's, in kelpie's process of a thousand threads) with each one's CPU %
+// since the previous call for the same pid or thread (0 on the first): the
+// Stats view asks for Details every second or so, and that pace is the
+// measuring interval, with no waiting.
+func (s *Supervisor) threadsSince(pid, only int, now time.Time) []ThreadInfo {
+	cur := threadSample{at: now, ticks: readTasks(pid, only, make([]byte, 1024))}
+	if cur.ticks == nil {
 		return nil
 	}
-	names, _ := d.Readdirnames(-1)
-	d.Close()
-	cur := threadSample{at: now, ticks: make(map[int]procStat, len(names))}
 	if me, ok := readStat(pid); ok {
 		cur.start = me.start
 	}
+	key := pid
+	if only != 0 {
+		key = only // a thread id never equals a live process's id but its own
+	}
+	s.threadsMu.Lock()
+	prev, had := s.threadPrev[key]
+	if s.threadPrev == nil || len(s.threadPrev) > 256 {
+		s.threadPrev = make(map[int]threadSample) // bounded: old pids go
+	}
+	s.threadPrev[key] = cur
+	s.threadsMu.Unlock()
+	dt := now.Sub(prev.at).Seconds()
+	out := make([]ThreadInfo, 0, len(cur.ticks))
+	for tid, p := range cur.ticks {
+		old, ok := prev.ticks[tid]
+		out = append(out, threadInfo(tid, p, old, had && ok && prev.start == cur.start, dt))
+	}
+	slices.SortFunc(out, func(a, b ThreadInfo) int { return a.TID - b.TID })
+	return out
+}
+
+// readTasks reads the stat of each of pid's threads (only thread only, when
+// not 0); nil when the process is gone.
+func readTasks(pid, only int, buf []byte) map[int]procStat {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	names := []string{strconv.Itoa(only)}
+	if only == 0 {
+		d, err := os.Open(dir)
+		if err != nil {
+			return nil
+		}
+		names, _ = d.Readdirnames(-1)
+		d.Close()
+	}
+	out := make(map[int]procStat, len(names))
 	for _, n := range names {
 		tid, err := strconv.Atoi(n)
 		if err != nil {
 			continue
 		}
 		if p, ok := parseStat(readSmall(dir+"/"+n+"/stat", buf)); ok {
-			cur.ticks[tid] = p
+			out[tid] = p
 		}
 	}
-	s.threadsMu.Lock()
-	prev, had := s.threadPrev[pid]
-	if s.threadPrev == nil || len(s.threadPrev) > 256 {
-		s.threadPrev = make(map[int]threadSample) // bounded: old pids go
+	if len(out) == 0 && only != 0 {
+		return nil
 	}
-	s.threadPrev[pid] = cur
-	s.threadsMu.Unlock()
-	dt := now.Sub(prev.at).Seconds()
-	out := make([]ThreadInfo, 0, len(cur.ticks))
-	for tid, p := range cur.ticks {
-		ti := ThreadInfo{TID: tid, Name: cleanLine(string(p.comm[:p.commLen])), State: string(rune(p.state))}
-		if old, ok := prev.ticks[tid]; had && ok && prev.start == cur.start && old.start == p.start && p.ticks >= old.ticks && dt > 0 {
-			ti.CPU = float64(p.ticks-old.ticks) / clockTicks / dt * 100
-		}
-		out = append(out, ti)
-	}
-	slices.SortFunc(out, func(a, b ThreadInfo) int { return a.TID - b.TID })
 	return out
+}
+
+// threadInfo is one thread as listed: its comm is outside text (a thread
+// names itself); its CPU % is from old, a sample dt seconds before, when
+// hadOld and old is the same thread (its start time).
+func threadInfo(tid int, p, old procStat, hadOld bool, dt float64) ThreadInfo {
+	ti := ThreadInfo{TID: tid, Name: cleanLine(string(p.comm[:p.commLen])), State: string(rune(p.state))}
+	if hadOld && old.start == p.start && p.ticks >= old.ticks && dt > 0 {
+		ti.CPU = float64(p.ticks-old.ticks) / clockTicks / dt * 100
+	}
+	return ti
 }
