@@ -81,11 +81,18 @@ func (r *reporter) err() error {
 		return nil
 	}
 	es := slices.Clone(r.errs)
+	// The config's own problems first, then each other file's (a dotenv
+	// file it names), each in position order.
+	other := func(e *Error) int {
+		if e.File == r.file {
+			return 0
+		}
+		return 1
+	}
 	slices.SortFunc(es, func(a, b *Error) int {
-		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), strings.Compare(a.Msg, b.Msg))
+		return cmp.Or(cmp.Compare(other(a), other(b)), strings.Compare(a.File, b.File),
+			cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), strings.Compare(a.Msg, b.Msg))
 	})
-	es = slices.CompactFunc(es, func(a, b *Error) bool {
-		return a.Line == b.Line && a.Col == b.Col && a.Msg == b.Msg
-	})
+	es = slices.CompactFunc(es, func(a, b *Error) bool { return *a == *b })
 	return es
 }

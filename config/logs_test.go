@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,5 +28,23 @@ func TestLogSettings(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("errors lack %q:\n%v", want, err)
 		}
+	}
+}
+
+// Problems in a dotenv file are listed after the config's own, by file,
+// not mixed with them by line number.
+func TestErrorsOfOtherFilesComeAfter(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("no equals\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Parse(filepath.Join(dir, "kelpie.yaml"), []byte("processes:\n  a:\n    run: x\n    restart: sometimes\n"))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	yamlAt, envAt := strings.Index(msg, "kelpie.yaml:4:"), strings.Index(msg, ".env:1:")
+	if yamlAt < 0 || envAt < 0 || envAt < yamlAt {
+		t.Errorf("want the config's problem first, then the dotenv file's:\n%s", msg)
 	}
 }
