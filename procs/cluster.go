@@ -134,6 +134,9 @@ const ReadyTimeout = 60 * time.Second
 // supervisor owns ln from now on and closes it at Shutdown.
 func (s *Supervisor) AddCluster(c Cluster, ln *net.TCPListener) error {
 	name := c.Spec.Name
+	if name == "" {
+		return errors.New("add cluster: empty name")
+	}
 	if c.Mode == "" {
 		c.Mode = ModeFDs
 	}
@@ -196,10 +199,19 @@ func (s *Supervisor) AddCluster(c Cluster, ln *net.TCPListener) error {
 			return
 		}
 		s.clusters[name] = cs
+		var added []*unit
 		for i := range c.Count() {
-			if _, err = s.addMember(cs, i); err != nil {
+			u, aerr := s.addMember(cs, i)
+			if aerr != nil {
+				// All or nothing: a retry must not meet half a cluster.
+				for _, u := range added {
+					s.removeUnit(u)
+				}
+				delete(s.clusters, name)
+				err = aerr
 				return
 			}
+			added = append(added, u)
 		}
 	})
 	if err = errors.Join(cerr, err); err != nil {
@@ -216,8 +228,8 @@ func (s *Supervisor) AddCluster(c Cluster, ln *net.TCPListener) error {
 // addMember registers member i of a cluster. Owner goroutine only.
 func (s *Supervisor) addMember(cs *clusterState, i int) (*unit, error) {
 	sp := memberSpec(&cs.def, cs.file, i).withDefaults()
-	if err := opsFor(sp.Kind).validate(&sp); err != nil {
-		return nil, fmt.Errorf("add unit %q: %w", sp.Name, err)
+	if err := checkSpec(&sp); err != nil {
+		return nil, err
 	}
 	return s.addUnit(sp)
 }

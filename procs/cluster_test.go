@@ -514,3 +514,34 @@ func TestSimpleCommand(t *testing.T) {
 		}
 	}
 }
+
+// A cluster whose member cannot be added is not added at all: a retry with
+// the mistake fixed meets no half-registered cluster; an empty name is refused.
+func TestAddClusterAllOrNothing(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	c := Cluster{Spec: Spec{Name: "api", Argv: []string{"sleep", "60"}, DependsOn: []Dependency{{Name: "api", Condition: "bogus"}}}, Listen: "127.0.0.1:0", Instances: 2}
+	ln, err := ListenCluster(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddCluster(c, ln); err == nil {
+		t.Fatal("a member with a bad dependency condition was accepted")
+	}
+	if len(s.List()) != 0 || s.Addr("api") != "" {
+		t.Fatalf("half a cluster left behind: %v", s.List())
+	}
+	c.Spec.DependsOn = nil
+	ln, err = ListenCluster(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddCluster(c, ln); err != nil {
+		t.Fatalf("the retry: %v", err)
+	}
+	if got := len(s.List()); got != 2 {
+		t.Fatalf("%d units after the retry", got)
+	}
+	if err := s.AddCluster(Cluster{Listen: "127.0.0.1:0"}, ln); err == nil {
+		t.Fatal("a cluster with no name was accepted")
+	}
+}

@@ -400,6 +400,18 @@ func (s *Supervisor) reap(sigchld chan os.Signal) {
 // Add registers a unit in the stopped state; Start or StartAll runs it.
 func (s *Supervisor) Add(spec Spec) error {
 	spec = spec.withDefaults()
+	if err := checkSpec(&spec); err != nil {
+		return err
+	}
+	var err error
+	cerr := s.call(func() { _, err = s.addUnit(spec) })
+	return errors.Join(cerr, err)
+}
+
+// checkSpec is every check a spec passes before it is added (Add's, and a
+// cluster member's): its kind's, its probes', its group name's, its
+// dependencies'.
+func checkSpec(spec *Spec) error {
 	if spec.Name == "" {
 		return errors.New("add unit: empty name")
 	}
@@ -407,21 +419,12 @@ func (s *Supervisor) Add(spec Spec) error {
 	if ops == nil {
 		return fmt.Errorf("add unit %q: kind %q cannot be added", spec.Name, spec.Kind)
 	}
-	if err := ops.validate(&spec); err != nil {
-		return fmt.Errorf("add unit %q: %w", spec.Name, err)
+	for _, check := range []func(*Spec) error{ops.validate, checkProbes, checkGroupName, checkDeps} {
+		if err := check(spec); err != nil {
+			return fmt.Errorf("add unit %q: %w", spec.Name, err)
+		}
 	}
-	if err := checkProbes(&spec); err != nil {
-		return fmt.Errorf("add unit %q: %w", spec.Name, err)
-	}
-	if err := checkGroupName(&spec); err != nil {
-		return fmt.Errorf("add unit %q: %w", spec.Name, err)
-	}
-	if err := checkDeps(&spec); err != nil {
-		return fmt.Errorf("add unit %q: %w", spec.Name, err)
-	}
-	var err error
-	cerr := s.call(func() { _, err = s.addUnit(spec) })
-	return errors.Join(cerr, err)
+	return nil
 }
 
 // addUnit registers a checked spec (with its defaults). Owner goroutine only.
