@@ -181,11 +181,11 @@ type worker struct {
 	run      *workerRun
 	out, err *outWriter
 	counters *counters
-	cacheMu  sync.Mutex
-	cache    map[string]*atomic.Int64
-	born     time.Time // the base of nanotime
-	lastRecv int64     // nanotime of the last message Recv returned
-	spin     bool      // Recv may spin (more than one CPU)
+	cacheMu  sync.Mutex               // the worker's own: Add from its goroutines, Counter from the screen's
+	cache    map[string]*atomic.Int64 // counters used, so the group's RWMutex is not shared per Add
+	born     time.Time                // the base of nanotime
+	lastRecv int64                    // nanotime of the last message Recv returned
+	spin     bool                     // Recv may spin (more than one CPU)
 }
 
 // call runs fn, turning a panic into a failed exit with its stack in the
@@ -362,8 +362,9 @@ func (o *outWriter) flush() {
 }
 
 // counters are a group's shared counters: named int64s every member adds to
-// atomically. The map is behind a lock; the values are atomics, so adding to
-// a counter a worker has used before takes no lock (see worker.counter).
+// atomically. The map is behind a lock; the values are atomics, and each
+// worker keeps the counters it used in a cache under its own, uncontended
+// lock (see worker.counter), so members adding at once share no lock word.
 type counters struct {
 	mu    sync.RWMutex
 	m     map[string]*atomic.Int64
