@@ -79,6 +79,7 @@ func matchParts(pat, name []string) bool {
 // burst.
 type unitWatch struct {
 	done chan struct{} // closed when the unit is removed
+	dir  string        // the unit's cwd, resolved once: changed files are named relative to it
 
 	// Owned by the owner goroutine.
 	first   string          // the burst's first changed file, relative to the unit's cwd
@@ -216,7 +217,7 @@ func (s *Supervisor) startWatch(u *unit) {
 	if dir == "" {
 		dir, _ = os.Getwd()
 	}
-	uw := &unitWatch{done: make(chan struct{}), changed: map[string]bool{}}
+	uw := &unitWatch{done: make(chan struct{}), dir: dir, changed: map[string]bool{}}
 	u.watch = uw
 	g := newWatchGlobs(dir, u.spec.Watch)
 	name, r := u.spec.Name, u.ring
@@ -346,7 +347,7 @@ func (s *Supervisor) fileChanged(u *unit, file string) {
 	rel := file
 	if file == "" {
 		rel = "(events lost: too many changes at once)"
-	} else if r, err := filepath.Rel(uw.dirOf(u), file); err == nil {
+	} else if r, err := filepath.Rel(uw.dir, file); err == nil {
 		rel = r
 	}
 	if uw.first == "" {
@@ -370,14 +371,6 @@ func (s *Supervisor) fileChanged(u *unit, file string) {
 			}
 		})
 	})
-}
-
-func (uw *unitWatch) dirOf(u *unit) string {
-	if u.spec.Dir != "" {
-		return u.spec.Dir
-	}
-	d, _ := os.Getwd()
-	return d
 }
 
 // burstEnded restarts the unit gracefully for a burst of changes, naming
