@@ -3,6 +3,8 @@ package procs
 import (
 	"context"
 	"syscall"
+
+	"github.com/kelpie-dev/kelpie/vterm"
 )
 
 // Engine is everything a front end (the screen, the control server, a
@@ -50,6 +52,38 @@ type Events interface {
 	Next(ctx context.Context) (Batch, error)
 	// Close ends the subscription; pending events are discarded.
 	Close()
+}
+
+// Terminals is what a front end asks of an engine beyond Engine for its
+// tty units (Spec.TTY, Info.TTY): the emulated screen, its scrollback,
+// input and size. The Supervisor and control.Client implement it; a front
+// end finds it by a type assertion on its Engine. A unit that is not a
+// tty unit is refused with ErrNotTTY; a tty unit that is not running has
+// its last screen (Keys and Paste are refused with an error).
+type Terminals interface {
+	// Screen returns a tty unit's emulated screen as drawn from its cells
+	// (text and SGR only), its cursor, title and scrollback length.
+	Screen(name string) (Screen, error)
+	// Scrollback returns lines [from, to) of the unit's scrollback, oldest
+	// first (0 is the oldest kept line), as text and SGR; to is clamped.
+	Scrollback(name string, from, to int) ([]string, error)
+	// Keys sends key presses to the child, each encoded in the mode the
+	// child set (see vterm.Key, vterm.ParseKeys).
+	Keys(name string, keys []vterm.Key) error
+	// Paste sends text as one paste, bracketed when the child asked.
+	Paste(name string, text string) error
+	// Resize sets the unit's terminal size (emulator and PTY) to its
+	// pane's; the child gets SIGWINCH. Sizes are clamped to 1..1000.
+	Resize(name string, cols, rows int) error
+}
+
+// Screen is a tty unit's emulated screen (see Terminals.Screen).
+type Screen struct {
+	vterm.Snapshot
+	// Title is the last title the child set, cleaned.
+	Title string `json:"title,omitempty"`
+	// Scrollback is how many lines the scrollback holds.
+	Scrollback int `json:"scrollback"`
 }
 
 var _ Engine = (*Supervisor)(nil)

@@ -25,6 +25,8 @@ var (
 	ErrNotRunning = errors.New("not running")
 	ErrRunning    = errors.New("already running")
 	ErrShutdown   = errors.New("supervisor is shut down")
+	// ErrNotTTY refuses a Terminals call on a unit without a terminal.
+	ErrNotTTY = errors.New("not a tty unit")
 )
 
 // TagVar is the environment variable every child (and so every descendant that

@@ -129,6 +129,11 @@ type Spec struct {
 	// command, exec'd when it is one plain command; a compound one should
 	// start the server with `exec` for it to be that pid).
 	ListenFDNames []string
+	// TTY runs the unit on a pseudo-terminal (80x24 until a pane sizes it,
+	// TERM=xterm-256color) as the leader of a new session, its output fed
+	// to a terminal emulator kept with the unit (see vterm and Terminals);
+	// lines scrolling off its screen become its log lines. Processes only.
+	TTY bool
 
 	// Task is a worker's function (KindWorker): it runs on a goroutine of
 	// its own, locked to an OS thread, until it returns or its context is
@@ -278,6 +283,12 @@ type Info struct {
 	NotifyIgnored int `json:"notify_ignored,omitempty"`
 	// Listen is a cluster member's address, as bound (the real port).
 	Listen string `json:"listen,omitempty"`
+	// TTY says the unit runs on a pseudo-terminal (Spec.TTY): its screen
+	// is read through Terminals.
+	TTY bool `json:"tty,omitempty"`
+	// Title is the last window title a tty unit's child set, cleaned
+	// (shown beside the unit, never sent to the real terminal).
+	Title string `json:"title,omitempty"`
 	// Served counts the connections kelpie handed the member's current run
 	// and it took (round-robin and node's rr mode; 0 where the kernel
 	// balances).
