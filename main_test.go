@@ -505,16 +505,40 @@ func pidsOf(cmdline string) []int {
 }
 
 // TestLayering keeps DESIGN.md's rule: the engine packages never import a
-// Charm (UI) package; only ui/ and main do.
+// UI framework (bubbletea, bubbles, lipgloss); only ui/ and main do. The
+// terminal emulator procs keeps for tty units (vterm: creack/pty,
+// charmbracelet/x/vt and what they import) is allowed.
 func TestLayering(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "./procs/...", "./ipc/...", "./cluster/...",
-		"./control/...", "./config/...").CombinedOutput()
+		"./control/...", "./config/...", "./vterm/...").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	for _, pkg := range strings.Fields(string(out)) {
-		if strings.HasPrefix(pkg, "github.com/charmbracelet/") {
+		if uiFramework(pkg) {
 			t.Errorf("an engine package depends on %s", pkg)
 		}
 	}
+	for _, pkg := range []string{"github.com/charmbracelet/lipgloss", "github.com/charmbracelet/bubbles/key",
+		"github.com/charmbracelet/bubbletea", "github.com/charmbracelet/lipgloss/v2", "charm.land/bubbletea/v2"} {
+		if !uiFramework(pkg) {
+			t.Errorf("the check lets %s through", pkg)
+		}
+	}
+	if uiFramework("github.com/charmbracelet/x/vt") {
+		t.Error("the check refuses the terminal emulator")
+	}
+}
+
+// uiFramework reports whether pkg belongs to a UI framework the engine may
+// not use (any major version).
+func uiFramework(pkg string) bool {
+	for _, f := range []string{"bubbletea", "bubbles", "lipgloss"} {
+		for _, p := range []string{"github.com/charmbracelet/" + f, "charm.land/" + f} { // v2 moved
+			if pkg == p || strings.HasPrefix(pkg, p+"/") {
+				return true
+			}
+		}
+	}
+	return false
 }
