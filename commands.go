@@ -42,7 +42,7 @@ Exit status: 0 ok, 1 the command failed, 2 a usage or config error.`,
 		return usagef(cmd, "%s", err)
 	})
 	c.upFlags(root)
-	root.AddCommand(c.upCommand(), c.validateCommand(), c.versionCommand())
+	root.AddCommand(c.upCommand(), c.validateCommand(), c.versionCommand(), c.exportCommand())
 	root.AddCommand(c.clientCommands()...)
 	root.SetHelpCommand(c.helpCommand(root))
 	c.completionCommand(root)
