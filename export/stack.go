@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -36,7 +37,11 @@ func newStack(f *config.File, opt Options) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &stack{path: f.Path, prefix: prefix, kinds: map[string]string{}, byName: map[string]*procs.Spec{}}
+	path, err := filepath.Abs(f.Path)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	st := &stack{path: path, prefix: prefix, kinds: map[string]string{}, byName: map[string]*procs.Spec{}}
 	for _, s := range f.Specs {
 		if s.Kind == procs.KindWorker {
 			if n := len(st.groups); n > 0 && st.groups[n-1].name == s.Group {
