@@ -160,7 +160,7 @@ func (sd *systemd) process(s *procs.Spec) ([]File, []string, []Note, error) {
 	var wants []string
 	if scheduled {
 		t := &unitFile{}
-		t.add("Unit", "Description", s.Name+" schedule "+oneLine(s.ScheduleText)+" (kelpie stack "+sd.prefix+")")
+		t.add("Unit", "Description", s.Name+" schedule "+specifiers(oneLine(s.ScheduleText))+" (kelpie stack "+sd.prefix+")")
 		t.add("Unit", "PartOf", sd.prefix+".target")
 		if sched.spec != nil {
 			for _, c := range onCalendar(sched.spec, sched.zone()) {
