@@ -83,6 +83,7 @@ type unitNotes struct {
 	notes []Note
 }
 
+// add records a note about the unit.
 func (u *unitNotes) add(format string, a ...any) {
 	u.notes = append(u.notes, Note{Unit: u.unit, Text: fmt.Sprintf(format, a...)})
 }

@@ -96,6 +96,7 @@ type unitFile struct {
 	lines    map[string][]string
 }
 
+// add appends KEY=VALUE to section, opening the section on first use.
 func (u *unitFile) add(section, key, value string) {
 	if u.lines == nil {
 		u.lines = map[string][]string{}
