@@ -1,0 +1,258 @@
+package procs
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kelpie-dev/kelpie/vterm"
+)
+
+// screenText is the unit's screen as plain text, one row a line.
+func screenText(t *testing.T, s *Supervisor, name string) string {
+	t.Helper()
+	sc, err := s.Screen(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, l := range sc.Lines {
+		b.WriteString(stripSGR(l))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// waitScreen polls the unit's screen until it holds want (a hang, not a
+// timing assertion: the screen has no events of its own).
+func waitScreen(t *testing.T, s *Supervisor, name, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		txt := screenText(t, s, name)
+		if strings.Contains(txt, want) {
+			return txt
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("screen of %s never showed %q:\n%s", name, want, txt)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// startTTY adds and starts a tty unit running shell.
+func startTTYUnit(t *testing.T, s *Supervisor, name, shell string) *watcher {
+	t.Helper()
+	if err := s.Add(Spec{Name: name, Shell: shell, TTY: true, Restart: RestartNever, StopTimeout: 5 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, s)
+	if err := s.Start(name); err != nil {
+		t.Fatal(err)
+	}
+	w.state(name, Running)
+	return w
+}
+
+// A tty unit's child has a terminal (80x24, TERM=xterm-256color) as its
+// stdin and stdout and leads its own session; keys typed reach it and its
+// echo shows on the screen; a resize reaches the PTY.
+func TestTTYUnitRunsOnATerminal(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	startTTYUnit(t, s, "sh", `test -t 0 && test -t 1 && echo "tty:$TERM"; while read l; do echo "got:$l"; stty size; done`)
+	in, _ := s.Get("sh")
+	if !in.TTY {
+		t.Fatal("Info.TTY not set")
+	}
+	waitScreen(t, s, "sh", "tty:xterm-256color")
+	if st, ok := readStat(in.PID); !ok || st.sid != in.PID || st.pgrp != in.PID {
+		t.Fatalf("child %d: session %d group %d, want both its pid", in.PID, st.sid, st.pgrp)
+	}
+	if err := s.Keys("sh", vterm.ParseKeys([]string{"hello", "Enter"})); err != nil {
+		t.Fatal(err)
+	}
+	waitScreen(t, s, "sh", "got:hello\n24 80\n")
+	if err := s.Resize("sh", 100, 30); err != nil {
+		t.Fatal(err)
+	}
+	if sc, _ := s.Screen("sh"); sc.Cols != 100 || sc.Rows != 30 {
+		t.Fatalf("screen %dx%d after resize, want 100x30", sc.Cols, sc.Rows)
+	}
+	_ = s.Paste("sh", "again\n")
+	waitScreen(t, s, "sh", "got:again\n30 100\n")
+}
+
+// Lines scrolling off the screen become log lines; at the end of the run,
+// what was left on the screen is logged too; the screen stays readable.
+func TestTTYLinesGoToTheLog(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	w := startTTYUnit(t, s, "seq", `seq 1 100; printf '\033[31mred\033[0m\n'; echo done; read x`)
+	w.waitLine(s, "seq", "70")
+	waitScreen(t, s, "seq", "done")
+	_ = s.Stop("seq")
+	w.state("seq", Stopped)
+	log := logText(s, "seq")
+	for i := 1; i <= 100; i++ {
+		if !strings.Contains(log, "\n"+strconv.Itoa(i)+"\n") && !strings.HasPrefix(log, strconv.Itoa(i)+"\n") {
+			t.Fatalf("line %d not in the log:\n%s", i, log)
+		}
+	}
+	if !strings.Contains(log, "\nred\n") || !strings.Contains(log, "\ndone\n") {
+		t.Fatalf("the screen's last lines not in the log:\n%s", log)
+	}
+	sc, _ := s.Screen("seq")
+	if sc.Scrollback < 70 {
+		t.Fatalf("scrollback holds %d lines, want the ones that scrolled off", sc.Scrollback)
+	}
+	old, _ := s.Scrollback("seq", 0, 1)
+	if len(old) != 1 || old[0] != "1" {
+		t.Fatalf("oldest scrollback line %q, want 1", old)
+	}
+	// The next run gets a fresh PTY and a clean screen; the old one is in
+	// the scrollback, not logged twice.
+	_ = s.Start("seq")
+	w.state("seq", Running)
+	waitScreen(t, s, "seq", "done")
+	txt := screenText(t, s, "seq")
+	if strings.Count(txt, "done") != 1 {
+		t.Fatalf("the old run's screen is still on the new one:\n%s", txt)
+	}
+	if n := strings.Count(logText(s, "seq"), "\ndone\n"); n != 1 {
+		t.Fatalf("done logged %d times before the second run ended, want 1", n)
+	}
+}
+
+// What a hostile child writes is absorbed: the title is cleaned into
+// Info.Title; clipboard, hyperlink and DCS sequences never reach the screen
+// or the log; a device-attributes query is answered to the child by the
+// emulator.
+func TestTTYHostileChildIsAbsorbed(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	shell := `printf '\033]0;ev\til\342\200\256 \177title\a'; ` +
+		`printf '\033]52;c;aGVsbG8=\a\033]8;;http://x.example/\alink\033]8;;\a\033P1$qm\033\\ok\n'; ` +
+		`stty -echo -icanon; printf '\033[c'; printf 'reply:'; head -c 3 | od -An -c; read x`
+	w := startTTYUnit(t, s, "evil", shell)
+	in := w.until("evil", "titled", func(in Info) bool { return in.Title != "" })
+	t.Logf("title %q", in.Title)
+	if !strings.HasPrefix(in.Title, "ev") || !strings.HasSuffix(in.Title, "title") || strings.ContainsAny(in.Title, "\t\x7f\u202e\x1b\a") {
+		t.Fatalf("title %q not cleaned", in.Title)
+	}
+	txt := waitScreen(t, s, "evil", "033   [   ?")
+	if !strings.Contains(txt, "linkok") {
+		t.Fatalf("link text or line lost:\n%s", txt)
+	}
+	sc, _ := s.Screen("evil")
+	for _, l := range sc.Lines {
+		if Clean(l) != l || strings.Contains(l, "\x1b]") || strings.Contains(l, "\x1bP") {
+			t.Fatalf("screen row %q holds more than text and SGR", l)
+		}
+	}
+	if sc.Title != in.Title {
+		t.Fatalf("Screen.Title %q, Info.Title %q", sc.Title, in.Title)
+	}
+}
+
+// Stopping a tty unit stops its whole session: a background job in another
+// process group that ignores SIGHUP and SIGTERM gets SIGKILL at the stop
+// timeout, and the unit is stopped only once nothing of the session is left.
+func TestTTYStopEndsTheWholeSession(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	shell := `set -m; (trap '' HUP TERM; exec sleep 1000) & echo "bg:$!"; wait`
+	if err := s.Add(Spec{Name: "sess", Shell: shell, TTY: true, Restart: RestartNever, StopTimeout: 200 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, s)
+	_ = s.Start("sess")
+	in := w.state("sess", Running)
+	txt := waitScreen(t, s, "sess", "bg:")
+	bg, _ := strconv.Atoi(strings.Fields(txt[strings.Index(txt, "bg:")+3:])[0])
+	st, ok := readStat(bg)
+	if !ok || st.sid != in.PID || st.pgrp == in.PID {
+		t.Fatalf("background job %d: session %d group %d; want session %d in another group", bg, st.sid, st.pgrp, in.PID)
+	}
+	if err := s.Stop("sess"); err != nil {
+		t.Fatal(err)
+	}
+	w.state("sess", Stopped)
+	if alive(bg) {
+		t.Fatalf("background job %d still alive after the stop", bg)
+	}
+	if !sessionGone(in.PID) {
+		t.Fatalf("session %d still has members", in.PID)
+	}
+}
+
+// The guard (kelpie killed with -9) kills a tty unit's session members in
+// other process groups, though they carry no tag and no cgroup holds them:
+// the feed's "s" line says the group leads its own session.
+func TestGuardKillsTheTTYSession(t *testing.T) {
+	p, proc, err := vterm.Start([]string{"sh", "-c", `set -m; (trap '' HUP TERM; exec env -i sleep 1000) & echo "bg:$!"; wait`}, nil, "", 80, 24)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	tt := newTTYTerm(func() {})
+	defer tt.term.Close()
+	go func() { _, _ = tt.term.ReadFrom(p) }()
+	deadline := time.Now().Add(20 * time.Second)
+	var bg int
+	for bg == 0 {
+		txt := strings.Join(tt.term.Snapshot().Lines, "\n")
+		if i := strings.Index(txt, "bg:"); i >= 0 && strings.Contains(txt[i:], "\n") {
+			bg, _ = strconv.Atoi(strings.Fields(txt[i+3:])[0])
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no background job:\n%s", txt)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	leader, _ := readStat(proc.Pid)
+	feed := string(guardGroupLine(proc.Pid, groupProof{start: leader.start, sid: proc.Pid, session: true}))
+	if !strings.Contains(feed, "\ns ") {
+		t.Fatalf("feed %q does not mark the session", feed)
+	}
+	f := readGuardFeed(strings.NewReader(feed))
+	if n := killLeftovers(os.Getpid(), []string{"no-such-tag/"}, f.groups, nil); n < 2 {
+		t.Fatalf("the guard hit %d processes, want the shell and its job", n)
+	}
+	_, _ = proc.Wait()
+	waitGone(t, []int{bg})
+}
+
+// tty is for processes: a worker or a cluster with it is refused; a unit
+// without it is refused by Terminals.
+func TestTTYRefused(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	err := s.Add(Spec{Name: "w", Task: func(context.Context, Worker) error { return nil }, TTY: true})
+	if err == nil || !strings.Contains(err.Error(), "terminal") {
+		t.Fatalf("worker with tty: %v", err)
+	}
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	err = s.AddCluster(Cluster{Spec: Spec{Name: "c", Shell: "sleep 1", TTY: true}, Instances: 1}, ln)
+	if err == nil || !strings.Contains(err.Error(), "tty") {
+		t.Fatalf("cluster with tty: %v", err)
+	}
+	_ = s.Add(Spec{Name: "pipe", Shell: "true"})
+	if _, err := s.Screen("pipe"); !errors.Is(err, ErrNotTTY) {
+		t.Fatalf("Screen of a pipe unit: %v", err)
+	}
+	if err := s.Keys("nope", nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Keys to no unit: %v", err)
+	}
+	_ = s.Add(Spec{Name: "idle", Shell: "true", TTY: true})
+	if err := s.Keys("idle", vterm.ParseKeys([]string{"x"})); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("Keys to a stopped tty unit: %v", err)
+	}
+	if _, err := s.Screen("idle"); err != nil {
+		t.Fatalf("Screen of a stopped tty unit: %v", err)
+	}
+}
