@@ -155,6 +155,14 @@ func TestTTYHostileChildIsAbsorbed(t *testing.T) {
 	if sc.Title != in.Title {
 		t.Fatalf("Screen.Title %q, Info.Title %q", sc.Title, in.Title)
 	}
+	// The screen left at the end goes to the log: text only there too.
+	_ = s.Stop("evil")
+	w.state("evil", Stopped)
+	log := logText(s, "evil")
+	if !strings.Contains(log, "linkok") || strings.Contains(log, "x.example") || strings.Contains(log, "aGVsbG8") ||
+		strings.Contains(log, "evil") || strings.Contains(log, "\x1b]") {
+		t.Fatalf("the log holds more than the text:\n%q", log)
+	}
 }
 
 // Stopping a tty unit stops its whole session: a background job in another
