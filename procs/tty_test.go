@@ -96,6 +96,9 @@ func TestTTYLinesGoToTheLog(t *testing.T) {
 	waitScreen(t, s, "seq", "done")
 	_ = s.Stop("seq")
 	w.state("seq", Stopped)
+	// The reader logs the screen left once the terminal hangs up, as a
+	// pipe's last lines are read after the exit: await it.
+	w.waitLine(s, "seq", "done")
 	log := logText(s, "seq")
 	for i := 1; i <= 100; i++ {
 		if !strings.Contains(log, "\n"+strconv.Itoa(i)+"\n") && !strings.HasPrefix(log, strconv.Itoa(i)+"\n") {
@@ -158,6 +161,7 @@ func TestTTYHostileChildIsAbsorbed(t *testing.T) {
 	// The screen left at the end goes to the log: text only there too.
 	_ = s.Stop("evil")
 	w.state("evil", Stopped)
+	w.waitLine(s, "evil", "linkok")
 	log := logText(s, "evil")
 	if !strings.Contains(log, "linkok") || strings.Contains(log, "x.example") || strings.Contains(log, "aGVsbG8") ||
 		strings.Contains(log, "evil") || strings.Contains(log, "\x1b]") {
@@ -166,11 +170,12 @@ func TestTTYHostileChildIsAbsorbed(t *testing.T) {
 }
 
 // Stopping a tty unit stops its whole session: a background job in another
-// process group that ignores SIGHUP and SIGTERM gets SIGKILL at the stop
-// timeout, and the unit is stopped only once nothing of the session is left.
+// process group that ignores SIGHUP and SIGTERM, carries no tag and sits in
+// no cgroup of the run gets SIGKILL at the stop timeout, and the unit is
+// stopped only once the rest of the session has been killed.
 func TestTTYStopEndsTheWholeSession(t *testing.T) {
-	s := newTestSupervisor(t, Options{})
-	shell := `set -m; (trap '' HUP TERM; exec sleep 1000) & echo "bg:$!"; wait`
+	s := newTestSupervisor(t, Options{NoCgroup: true})
+	shell := `set -m; (trap '' HUP TERM; exec env -i sleep 1000) & echo "bg:$!"; wait`
 	if err := s.Add(Spec{Name: "sess", Shell: shell, TTY: true, Restart: RestartNever, StopTimeout: 200 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
@@ -187,12 +192,11 @@ func TestTTYStopEndsTheWholeSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.state("sess", Stopped)
-	if alive(bg) {
-		t.Fatalf("background job %d still alive after the stop", bg)
+	if !strings.Contains(logText(s, "sess"), "SIGKILL") {
+		t.Fatalf("no SIGKILL at the stop timeout:\n%s", logText(s, "sess"))
 	}
-	if !sessionGone(in.PID) {
-		t.Fatalf("session %d still has members", in.PID)
-	}
+	// SIGKILL is sent when the unit is stopped; the job's end follows.
+	waitGone(t, []int{bg})
 }
 
 // The guard (kelpie killed with -9) kills a tty unit's session members in
@@ -262,5 +266,28 @@ func TestTTYRefused(t *testing.T) {
 	}
 	if _, err := s.Screen("idle"); err != nil {
 		t.Fatalf("Screen of a stopped tty unit: %v", err)
+	}
+}
+
+// An interactive shell ignores SIGTERM: the SIGHUP to its session ends it,
+// without waiting for the stop timeout (the fake clock never reaches it).
+func TestTTYStopHangsUpAnInteractiveShell(t *testing.T) {
+	clk := newFakeClock()
+	s := newTestSupervisor(t, Options{Clock: clk})
+	if err := s.Add(Spec{Name: "shell", Argv: []string{"sh", "-i"}, TTY: true, Restart: RestartNever, StopTimeout: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, s)
+	_ = s.Start("shell")
+	w.state("shell", Running)
+	// The answer, not the echo of what was typed, shows it reads.
+	_ = s.Keys("shell", vterm.ParseKeys([]string{"echo $((6*7))", "Enter"}))
+	waitScreen(t, s, "shell", "42")
+	if err := s.Stop("shell"); err != nil {
+		t.Fatal(err)
+	}
+	in := w.state("shell", Stopped)
+	if in.Signal != "SIGHUP" {
+		t.Fatalf("the shell ended by %q %v, want SIGHUP", in.Signal, in.ExitCode)
 	}
 }
