@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"syscall"
 
 	"github.com/kelpie-dev/kelpie/cluster"
@@ -224,8 +225,15 @@ func (r *procRun) send(msg []byte) error {
 }
 
 func (r *procRun) cleanupNote() string {
+	what := "process group"
+	if r.tty != nil {
+		what = "session (pid " + strconv.Itoa(r.pgid) + "), process group"
+	}
 	if r.cgroup != "" {
-		return cleanLine("cgroup " + r.cgroup + ", process group and tag")
+		return cleanLine("cgroup " + r.cgroup + ", " + what + " and tag")
+	}
+	if r.tty != nil {
+		return what + " and tag"
 	}
 	return ""
 }

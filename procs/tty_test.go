@@ -73,6 +73,9 @@ func TestTTYUnitRunsOnATerminal(t *testing.T) {
 	if st, ok := readStat(in.PID); !ok || st.sid != in.PID || st.pgrp != in.PID {
 		t.Fatalf("child %d: session %d group %d, want both its pid", in.PID, st.sid, st.pgrp)
 	}
+	if d, err := s.Details("sh"); err != nil || !strings.Contains(d.Cleanup, "session (pid "+strconv.Itoa(in.PID)+")") {
+		t.Fatalf("details' cleanup %q (%v) does not name the session", d.Cleanup, err)
+	}
 	if err := s.Keys("sh", vterm.ParseKeys([]string{"hello", "Enter"})); err != nil {
 		t.Fatal(err)
 	}
