@@ -2,11 +2,16 @@ package procs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -202,32 +207,46 @@ func TestTTYStopEndsTheWholeSession(t *testing.T) {
 	waitGone(t, []int{bg})
 }
 
-// The guard (kelpie killed with -9) kills a tty unit's session members in
-// other process groups, though they carry no tag and no cgroup holds them:
-// the feed's "s" line says the group leads its own session.
-func TestGuardKillsTheTTYSession(t *testing.T) {
+// ttySession starts a shell on a PTY as a session leader, with a background
+// job in another process group that ignores SIGHUP and SIGTERM and carries
+// no tag: what a tty unit's interactive shell leaves. It returns the
+// leader's pid and the job's.
+func ttySession(t *testing.T) (leader, job int) {
+	t.Helper()
 	p, proc, err := vterm.Start([]string{"sh", "-c", `set -m; (trap '' HUP TERM; exec env -i sleep 1000) & echo "bg:$!"; wait`}, nil, "", 80, 24)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
 	tt := newTTYTerm(func() {})
-	defer tt.term.Close()
 	go func() { _, _ = tt.term.ReadFrom(p) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-proc.Pid, syscall.SIGKILL)
+		killSession(proc.Pid)
+		_, _ = proc.Wait()
+		p.Close()
+		tt.term.Close()
+	})
 	deadline := time.Now().Add(20 * time.Second)
-	var bg int
-	for bg == 0 {
+	for job == 0 {
 		txt := strings.Join(tt.term.Snapshot().Lines, "\n")
 		if i := strings.Index(txt, "bg:"); i >= 0 && strings.Contains(txt[i:], "\n") {
-			bg, _ = strconv.Atoi(strings.Fields(txt[i+3:])[0])
+			job, _ = strconv.Atoi(strings.Fields(txt[i+3:])[0])
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no background job:\n%s", txt)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	leader, _ := readStat(proc.Pid)
-	feed := string(guardGroupLine(proc.Pid, groupProof{start: leader.start, sid: proc.Pid, session: true}))
+	return proc.Pid, job
+}
+
+// The guard (kelpie killed with -9) kills a tty unit's session members in
+// other process groups, though they carry no tag and no cgroup holds them:
+// the feed's "s" line says the group leads its own session.
+func TestGuardKillsTheTTYSession(t *testing.T) {
+	leader, job := ttySession(t)
+	st, _ := readStat(leader)
+	feed := string(guardGroupLine(leader, groupProof{start: st.start, sid: leader, session: true}))
 	if !strings.Contains(feed, "\ns ") {
 		t.Fatalf("feed %q does not mark the session", feed)
 	}
@@ -235,8 +254,47 @@ func TestGuardKillsTheTTYSession(t *testing.T) {
 	if n := killLeftovers(os.Getpid(), []string{"no-such-tag/"}, f.groups, nil); n < 2 {
 		t.Fatalf("the guard hit %d processes, want the shell and its job", n)
 	}
-	_, _ = proc.Wait()
-	waitGone(t, []int{bg})
+	waitGone(t, []int{job})
+}
+
+// A supervisor's run record lists a tty unit's session; the next run's
+// ReapLeftovers (kelpie and its guard both killed) kills the session's
+// untagged job in another group.
+func TestReapLeftoversOfATTYSession(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "k.sock.run")
+	s := newTestSupervisor(t, Options{StateFile: file})
+	_ = s.Add(Spec{Name: "term", Shell: "exec sleep 1000", TTY: true})
+	w := watch(t, s)
+	_ = s.Start("term")
+	in := w.state("term", Running)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var rec runRecord
+		b, _ := os.ReadFile(file)
+		if json.Unmarshal(b, &rec) == nil && slices.Contains(rec.Sessions, in.PID) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run record never listed session %d: %s", in.PID, b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	leader, job := ttySession(t)
+	st, _ := readStat(leader)
+	dead := exec.Command("true")
+	_ = dead.Run()
+	rec := runRecord{Tag: NewTag(), PID: dead.Process.Pid, Start: 1, Boot: bootID(), SID: 1,
+		Groups: map[int]uint64{leader: st.start}, Sessions: []int{leader}}
+	b, _ := json.Marshal(rec)
+	old := filepath.Join(t.TempDir(), "old.sock.run")
+	if err := os.WriteFile(old, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ReapLeftovers(old); err != nil || n < 2 {
+		t.Fatalf("reaped %d (%v), want the shell and its job", n, err)
+	}
+	waitGone(t, []int{job})
 }
 
 // tty is for processes: a worker or a cluster with it is refused; a unit
