@@ -32,7 +32,7 @@ With -l every KEY is literal text. A unit without a terminal is refused.`,
 			}
 			return nil
 		},
-		ValidArgsFunction: c.completeUnits,
+		ValidArgsFunction: c.completeKeys,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var keys []vterm.Key
 			if literal {
@@ -51,4 +51,21 @@ With -l every KEY is literal text. A unit without a terminal is refused.`,
 	}
 	cmd.Flags().BoolVarP(&literal, "literal", "l", false, "send every KEY as literal text, none as a key name")
 	return cmd
+}
+
+// keyNames are offered for `kelpie send-keys NAME <TAB>`: the key names
+// vterm.ParseKeys knows, and the ctrl keys most often sent.
+var keyNames = []string{
+	"Enter", "Tab", "BTab", "Esc", "Space", "BSpace", "Up", "Down", "Left", "Right",
+	"Home", "End", "PageUp", "PageDown", "Insert", "Delete",
+	"F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9", "F10", "F11", "F12",
+	"C-c", "C-d", "C-z", "C-l", "C-a",
+}
+
+// completeKeys completes send-keys' NAME with the units, then key names.
+func (c *cli) completeKeys(cmd *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+	if len(args) == 0 {
+		return c.completeUnits(cmd, args, prefix)
+	}
+	return withPrefix(keyNames, prefix), cobra.ShellCompDirectiveNoFileComp
 }

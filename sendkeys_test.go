@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kelpie-dev/kelpie/control"
+	"github.com/kelpie-dev/kelpie/procs"
 )
 
 // send-keys types into a tty unit of a running kelpie: the child reads the
@@ -53,5 +54,27 @@ func TestSendKeys(t *testing.T) {
 	}
 	if _, errOut, code := in.kelpie("send-keys", "term"); code != 2 || !strings.Contains(errOut, "send-keys needs KEY") {
 		t.Fatalf("send-keys without a key: exit %d %q", code, errOut)
+	}
+}
+
+// send-keys completes the unit, then key names.
+func TestSendKeysCompletion(t *testing.T) {
+	f := newFakeKelpie(t, func(req control.Request, reply func(control.Response)) {
+		if req.Cmd == "ps" {
+			reply(control.Response{OK: true, Units: []procs.Info{{Name: "shell", TTY: true}}})
+		}
+	})
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"send-keys", "s"}, "shell\n:4\n"},
+		{[]string{"send-keys", "shell", "E"}, "Enter\nEsc\nEnd\n:4\n"},
+		{[]string{"send-keys", "shell", "ls", "C-"}, "C-c\nC-d\nC-z\nC-l\nC-a\n:4\n"},
+	} {
+		args := append([]string{"__complete", "--socket", f.sock}, tc.args...)
+		if out, errOut, code := kelpieRun(args...); code != 0 || out != tc.want {
+			t.Errorf("%v: exit %d, %q, stderr %q", args, code, out, errOut)
+		}
 	}
 }
