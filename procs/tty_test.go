@@ -352,3 +352,73 @@ func TestTTYStopHangsUpAnInteractiveShell(t *testing.T) {
 		t.Fatalf("the shell ended by %q %v, want SIGHUP", in.Signal, in.ExitCode)
 	}
 }
+
+// screenRow returns row y of the unit's screen as plain text.
+func screenRow(t *testing.T, s *Supervisor, name string, y int) string {
+	t.Helper()
+	sc, err := s.Screen(name)
+	if err != nil || y >= len(sc.Lines) {
+		t.Fatalf("screen of %s: %v, %d rows", name, err, len(sc.Lines))
+	}
+	return stripSGR(sc.Lines[y])
+}
+
+// waitRow polls until row y of the screen holds want.
+func waitRow(t *testing.T, s *Supervisor, name string, y int, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(screenRow(t, s, name, y), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("row %d of %s never showed %q:\n%s", y, name, want, screenText(t, s, name))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Full-screen programs run in a tty unit: vim and htop draw on the
+// alternate screen, redraw at the new size after a resize (their last row
+// moves), take keys, and quit; nothing of their screens is logged.
+func TestTTYFullScreenPrograms(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		argv  []string
+		ready string // on the last row once drawn
+		quit  []string
+	}{
+		{"vim", []string{"vim", "-u", "NONE", "-N", "-n", "-c", "set laststatus=0 ruler"}, "All", []string{"Esc", ":q!", "Enter"}},
+		{"htop", []string{"htop", "-d", "10"}, "Quit", []string{"F10"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := exec.LookPath(tc.argv[0]); err != nil {
+				t.Skipf("%s not installed", tc.argv[0])
+			}
+			s := newTestSupervisor(t, Options{})
+			if err := s.Add(Spec{Name: tc.name, Argv: tc.argv, TTY: true, Restart: RestartNever}); err != nil {
+				t.Fatal(err)
+			}
+			w := watch(t, s)
+			_ = s.Start(tc.name)
+			w.state(tc.name, Running)
+			waitRow(t, s, tc.name, 23, tc.ready)
+			if sc, _ := s.Screen(tc.name); !sc.AltScreen {
+				t.Fatalf("%s is not on the alternate screen", tc.name)
+			}
+			if err := s.Resize(tc.name, 100, 30); err != nil {
+				t.Fatal(err)
+			}
+			waitRow(t, s, tc.name, 29, tc.ready)
+			if tc.name == "vim" {
+				_ = s.Keys(tc.name, vterm.ParseKeys([]string{"i", "typed in vim", "Esc"}))
+				waitRow(t, s, tc.name, 0, "typed in vim")
+			}
+			_ = s.Keys(tc.name, vterm.ParseKeys(tc.quit))
+			in := w.until(tc.name, "quit", func(in Info) bool { return !in.State.Live() })
+			if in.State != Exited {
+				t.Fatalf("%s ended %s (%s)", tc.name, in.State, in.Reason)
+			}
+			if log := logText(s, tc.name); strings.Contains(log, tc.ready) || strings.Contains(log, "typed in vim") {
+				t.Fatalf("the alternate screen reached the log:\n%s", log)
+			}
+		})
+	}
+}
