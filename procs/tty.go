@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,14 @@ type ttyTerm struct {
 
 	title      atomic.Pointer[string]
 	titleQueue atomic.Bool // a title change is on its way to the owner goroutine
+
+	// ver counts changes to the screen (output fed, resize, reset): a pane
+	// asking for the screen many times a second between two changes gets
+	// the last snapshot again, not a new one drawn from the cells.
+	ver    atomic.Uint64
+	snapMu sync.Mutex
+	snap   Screen
+	snapAt uint64 // ver the snapshot was drawn at (0: none)
 }
 
 // newTTYTerm makes a unit's terminal, 80x24 until a pane sizes it.
@@ -92,6 +101,7 @@ func (tt *ttyTerm) beginRun(p *vterm.PTY, first bool) (uint64, error) {
 	if !first {
 		_, _ = tt.term.Write([]byte(resetSeq))
 		tt.pending = tt.pending[:0]
+		tt.ver.Add(1)
 	}
 	if err := p.Resize(tt.cols, tt.rows); err != nil {
 		return 0, err
@@ -109,6 +119,7 @@ func (tt *ttyTerm) feed(gen uint64, b []byte, lines []byte) ([]byte, bool) {
 		return lines, false
 	}
 	_, _ = tt.term.Write(b)
+	tt.ver.Add(1)
 	lines = append(lines, tt.pending...)
 	tt.pending = tt.pending[:0]
 	return lines, true
@@ -151,12 +162,33 @@ func (tt *ttyTerm) resize(cols, rows int) error {
 	defer tt.mu.Unlock()
 	tt.cols, tt.rows = cols, rows
 	tt.term.Resize(cols, rows)
+	tt.ver.Add(1)
 	if p := tt.out.Load(); p != nil {
 		if err := p.Resize(cols, rows); err != nil && !errors.Is(err, os.ErrClosed) {
 			return err
 		}
 	}
 	return nil
+}
+
+// screen returns the current screen, drawn again only if it changed since
+// the last call. The caller gets its own Lines slice.
+func (tt *ttyTerm) screen() Screen {
+	tt.snapMu.Lock()
+	defer tt.snapMu.Unlock()
+	// Read before drawing: a change during the drawing bumps ver past it,
+	// and the next call draws again.
+	v := tt.ver.Load() + 1
+	if tt.snapAt != v {
+		tt.snap = Screen{Snapshot: tt.term.Snapshot(), Scrollback: tt.term.ScrollbackLen()}
+		tt.snapAt = v
+	}
+	sc := tt.snap
+	sc.Lines = slices.Clone(sc.Lines)
+	if t := tt.title.Load(); t != nil {
+		sc.Title = *t
+	}
+	return sc
 }
 
 // stripSGR removes the SGR sequences from a snapshot row (which holds text
@@ -339,11 +371,7 @@ func (s *Supervisor) Screen(name string) (Screen, error) {
 	if err != nil {
 		return Screen{}, err
 	}
-	sc := Screen{Snapshot: tt.term.Snapshot(), Scrollback: tt.term.ScrollbackLen()}
-	if t := tt.title.Load(); t != nil {
-		sc.Title = *t
-	}
-	return sc, nil
+	return tt.screen(), nil
 }
 
 // Scrollback returns lines [from, to) of a tty unit's scrollback, oldest

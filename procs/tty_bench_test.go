@@ -3,6 +3,7 @@ package procs
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -107,5 +108,95 @@ func BenchmarkTTYMemory(b *testing.B) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		_ = s.Shutdown(ctx)
 		cancel()
+	}
+}
+
+// BenchmarkTTYIdleHtop reports kelpie's own CPU (the engine: PTY reads,
+// emulator, scrollback; the child's CPU is not counted) while an idle
+// `htop -d 10` runs in a tty unit for 5 s, beside the same 5 s with no
+// unit: "idle" with no pane, "pane" with a Screen every 16 ms (a pane
+// drawing 60 frames a second, more than one would; its baseline runs the
+// same ticker without asking). htop-cpu-% is the difference.
+func BenchmarkTTYIdleHtop(b *testing.B) {
+	if _, err := exec.LookPath("htop"); err != nil {
+		b.Skip("htop not installed")
+	}
+	const window = 5 * time.Second
+	// measure runs f for the window and returns this process's CPU in
+	// percent of a core; with pane, f is a 60 Hz ticker calling screen.
+	measure := func(pane bool, screen func()) float64 {
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		cpu0, t0 := cpuTime(), time.Now()
+		go func() {
+			defer close(done)
+			if !pane {
+				<-stop
+				return
+			}
+			tk := time.NewTicker(16 * time.Millisecond)
+			defer tk.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tk.C:
+					screen()
+				}
+			}
+		}()
+		time.Sleep(window) // the measuring window itself, not a synchronisation
+		close(stop)
+		<-done
+		return float64(cpuTime()-cpu0) / float64(time.Since(t0)) * 100
+	}
+	for _, mode := range []string{"idle", "pane"} {
+		b.Run(mode, func(b *testing.B) {
+			for range b.N {
+				s, err := New(Options{Tick: -1})
+				if err != nil {
+					b.Fatal(err)
+				}
+				base := measure(mode == "pane", func() {})
+				_ = s.Add(Spec{Name: "htop", Argv: []string{"htop", "-d", "10"}, TTY: true})
+				_ = s.Start("htop")
+				deadline := time.Now().Add(20 * time.Second)
+				for sc, _ := s.Screen("htop"); !sc.AltScreen; sc, _ = s.Screen("htop") {
+					if time.Now().After(deadline) {
+						b.Fatal("htop never drew")
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				busy := measure(mode == "pane", func() { _, _ = s.Screen("htop") })
+				b.ReportMetric(base, "base-cpu-%")
+				b.ReportMetric(busy, "cpu-%")
+				b.ReportMetric(busy-base, "htop-cpu-%")
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				_ = s.Shutdown(ctx)
+				cancel()
+			}
+		})
+	}
+}
+
+// BenchmarkTTYScreen measures one Screen of an 80x24 tty unit: "same" when
+// nothing changed since the last (the snapshot is reused), "changed" when
+// the screen must be drawn again from its cells.
+func BenchmarkTTYScreen(b *testing.B) {
+	tt := newTTYTerm(func() {})
+	defer tt.term.Close()
+	for i := range 24 {
+		_, _ = tt.term.Write(fmt.Appendf(nil, "\x1b[3%dmline %d\x1b[0m of some text on the screen\r\n", i%8, i))
+	}
+	for _, mode := range []string{"same", "changed"} {
+		b.Run(mode, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if mode == "changed" {
+					tt.ver.Add(1)
+				}
+				_ = tt.screen()
+			}
+		})
 	}
 }
