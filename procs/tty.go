@@ -34,11 +34,16 @@ type ttyTerm struct {
 	out atomic.Pointer[vterm.PTY]
 
 	// mu orders the feed of a run's output with a new run's reset, and
-	// guards what follows.
-	mu         sync.Mutex
-	gen        uint64 // bumped by every new run: an old reader stops feeding
-	cols, rows int    // the size a new PTY gets (the last Resize)
-	pending    []byte // lines scrolled off during a feed, "\n"-ended, for the log
+	// guards gen and pending.
+	mu      sync.Mutex
+	gen     uint64 // bumped by every new run: an old reader stops feeding
+	pending []byte // lines scrolled off during a feed, "\n"-ended, for the log
+
+	// sizeMu orders a Resize with a new run's PTY taking the size; it is
+	// never held while output is parsed, so a pane's Resize waits for no
+	// flood.
+	sizeMu     sync.Mutex
+	cols, rows int // the size a new PTY gets (the last Resize)
 
 	title      atomic.Pointer[string]
 	titleQueue atomic.Bool // a title change is on its way to the owner goroutine
@@ -96,18 +101,21 @@ const resetSeq = "\x1b[?1049l\x1b[H\x1b[2J\x1bc"
 // logged when it ended, so they are not logged again).
 func (tt *ttyTerm) beginRun(p *vterm.PTY, first bool) (uint64, error) {
 	tt.mu.Lock()
-	defer tt.mu.Unlock()
 	tt.gen++
+	gen := tt.gen
 	if !first {
 		_, _ = tt.term.Write([]byte(resetSeq))
 		tt.pending = tt.pending[:0]
 		tt.ver.Add(1)
 	}
-	if err := p.Resize(tt.cols, tt.rows); err != nil {
-		return 0, err
-	}
+	tt.mu.Unlock()
+	tt.sizeMu.Lock()
+	defer tt.sizeMu.Unlock()
 	tt.out.Store(p)
-	return tt.gen, nil
+	if err := p.Resize(tt.cols, tt.rows); err != nil {
+		return gen, err
+	}
+	return gen, nil
 }
 
 // feed parses one read of run gen's output; lines that scrolled off are
@@ -158,8 +166,8 @@ func (tt *ttyTerm) endRun(gen uint64, p *vterm.PTY) []byte {
 // resize sets the size of the emulator and, when a run has one, its PTY.
 func (tt *ttyTerm) resize(cols, rows int) error {
 	cols, rows = min(max(cols, 1), maxTTYSize), min(max(rows, 1), maxTTYSize)
-	tt.mu.Lock()
-	defer tt.mu.Unlock()
+	tt.sizeMu.Lock()
+	defer tt.sizeMu.Unlock()
 	tt.cols, tt.rows = cols, rows
 	tt.term.Resize(cols, rows)
 	tt.ver.Add(1)
@@ -226,9 +234,9 @@ type ttyRun struct {
 // starts the child with vterm.SessionAttr and calls startTTY (or
 // abortTTY).
 func (s *Supervisor) spawnTTY(u *unit) (*ttyRun, []*os.File, error) {
-	u.tty.mu.Lock()
+	u.tty.sizeMu.Lock()
 	cols, rows := u.tty.cols, u.tty.rows
-	u.tty.mu.Unlock()
+	u.tty.sizeMu.Unlock()
 	p, err := vterm.Open(cols, rows)
 	if err != nil {
 		return nil, nil, fmt.Errorf("terminal: %w", err)
