@@ -63,6 +63,8 @@ func newTTYTerm(onTitle func()) *ttyTerm {
 	tt.term = vterm.New(vterm.Options{
 		Cols: tt.cols, Rows: tt.rows,
 		Reply: ttyReply{tt},
+		// Log lines keep their colours, as a pipe's do.
+		ColorLines: true,
 		// Both run on the reader goroutine, inside its feed (tt.mu held).
 		OnLine: func(line string) {
 			tt.pending = append(append(tt.pending, line...), '\n')
@@ -134,9 +136,9 @@ func (tt *ttyTerm) feed(gen uint64, b []byte, lines []byte) ([]byte, bool) {
 }
 
 // endRun detaches run gen's PTY and returns the text left on the main
-// screen (up to its last non-blank row, plain), for the log: those lines
-// never scrolled off. A full-screen program's alternate screen is not a
-// log.
+// screen (up to its last non-blank row, text and SGR), for the log: those
+// lines never scrolled off. A full-screen program's alternate screen is
+// not a log.
 func (tt *ttyTerm) endRun(gen uint64, p *vterm.PTY) []byte {
 	tt.out.CompareAndSwap(p, nil)
 	tt.mu.Lock()
@@ -149,15 +151,13 @@ func (tt *ttyTerm) endRun(gen uint64, p *vterm.PTY) []byte {
 		return nil
 	}
 	last := -1
-	rows := make([]string, len(snap.Lines))
 	for i, l := range snap.Lines {
-		rows[i] = strings.TrimRight(stripSGR(l), " ")
-		if rows[i] != "" {
+		if strings.TrimSpace(stripSGR(l)) != "" {
 			last = i
 		}
 	}
 	var b []byte
-	for _, r := range rows[:last+1] {
+	for _, r := range snap.Lines[:last+1] {
 		b = append(append(b, r...), '\n')
 	}
 	return b

@@ -99,7 +99,7 @@ func TestTTYUnitRunsOnATerminal(t *testing.T) {
 // what was left on the screen is logged too; the screen stays readable.
 func TestTTYLinesGoToTheLog(t *testing.T) {
 	s := newTestSupervisor(t, Options{})
-	w := startTTYUnit(t, s, "seq", `seq 1 100; printf '\033[31mred\033[0m\n'; echo done; read x`)
+	w := startTTYUnit(t, s, "seq", `printf '\033[31mred\033[0m\n'; seq 1 100; printf '\033[32mgreen\033[0m\n'; echo done; read x`)
 	w.waitLine(s, "seq", "70")
 	waitScreen(t, s, "seq", "done")
 	_ = s.Stop("seq")
@@ -113,16 +113,17 @@ func TestTTYLinesGoToTheLog(t *testing.T) {
 			t.Fatalf("line %d not in the log:\n%s", i, log)
 		}
 	}
-	if !strings.Contains(log, "\nred\n") || !strings.Contains(log, "\ndone\n") {
-		t.Fatalf("the screen's last lines not in the log:\n%s", log)
+	// Colours are kept, as on a pipe.
+	if !strings.Contains(log, "31mred\x1b[") || !strings.Contains(log, "32mgreen\x1b[") || !strings.Contains(log, "\ndone\n") {
+		t.Fatalf("the screen's last lines not in the log, with their colour:\n%q", log)
 	}
 	sc, _ := s.Screen("seq")
 	if sc.Scrollback < 70 {
 		t.Fatalf("scrollback holds %d lines, want the ones that scrolled off", sc.Scrollback)
 	}
-	old, _ := s.Scrollback("seq", 0, 1)
-	if len(old) != 1 || old[0] != "1" {
-		t.Fatalf("oldest scrollback line %q, want 1", old)
+	old, _ := s.Scrollback("seq", 0, 2)
+	if len(old) != 2 || !strings.Contains(old[0], "31mred") || old[1] != "1" {
+		t.Fatalf("oldest scrollback lines %q, want red and 1", old)
 	}
 	// The next run gets a fresh PTY and a clean screen; the old one is in
 	// the scrollback, not logged twice.
