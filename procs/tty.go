@@ -37,6 +37,7 @@ type ttyTerm struct {
 	// guards gen and pending.
 	mu      sync.Mutex
 	gen     uint64 // bumped by every new run: an old reader stops feeding
+	ended   uint64 // the last gen whose screen left was logged (see endRun)
 	pending []byte // lines scrolled off during a feed, "\n"-ended, for the log
 
 	// sizeMu orders a Resize with a new run's PTY taking the size; it is
@@ -100,11 +101,18 @@ const resetSeq = "\x1b[?1049l\x1b[H\x1b[2J\x1bc"
 
 // beginRun readies the terminal for a new run on p and returns the run's
 // generation. The old run's screen goes to the scrollback (its lines were
-// logged when it ended, so they are not logged again).
-func (tt *ttyTerm) beginRun(p *vterm.PTY, first bool) (uint64, error) {
+// logged when it ended, so they are not logged again). If its reader has
+// not yet logged them (a restart can come before the reader hears the
+// hang-up), beginRun returns them for the log instead: the reader of the
+// old run, seeing a newer run, logs nothing.
+func (tt *ttyTerm) beginRun(p *vterm.PTY, first bool) (gen uint64, rest []byte, err error) {
 	tt.mu.Lock()
+	if tt.gen != 0 && tt.ended != tt.gen {
+		rest = tt.restLocked()
+		tt.ended = tt.gen
+	}
 	tt.gen++
-	gen := tt.gen
+	gen = tt.gen
 	if !first {
 		_, _ = tt.term.Write([]byte(resetSeq))
 		tt.pending = tt.pending[:0]
@@ -114,10 +122,7 @@ func (tt *ttyTerm) beginRun(p *vterm.PTY, first bool) (uint64, error) {
 	tt.sizeMu.Lock()
 	defer tt.sizeMu.Unlock()
 	tt.out.Store(p)
-	if err := p.Resize(tt.cols, tt.rows); err != nil {
-		return gen, err
-	}
-	return gen, nil
+	return gen, rest, p.Resize(tt.cols, tt.rows)
 }
 
 // feed parses one read of run gen's output; lines that scrolled off are
@@ -143,9 +148,16 @@ func (tt *ttyTerm) endRun(gen uint64, p *vterm.PTY) []byte {
 	tt.out.CompareAndSwap(p, nil)
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
-	if tt.gen != gen {
+	if tt.gen != gen || tt.ended == gen {
 		return nil
 	}
+	tt.ended = gen
+	return tt.restLocked()
+}
+
+// restLocked is the main screen's text up to its last non-blank row, one
+// line each, text and SGR (nothing for the alternate screen). tt.mu is held.
+func (tt *ttyTerm) restLocked() []byte {
 	snap := tt.term.Snapshot()
 	if snap.AltScreen {
 		return nil
@@ -256,13 +268,19 @@ func abortTTY(tr *ttyRun) {
 func (s *Supervisor) startTTY(u *unit, r *procRun, tr *ttyRun, watches []*logWatch) {
 	// The child has the slave: ours must go, or the hang-up never shows.
 	_ = tr.pty.CloseSlave()
-	gen, err := u.tty.beginRun(tr.pty, u.runs == 0)
+	name := u.spec.Name
+	notify := func(last uint64) { s.broker.logs(name, last) }
+	gen, rest, err := u.tty.beginRun(tr.pty, u.runs == 0)
+	if len(rest) > 0 {
+		// The last run's screen, its reader not there yet: logged before
+		// anything of this run, and past this run's log probes.
+		newPump(u.ring, Stdout, s.opts.MaxLine, notify).feed(rest, time.Now(), true)
+	}
 	if err != nil {
 		s.event(u, "terminal size not set: %v", err)
 	}
 	r.tty = tr
-	name := u.spec.Name
-	pu := newPump(u.ring, Stdout, s.opts.MaxLine, func(last uint64) { s.broker.logs(name, last) })
+	pu := newPump(u.ring, Stdout, s.opts.MaxLine, notify)
 	pu.watch = watches
 	s.pumps.Add(1)
 	go func() {

@@ -225,7 +225,7 @@ func BenchmarkTTYKeysUnderFlood(b *testing.B) {
 	}()
 	tt := newTTYTerm(func() {})
 	defer tt.term.Close()
-	gen, _ := tt.beginRun(p, true)
+	gen, _, _ := tt.beginRun(p, true)
 	seen := make(chan string, 64)
 	var fed atomic.Int64
 	go func() {

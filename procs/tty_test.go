@@ -425,3 +425,44 @@ func TestTTYFullScreenPrograms(t *testing.T) {
 		})
 	}
 }
+
+// A restart can come before the old run's reader has heard the hang-up:
+// the new run's beginRun then returns the old screen for the log, and the
+// old reader logs nothing (no line lost, none twice).
+func TestTTYRestartBeforeTheReaderEnds(t *testing.T) {
+	tt := newTTYTerm(func() {})
+	defer tt.term.Close()
+	open := func() *vterm.PTY {
+		p, err := vterm.Open(80, 24)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		return p
+	}
+	p1 := open()
+	g1, rest, err := tt.beginRun(p1, true)
+	if err != nil || rest != nil {
+		t.Fatalf("first run: %q, %v", rest, err)
+	}
+	if _, ok := tt.feed(g1, []byte("left on screen\r\n"), nil); !ok {
+		t.Fatal("feed refused")
+	}
+	g2, rest, _ := tt.beginRun(open(), false)
+	if string(rest) != "left on screen\n" {
+		t.Fatalf("the old run's screen for the log: %q", rest)
+	}
+	if _, ok := tt.feed(g1, []byte("late\r\n"), nil); ok {
+		t.Fatal("the old run still feeds the terminal")
+	}
+	if b := tt.endRun(g1, p1); b != nil {
+		t.Fatalf("the old reader logs %q again", b)
+	}
+	tt.feed(g2, []byte("second\r\n"), nil)
+	if b := tt.endRun(g2, nil); string(b) != "second\n" {
+		t.Fatalf("the second run's screen: %q", b)
+	}
+	if _, rest, _ := tt.beginRun(open(), false); rest != nil {
+		t.Fatalf("an ended run's screen returned again: %q", rest)
+	}
+}
