@@ -94,6 +94,8 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 		unix.Close(outR)
 		unix.Close(errR)
 	}
+	// Descriptors the spec asks for (cluster: a listener, a channel) come
+	// next, as fd 3, 4, ...; the child's copies are made by the exec.
 	files = append(files, sp.extraFiles()...)
 	var conn *ipc.Conn
 	var childEnd *os.File
