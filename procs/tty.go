@@ -22,6 +22,10 @@ const ttyReadSize = 16 << 10
 // maxTTYSize bounds a Resize (cols and rows), as Terminals promises.
 const maxTTYSize = 1000
 
+// maxInput bounds the keys and pastes queued for a tty unit's child and not
+// yet read by it.
+const maxInput = 1 << 20
+
 // ttyTerm is a tty unit's terminal, kept for the unit's whole life: one
 // emulator (screen, scrollback, title, input modes) across its runs, each
 // run on a fresh PTY. The emulator answers the child's queries whether a
@@ -66,6 +70,9 @@ func newTTYTerm(onTitle func()) *ttyTerm {
 		Reply: ttyReply{tt},
 		// Log lines keep their colours, as a pipe's do.
 		ColorLines: true,
+		// A paste of a whole file into an editor fits (a request over the
+		// socket is at most 1 MiB too); the queue holds only what waits.
+		InputBytes: maxInput,
 		// Both run on the reader goroutine, inside its feed (tt.mu held).
 		OnLine: func(line string) {
 			tt.pending = append(append(tt.pending, line...), '\n')

@@ -466,3 +466,19 @@ func TestTTYRestartBeforeTheReaderEnds(t *testing.T) {
 		t.Fatalf("an ended run's screen returned again: %q", rest)
 	}
 }
+
+// A paste far larger than a terminal's input buffer reaches the child
+// whole (queued, written as the child reads); past the queue's cap it is
+// refused, not cut.
+func TestTTYLargePaste(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	startTTYUnit(t, s, "wc", `stty -icanon -echo; echo ready; head -c 300000 | wc -c; read x`)
+	waitScreen(t, s, "wc", "ready") // the terminal is raw enough now
+	if err := s.Paste("wc", strings.Repeat("p", 300000)); err != nil {
+		t.Fatal(err)
+	}
+	waitScreen(t, s, "wc", "300000")
+	if err := s.Paste("wc", strings.Repeat("p", maxInput+1)); err == nil {
+		t.Fatal("a paste over the cap was taken")
+	}
+}
