@@ -23,8 +23,8 @@ With no command, kelpie runs ` + "`kelpie up`" + `.
 Every command finds the config by -f, else the first of kelpie.yaml,
 kelpie.yml or Procfile in the current directory or the nearest directory
 above it (as git finds its repository). The client commands (ps, logs,
-start, stop, restart, signal, send, scale, reload, down) talk to the kelpie
-running that config, or to the one at --socket or $KELPIE_SOCKET.
+start, stop, restart, signal, send, send-keys, scale, reload, down) talk to
+the kelpie running that config, or to the one at --socket or $KELPIE_SOCKET.
 
 Exit status: 0 ok, 1 the command failed, 2 a usage or config error.`,
 		Version:       version,
