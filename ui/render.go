@@ -260,10 +260,14 @@ func (m *Model) renderPane(now time.Time) []string {
 	}
 	in := &r.info
 	glyph, words, tone := stateText(in, now)
-	left := []segment{
-		{r.label, p.title},
-		{"  " + glyph + " " + words, p.rows[rowNormal].state[tone]},
+	tty := m.ttyShown() != ""
+	left := []segment{{r.label, p.title}}
+	if title := m.ttyTitle(in); tty && title != "" {
+		// The child's title, beside its name: never on the terminal's.
+		left = append(left, segment{" “" + title + "”", p.info})
 	}
+	nameW := segWidth(left) // the name and the title
+	left = append(left, segment{"  " + glyph + " " + words, p.rows[rowNormal].state[tone]})
 	if note := unitNote(in, now); note != "" && in.State != procs.Waiting {
 		// A waiting unit's reason has its own line below.
 		left = append(left, segment{"  " + note, p.info})
@@ -281,14 +285,16 @@ func (m *Model) renderPane(now time.Time) []string {
 	view := m.shownView()
 	var body []string
 	var where string
-	switch view {
-	case viewOutput:
+	switch {
+	case tty:
+		body, where = m.renderTTY(w, bodyH)
+	case view == viewOutput:
 		m.pane.SetSize(w, bodyH)
 		m.pane.View(p, b, "no output yet")
 		body, where = m.pane.rows, m.pane.position()
-	case viewMessages:
+	case view == viewMessages:
 		body, where = m.renderMessages(b, in, w, bodyH)
-	case viewStats:
+	case view == viewStats:
 		m.stats.View(p, m.styles, r, chartSet{hist: r.hist, ticks: &m.ticks, now: now}, m.ticks.count, w, bodyH)
 		body = m.stats.rows
 		where = "waiting for samples"
@@ -296,7 +302,7 @@ func (m *Model) renderPane(now time.Time) []string {
 			where = "last " + compactDuration(m.ticks.fromEnd(0).Sub(m.ticks.fromEnd(n-1)))
 		}
 	}
-	right := m.titleRight(view, in.Channel != "", where, w, width(r.label)+2+width(glyph)+1+width(words))
+	right := m.titleRight(view, in.Channel != "", where, w, nameW+2+width(glyph)+1+width(words))
 	lines = append(lines, ruleLine(rule, w, left, append(right, segment{"──", rule})))
 	if reason {
 		rp := p.dim

@@ -151,6 +151,7 @@ var rootKeys = [...]keyAction{
 	{func(k *KeyMap) *key.Binding { return &k.ViewMessages }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.setView(viewMessages) }},
 	{func(k *KeyMap) *key.Binding { return &k.ViewStats }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.setView(viewStats) }},
 	{func(k *KeyMap) *key.Binding { return &k.Compose }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.openComposer() }},
+	{func(k *KeyMap) *key.Binding { return &k.Type }, (*Model).startTyping},
 	{func(k *KeyMap) *key.Binding { return &k.Split }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.toggleSplit() }},
 	{func(k *KeyMap) *key.Binding { return &k.Merged }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.toggleMerged() }},
 	{func(k *KeyMap) *key.Binding { return &k.Signal }, (*Model).openMenu},
@@ -303,6 +304,8 @@ func (m *Model) routeKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case p != nil && owns(p.bindings(), msg):
 		return m.paneUpdater(p).Update(msg)
+	case p == nil && m.focus == focusOutput && m.ttyShown() != "" && owns(m.tty.bindings(), msg):
+		return m.ttyKey(msg)
 	case p == nil && m.focus == focusOutput && owns(m.stats.bindings(), msg):
 		return m.stats.Update(msg)
 	}

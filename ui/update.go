@@ -29,6 +29,7 @@ func (m *Model) keyState() keyState {
 		focus: m.focus, mode: m.mode, view: m.shownView(), helpOpen: m.helpOpen, helpScrolls: m.helpScrolls, shutting: m.shutting,
 		filtering: m.table.filter != "", mouse: m.mouse, modal: m.modal(),
 		canScale: m.canScale(), canReload: m.canReload(),
+		tty: m.ttyShown() != "", typing: m.tty.typing.on, ttys: m.totals.ttys > 0,
 	}
 	if v, ok := m.table.selectedRow(); ok {
 		st.selected = &v.u.info
@@ -68,11 +69,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case quit:
 		return m, tea.Quit
 	case !changed:
-		return m, tea.Batch(cmd, m.syncFollowers())
+		return m, tea.Batch(cmd, m.syncFollowers(), m.syncTTY())
 	}
-	cmd = tea.Batch(cmd, m.syncFollowers())
+	cmd = tea.Batch(cmd, m.syncFollowers(), m.syncTTY())
 	m.render()
-	return m, tea.Batch(cmd, m.armClock())
+	// The frame sized the tty pane: the child may need the new size.
+	return m, tea.Batch(cmd, m.resizeTTY(), m.armClock())
 }
 
 // apply applies msg: input goes to the key and mouse routing, the engine's
@@ -132,6 +134,16 @@ func (m *Model) applyEngine(msg tea.Msg) (cmd tea.Cmd, changed, quit, ok bool) {
 		return m.sendDone(msg), true, false, true
 	case actionMsg:
 		return m.actionDone(msg), true, false, true
+	case ttyScreenMsg:
+		cmd, changed = m.applyScreen(msg)
+		return cmd, changed, false, true
+	case ttyScrollbackMsg:
+		cmd, changed = m.applyScrollback(msg)
+		return cmd, changed, false, true
+	case ttyKeysMsg:
+		return m.applyKeysSent(msg), msg.err != nil, false, true
+	case ttyResizedMsg:
+		return m.applyResized(msg), msg.err != nil, false, true
 	}
 	return nil, false, false, false
 }
@@ -186,12 +198,19 @@ func (m *Model) applyLocal(msg tea.Msg) (cmd tea.Cmd, changed, quit bool) {
 		}
 		m.clockArmed = false
 		return nil, true, false
+	case ttyTickMsg:
+		return m.tickTTY(msg), false, false
+	case ttyResizeMsg:
+		return m.applyResizeTimer(msg), false, false
 	}
 	return nil, false, false
 }
 
 // keyInput applies a key message: a paste, or one key press per rune.
 func (m *Model) keyInput(msg tea.KeyMsg) tea.Cmd {
+	if cmd, ok := m.typeKey(msg); ok {
+		return cmd // typing mode: the key is the child's
+	}
 	if msg.Paste {
 		return m.paste(msg)
 	}
@@ -231,7 +250,9 @@ func (m *Model) applyKeys(st keyState) {
 		p.updateKeys(free, free && st.focus == focusOutput)
 		k.OutputKeys = p.keys
 	}
-	m.stats.updateKeys(free && p == nil && st.focus == focusOutput)
+	tty := st.tty && p == nil
+	m.tty.updateKeys(free && tty && st.focus == focusOutput)
+	m.stats.updateKeys(free && p == nil && !tty && st.focus == focusOutput)
 	m.menu.updateKeys()
 	m.composer.updateKeys()
 	k.TableKeys = m.table.keys
@@ -246,6 +267,8 @@ func (m *Model) applyKeys(st keyState) {
 		k.MoveKeys = m.table.moves
 	case p != nil:
 		k.MoveKeys = p.moves
+	case tty:
+		k.MoveKeys = m.tty.moves
 	default:
 		k.MoveKeys = m.stats.moves
 	}
