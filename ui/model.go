@@ -455,6 +455,9 @@ func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 			r.info.LastSeq = max(r.info.LastSeq, seq)
 		}
 	}
+	if m.tty.wrote(b) {
+		cmds = append(cmds, m.ttyOutput())
+	}
 	if batchShows(b) { // the header's totals count states and stats only
 		m.recount()
 	}

@@ -230,6 +230,23 @@ func (m *Model) ttyOutput() tea.Cmd {
 	return m.armTick(ttyPace)
 }
 
+// wrote reports whether a batch says the shown tty unit wrote: lines
+// scrolled off its screen, or its state or title changed.
+func (t *ttyPane) wrote(b procs.Batch) bool {
+	if t.name == "" {
+		return false
+	}
+	if _, ok := b.Logs[t.name]; ok {
+		return true
+	}
+	for i := range b.States {
+		if b.States[i].Name == t.name {
+			return true
+		}
+	}
+	return false
+}
+
 // ttyNow asks for the screen at once (keys were sent, the size changed),
 // probing at short and growing intervals after it for what the child
 // draws in answer.
@@ -277,22 +294,19 @@ func (m *Model) applyScreen(msg ttyScreenMsg) (tea.Cmd, bool) {
 			t.ver++
 		}
 	}
-	next := t.idle
 	switch {
 	case t.dirty:
-		next = ttyPace
 		t.idle = ttyPace
 	case changed && t.idle < ttyPace:
-		// Keys were answered: keep probing briefly for the rest.
+		// Keys were answered: keep probing a little for the rest.
 		t.idle *= 2
 	case changed:
 		t.idle = ttyPace
 	default:
 		t.idle = min(t.idle*2, ttyIdle)
-		next = t.idle
 	}
 	t.dirty = false
-	cmd := m.armTick(next)
+	cmd := m.armTick(t.idle)
 	if t.back {
 		cmd = tea.Batch(cmd, m.fetchScrollback())
 	}
