@@ -119,6 +119,11 @@ type ttyPane struct {
 	rowsKey  ttyRowsKey
 	drawn    []string
 	position string
+	// The screen's rows each drawn row came from (live, not the cursor's
+	// row), at width srcW, kept in drawn: a row that did not change is not
+	// drawn again.
+	src  []string
+	srcW int
 }
 
 // ttyRowsKey is what the drawn rows depend on.
@@ -165,8 +170,8 @@ func (m *Model) syncTTY() tea.Cmd {
 	t := &m.tty
 	name := m.ttyShown()
 	var cmds []tea.Cmd
-	if t.typing.on && t.typing.name != name && !m.helpOpen {
-		cmds = append(cmds, m.stopTyping(t.typing.name+" is no longer shown"))
+	if why := m.typingEnds(name); why != "" {
+		cmds = append(cmds, m.stopTyping(why))
 	}
 	if name != t.name {
 		t.name = name
@@ -531,32 +536,18 @@ func (m *Model) renderTTY(w, h int) ([]string, string) {
 	t.rowsKey = k
 	p := m.pal
 	rows := t.drawn[:0]
+	if !t.have || t.back {
+		t.srcW = -1 // drawn will not hold the live screen's rows
+	}
 	switch {
 	case !t.have && t.err != "":
 		rows = append(rows, p.err.on(truncate(safe(t.err), w)))
 	case !t.have:
 		rows = append(rows, p.dim.on(truncate("loading…", w)))
 	case t.back:
-		n := t.scr.Scrollback
-		for i := t.top; i < t.top+h; i++ {
-			switch {
-			case i < n && i >= t.sbFrom && i < t.sbFrom+len(t.sb):
-				rows = append(rows, ttyRow(t.sb[i-t.sbFrom], w))
-			case i < n:
-				rows = append(rows, "")
-			case i-n < len(t.scr.Lines):
-				rows = append(rows, ttyRow(t.scr.Lines[i-n], w))
-			}
-		}
+		rows = t.backRows(rows, w, h)
 	default:
-		top := t.screenTop()
-		for y := top; y < len(t.scr.Lines) && y < top+h; y++ {
-			row := ttyRow(t.scr.Lines[y], w)
-			if t.scr.CursorVisible && y == t.scr.CursorY {
-				row = withCursor(row, t.scr.CursorX, w)
-			}
-			rows = append(rows, row)
-		}
+		rows = t.liveRows(rows, w, h)
 	}
 	for len(rows) < h {
 		rows = append(rows, "")
@@ -564,6 +555,53 @@ func (m *Model) renderTTY(w, h int) ([]string, string) {
 	t.drawn = rows[:h]
 	t.position = t.where()
 	return t.drawn, t.position
+}
+
+// backRows appends the rows of the scrollback from row top on: its lines
+// (blank until they are read), then the screen's rows.
+func (t *ttyPane) backRows(rows []string, w, h int) []string {
+	n := t.scr.Scrollback
+	for i := t.top; i < t.top+h; i++ {
+		switch {
+		case i < n && i >= t.sbFrom && i < t.sbFrom+len(t.sb):
+			rows = append(rows, ttyRow(t.sb[i-t.sbFrom], w))
+		case i < n:
+			rows = append(rows, "")
+		case i-n < len(t.scr.Lines):
+			rows = append(rows, ttyRow(t.scr.Lines[i-n], w))
+		}
+	}
+	return rows
+}
+
+// liveRows appends the live screen's rows, the cursor drawn; rows holds
+// the rows drawn last time in its spare capacity, reused where the screen's
+// row did not change.
+func (t *ttyPane) liveRows(rows []string, w, h int) []string {
+	top := t.screenTop()
+	if t.srcW != w || cap(rows) < h {
+		t.src, t.srcW = t.src[:0], w
+	}
+	for y := top; y < len(t.scr.Lines) && y < top+h; y++ {
+		i, line := len(rows), t.scr.Lines[y]
+		cursor := t.scr.CursorVisible && y == t.scr.CursorY
+		if !cursor && i < len(t.src) && t.src[i] == line {
+			rows = append(rows, rows[:i+1][i]) // drawn the same last time
+			continue
+		}
+		row := ttyRow(line, w)
+		src := line
+		if cursor {
+			row = withCursor(row, t.scr.CursorX, w)
+			src = "\x00" // no row holds a NUL: the cursor's row is drawn anew
+		}
+		rows = append(rows, row)
+		for len(t.src) <= i {
+			t.src = append(t.src, "\x00")
+		}
+		t.src[i] = src
+	}
+	return rows
 }
 
 // where words the pane's place for its title.
@@ -589,7 +627,7 @@ func (t *ttyPane) where() string {
 // already), cut to w cells.
 func ttyRow(line string, w int) string {
 	line = termSafe(line)
-	if width(line) > w {
+	if len(line) > w && width(line) > w { // a cell takes a byte at least
 		line = ansi.Truncate(line, w, "")
 	}
 	if strings.IndexByte(line, 0x1b) >= 0 {

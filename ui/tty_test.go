@@ -96,8 +96,19 @@ func TestTTYPaneDrawsScreenWithColoursAndCursor(t *testing.T) {
 	if !strings.Contains(raw, "$ ls\x1b[0m\x1b[7m \x1b[0m") {
 		t.Errorf("no cursor after $ ls:\n%q", raw)
 	}
-	// A hidden cursor is not drawn.
+	// The cursor moves: the row it left is drawn without it.
 	s, _ := fb.Screen("shell")
+	s.CursorX, s.CursorY = 0, 0
+	fb.setScreen("shell", s)
+	fireTick(t, hs)
+	raw = hs.m.View()
+	if strings.Count(raw, "\x1b[7m") != 1 || !strings.Contains(raw, "\x1b[7mr\x1b[0m") {
+		t.Errorf("the cursor did not move to the first cell:\n%q", raw)
+	}
+	if strings.Contains(raw, "$ ls\x1b[0m\x1b[7m") {
+		t.Error("the cursor stays drawn on the row it left")
+	}
+	// A hidden cursor is not drawn.
 	s.CursorVisible = false
 	fb.setScreen("shell", s)
 	fireTick(t, hs)
@@ -470,5 +481,24 @@ func TestNonTTYUnitsAskNoTerminal(t *testing.T) {
 	}
 	if hs.m.tty.typing.on {
 		t.Error("i started typing mode on a plain unit")
+	}
+}
+
+func TestTypingEndsWhenTheChildEnds(t *testing.T) {
+	fb := ttyFake()
+	hs := newHarness(t, fb, 100, 30)
+	hs.key("i", "q") // q quits the child (htop, less...)
+	ended := hs.m.table.byName["shell"].info
+	ended.State, ended.PID, ended.ExitCode = procs.Exited, 0, intp(0)
+	hs.deliver(procs.Batch{States: []procs.Info{ended}})
+	if hs.m.tty.typing.on {
+		t.Fatal("typing mode outlived the child")
+	}
+	if s := statusLine(hs); !strings.Contains(s, "typing mode ended: shell is exited") {
+		t.Errorf("status %q", s)
+	}
+	hs.key("i")
+	if hs.m.tty.typing.on {
+		t.Error("i typed into a child that has ended")
 	}
 }

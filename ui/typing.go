@@ -67,31 +67,55 @@ func (m *Model) stopTyping(why string) tea.Cmd {
 	return m.setStatus(statusInfo, "typing mode ended: "+why)
 }
 
+// typingEnds says why typing mode ends now that the pane shows shown (the
+// tty unit on screen, or ""): the unit typed into is no longer shown, is
+// gone, is no tty unit any more, or its child ended. "" keeps it on.
+func (m *Model) typingEnds(shown string) string {
+	t := &m.tty.typing
+	if !t.on {
+		return ""
+	}
+	name := safe(t.name)
+	r := m.table.byName[t.name]
+	switch {
+	case r == nil:
+		return name + " is gone"
+	case !r.info.TTY:
+		return name + " has no terminal any more"
+	case !r.info.State.Live():
+		return name + " is " + string(r.info.State)
+	case t.name != shown:
+		return name + " is no longer shown"
+	}
+	return ""
+}
+
 // typeKey applies a key in typing mode, or the ctrl+a just after leaving
-// it; handled is false for a key that is not typing's.
-func (m *Model) typeKey(msg tea.KeyMsg) (cmd tea.Cmd, handled bool) {
+// it; handled is false for a key that is not typing's, changed says the
+// screen looks different (typing mode went on or off).
+func (m *Model) typeKey(msg tea.KeyMsg) (cmd tea.Cmd, handled, changed bool) {
 	t := &m.tty.typing
 	ctrlA := !msg.Paste && msg.Type == tea.KeyCtrlA && !msg.Alt
 	if !t.on {
 		if t.justLeft && ctrlA && t.name == m.ttyShown() {
 			t.on, t.justLeft = true, false
-			return m.queueInput(ttyInput{keys: []vt.Key{{Code: vt.KeyRune, Rune: 'a', Ctrl: true}}}), true
+			return m.queueInput(ttyInput{keys: []vt.Key{{Code: vt.KeyRune, Rune: 'a', Ctrl: true}}}), true, true
 		}
 		t.justLeft = false
-		return nil, false
+		return nil, false, false
 	}
 	switch {
 	case ctrlA:
 		t.on, t.justLeft = false, true
-		return nil, true
+		return nil, true, true
 	case msg.Paste:
-		return m.queueInput(ttyInput{paste: string(msg.Runes), isPaste: true}), true
+		return m.queueInput(ttyInput{paste: string(msg.Runes), isPaste: true}), true, false
 	}
 	k, ok := vtKey(msg)
 	if !ok {
-		return nil, true
+		return nil, true, false
 	}
-	return m.queueInput(ttyInput{keys: []vt.Key{k}}), true
+	return m.queueInput(ttyInput{keys: []vt.Key{k}}), true, false
 }
 
 // queueInput queues an input for the child typed into and starts sending

@@ -85,6 +85,11 @@ func (m *Model) apply(msg tea.Msg) (cmd tea.Cmd, changed, quit bool) {
 		m.width, m.height = msg.Width, msg.Height
 		return nil, true, false
 	case tea.KeyMsg:
+		if cmd, ok, changed := m.typeKey(msg); ok {
+			// Typing mode: the key is the child's, and the frame that
+			// shows it is the screen's answer (no frame before it).
+			return cmd, changed, false
+		}
 		return m.keyInput(msg), true, false
 	case tea.MouseMsg:
 		cmd, changed = m.handleMouse(msg)
@@ -208,9 +213,6 @@ func (m *Model) applyLocal(msg tea.Msg) (cmd tea.Cmd, changed, quit bool) {
 
 // keyInput applies a key message: a paste, or one key press per rune.
 func (m *Model) keyInput(msg tea.KeyMsg) tea.Cmd {
-	if cmd, ok := m.typeKey(msg); ok {
-		return cmd // typing mode: the key is the child's
-	}
 	if msg.Paste {
 		return m.paste(msg)
 	}
