@@ -465,8 +465,14 @@ type timerCall struct {
 
 func newHarness(t testing.TB, fb *fakeBackend, w, h int) *harness {
 	t.Helper()
+	return newHarnessOn(t, fb, fb, w, h)
+}
+
+// newHarnessOn drives a Model of backend b, which is fb or wraps it.
+func newHarnessOn(t testing.TB, b Backend, fb *fakeBackend, w, h int) *harness {
+	t.Helper()
 	hs := &harness{t: t, fb: fb, follows: make(map[int]chan tea.Msg)}
-	hs.m = New(fb, Options{Version: "v0.1.0", Now: func() time.Time { return epoch }})
+	hs.m = New(b, Options{Version: "v0.1.0", Now: func() time.Time { return epoch }})
 	hs.m.after = func(d time.Duration, msg tea.Msg) tea.Cmd {
 		return func() tea.Msg { return timerCall{d, msg} }
 	}
