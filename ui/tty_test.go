@@ -502,3 +502,17 @@ func TestTypingEndsWhenTheChildEnds(t *testing.T) {
 		t.Error("i typed into a child that has ended")
 	}
 }
+
+// TestTypingStartedMidRunTakesTheRest: keys typed faster than the terminal
+// is read arrive as one message; those after i are the child's, not lost.
+func TestTypingStartedMidRunTakesTheRest(t *testing.T) {
+	fb := ttyFake()
+	hs := newHarness(t, fb, 100, 30)
+	hs.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("iqx")})
+	if got, want := fb.keysOf("shell"), []vt.Key{{Rune: 'q'}, {Rune: 'x'}}; !slices.Equal(got, want) {
+		t.Errorf("keys %v, want %v", got, want)
+	}
+	if hs.m.shutting || len(callsOf(fb, "stop")) > 0 {
+		t.Error("a key after i acted on kelpie")
+	}
+}

@@ -233,6 +233,11 @@ func (m *Model) keyInput(msg tea.KeyMsg) tea.Cmd {
 	for _, r := range msg.Runes {
 		k := msg
 		k.Runes = []rune{r}
+		if cmd, ok, _ := m.typeKey(k); ok {
+			// "iq": i started typing mode, so q is the child's.
+			cmds = append(cmds, cmd)
+			continue
+		}
 		cmds = append(cmds, m.handleKey(k))
 	}
 	return tea.Batch(cmds...)
