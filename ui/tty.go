@@ -18,13 +18,13 @@ import (
 // (cluster.go): a backend without it shows tty units' log lines as before.
 //
 // Nothing tells the screen that an emulated screen changed, so it asks:
-// at once when the pane starts showing a unit or a key was sent, when the
+// at once when the pane starts showing a unit or a key was sent (then
+// after 2, 4, 8... ms, for the child's answer), within ttyPace when the
 // unit's log grows (lines scrolled off its screen), and otherwise on a
-// paced tick that backs off while nothing changes: ttyPace (30 a second)
-// while the screen changes, doubling to ttyIdle when it does not, so an idle
-// full-screen program costs a few small reads a second and no frame. A
-// fetch that finds the screen unchanged builds no frame. The pane hidden,
-// nothing is asked.
+// tick whose wait doubles while nothing changes, up to ttyIdle, and halves
+// when something did, down to ttyPace (30 a second). A fetch that finds the
+// screen unchanged builds no frame, so an idle full-screen program costs
+// two small reads a second. The pane hidden, nothing is asked.
 
 const (
 	// ttyPace is the shortest time between two fetches on a tick: a
@@ -35,8 +35,9 @@ const (
 	// so the waits start short and double (2, 4, 8, 16 ms...).
 	ttyProbe = 2 * time.Millisecond
 	// ttyIdle is the longest wait between two fetches of a screen that
-	// does not change.
-	ttyIdle = 250 * time.Millisecond
+	// does not change: an idle screen costs two small reads a second and
+	// no frame.
+	ttyIdle = 500 * time.Millisecond
 	// ttyResizeDelay debounces resizes: a terminal dragged to a new size
 	// sends a burst of sizes; the child gets the last one.
 	ttyResizeDelay = 120 * time.Millisecond
@@ -306,7 +307,10 @@ func (m *Model) applyScreen(msg ttyScreenMsg) (tea.Cmd, bool) {
 		// Keys were answered: keep probing a little for the rest.
 		t.idle *= 2
 	case changed:
-		t.idle = ttyPace
+		// Halved, not back to the pace at once: a program that redraws
+		// now and then (htop every second) is read about as often as it
+		// draws, one that draws all the time soon at the pace.
+		t.idle = max(t.idle/2, ttyPace)
 	default:
 		t.idle = min(t.idle*2, ttyIdle)
 	}

@@ -62,3 +62,41 @@ func BenchmarkTTYKeyToFrame(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-us")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1e3, "p99-us")
 }
+
+// BenchmarkTTYIdleFetch is what an idle full-screen program's pane costs
+// per fetch on a tick: the tick through Update, the Screen command (a fake
+// engine: a copy of 56 rows), the screen found unchanged (no frame).
+func BenchmarkTTYIdleFetch(b *testing.B) {
+	fb := ttyFake()
+	lines := make([]string, 56)
+	for i := range lines {
+		lines[i] = fmt.Sprintf("\x1b[0;32m%5d\x1b[0m root \x1b[0;1;34m%4.1f\x1b[0m %s", 1000+i, float64(i)/3, strings.Repeat("▇", i%60))
+	}
+	fb.setScreen("shell", procs.Screen{Snapshot: vt.Snapshot{Cols: 200, Rows: 56, Lines: lines}})
+	hs := newHarness(b, fb, 200, 60)
+	m := hs.m
+	renders := m.renders
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		t := &m.tty
+		nm, cmd := m.Update(ttyTickMsg{tag: t.tickTag})
+		m = nm.(Model)
+		msg := cmd()
+		if bm, ok := msg.(tea.BatchMsg); ok {
+			for _, c := range bm {
+				if c != nil {
+					if r := c(); r != nil {
+						msg = r
+					}
+				}
+			}
+		}
+		nm, _ = m.Update(msg)
+		m = nm.(Model)
+	}
+	b.StopTimer()
+	if m.renders != renders {
+		b.Fatalf("an unchanged screen built %d frames", m.renders-renders)
+	}
+}

@@ -387,16 +387,19 @@ func TestTTYRefreshBacksOffAndStopsWhenHidden(t *testing.T) {
 	if waits[len(waits)-1] != ttyIdle {
 		t.Errorf("waits %v never reach %v", waits, ttyIdle)
 	}
-	// A change is drawn, and the pace comes back.
+	// A change is drawn; changes halve the wait, down to the pace.
 	s, _ := fb.Screen("shell")
-	s.Lines[2] = "new"
-	fb.setScreen("shell", s)
-	fireTick(t, hs)
-	if !strings.Contains(hs.screen(), "new") || hs.m.renders == frames {
-		t.Error("a changed screen was not drawn")
-	}
-	if d := ttyTimers(hs)[len(ttyTimers(hs))-1].d; d != ttyPace {
-		t.Errorf("after a change the next fetch waits %v, want %v", d, ttyPace)
+	for i := range 6 {
+		s.Lines[2] = "new " + strings.Repeat("!", i)
+		fb.setScreen("shell", s)
+		fireTick(t, hs)
+		if !strings.Contains(hs.screen(), s.Lines[2]) {
+			t.Fatalf("change %d was not drawn:\n%s", i, hs.screen())
+		}
+		d := ttyTimers(hs)[len(ttyTimers(hs))-1].d
+		if want := max(ttyIdle>>(i+1), ttyPace); d != want {
+			t.Errorf("after change %d the next fetch waits %v, want %v", i, d, want)
+		}
 	}
 	// Output of the unit (its log grew) asks within the pace.
 	// The pane hidden (another unit selected): ticks fetch nothing.
