@@ -429,6 +429,7 @@ func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 		if t.remove(name) {
 			structural = true
 			m.logs.drop(name)
+			delete(m.tty.sent, name)
 		}
 	}
 	if structural {

@@ -83,6 +83,7 @@ type (
 type ttyPane struct {
 	name string // the unit shown ("" when the pane shows no tty unit)
 	gen  int    // bumped when name changes
+	held string // the unit whose screen scr is (kept while hidden)
 
 	scr  procs.Screen
 	have bool
@@ -174,22 +175,31 @@ func (m *Model) syncTTY() tea.Cmd {
 	if why := m.typingEnds(name); why != "" {
 		cmds = append(cmds, m.stopTyping(why))
 	}
-	if name != t.name {
+	switched := name != t.name
+	if switched {
 		t.name = name
 		t.gen++
-		t.scr, t.have, t.err = procs.Screen{}, false, ""
-		t.back, t.sb, t.sbFrom, t.sbAsk = false, nil, 0, false
 		t.inflight, t.dirty = false, false
 		t.tickArmed = false
 		t.tickTag++
 		t.idle = ttyPace
 		t.resizing = false
 		t.resizeTag++
+		t.sbAsk = false
+		if name != "" && name != t.held {
+			// Another unit: nothing of the last one's screen stays. The
+			// same one shown again (after help, a menu) keeps its last
+			// screen until the fresh one comes.
+			t.held = name
+			t.scr, t.have, t.err = procs.Screen{}, false, ""
+			t.back, t.sb, t.sbFrom = false, nil, 0
+			t.ver++
+		}
 	}
 	if name == "" {
 		return tea.Batch(cmds...)
 	}
-	if !t.have && !t.inflight {
+	if switched || (!t.have && !t.inflight) {
 		cmds = append(cmds, m.fetchScreen())
 	}
 	cmds = append(cmds, m.resizeTTY())

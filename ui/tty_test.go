@@ -519,3 +519,26 @@ func TestTypingStartedMidRunTakesTheRest(t *testing.T) {
 		t.Error("a key after i acted on kelpie")
 	}
 }
+
+// TestTTYHelpListsTypingAndKeepsTheScreen: with a tty unit the `?` screen
+// lists typing mode and still fits 80x24; closing it shows the last screen
+// at once, not "loading…".
+func TestTTYHelpListsTypingAndKeepsTheScreen(t *testing.T) {
+	fb := ttyFake()
+	hs := newHarness(t, fb, 80, 24)
+	hs.key("?")
+	checkFrame(t, hs.m.View(), 80, 24)
+	for _, want := range []string{"i/enter", "type into tty", "ctrl+a", "stop typing"} {
+		if !strings.Contains(hs.screen(), want) {
+			t.Errorf("help lacks %q:\n%s", want, hs.screen())
+		}
+	}
+	reads := fb.reads()
+	hs.key("esc")
+	if scr := hs.screen(); strings.Contains(scr, "loading") || !strings.Contains(scr, "$ ls") {
+		t.Errorf("after help the pane shows:\n%s", scr)
+	}
+	if fb.reads() == reads {
+		t.Error("the screen was not read again after help")
+	}
+}
