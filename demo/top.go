@@ -122,6 +122,10 @@ type topView struct {
 	paused   bool
 	last     string // the last key read, named, with its bytes
 	lastBody []byte
+	// What the terminal shows: its size, the rows and the title written.
+	w, h  int
+	shown []string
+	title string
 }
 
 // sample reads every process's CPU time and memory from /proc.
@@ -295,16 +299,13 @@ func keyName(b []byte) (string, int) {
 	return printable(string(r)), n
 }
 
-// frame draws the whole screen, w x h: a header, the processes with the
-// selection, a footer naming the last key read.
+// frame draws the screen, w x h: a header, the processes with the
+// selection, a footer naming the last key read. Only the rows that changed
+// since the last frame of that size are written (and the title when it
+// changed): a terminal emulator parses little when little changes.
 func (v *topView) frame(w, h int) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "\x1b]2;top · %d processes · sorted by %s\x07", len(v.procs), v.sortBy)
-	b.WriteString("\x1b[H")
-	line := func(s string) {
-		b.WriteString(s)
-		b.WriteString("\x1b[0m\x1b[K\r\n")
-	}
+	var out []string
+	line := func(s string) { out = append(out, s) }
 	state := ""
 	if v.paused {
 		state = "  \x1b[0;33m‖ paused"
@@ -343,8 +344,23 @@ func (v *topView) frame(w, h int) []byte {
 		line(fit(text, w))
 	}
 	line("")
-	b.WriteString(fit(fmt.Sprintf("\x1b[0;2m last key: \x1b[0;1m%s\x1b[0;2m  (%q)", v.last, v.lastBody), w))
-	b.WriteString("\x1b[0m\x1b[K\x1b[J")
+	line(fit(fmt.Sprintf("\x1b[0;2m last key: \x1b[0;1m%s\x1b[0;2m  (%q)", v.last, v.lastBody), w))
+	var b bytes.Buffer
+	if title := fmt.Sprintf("top · %d processes · sorted by %s", len(v.procs), v.sortBy); title != v.title {
+		v.title = title
+		b.WriteString("\x1b]2;" + title + "\x07")
+	}
+	if v.w != w || v.h != h {
+		v.w, v.h, v.shown = w, h, nil
+		b.WriteString("\x1b[0m\x1b[2J")
+	}
+	for i, r := range out[:min(len(out), h)] {
+		if i < len(v.shown) && v.shown[i] == r {
+			continue
+		}
+		fmt.Fprintf(&b, "\x1b[%d;1H%s\x1b[0m\x1b[K", i+1, r)
+	}
+	v.shown = out
 	return b.Bytes()
 }
 
