@@ -77,6 +77,11 @@ func (m *Model) clearInnermost() tea.Cmd {
 // unit with a word instead of silence.
 func (m *Model) explainDisabled(msg tea.KeyMsg) tea.Cmd {
 	k := msg.String()
+	if name := m.ttyShown(); name != "" && has(m.keys.Type, k) && !m.keys.Type.Enabled() && !m.shutting {
+		if r := m.table.selected(); r != nil {
+			return m.setStatus(statusInfo, "type into "+name+": it is "+string(r.info.State)+" (s starts it)")
+		}
+	}
 	if has(m.keys.Compose, k) && m.mode == modeSingle {
 		if r := m.table.selected(); r != nil && r.info.Channel == "" {
 			return m.setStatus(statusInfo, r.info.Name+" has no message channel (ipc: true in its config)")

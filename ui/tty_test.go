@@ -542,3 +542,31 @@ func TestTTYHelpListsTypingAndKeepsTheScreen(t *testing.T) {
 		t.Error("the screen was not read again after help")
 	}
 }
+
+// TestTypingIntoAStoppedUnitIsExplained: i on a tty unit that is not
+// running says why nothing happens.
+func TestTypingIntoAStoppedUnitIsExplained(t *testing.T) {
+	fb := ttyFake()
+	fb.infos[0].State, fb.infos[0].PID, fb.infos[0].ExitCode = procs.Exited, 0, intp(0)
+	hs := newHarness(t, fb, 100, 30)
+	hs.key("i")
+	if hs.m.tty.typing.on {
+		t.Fatal("typing into a unit that is not running")
+	}
+	if s := statusLine(hs); !strings.Contains(s, "type into shell: it is exited (s starts it)") {
+		t.Errorf("status %q", s)
+	}
+	// The wheel scrolls the terminal's scrollback too.
+	s, _ := fb.Screen("shell")
+	s.Scrollback = 10
+	fb.setScreen("shell", s)
+	fb.scrollback["shell"] = strings.Split("a b c d e f g h i j", " ")
+	for tk := ttyTimers(hs); len(tk) > 0; tk = nil {
+		fireTick(t, hs)
+	}
+	hs.key("@")
+	hs.send(tea.MouseMsg{X: 5, Y: hs.m.lay.paneY + 3, Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
+	if !hs.m.tty.back || !strings.Contains(hs.screen(), "scrollback") {
+		t.Errorf("the wheel did not scroll the terminal:\n%s", hs.screen())
+	}
+}

@@ -65,13 +65,14 @@ func (m *Model) keyState() keyState {
 // View only returns it) when the message changed anything.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd, changed, quit := m.apply(msg)
-	switch {
-	case quit:
+	if quit {
 		return m, tea.Quit
-	case !changed:
-		return m, tea.Batch(cmd, m.syncFollowers(), m.syncTTY())
 	}
+	typing := m.tty.typing.on
 	cmd = tea.Batch(cmd, m.syncFollowers(), m.syncTTY())
+	if !changed && typing == m.tty.typing.on { // typing mode ending changes the footer
+		return m, cmd
+	}
 	m.render()
 	// The frame sized the tty pane: the child may need the new size.
 	return m, tea.Batch(cmd, m.resizeTTY(), m.armClock())
