@@ -96,7 +96,7 @@ type ttyPane struct {
 	tickTag   int           // the armed tick's tag; older ticks are stale
 	tickArmed bool          // a tick is armed ...
 	tickIn    time.Duration // ... this long after it was armed
-	idle      time.Duration // the next wait when nothing changes
+	idle      time.Duration // the wait before the next fetch (see applyScreen)
 
 	// The scrollback: back says the pane shows it, from row top of the
 	// whole (the scrollback's lines, oldest first, then the screen's rows).

@@ -16,8 +16,20 @@ import (
 // frame shows it: Update, the Keys command (a fake engine that echoes the
 // key into the screen's last row), the screen fetched after it, the frame
 // built. The pane is 200x56 of colourful rows (an htop), beside 999 other
-// units. p50-us and p99-us are the latencies per key.
+// units; under "flood" the unit's screen changes and its log grows between
+// any two keys (a batch announcing its lines, a new top row). p50-us and
+// p99-us are the latencies per key.
 func BenchmarkTTYKeyToFrame(b *testing.B) {
+	for _, flood := range []bool{false, true} {
+		name := "idle"
+		if flood {
+			name = "flood"
+		}
+		b.Run(name, func(b *testing.B) { benchKeyToFrame(b, flood) })
+	}
+}
+
+func benchKeyToFrame(b *testing.B, flood bool) {
 	sh := running("shell", 4300, 0.1, 4<<20, time.Minute)
 	sh.TTY = true
 	infos := []procs.Info{sh}
@@ -30,8 +42,7 @@ func BenchmarkTTYKeyToFrame(b *testing.B) {
 	for i := range lines[:55] {
 		lines[i] = fmt.Sprintf("\x1b[0;32m%5d\x1b[0m root \x1b[0;1;34m%4.1f\x1b[0m %s", 1000+i, float64(i)/3, strings.Repeat("▇", i%60))
 	}
-	prompt := "$ "
-	lines[55] = prompt
+	lines[55] = "$ "
 	screen := procs.Screen{Snapshot: vt.Snapshot{Cols: 200, Rows: 56, Lines: lines, CursorX: 2, CursorY: 55, CursorVisible: true}}
 	fb.setScreen("shell", screen)
 	hs := newHarness(b, fb, 200, 60)
@@ -41,14 +52,22 @@ func BenchmarkTTYKeyToFrame(b *testing.B) {
 	}
 	lat := make([]time.Duration, 0, 4096)
 	n := 0
+	var seq uint64
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
+		b.StopTimer()
 		if n%100 == 0 { // a fresh prompt line now and then
-			b.StopTimer()
 			fb.setScreen("shell", screen)
-			b.StartTimer()
 		}
+		if flood {
+			s, _ := fb.Screen("shell")
+			s.Lines[0] = fmt.Sprintf("\x1b[0;33mflood line %d\x1b[0m", n)
+			fb.setScreen("shell", s)
+			seq += 100
+			hs.deliver(procs.Batch{Logs: map[string]uint64{"shell": seq}})
+		}
+		b.StartTimer()
 		r := rune('a' + n%26)
 		n++
 		start := time.Now()
