@@ -2,6 +2,7 @@ package ui
 
 import (
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,9 +53,15 @@ func (b *ptyBackend) Resize(name string, cols, rows int) error {
 // waitScreen fires the pane's refresh ticks until the frame shows want.
 func waitScreen(t *testing.T, hs *harness, want string) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(hs.screen(), want); {
+	waitPane(t, hs, want, func(s string) bool { return strings.Contains(s, want) })
+}
+
+// waitPane fires the pane's refresh ticks until the frame satisfies ok.
+func waitPane(t *testing.T, hs *harness, what string, ok func(screen string) bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(hs.screen()); {
 		if time.Now().After(deadline) {
-			t.Fatalf("the pane never showed %q:\n%s", want, hs.screen())
+			t.Fatalf("the pane never showed %s:\n%s", what, hs.screen())
 		}
 		time.Sleep(2 * time.Millisecond) // the child's time to answer; polled with a deadline
 		if len(ttyTimers(hs)) > 0 {
@@ -89,9 +96,14 @@ func TestTTYRealShellThroughThePane(t *testing.T) {
 	hs.key("stty size", "enter")
 	cols, rows := hs.m.tty.cols, hs.m.tty.rows
 	waitScreen(t, hs, strconv.Itoa(rows)+" "+strconv.Itoa(cols))
-	// ctrl+c goes to the shell (a new prompt), not to kelpie.
-	hs.key("sleep 30")
+	// ctrl+c goes to the shell (it ends the sleep: a new prompt), not to
+	// kelpie.
+	prompts := func(s string) int { return len(regexp.MustCompile(`(?m)^\$ *$`).FindAllString(s, -1)) }
+	hs.key("sleep 30", "enter")
+	waitScreen(t, hs, "$ sleep 30")
+	before := prompts(hs.screen())
 	hs.key("ctrl+c")
+	waitPane(t, hs, "a new prompt", func(s string) bool { return prompts(s) > before })
 	hs.key("echo after-$((1+1))", "enter")
 	waitScreen(t, hs, "after-2")
 	if hs.m.shutting {
