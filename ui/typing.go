@@ -6,7 +6,7 @@ import (
 )
 
 // Typing mode: i (or enter on the pane) on a tty unit's screen hands the
-// keyboard to the child. Every key then goes to it, as vt.Keys the
+// keyboard to the child. Every key then goes to it, as vterm.Keys the
 // engine encodes in the mode the child set, and a paste as one Paste;
 // ctrl+a leaves, and a ctrl+a right after it goes back in and sends a
 // literal ctrl+a (so ctrl+a ctrl+a types one). The keys wait in a queue
