@@ -2,12 +2,12 @@ package ui
 
 import (
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/kelpie-dev/kelpie/procs"
 	vt "github.com/kelpie-dev/kelpie/vterm"
 )
@@ -70,6 +70,18 @@ func waitPane(t *testing.T, hs *harness, what string, ok func(screen string) boo
 	}
 }
 
+// sessionRuns reports whether a process named comm runs in session sid.
+func sessionRuns(sid int, comm string) bool {
+	pids, _ := vt.SessionMembers(sid)
+	for _, pid := range pids {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+		if strings.TrimSpace(string(b)) == comm {
+			return true
+		}
+	}
+	return false
+}
+
 // TestTTYRealShellThroughThePane types into a real shell on a pseudo-
 // terminal through the screen: what it prints is drawn in the pane, the
 // pane's size is the terminal's, and ctrl+c reaches the shell.
@@ -87,25 +99,34 @@ func TestTTYRealShellThroughThePane(t *testing.T) {
 	})
 	fb := ttyFake()
 	hs := newHarnessOn(t, &ptyBackend{fakeBackend: fb, p: p, term: term}, fb, 100, 30)
-	waitScreen(t, hs, "$ ")
+	// The shell echoes a line as it is typed, before it reads it: each
+	// command waits for the prompt (the pane's last line "$"), so that
+	// what the pane shows after it is the command's.
+	atPrompt := func(s string) bool {
+		lines := strings.Split(strings.TrimRight(ansi.Strip(strings.Join(hs.m.tty.drawn, "\n")), " \n"), "\n")
+		return strings.TrimSpace(lines[len(lines)-1]) == "$"
+	}
+	run := func(cmd, want string) {
+		t.Helper()
+		waitPane(t, hs, "a prompt", atPrompt)
+		hs.key(cmd, "enter")
+		waitScreen(t, hs, want)
+	}
 	hs.key("i")
-	hs.key("echo kelpie-$((6*7))")
-	hs.key("enter")
-	waitScreen(t, hs, "kelpie-42")
+	run("echo kelpie-$((6*7))", "kelpie-42")
 	// The shell's terminal has the pane's size.
-	hs.key("stty size", "enter")
-	cols, rows := hs.m.tty.cols, hs.m.tty.rows
-	waitScreen(t, hs, strconv.Itoa(rows)+" "+strconv.Itoa(cols))
+	run("stty size", strconv.Itoa(hs.m.tty.rows)+" "+strconv.Itoa(hs.m.tty.cols))
 	// ctrl+c goes to the shell (it ends the sleep: a new prompt), not to
 	// kelpie.
-	prompts := func(s string) int { return len(regexp.MustCompile(`(?m)^\$ *$`).FindAllString(s, -1)) }
-	hs.key("sleep 30", "enter")
-	waitScreen(t, hs, "$ sleep 30")
-	before := prompts(hs.screen())
+	run("sleep 30", "$ sleep 30")
+	for deadline := time.Now().Add(10 * time.Second); !sessionRuns(proc.Pid, "sleep"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("sleep never ran:\n%s", hs.screen())
+		}
+		time.Sleep(2 * time.Millisecond) // polled with a deadline
+	}
 	hs.key("ctrl+c")
-	waitPane(t, hs, "a new prompt", func(s string) bool { return prompts(s) > before })
-	hs.key("echo after-$((1+1))", "enter")
-	waitScreen(t, hs, "after-2")
+	run("echo after-$((1+1))", "after-2")
 	if hs.m.shutting {
 		t.Fatal("ctrl+c in typing mode quit kelpie")
 	}
