@@ -54,6 +54,10 @@ func Specs(exe string) []procs.Spec {
 			DependsOn: []procs.Dependency{{Name: "db", Condition: procs.CondReady}},
 			Ready:     &procs.Probe{Kind: procs.ProbeLog, Log: "serving requests"},
 		},
+		// A full-screen program on a terminal of its own: select it, press
+		// i and the arrow keys move its selection; q quits it (on failure
+		// only it comes back; s starts it again).
+		{Name: "top", Argv: role("top"), Env: env, TTY: true, Restart: procs.RestartOnFailure},
 	}
 	// A group of four worker goroutines sharing counters: primes/0 ..
 	// primes/3 count primes together, resting between blocks so the demo
@@ -90,6 +94,8 @@ func Run(role string) int {
 		return db()
 	case "api":
 		return api()
+	case "top":
+		return top()
 	}
 	fmt.Fprintf(os.Stderr, "kelpie: unknown demo role %q\n", role)
 	return 2

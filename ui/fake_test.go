@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/kelpie-dev/kelpie/procs"
+	vt "github.com/kelpie-dev/kelpie/vterm"
 	"github.com/muesli/termenv"
 )
 
@@ -70,6 +72,20 @@ type fakeBackend struct {
 	// onTail runs after each Tail has read its lines (a test writes lines
 	// between a pane's tail and its cursor).
 	onTail func(name string)
+
+	// The tty units' terminals (Terminals): each one's screen and
+	// scrollback, the keys and pastes it got, how often its screen was
+	// read. echo types the runes of Keys into the screen's last row, as
+	// a shell would echo them.
+	screens     map[string]*procs.Screen
+	scrollback  map[string][]string
+	keys        map[string][]vt.Key
+	pastes      map[string][]string
+	screenReads int
+	echo        bool
+	// blockKeys makes Keys and Paste wait (parked as "keys") until it is
+	// closed.
+	blockKeys chan struct{}
 }
 
 func newFake(infos ...procs.Info) *fakeBackend {
@@ -82,6 +98,11 @@ func newFake(infos ...procs.Info) *fakeBackend {
 		msgs:    make(map[string][]procs.Message),
 		details: make(map[string]procs.Details),
 		parked:  make(chan string, 16),
+
+		screens:    make(map[string]*procs.Screen),
+		scrollback: make(map[string][]string),
+		keys:       make(map[string][]vt.Key),
+		pastes:     make(map[string][]string),
 	}
 	f.sub = &fakeSub{ch: make(chan procs.Batch, 16), closed: make(chan struct{}), parked: f.parked, tag: "next"}
 	return f
@@ -289,6 +310,86 @@ func (f *fakeBackend) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// setScreen gives a tty unit its screen.
+func (f *fakeBackend) setScreen(name string, s procs.Screen) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s.Lines = slices.Clone(s.Lines)
+	f.screens[name] = &s
+}
+
+func (f *fakeBackend) Screen(name string) (procs.Screen, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.screenReads++
+	s, ok := f.screens[name]
+	if !ok {
+		return procs.Screen{}, procs.ErrNotTTY
+	}
+	out := *s
+	out.Lines = slices.Clone(s.Lines)
+	return out, nil
+}
+
+func (f *fakeBackend) Scrollback(name string, from, to int) ([]string, error) {
+	err := f.record("scrollback", name, fmt.Sprintf("%d-%d", from, to))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sb := f.scrollback[name]
+	to = min(to, len(sb))
+	if from >= to {
+		return nil, err
+	}
+	return slices.Clone(sb[from:to]), err
+}
+
+// waitKeys parks a Keys or Paste while blockKeys is set.
+func (f *fakeBackend) waitKeys() {
+	f.mu.Lock()
+	block := f.blockKeys
+	f.mu.Unlock()
+	if block != nil {
+		f.parked <- "keys"
+		<-block
+	}
+}
+
+func (f *fakeBackend) Keys(name string, keys []vt.Key) error {
+	f.waitKeys()
+	err := f.record("keys", name, strconv.Itoa(len(keys)))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.keys[name] = append(f.keys[name], keys...)
+	if s := f.screens[name]; s != nil && f.echo && len(s.Lines) > 0 {
+		last := len(s.Lines) - 1
+		for _, k := range keys {
+			switch {
+			case k.Code == vt.KeyRune && k.Text != "":
+				s.Lines[last] += k.Text
+			case k.Code == vt.KeyRune && !k.Ctrl:
+				s.Lines[last] += string(k.Rune)
+			}
+		}
+		s.CursorX = len(s.Lines[last])
+	}
+	return err
+}
+
+func (f *fakeBackend) Paste(name, text string) error {
+	f.waitKeys()
+	err := f.record("paste", name, "")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pastes[name] = append(f.pastes[name], text)
+	return err
+}
+
+func (f *fakeBackend) Resize(name string, cols, rows int) error {
+	return f.record("resize", name, fmt.Sprintf("%dx%d", cols, rows))
+}
+
+var _ procs.Terminals = (*fakeBackend)(nil)
+
 type fakeSub struct {
 	ch     chan procs.Batch
 	closed chan struct{}
@@ -364,8 +465,14 @@ type timerCall struct {
 
 func newHarness(t testing.TB, fb *fakeBackend, w, h int) *harness {
 	t.Helper()
+	return newHarnessOn(t, fb, fb, w, h)
+}
+
+// newHarnessOn drives a Model of backend b, which is fb or wraps it.
+func newHarnessOn(t testing.TB, b Backend, fb *fakeBackend, w, h int) *harness {
+	t.Helper()
 	hs := &harness{t: t, fb: fb, follows: make(map[int]chan tea.Msg)}
-	hs.m = New(fb, Options{Version: "v0.1.0", Now: func() time.Time { return epoch }})
+	hs.m = New(b, Options{Version: "v0.1.0", Now: func() time.Time { return epoch }})
 	hs.m.after = func(d time.Duration, msg tea.Msg) tea.Cmd {
 		return func() tea.Msg { return timerCall{d, msg} }
 	}

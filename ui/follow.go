@@ -57,7 +57,8 @@ type msgsMsg struct {
 func (m *Model) followed() []string {
 	switch m.mode {
 	case modeSingle:
-		if m.shown != "" {
+		// A tty unit's pane shows its screen, not its log (tty.go).
+		if m.shown != "" && !m.ttyUnit() {
 			return []string{m.shown}
 		}
 	case modeSplit:

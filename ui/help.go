@@ -75,6 +75,7 @@ func (k KeyMap) footer() []footerItem {
 	}
 	add(8, k.Clear)
 	add(6, k.Compose)
+	add(9, k.Type)
 	add(7+act, k.Start, k.Stop)
 	add(6+act, k.Restart)
 	add(5+act, k.Kill)
@@ -144,6 +145,15 @@ func (k KeyMap) sections() []helpSection {
 	if k.st.canReload {
 		selected = append(selected, unit(k.Reload, "R"))
 	}
+	pane := []helpEntry{
+		e(k.ViewOutput, "1", "output"), e(k.ViewMessages, "2", "messages"), e(k.ViewStats, "3", "stats"),
+		e(k.Split, "S", "split marked"), e(k.Merged, "M", "merged: all units"), {"esc", "close split/merged", clearOn("")},
+	}
+	if k.st.ttys {
+		// Only where there is a tty unit; ctrl+a is for typing mode,
+		// where this screen cannot be open.
+		pane = append(pane, e(k.Type, "i/enter", "type into tty"), helpEntry{"ctrl+a", "stop typing", false})
+	}
 	return []helpSection{
 		{"selected unit", selected},
 		// Words kept short: three columns fit 80 cells, and all of it 80x24.
@@ -159,10 +169,7 @@ func (k KeyMap) sections() []helpSection {
 			e(k.Filter, "/", "filter"), e(k.Sort, "o", "cycle sort"), e(k.SortReverse, "O", "reverse sort"),
 			e(k.Mark, "*", "mark to split"), {"esc", "clear filter", clearOn("clear filter")},
 		}},
-		{"pane", []helpEntry{
-			e(k.ViewOutput, "1", "output"), e(k.ViewMessages, "2", "messages"), e(k.ViewStats, "3", "stats"),
-			e(k.Split, "S", "split marked"), e(k.Merged, "M", "merged: all units"), {"esc", "close split/merged", clearOn("")},
-		}},
+		{"pane", pane},
 		{"output", []helpEntry{
 			e(k.Search, "/", "search"), e(k.NextMatch, "n/N", "next/prev match"),
 			e(k.Select, "v", "select lines"), e(k.Copy, "y", "copy (OSC 52)"),
@@ -200,6 +207,9 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 // renderFooter is the one-line help: the keys that apply now, the less
 // important ones left out when the line is too narrow.
 func (m *Model) renderFooter() string {
+	if m.tty.typing.on {
+		return m.typingFooter()
+	}
 	items := m.keys.footer()
 	on := make([]bool, len(items))
 	for i, it := range items {

@@ -54,6 +54,10 @@ type KeyMap struct {
 	// Messages.
 	Compose key.Binding
 
+	// Type enters typing mode on a tty unit's screen: every key then goes
+	// to the child until ctrl+a (see typing.go).
+	Type key.Binding
+
 	// Clear backs out of what is on: a selection, a search, a filter, a
 	// split or merged pane.
 	Clear key.Binding
@@ -224,6 +228,7 @@ func DefaultKeyMap() KeyMap {
 		},
 
 		Compose: key.NewBinding(key.WithKeys("m", ":"), key.WithHelp("m", "message")),
+		Type:    key.NewBinding(key.WithKeys("i", "enter"), key.WithHelp("i", "type")),
 
 		Clear: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
 
@@ -258,7 +263,7 @@ func (k *KeyMap) all() []*key.Binding {
 		&k.Start, &k.Stop, &k.Restart, &k.Kill, &k.Signal, &k.ScaleUp, &k.ScaleDown, &k.Reload,
 		&k.ViewOutput, &k.ViewMessages, &k.ViewStats, &k.Split, &k.Merged,
 		&k.Timestamps, &k.Wrap, &k.Search, &k.NextMatch, &k.PrevMatch, &k.Select, &k.Copy,
-		&k.Compose, &k.Clear, &k.Submit, &k.Cancel, &k.HistoryPrev, &k.HistoryNext, &k.Yes, &k.No,
+		&k.Compose, &k.Type, &k.Clear, &k.Submit, &k.Cancel, &k.HistoryPrev, &k.HistoryNext, &k.Yes, &k.No,
 		&k.Redraw, &k.Suspend, &k.Mouse, &k.Help, &k.CloseHelp, &k.Quit, &k.views,
 	}
 }
@@ -295,6 +300,9 @@ type keyState struct {
 	mouse       bool
 	modal       modal
 	paneName    string // what tab goes to from the table: "output", "stats", "split"...
+	tty         bool   // the pane shows a tty unit's screen
+	ttys        bool   // some unit is a tty unit
+	typing      bool   // typing mode is on: every key goes to the child
 }
 
 // apply enables the root's own bindings that do something in st and words
@@ -305,6 +313,11 @@ func (k *KeyMap) apply(st keyState) {
 	k.st = st
 	for _, b := range k.all() {
 		b.SetEnabled(false)
+	}
+	if st.typing {
+		// Every key goes to the child, ctrl+c, ctrl+l and ctrl+z too:
+		// ctrl+a leaves (typing.go), the footer says so.
+		return
 	}
 	k.Redraw.SetEnabled(true)
 	k.Suspend.SetEnabled(true)
@@ -420,6 +433,16 @@ func (k *KeyMap) applyUnit(st keyState) {
 		k.Stop.SetHelp("x", "stop")
 	}
 	k.Compose.SetEnabled(unit && st.selected.Channel != "" && st.mode == modeSingle)
+	// i types into a tty unit's screen; so does enter where the pane has
+	// the keyboard (in the table it folds).
+	k.Type.SetEnabled(unit && st.tty && state == procs.Running)
+	if st.focus == focusOutput {
+		k.Type.SetKeys("i", "enter")
+		k.Type.SetHelp("i/enter", "type")
+	} else {
+		k.Type.SetKeys("i")
+		k.Type.SetHelp("i", "type")
+	}
 	if unit {
 		k.applyGroup(st)
 	}

@@ -100,6 +100,7 @@ type status struct {
 type counts struct {
 	units, running, crashed, backoff, paused, live int
 	stuck                                          int // workers that did not return when stopped
+	ttys                                           int // tty units (the `?` screen lists their keys)
 	cpu                                            float64
 	rss                                            uint64
 }
@@ -149,6 +150,7 @@ type Model struct {
 	stats   statsPane
 	split   splitView
 	merged  mergedView
+	tty     ttyPane // the Output view of a tty unit: its emulated screen
 
 	// What has the keyboard besides the screen itself.
 	helpOpen    bool
@@ -232,6 +234,7 @@ func (m *Model) giveKeys(km *KeyMap) {
 	}
 	m.split.keys, m.split.moves = km.OutputKeys, km.MoveKeys
 	m.stats.moves = km.MoveKeys
+	m.tty.moves = km.MoveKeys
 	m.menu.moves, m.menu.keys = km.MoveKeys, km.InputKeys
 	m.composer.keys, m.composer.walkKeys = km.InputKeys, km.HistoryKeys
 }
@@ -374,6 +377,9 @@ func (m *Model) shownPane() (*outputPane, *logBuf) {
 	if r := m.table.selected(); r != nil && r.virtual {
 		return nil, nil // a group row's pane has no lines of output
 	}
+	if m.ttyUnit() {
+		return nil, nil // a tty unit's Output view is its screen (tty.go)
+	}
 	switch m.shownView() {
 	case viewOutput:
 		return &m.pane, m.logs.get(m.shown)
@@ -423,6 +429,7 @@ func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 		if t.remove(name) {
 			structural = true
 			m.logs.drop(name)
+			delete(m.tty.sent, name)
 		}
 	}
 	if structural {
@@ -449,6 +456,9 @@ func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 			r.info.LastSeq = max(r.info.LastSeq, seq)
 		}
 	}
+	if m.tty.wrote(b) {
+		cmds = append(cmds, m.ttyOutput())
+	}
 	if batchShows(b) { // the header's totals count states and stats only
 		m.recount()
 	}
@@ -462,6 +472,9 @@ func (m *Model) recount() {
 	c := counts{units: len(m.table.order)}
 	for _, r := range m.table.byName {
 		in := &r.info
+		if in.TTY {
+			c.ttys++
+		}
 		switch in.State {
 		case procs.Running:
 			c.running++

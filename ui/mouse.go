@@ -18,8 +18,7 @@ func (m *Model) handleMouse(msg tea.MouseMsg) (tea.Cmd, bool) {
 	case ev.Y >= 1 && ev.Y < 1+l.tableH && ev.X < l.tableW:
 		return m.tableMouse(ev, wheel), true
 	case (box{l.paneX, l.paneY, l.paneW, l.paneH}).has(ev.X, ev.Y):
-		m.paneMouse(ev.X-l.paneX, ev.Y-l.paneY, wheel)
-		return nil, true
+		return m.paneMouse(ev.X-l.paneX, ev.Y-l.paneY, wheel), true
 	}
 	return nil, false
 }
@@ -55,7 +54,7 @@ func (m *Model) tableMouse(ev tea.MouseEvent, wheel int) tea.Cmd {
 
 // paneMouse focuses the pane (the column clicked in a split view) or
 // scrolls it; x and y are relative to the pane.
-func (m *Model) paneMouse(x, y, wheel int) {
+func (m *Model) paneMouse(x, y, wheel int) tea.Cmd {
 	if m.mode == modeSplit {
 		for i, bx := range m.split.boxes {
 			if bx.has(x, y) {
@@ -65,11 +64,16 @@ func (m *Model) paneMouse(x, y, wheel int) {
 	}
 	if wheel == 0 {
 		m.focus = focusOutput
-		return
+		return nil
 	}
-	if p, b := m.activePane(); p != nil {
+	p, b := m.activePane()
+	switch {
+	case p != nil:
 		p.scroll(m.pal, b, 3*wheel)
-	} else {
+	case m.ttyShown() != "":
+		return m.scrollTTY(3*wheel, false, false)
+	default:
 		m.stats.scroll(3 * wheel)
 	}
+	return nil
 }

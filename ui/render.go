@@ -260,16 +260,19 @@ func (m *Model) renderPane(now time.Time) []string {
 	}
 	in := &r.info
 	glyph, words, tone := stateText(in, now)
-	left := []segment{
-		{r.label, p.title},
-		{"  " + glyph + " " + words, p.rows[rowNormal].state[tone]},
+	tty := m.ttyShown() != ""
+	left := []segment{{r.label, p.title}}
+	if title := m.ttyTitle(in); tty && title != "" {
+		// The child's title, beside its name: never on the terminal's.
+		left = append(left, segment{" “" + title + "”", p.info})
 	}
+	nameW := segWidth(left) // the name and the title
+	left = append(left, segment{"  " + glyph + " " + words, p.rows[rowNormal].state[tone]})
 	if note := unitNote(in, now); note != "" && in.State != procs.Waiting {
 		// A waiting unit's reason has its own line below.
 		left = append(left, segment{"  " + note, p.info})
 	}
 	left = append(left, segment{"  " + in.Command, p.dim})
-	b := m.logs.get(m.shown)
 	lines := make([]string, 0, h)
 	// Render the body first: the title tells where it is.
 	reasonText := shownReason(in)
@@ -279,24 +282,8 @@ func (m *Model) renderPane(now time.Time) []string {
 		bodyH--
 	}
 	view := m.shownView()
-	var body []string
-	var where string
-	switch view {
-	case viewOutput:
-		m.pane.SetSize(w, bodyH)
-		m.pane.View(p, b, "no output yet")
-		body, where = m.pane.rows, m.pane.position()
-	case viewMessages:
-		body, where = m.renderMessages(b, in, w, bodyH)
-	case viewStats:
-		m.stats.View(p, m.styles, r, chartSet{hist: r.hist, ticks: &m.ticks, now: now}, m.ticks.count, w, bodyH)
-		body = m.stats.rows
-		where = "waiting for samples"
-		if n := min(r.hist.n, m.ticks.n); n >= 2 {
-			where = "last " + compactDuration(m.ticks.fromEnd(0).Sub(m.ticks.fromEnd(n-1)))
-		}
-	}
-	right := m.titleRight(view, in.Channel != "", where, w, width(r.label)+2+width(glyph)+1+width(words))
+	body, where := m.renderBody(r, view, tty, w, bodyH, now)
+	right := m.titleRight(view, in.Channel != "", where, w, nameW+2+width(glyph)+1+width(words))
 	lines = append(lines, ruleLine(rule, w, left, append(right, segment{"──", rule})))
 	if reason {
 		rp := p.dim
@@ -309,6 +296,29 @@ func (m *Model) renderPane(now time.Time) []string {
 		lines = append(lines, rp.on(truncate("  "+reasonText, w)))
 	}
 	return append(lines, body...)
+}
+
+// renderBody is the selected unit's view, w x h, and where it is for the
+// pane's title: its screen (a tty unit), its output, messages or stats.
+func (m *Model) renderBody(r *unitRow, view detailView, tty bool, w, h int, now time.Time) ([]string, string) {
+	p := m.pal
+	b := m.logs.get(m.shown)
+	switch {
+	case tty:
+		return m.renderTTY(w, h)
+	case view == viewOutput:
+		m.pane.SetSize(w, h)
+		m.pane.View(p, b, "no output yet")
+		return m.pane.rows, m.pane.position()
+	case view == viewMessages:
+		return m.renderMessages(b, &r.info, w, h)
+	}
+	m.stats.View(p, m.styles, r, chartSet{hist: r.hist, ticks: &m.ticks, now: now}, m.ticks.count, w, h)
+	where := "waiting for samples"
+	if n := min(r.hist.n, m.ticks.n); n >= 2 {
+		where = "last " + compactDuration(m.ticks.fromEnd(0).Sub(m.ticks.fromEnd(n-1)))
+	}
+	return m.stats.rows, where
 }
 
 // titleRight is the right end of the pane's title: the views (the shown

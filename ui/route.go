@@ -77,6 +77,11 @@ func (m *Model) clearInnermost() tea.Cmd {
 // unit with a word instead of silence.
 func (m *Model) explainDisabled(msg tea.KeyMsg) tea.Cmd {
 	k := msg.String()
+	if name := m.ttyShown(); name != "" && has(m.keys.Type, k) && !m.keys.Type.Enabled() && !m.shutting {
+		if r := m.table.selected(); r != nil {
+			return m.setStatus(statusInfo, "type into "+name+": it is "+string(r.info.State)+" (s starts it)")
+		}
+	}
 	if has(m.keys.Compose, k) && m.mode == modeSingle {
 		if r := m.table.selected(); r != nil && r.info.Channel == "" {
 			return m.setStatus(statusInfo, r.info.Name+" has no message channel (ipc: true in its config)")
@@ -151,6 +156,7 @@ var rootKeys = [...]keyAction{
 	{func(k *KeyMap) *key.Binding { return &k.ViewMessages }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.setView(viewMessages) }},
 	{func(k *KeyMap) *key.Binding { return &k.ViewStats }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.setView(viewStats) }},
 	{func(k *KeyMap) *key.Binding { return &k.Compose }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.openComposer() }},
+	{func(k *KeyMap) *key.Binding { return &k.Type }, (*Model).startTyping},
 	{func(k *KeyMap) *key.Binding { return &k.Split }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.toggleSplit() }},
 	{func(k *KeyMap) *key.Binding { return &k.Merged }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.toggleMerged() }},
 	{func(k *KeyMap) *key.Binding { return &k.Signal }, (*Model).openMenu},
@@ -303,6 +309,8 @@ func (m *Model) routeKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case p != nil && owns(p.bindings(), msg):
 		return m.paneUpdater(p).Update(msg)
+	case p == nil && m.focus == focusOutput && m.ttyShown() != "" && owns(m.tty.bindings(), msg):
+		return m.ttyKey(msg)
 	case p == nil && m.focus == focusOutput && owns(m.stats.bindings(), msg):
 		return m.stats.Update(msg)
 	}

@@ -29,6 +29,7 @@ func (m *Model) keyState() keyState {
 		focus: m.focus, mode: m.mode, view: m.shownView(), helpOpen: m.helpOpen, helpScrolls: m.helpScrolls, shutting: m.shutting,
 		filtering: m.table.filter != "", mouse: m.mouse, modal: m.modal(),
 		canScale: m.canScale(), canReload: m.canReload(),
+		tty: m.ttyShown() != "", typing: m.tty.typing.on, ttys: m.totals.ttys > 0,
 	}
 	if v, ok := m.table.selectedRow(); ok {
 		st.selected = &v.u.info
@@ -64,15 +65,17 @@ func (m *Model) keyState() keyState {
 // View only returns it) when the message changed anything.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd, changed, quit := m.apply(msg)
-	switch {
-	case quit:
+	if quit {
 		return m, tea.Quit
-	case !changed:
-		return m, tea.Batch(cmd, m.syncFollowers())
 	}
-	cmd = tea.Batch(cmd, m.syncFollowers())
+	typing := m.tty.typing.on
+	cmd = tea.Batch(cmd, m.syncFollowers(), m.syncTTY())
+	if !changed && typing == m.tty.typing.on { // typing mode ending changes the footer
+		return m, cmd
+	}
 	m.render()
-	return m, tea.Batch(cmd, m.armClock())
+	// The frame sized the tty pane: the child may need the new size.
+	return m, tea.Batch(cmd, m.resizeTTY(), m.armClock())
 }
 
 // apply applies msg: input goes to the key and mouse routing, the engine's
@@ -83,6 +86,11 @@ func (m *Model) apply(msg tea.Msg) (cmd tea.Cmd, changed, quit bool) {
 		m.width, m.height = msg.Width, msg.Height
 		return nil, true, false
 	case tea.KeyMsg:
+		if cmd, ok, changed := m.typeKey(msg); ok {
+			// Typing mode: the key is the child's, and the frame that
+			// shows it is the screen's answer (no frame before it).
+			return cmd, changed, false
+		}
 		return m.keyInput(msg), true, false
 	case tea.MouseMsg:
 		cmd, changed = m.handleMouse(msg)
@@ -132,6 +140,16 @@ func (m *Model) applyEngine(msg tea.Msg) (cmd tea.Cmd, changed, quit, ok bool) {
 		return m.sendDone(msg), true, false, true
 	case actionMsg:
 		return m.actionDone(msg), true, false, true
+	case ttyScreenMsg:
+		cmd, changed = m.applyScreen(msg)
+		return cmd, changed, false, true
+	case ttyScrollbackMsg:
+		cmd, changed = m.applyScrollback(msg)
+		return cmd, changed, false, true
+	case ttyKeysMsg:
+		return m.applyKeysSent(msg), msg.err != nil, false, true
+	case ttyResizedMsg:
+		return m.applyResized(msg), msg.err != nil, false, true
 	}
 	return nil, false, false, false
 }
@@ -186,6 +204,10 @@ func (m *Model) applyLocal(msg tea.Msg) (cmd tea.Cmd, changed, quit bool) {
 		}
 		m.clockArmed = false
 		return nil, true, false
+	case ttyTickMsg:
+		return m.tickTTY(msg), false, false
+	case ttyResizeMsg:
+		return m.applyResizeTimer(msg), false, false
 	}
 	return nil, false, false
 }
@@ -212,6 +234,11 @@ func (m *Model) keyInput(msg tea.KeyMsg) tea.Cmd {
 	for _, r := range msg.Runes {
 		k := msg
 		k.Runes = []rune{r}
+		if cmd, ok, _ := m.typeKey(k); ok {
+			// "iq": i started typing mode, so q is the child's.
+			cmds = append(cmds, cmd)
+			continue
+		}
 		cmds = append(cmds, m.handleKey(k))
 	}
 	return tea.Batch(cmds...)
@@ -231,7 +258,9 @@ func (m *Model) applyKeys(st keyState) {
 		p.updateKeys(free, free && st.focus == focusOutput)
 		k.OutputKeys = p.keys
 	}
-	m.stats.updateKeys(free && p == nil && st.focus == focusOutput)
+	tty := st.tty && p == nil
+	m.tty.updateKeys(free && tty && st.focus == focusOutput)
+	m.stats.updateKeys(free && p == nil && !tty && st.focus == focusOutput)
 	m.menu.updateKeys()
 	m.composer.updateKeys()
 	k.TableKeys = m.table.keys
@@ -246,6 +275,8 @@ func (m *Model) applyKeys(st keyState) {
 		k.MoveKeys = m.table.moves
 	case p != nil:
 		k.MoveKeys = p.moves
+	case tty:
+		k.MoveKeys = m.tty.moves
 	default:
 		k.MoveKeys = m.stats.moves
 	}
