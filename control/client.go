@@ -44,6 +44,10 @@ func do(ctx context.Context, path string, req Request, each func(Response) error
 	return DoWith(ctx, unixDialer(path, uid), req, each, flush)
 }
 
+// UnixDialer dials the control socket at path: the connections it opens
+// are checked to be served by this user, as Do's are.
+func UnixDialer(path string) Dialer { return unixDialer(path, os.Geteuid()) }
+
 // unixDialer dials the control socket at path and checks that uid serves it.
 func unixDialer(path string, uid int) Dialer {
 	return func(ctx context.Context) (net.Conn, error) {

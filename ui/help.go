@@ -87,7 +87,7 @@ func (k KeyMap) footer() []footerItem {
 		add(1, k.Split, k.Merged)
 	}
 	add(5, k.Focus)
-	add(10, k.Help, k.Quit)
+	add(10, k.Help, k.Quit, k.StopAll)
 	return out
 }
 
@@ -144,7 +144,7 @@ func (k KeyMap) sections() []helpSection {
 	if k.st.canReload {
 		selected = append(selected, unit(k.Reload, "R"))
 	}
-	return []helpSection{
+	secs := []helpSection{
 		{"selected unit", selected},
 		// Words kept short: three columns fit 80 cells, and all of it 80x24.
 		{"move", []helpEntry{
@@ -179,6 +179,11 @@ func (k KeyMap) sections() []helpSection {
 			e(k.Quit, "q/ctrl+c", "quit"),
 		}},
 	}
+	if k.st.attached { // only where there is something to stop besides the screen
+		g := &secs[len(secs)-1]
+		g.entries = append(g.entries, e(k.StopAll, "Q", "stop every unit and kelpie"))
+	}
+	return secs
 }
 
 // FullHelp is every key, one group per section (help.KeyMap); those that
