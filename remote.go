@@ -189,6 +189,8 @@ func (c *cli) dialSSH(ctx context.Context, raw string) (*target, error) {
 	stderr := &tailBuffer{max: 4 << 10}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, stderr
+	// A ControlMaster ssh starts may keep stderr open for minutes.
+	cmd.WaitDelay = time.Second
 	err = cmd.Start()
 	inR.Close()
 	outW.Close()
