@@ -181,6 +181,7 @@ func (k KeyMap) sections() []helpSection {
 	}
 	if k.st.attached { // only where there is something to stop besides the screen
 		g := &secs[len(secs)-1]
+		g.entries[len(g.entries)-1].desc = "leave (kelpie keeps running)"
 		g.entries = append(g.entries, e(k.StopAll, "Q", "stop every unit and kelpie"))
 	}
 	return secs
