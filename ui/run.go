@@ -88,6 +88,13 @@ func Run(b Backend, opts Options) (err error) {
 	scr.close()
 
 	m.cancel() // every copy of the model shares this context
+	return finish(b, opts, final, runErr)
+}
+
+// finish ends Run once the program has: the model's outcome, and the
+// shutdown it did not do (the program ended some other way), except on an
+// attached screen, whose kelpie is left running unless Q stopped it.
+func finish(b Backend, opts Options, final tea.Model, runErr error) (err error) {
 	done, gone := false, false
 	if ff, ok := final.(framed); ok {
 		fm := ff.Model
