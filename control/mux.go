@@ -88,6 +88,8 @@ func OpenMux(r io.Reader, w io.Writer, c io.Closer) (*Mux, error) {
 		return nil, &NoiseError{Text: firstWords(line)}
 	}
 	if resp.Error != "" {
+		// Another machine's words: made safe to print here, once.
+		resp.Error = procs.Clean(resp.Error)
 		return nil, responseError(resp)
 	}
 	if resp.Text != bridgeGreeting {

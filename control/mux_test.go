@@ -1,6 +1,7 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -139,4 +140,29 @@ func TestMuxLostEndsStreams(t *testing.T) {
 	if err := c.Start("x"); !errors.Is(err, ErrLost) {
 		t.Fatalf("a request after the loss: %v", err)
 	}
+}
+
+// Whatever the far end writes (it is another machine's ssh session),
+// OpenMux and the frame reader answer with an error or a Mux, never a
+// panic, and a Mux over garbage ends.
+func FuzzOpenMux(f *testing.F) {
+	f.Add([]byte(`{"ok":true,"v":2,"text":"` + bridgeGreeting + `"}` + "\n\x02\x00\x00\x00\x01\x00\x00\x00\x02{}"))
+	f.Add([]byte("Welcome!\n"))
+	f.Add([]byte(`{"error":"no kelpie is running"}` + "\n"))
+	f.Add([]byte(`{"error":"\u001b]0;x\u0007\r"}` + "\n"))
+	f.Add([]byte(`{"ok":true,"v":2,"text":"` + bridgeGreeting + `"}` + "\n\x03\xff\xff\xff\xff\xff\xff\xff\xff"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := OpenMux(bytes.NewReader(b), io.Discard, nil)
+		if err != nil {
+			if strings.ContainsAny(err.Error(), "\x1b\x07\r") {
+				t.Fatalf("raw control bytes in %q", err)
+			}
+			return
+		}
+		c, err := m.Dial(context.Background())
+		if err == nil {
+			c.Close()
+		}
+		<-m.Done() // the input ran out: the Mux has ended
+	})
 }

@@ -13,7 +13,7 @@ type stopAllMsg struct{}
 // confirmStopAll asks before Q stops every unit and the kelpie itself.
 func (m *Model) confirmStopAll(tea.KeyMsg) tea.Cmd {
 	m.confirm = &confirmation{
-		question: "stop every unit and the kelpie at " + m.opts.Attached + "?",
+		question: "stop every unit and the kelpie at " + safe(m.opts.Attached) + "?", // a path: outside text
 		run:      func() tea.Msg { return stopAllMsg{} },
 	}
 	return nil
