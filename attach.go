@@ -91,7 +91,13 @@ func (c *cli) runDetach() error {
 		}
 	}
 	fmt.Fprintf(c.stdout, "kelpie is running in the background (pid %d)\nsocket: %s\nlog:    %s\n", cmd.Process.Pid, sock, logPath)
-	fmt.Fprintln(c.stdout, "attach with `kelpie attach`, stop it all with `kelpie down`")
+	where := "" // what finds it again from here
+	if c.socket != "" {
+		where = " --socket " + shellQuote(sock)
+	} else if c.file != "" {
+		where = " -f " + shellQuote(path)
+	}
+	fmt.Fprintf(c.stdout, "attach with `kelpie attach%s`, stop it all with `kelpie down%s`\n", where, where)
 	return nil
 }
 

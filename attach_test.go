@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -215,4 +216,18 @@ func listenTCP(t *testing.T) string {
 	}
 	t.Cleanup(func() { ln.Close() })
 	return ln.Addr().String()
+}
+
+// A kelpie killed outright (no shutdown, no last words) is gone too.
+func TestAttachedScreenSaysKilledKelpieIsGone(t *testing.T) {
+	dir, sock := detached(t, "processes:\n  a:\n    run: [\"sleep\", \"424297\"]\n")
+	waitPids(t, "sleep 424297")
+	s := attachScreen(t, 1, dir, kelpieBin, "attach", "--socket", sock)
+	s.waitFor("sleep 424297")
+	if err := syscall.Kill(detachedPid(t, dir, sock), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if code, errOut := s.exited(dir, 1); code != 1 || errOut != "kelpie: kelpie at "+sock+" has gone away\n" {
+		t.Fatalf("exit %d %q", code, errOut)
+	}
 }
