@@ -264,6 +264,8 @@ func sshError(where string, err error, stderr string) error {
 		code = ee.ExitCode()
 	}
 	switch {
+	case strings.Contains(stderr, `unknown command "dial-stdio"`):
+		return fmt.Errorf("%s: the server's kelpie is older than this one (it has no dial-stdio): use the same kelpie version on both ends, or forward the socket with ssh -L (see the README)", where)
 	case code == 255 && last != "":
 		return fmt.Errorf("%s: %s", where, last) // ssh's own error
 	case code == 127:

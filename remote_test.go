@@ -212,6 +212,8 @@ func TestRemoteErrorsInOneSentence(t *testing.T) {
 			"ssh://kelpie-test: no kelpie is running"},
 		{"ssh fails", []string{"KELPIE_SSH_COMMAND=ssh -F " + filepath.Join(d.dir, "ssh_config") + " -p 1"}, []string{"--host", "ssh://127.0.0.1:1"},
 			"ssh://127.0.0.1:1: ssh: connect to host 127.0.0.1 port 1"},
+		{"older kelpie", []string{`KELPIE_REMOTE_COMMAND=echo 'kelpie: unknown command "dial-stdio"' >&2; echo "Run 'kelpie --help' for usage." >&2; exit 2; :`}, nil,
+			"ssh://kelpie-test: the server's kelpie is older than this one (it has no dial-stdio)"},
 		{"bad host", nil, []string{"--host", "http://x"}, "want ssh://[user@]server[:port][/path/to/kelpie.yaml]"},
 	}
 	for _, c := range cases {
