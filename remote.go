@@ -148,7 +148,10 @@ func (c *cli) remoteCommand(path string) string {
 	if path == "" {
 		path = c.file
 	}
-	if path != "" {
+	switch {
+	case strings.HasPrefix(path, "/~/"): // ssh://host/~/app/kelpie.yaml: under the login's home
+		cmd += " --file ~/" + shellQuote(path[3:])
+	case path != "":
 		cmd += " --file " + shellQuote(path)
 	}
 	if c.socket != "" {
