@@ -85,6 +85,7 @@ output. A message too large to keep whole is shown cut, marked truncated.`,
 			ValidArgsFunction: c.completeUnits,
 			RunE:              c.runSend,
 		},
+		c.sendKeysCommand(),
 		{
 			Use:   "scale NAME N",
 			Short: "Set the number of a cluster's (or worker group's) members, live",

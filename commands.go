@@ -23,9 +23,9 @@ With no command, kelpie runs ` + "`kelpie up`" + `.
 Every command finds the config by -f, else the first of kelpie.yaml,
 kelpie.yml or Procfile in the current directory or the nearest directory
 above it (as git finds its repository). The client commands (ps, logs,
-start, stop, restart, signal, send, scale, reload, down) and attach talk to
-the kelpie running that config, or to the one at --socket or $KELPIE_SOCKET,
-or on another machine through ssh with --host or $KELPIE_HOST
+start, stop, restart, signal, send, send-keys, scale, reload, down) and attach
+talk to the kelpie running that config, or to the one at --socket or
+$KELPIE_SOCKET, or on another machine through ssh with --host or $KELPIE_HOST
 (ssh://[user@]server[:port][/path/to/kelpie.yaml]).
 
 Exit status: 0 ok, 1 the command failed, 2 a usage or config error.`,
@@ -44,7 +44,7 @@ Exit status: 0 ok, 1 the command failed, 2 a usage or config error.`,
 		return usagef(cmd, "%s", err)
 	})
 	c.upFlags(root)
-	root.AddCommand(c.upCommand(), c.validateCommand(), c.versionCommand(), c.attachCommand(), c.dialStdioCommand())
+	root.AddCommand(c.upCommand(), c.validateCommand(), c.versionCommand(), c.exportCommand(), c.attachCommand(), c.dialStdioCommand())
 	root.AddCommand(c.clientCommands()...)
 	root.SetHelpCommand(c.helpCommand(root))
 	c.completionCommand(root)

@@ -79,6 +79,7 @@ func TestClustersConfigErrors(t *testing.T) {
 		{"bad policy", c("    run: x", "    listen: :0", "    mode: node", "    policy: fair"), 8, 13, `policy: "fair" is not a Node scheduling policy`},
 		{"policy without node", c("    run: x", "    listen: :0", "    policy: rr"), 7, 13, "only a node-mode cluster"},
 		{"top typo", "processes:\n  web: {run: x}\nclusteres: {}\n", 3, 1, `did you mean "clusters"?`},
+		{"tty", c("    run: x", "    listen: :0", "    tty: true"), 7, 5, "tty: a cluster's members serve connections, not a terminal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

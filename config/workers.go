@@ -106,6 +106,8 @@ func (c *yamlChecker) workerGroup(name string, nameNode, body *yaml.Node) (procs
 				}
 				names[n] = true
 			}
+		case "tty":
+			c.at(p.key, "tty: worker %q is a goroutine inside kelpie and has no terminal (tty is for processes)", name)
 		default:
 			if c.lifecycleKey(&spec, &lc, key, p.val, v) {
 				continue

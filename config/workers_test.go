@@ -70,6 +70,7 @@ func TestWorkersConfigErrors(t *testing.T) {
 		{"workers empty", "workers:\n", 1, 1, "workers is empty"},
 		{"workers list", "workers: [a]\n", 1, 10, "workers must be a mapping"},
 		{"top typo", "processes:\n  web: {run: x}\nworkrs: {}\n", 3, 1, `did you mean "workers"?`},
+		{"tty", w("    task: echo", "    tty: true"), 6, 5, `tty: worker "p" is a goroutine inside kelpie and has no terminal`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,7 +21,7 @@ import (
 // present them; unknown-key messages offer them as suggestions.
 func processKeys() []string {
 	return []string{
-		"run", "cwd", "env", "restart", "stop_signal", "stop_timeout", "ipc", "ipc_max_line",
+		"run", "cwd", "env", "restart", "stop_signal", "stop_timeout", "ipc", "ipc_max_line", "tty",
 		"log_buffer", "min_uptime", "max_restarts", "backoff", "backoff_max", "disabled",
 		"depends_on",
 		"env_file", "max_memory", "schedule", "watch",
@@ -48,6 +48,8 @@ func keyAlias(key string) string {
 		return "stop_timeout"
 	case "apps", "services", "procs", "programs":
 		return "processes"
+	case "pty", "is_tty", "interactive", "is_interactive":
+		return "tty"
 	}
 	return ""
 }
@@ -483,6 +485,10 @@ func (c *yamlChecker) unitBody(what, name string, nameNode, body *yaml.Node, kno
 			}
 		case "ipc":
 			spec.IPC = c.bool(key, p.val, v)
+		case "tty":
+			if spec.TTY = c.bool(key, p.val, v); spec.TTY && what != "process" {
+				c.at(p.key, "tty: a %s's members serve connections, not a terminal (tty is for single processes)", what)
+			}
 		case "ready":
 			if spec.Ready = c.probe(key, p.val, v); spec.Ready != nil && spec.Ready.Kind == procs.ProbeMessage {
 				spec.IPC = true // the message comes on the unit's channel

@@ -97,6 +97,11 @@ func TestYAMLErrors(t *testing.T) {
 		{"run element null", api(`    run: ["sleep", ~]`), 3, 20, "run[1]: want a string, got nothing"},
 		{"run program empty", api(`    run: ["", "x"]`), 3, 11, "run[0]: program name is empty"},
 
+		// tty.
+		{"tty not a bool", api("    run: x", "    tty: yes please"), 4, 10, `tty: want true or false, got "yes please"`},
+		{"tty list", api("    run: x", "    tty: [true]"), 4, 10, "tty: want true or false, got a list"},
+		{"tty alias", api("    run: x", "    interactive: true"), 4, 5, `did you mean "tty"?`},
+
 		// restart.
 		{"restart bad", api("    run: x", "    restart: sometimes"), 4, 14, `restart: "sometimes" is not a restart policy (want never, on-failure or always)`},
 		{"restart typo", api("    run: x", "    restart: on_failure"), 4, 14, `did you mean "on-failure"?`},
@@ -418,5 +423,16 @@ func TestIPCMaxLine(t *testing.T) {
 	}
 	if sp := f.Specs[0]; !sp.IPC || sp.IPCMaxLine != 2<<20 {
 		t.Fatalf("spec %+v", sp)
+	}
+}
+
+// tty: true on a process sets Spec.TTY; false or absent leaves it off.
+func TestTTYKey(t *testing.T) {
+	f, err := Parse("k.yaml", []byte("processes:\n  a:\n    run: sh\n    tty: true\n  b:\n    run: x\n    tty: false\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Specs[0].TTY || f.Specs[1].TTY {
+		t.Fatalf("tty: a %v, b %v; want true, false", f.Specs[0].TTY, f.Specs[1].TTY)
 	}
 }

@@ -1,6 +1,7 @@
 // Package control is kelpie's control socket: the server every running kelpie
 // (TUI or headless) serves on a private unix socket, and the client the
-// `kelpie ps|logs|start|stop|restart|signal|send|down` commands use.
+// `kelpie ps|logs|start|stop|restart|signal|send|send-keys|down` commands
+// use.
 //
 // The protocol is one JSON request line per connection, answered by one or
 // more JSON response lines; `logs --follow` and `subscribe` keep streaming
@@ -29,6 +30,7 @@ import (
 	"syscall"
 
 	"github.com/kelpie-dev/kelpie/procs"
+	"github.com/kelpie-dev/kelpie/vterm"
 )
 
 // EnvSocket names the environment variable that overrides the socket path.
@@ -37,10 +39,12 @@ const EnvSocket = "KELPIE_SOCKET"
 // ProtocolVersion is the control protocol this kelpie speaks. Version 1 is
 // the CLI's requests (ps, logs, messages, start, stop, restart, signal,
 // send, down); version 2 adds what control.Client needs to be a whole
-// procs.Engine (hello, subscribe, details, since, messages-since, nowait).
-// A request may carry the version it needs in "v" (absent: 1); a kelpie
-// that speaks an older one refuses it, saying so, rather than guess.
-const ProtocolVersion = 2
+// procs.Engine (hello, subscribe, details, since, messages-since, nowait);
+// version 3 adds procs.Terminals, a tty unit's terminal (screen,
+// scrollback, keys, paste, resize). A request may carry the version it
+// needs in "v" (absent: 1); a kelpie that speaks an older one refuses it,
+// saying so, rather than guess.
+const ProtocolVersion = 3
 
 // Request is what a client sends.
 type Request struct {
@@ -63,6 +67,16 @@ type Request struct {
 	// Threads makes ps list each unit's OS threads (Info.Threads), measured
 	// on demand over a quarter of a second.
 	Threads bool `json:"threads,omitempty"`
+	// Keys are the key presses keys sends to a tty unit; Text is what
+	// paste sends.
+	Keys []vterm.Key `json:"keys,omitempty"`
+	Text string      `json:"text,omitempty"`
+	// From and To bound the lines scrollback reads, [from, to).
+	From int `json:"from,omitempty"`
+	To   int `json:"to,omitempty"`
+	// Cols and Rows are the size resize sets.
+	Cols int `json:"cols,omitempty"`
+	Rows int `json:"rows,omitempty"`
 }
 
 // Response is one line the server sends back.
@@ -90,6 +104,9 @@ type Response struct {
 	// Event is one batch of a subscription (after its first response,
 	// which carries the snapshot in Units).
 	Event *Event `json:"event,omitempty"`
+	// Screen answers screen; Rows answers scrollback.
+	Screen *procs.Screen `json:"screen,omitempty"`
+	Rows   []string      `json:"rows,omitempty"`
 }
 
 // Event is procs.Batch on the wire.

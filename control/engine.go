@@ -152,6 +152,7 @@ func errorCodes() []errorCode {
 		{"not_running", procs.ErrNotRunning},
 		{"shutdown", procs.ErrShutdown},
 		{"unkillable", procs.ErrUnkillable},
+		{"not_tty", procs.ErrNotTTY},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -101,7 +102,7 @@ func TestMuxRefusesAnOlderRemote(t *testing.T) {
 	br, bw := io.Pipe()
 	go func() { _, _ = bw.Write([]byte(`{"ok":true,"v":1,"text":"` + bridgeGreeting + `"}` + "\n")) }()
 	_, err := OpenMux(br, io.Discard, br)
-	if err == nil || !strings.Contains(err.Error(), "the remote kelpie speaks protocol 1, this one 2") {
+	if want := fmt.Sprintf("the remote kelpie speaks protocol 1, this one %d", ProtocolVersion); err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("got %v", err)
 	}
 	if _, err := OpenMux(strings.NewReader(""), io.Discard, nil); !errors.Is(err, ErrNoGreeting) {

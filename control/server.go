@@ -522,6 +522,9 @@ func (s *Server) dispatch1(c *net.UnixConn, req Request, reply func(Response) er
 	if handled, err := s.dispatch2(c, req, reply); handled {
 		return err
 	}
+	if handled, err := s.terminals(req, reply); handled {
+		return err
+	}
 	switch req.Cmd {
 	case "ps":
 		units := s.eng.List()

@@ -11,6 +11,7 @@ package logfile
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -177,6 +178,11 @@ type file struct {
 	size    int64
 	broken  bool   // a write failed: say so once, then stop trying
 	scratch []byte // the line being built, reused
+	// stamp is the formatted time of millisecond stampMS: a flooding unit
+	// writes hundreds of lines per millisecond, and formatting the time
+	// was a third of a line's cost (BenchmarkLine).
+	stamp   []byte
+	stampMS int64
 }
 
 func (f *file) open() error {
@@ -215,17 +221,35 @@ func (f *file) line(t time.Time, s procs.Stream, text []byte) error {
 	if f.broken {
 		return nil
 	}
-	b := t.AppendFormat(f.scratch[:0], TimeFormat)
-	b = append(append(append(b, ' '), s.String()...), ' ')
-	b = appendPlain(b, text)
-	b = append(b, '\n')
-	f.scratch = b
 	if f.f == nil {
 		if err := f.open(); err != nil {
 			return f.broke(err)
 		}
 	}
+	if ms := t.UnixMilli(); ms != f.stampMS || f.stamp == nil {
+		f.stamp, f.stampMS = t.AppendFormat(f.stamp[:0], TimeFormat), ms
+	}
+	// Built in the buffer's free space when it fits (Write then copies
+	// nothing), else aside in scratch.
+	st := s.String()
+	b := f.bw.AvailableBuffer()
+	inBuf := cap(b) >= len(f.stamp)+len(st)+len(text)+3
+	if !inBuf {
+		b = f.scratch[:0]
+	}
+	b = append(b, f.stamp...)
+	b = append(append(append(b, ' '), st...), ' ')
+	b = appendPlain(b, text)
+	b = append(b, '\n')
+	if !inBuf {
+		f.scratch = b[:0] // keep it if it grew
+	}
 	if f.size > 0 && f.size+int64(len(b)) > f.opts.MaxSize {
+		if inBuf {
+			// The rotation's flush reuses the buffer's free space.
+			f.scratch = append(f.scratch[:0], b...)
+			b = f.scratch
+		}
 		if err := f.rotate(); err != nil {
 			return f.broke(err)
 		}
@@ -292,17 +316,23 @@ func (f *file) close() error {
 // sanitiser leaves only complete SGR sequences (ESC [ params m), which mean
 // nothing to grep or an editor.
 func appendPlain(b, text []byte) []byte {
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		if c != 0x1b || i+1 >= len(text) || text[i+1] != '[' {
-			b = append(b, c)
+	for len(text) > 0 {
+		i := bytes.IndexByte(text, 0x1b)
+		if i < 0 {
+			return append(b, text...) // the rest (most lines: all) has no colour
+		}
+		b = append(b, text[:i]...)
+		text = text[i:]
+		if len(text) < 2 || text[1] != '[' {
+			b = append(b, text[0]) // a lone ESC: not a colour code
+			text = text[1:]
 			continue
 		}
-		j := i + 2
-		for j < len(text) && text[j] != 'm' {
-			j++
+		m := bytes.IndexByte(text[2:], 'm')
+		if m < 0 {
+			return b // cut off: drop it
 		}
-		i = j // past the 'm' (or the end) on the loop's i++
+		text = text[2+m+1:]
 	}
 	return b
 }

@@ -137,6 +137,9 @@ func (s *Supervisor) AddCluster(c Cluster, ln *net.TCPListener) error {
 	if name == "" {
 		return errors.New("add cluster: empty name")
 	}
+	if c.Spec.TTY {
+		return fmt.Errorf("add cluster %q: a cluster's members serve connections, not a terminal (tty is for single processes)", name)
+	}
 	if c.Mode == "" {
 		c.Mode = ModeFDs
 	}

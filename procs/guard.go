@@ -27,9 +27,15 @@ const maxTagEntry = 4096
 // boot) and the session kelpie ran in. A group counts as the unit's only if no
 // process holds the leader's pid with another start time, and a member counts
 // only if it is in that session and started no earlier than the leader.
+//
+// A tty unit's group leads a session of its own (session is set, and sid is
+// the leader's pid): then every process of that session started no earlier
+// than the leader is the unit's too, whatever its group (a shell's
+// background jobs).
 type groupProof struct {
-	start uint64
-	sid   int
+	start   uint64
+	sid     int
+	session bool
 }
 
 // killTagged kills every process (but self) whose environment carries TagVar
@@ -137,6 +143,10 @@ func (sc *scanner) leftovers(self int, groups map[int]groupProof) []int {
 				continue
 			}
 			if g, ok := valid(p.pgrp); ok && p.sid == g.sid && p.start >= g.start {
+				out = append(out, pid)
+				continue
+			}
+			if g, ok := valid(p.sid); ok && g.session && p.start >= g.start {
 				out = append(out, pid)
 				continue
 			}
@@ -330,12 +340,17 @@ func startGuard(argv []string) (*os.File, int, error) {
 // The guard's feed: one line per fact, written by kelpie as things happen.
 //
 //	g PGID START SID   a unit's process group (see groupProof)
+//	s PGID             that group leads its own session (a tty unit's)
 //	u PGID             that group is gone
 //	c PATH             a cgroup directory whose processes are kelpie's units'
 //
 // Unknown lines are ignored, so an older guard can serve a newer kelpie.
 func guardGroupLine(pgid int, g groupProof) []byte {
-	return fmt.Appendf(nil, "g %d %d %d\n", pgid, g.start, g.sid)
+	b := fmt.Appendf(nil, "g %d %d %d\n", pgid, g.start, g.sid)
+	if g.session {
+		b = fmt.Appendf(b, "s %d\n", pgid)
+	}
+	return b
 }
 
 func guardEndLine(pgid int) []byte { return fmt.Appendf(nil, "u %d\n", pgid) }
@@ -365,6 +380,13 @@ func readGuardFeed(r io.Reader) guardFeed {
 			sid, e3 := strconv.Atoi(fields[3])
 			if e1 == nil && e2 == nil && e3 == nil && pgid > 1 {
 				f.groups[pgid] = groupProof{start: start, sid: sid}
+			}
+		case fields[0] == "s":
+			if pgid, err := strconv.Atoi(fields[1]); err == nil {
+				if g, ok := f.groups[pgid]; ok {
+					g.session = true
+					f.groups[pgid] = g
+				}
 			}
 		case fields[0] == "u":
 			if pgid, err := strconv.Atoi(fields[1]); err == nil {

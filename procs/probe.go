@@ -181,6 +181,7 @@ type probeRun struct {
 	execPID int // a running exec check's process (0: none)
 	seen    int64
 	logw    *logWatch
+	hc      *httpConn // a plain-http probe's kept connection (nil: the shared client)
 }
 
 // logWatch matches a unit's output lines against a log probe's expression
@@ -264,6 +265,9 @@ func (s *Supervisor) stopProbes(u *unit) {
 		if pr.timer != nil {
 			pr.timer.Stop()
 		}
+		if pr.hc != nil {
+			pr.hc.close()
+		}
 		if pr.execPID != 0 {
 			if _, ok := s.probePIDs[pr.execPID]; ok {
 				_ = syscall.Kill(-pr.execPID, syscall.SIGKILL)
@@ -329,6 +333,16 @@ func (s *Supervisor) probeTick(u *unit, pr *probeRun) {
 	case ProbeExec:
 		s.probeExec(u, pr)
 	case ProbeHTTP, ProbeTCP:
+		if p.Kind == ProbeHTTP && pr.hc == nil {
+			pr.hc = newHTTPConn(p.URL)
+		}
+		if hc := pr.hc; hc != nil {
+			go func() {
+				err := hc.check(p.Timeout)
+				s.post(func() { s.probeResult(u, pr, err) })
+			}()
+			return
+		}
 		client := s.probeHTTP
 		if client == nil && p.Kind == ProbeHTTP {
 			client = newProbeClient()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"syscall"
 
 	"github.com/kelpie-dev/kelpie/cluster"
@@ -132,6 +133,9 @@ func validateWorker(sp *Spec) error {
 	if len(sp.Argv) > 0 || sp.Shell != "" || len(sp.ExtraFiles) > 0 {
 		return errors.New("a worker runs a function, not a command")
 	}
+	if sp.TTY {
+		return errors.New("a worker is a goroutine and has no terminal (tty is for processes)")
+	}
 	return nil
 }
 
@@ -146,6 +150,7 @@ type procRun struct {
 	ended   chan struct{}   // closed when a run with cw is released
 	node    bool            // cw is a Node cluster primary's worker
 	pipes   [2]*outPipe     // stdout and stderr
+	tty     *ttyRun         // a tty unit's PTY and its reader (nil: pipes)
 }
 
 func (r *procRun) pid() int { return r.mainPID }
@@ -161,21 +166,34 @@ func (r *procRun) stop(sig syscall.Signal) {
 	_ = syscall.Kill(-r.pgid, sig)
 	// In a cgroup, what left the group (setsid) hears it too, as under systemd.
 	signalCgroup(r.cgroup, sig)
+	if r.tty != nil && sig != syscall.SIGKILL {
+		// A tty unit leads a session whose jobs may sit in other process
+		// groups, and an interactive shell ignores SIGTERM: the whole
+		// session hears SIGHUP, as when a terminal hangs up.
+		signalSession(r.pgid, syscall.SIGHUP)
+	}
 	if sig != syscall.SIGKILL {
 		_ = syscall.Kill(-r.pgid, syscall.SIGCONT)
 		signalCgroup(r.cgroup, syscall.SIGCONT)
+		if r.tty != nil {
+			signalSession(r.pgid, syscall.SIGCONT)
+		}
 	}
 }
 
 func (r *procRun) kill() error {
 	_ = syscall.Kill(-r.pgid, syscall.SIGKILL)
+	if r.tty != nil {
+		killSession(r.pgid) // its session is its pid, as its group is
+	}
 	return nil
 }
 
 func (r *procRun) sweep(s *Supervisor) { s.sweeper.add(r.tag, r.cgroup) }
 
 func (r *procRun) gone() bool {
-	return groupGone(r.pgid) && (r.cgroup == "" || cgroupEmpty(r.cgroup))
+	return groupGone(r.pgid) && (r.cgroup == "" || cgroupEmpty(r.cgroup)) &&
+		(r.tty == nil || sessionGone(r.pgid))
 }
 
 func (r *procRun) release(s *Supervisor) {
@@ -192,6 +210,9 @@ func (r *procRun) release(s *Supervisor) {
 	// of its pipes, before a restart gives the unit new ones.
 	s.readers.release(s.pipeGrace, r.pipes[:]...)
 	r.pipes = [2]*outPipe{}
+	if r.tty != nil {
+		r.tty.release(s.pipeGrace)
+	}
 }
 
 func (r *procRun) probe() probe { return probe{pid: r.mainPID} }
@@ -204,8 +225,15 @@ func (r *procRun) send(msg []byte) error {
 }
 
 func (r *procRun) cleanupNote() string {
+	what := "process group"
+	if r.tty != nil {
+		what = "session (pid " + strconv.Itoa(r.pgid) + "), process group"
+	}
 	if r.cgroup != "" {
-		return cleanLine("cgroup " + r.cgroup + ", process group and tag")
+		return cleanLine("cgroup " + r.cgroup + ", " + what + " and tag")
+	}
+	if r.tty != nil {
+		return what + " and tag"
 	}
 	return ""
 }
@@ -216,7 +244,7 @@ func startProcess(s *Supervisor, u *unit) (run, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.trackGroup(r.pgid)
+	s.trackGroup(r.pgid, r.tty != nil)
 	s.byPID[r.mainPID] = u.spec.Name
 	return r, nil
 }

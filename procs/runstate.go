@@ -22,6 +22,9 @@ type runRecord struct {
 	SID   int    `json:"sid"` // the session the units' process groups are in
 	// Groups maps each live unit's process group to its leader's start time.
 	Groups map[int]uint64 `json:"groups"`
+	// Sessions are the groups (of Groups) that lead a session of their own:
+	// tty units, whose session's members count too (see groupProof).
+	Sessions []int `json:"sessions,omitempty"`
 	// Cgroup is the directory holding the units' cgroups, if kelpie made them.
 	Cgroup string `json:"cgroup,omitempty"`
 }
@@ -151,6 +154,11 @@ func ReapLeftovers(stateFile string) (int, error) {
 	for pgid, start := range rec.Groups {
 		if pgid > 1 {
 			groups[pgid] = groupProof{start: start, sid: rec.SID}
+		}
+	}
+	for _, pgid := range rec.Sessions {
+		if g, ok := groups[pgid]; ok {
+			groups[pgid] = groupProof{start: g.start, sid: pgid, session: true}
 		}
 	}
 	hit := make(map[int]bool)

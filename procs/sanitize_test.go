@@ -196,3 +196,21 @@ func TestCleanPlainDoesNotCopy(t *testing.T) {
 		t.Fatalf("Clean of plain text: %v allocations", n)
 	}
 }
+
+// TestPlainEveryPosition: one odd byte anywhere in a long ASCII line (in
+// the 32-byte fast path, the word loop or the tail) is seen as plain's
+// reference says.
+func TestPlainEveryPosition(t *testing.T) {
+	odd := []string{"\x00", "\x07", "\x08", "\n", "\x1b", "\x1f", "\x7f", "\x80", "\xc2\x85", "\xe2\x80\xae", "\xff", "\t", "é", "€", "~", " "}
+	for n := 1; n <= 80; n += 7 {
+		for p := 0; p < n; p++ {
+			for _, o := range odd {
+				b := []byte(strings.Repeat("a", p) + o + strings.Repeat("z", n-p))
+				want := bytes.IndexByte(b, 0x1b) < 0 && validDisplay(b)
+				if got := plain(b); got != want {
+					t.Fatalf("plain(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+}

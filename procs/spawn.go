@@ -13,10 +13,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kelpie-dev/kelpie/ipc"
+	"github.com/kelpie-dev/kelpie/vterm"
 )
 
 // spawn starts the unit's process: its own process group, stdin from
-// /dev/null, stdout and stderr into pumps, Pdeathsig so it dies with this
+// /dev/null, stdout and stderr into pumps (a tty unit: a session of its
+// own on a PTY, see tty.go), Pdeathsig so it dies with this
 // thread, and the run tag in its environment. It runs on the owner goroutine,
 // whose OS thread lives as long as the supervisor (see loop).
 func (s *Supervisor) spawn(u *unit) (*procRun, error) {
@@ -57,17 +59,41 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 		argv, path = listenShim(sp, path, argv)
 	}
 
-	outR, outW, err := newOutputPipe()
-	if err != nil {
-		return nil, fmt.Errorf("stdout pipe: %w", err)
+	var tr *ttyRun
+	var files []*os.File
+	outR, errR := -1, -1
+	var outW, errW *os.File
+	sys := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if u.tty != nil {
+		// A tty unit: the PTY's slave is its stdin, stdout, stderr and
+		// controlling terminal, and it leads a session of its own (its pid
+		// is still its process group).
+		if tr, files, err = s.spawnTTY(u); err != nil {
+			return nil, err
+		}
+		env = vterm.TermEnv(env)
+		sys = vterm.SessionAttr(sys)
+	} else {
+		if outR, outW, err = newOutputPipe(); err != nil {
+			return nil, fmt.Errorf("stdout pipe: %w", err)
+		}
+		if errR, errW, err = newOutputPipe(); err != nil {
+			unix.Close(outR)
+			outW.Close()
+			return nil, fmt.Errorf("stderr pipe: %w", err)
+		}
+		files = []*os.File{s.devNull, outW, errW}
 	}
-	errR, errW, err := newOutputPipe()
-	if err != nil {
+	// closeOutput lets go of the output pipes' read ends or the PTY when
+	// the child does not start.
+	closeOutput := func() {
+		if tr != nil {
+			abortTTY(tr)
+			return
+		}
 		unix.Close(outR)
-		outW.Close()
-		return nil, fmt.Errorf("stderr pipe: %w", err)
+		unix.Close(errR)
 	}
-	files := []*os.File{s.devNull, outW, errW}
 	// Descriptors the spec asks for (cluster: a listener, a channel) come
 	// next, as fd 3, 4, ...; the child's copies are made by the exec.
 	files = append(files, sp.extraFiles()...)
@@ -76,10 +102,11 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 	if sp.IPC {
 		conn, childEnd, err = ipc.PairOptions(ipc.Options{MaxLine: sp.IPCMaxLine})
 		if err != nil {
-			unix.Close(outR)
-			unix.Close(errR)
-			outW.Close()
-			errW.Close()
+			closeOutput()
+			if tr == nil {
+				outW.Close()
+				errW.Close()
+			}
 			return nil, fmt.Errorf("message channel: %w", err)
 		}
 		// The channel follows any extra descriptors: fd 3 by default,
@@ -91,17 +118,18 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 		Dir:   sp.Dir,
 		Env:   env,
 		Files: files,
-		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
+		Sys:   sys,
 	})
 	// The child has its copies; ours must go or EOF never comes.
-	outW.Close()
-	errW.Close()
+	if tr == nil {
+		outW.Close()
+		errW.Close()
+	}
 	if childEnd != nil {
 		childEnd.Close()
 	}
 	if err != nil {
-		unix.Close(outR)
-		unix.Close(errR)
+		closeOutput()
 		if conn != nil {
 			conn.Close()
 		}
@@ -114,9 +142,15 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 	name := sp.Name
 	notify := func(last uint64) { s.broker.logs(name, last) }
 	watches := s.logWatches(u, r)
+	if tr != nil {
+		s.startTTY(u, r, tr, watches)
+	}
 	// Registered only now, so a pipe is never read before its run exists;
 	// onExit releases them (see readers.release).
 	for i, fd := range [2]int{outR, errR} {
+		if fd < 0 {
+			continue // a tty unit's output comes from its PTY
+		}
 		stream := [2]Stream{Stdout, Stderr}[i]
 		var err error
 		pu := newPump(u.ring, stream, s.opts.MaxLine, notify)

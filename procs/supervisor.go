@@ -93,6 +93,9 @@ type Supervisor struct {
 	// inboxes are the running workers' runs, so that a message to a worker
 	// goes straight to its inbox, not through the owner goroutine.
 	inboxes map[string]*workerRun
+	// ttys are the tty units' terminals, read by front ends without the
+	// owner goroutine (a pane draws one every frame).
+	ttys map[string]*ttyTerm
 
 	devNull *os.File
 	self    int
@@ -194,6 +197,7 @@ type unit struct {
 	sched     Timer      // the next scheduled run's timer (schedule.go)
 	schedGen  uint64     // bumped when sched is re-armed or cancelled
 	watch     *unitWatch // the file watch (watch.go; nil: none)
+	tty       *ttyTerm   // a tty unit's terminal, for its whole life (tty.go; nil: none)
 
 	ready, live *probeRun   // the current run's probes (nil: none, or done)
 	readyLog    *logWatch   // the current run's log probes' watches
@@ -262,6 +266,7 @@ func New(opts Options) (*Supervisor, error) {
 		rings:    make(map[string]*ring),
 		msgs:     make(map[string]*msgStore),
 		inboxes:  make(map[string]*workerRun),
+		ttys:     make(map[string]*ttyTerm),
 		devNull:  devNull,
 		self:     os.Getpid(),
 		units:    make(map[string]*unit),
@@ -460,6 +465,9 @@ func (s *Supervisor) addUnit(spec Spec) (*unit, error) {
 		u.info.Reason = "disabled"
 	}
 	u.info.Schedule = spec.ScheduleText
+	if spec.TTY {
+		s.addTTY(u)
+	}
 	s.armSchedule(u, time.Time{})
 	s.startWatch(u)
 	s.ringsMu.Lock()
@@ -524,7 +532,9 @@ func (s *Supervisor) removeUnit(u *unit) {
 	delete(s.rings, name)
 	delete(s.msgs, name)
 	delete(s.inboxes, name)
+	delete(s.ttys, name)
 	s.ringsMu.Unlock()
+	closeTTY(u.tty)
 	s.broker.removed(name)
 	u.notifyReady(errRemoved)
 	for _, c := range u.goneWait {
@@ -861,6 +871,13 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 	case <-t.C:
 	}
 	t.Stop()
+	// The terminals' reader goroutines have ended: their emulators go too
+	// (a Screen still draws the last screen).
+	s.ringsMu.RLock()
+	for _, tt := range s.ttys {
+		closeTTY(tt)
+	}
+	s.ringsMu.RUnlock()
 	close(s.quit)
 	<-s.loopDone
 	s.bg.Wait()
@@ -1314,18 +1331,29 @@ func (s *Supervisor) afterRun(u *unit, what string, failed bool) {
 
 // trackGroup records a new unit's process group, with what proves it is the
 // unit's (see groupProof), for the guard and the state file. Owner goroutine only.
-func (s *Supervisor) trackGroup(pgid int) {
+//
+// session says the group leads a session of its own (a tty unit): its
+// session's members in other groups are the unit's too.
+func (s *Supervisor) trackGroup(pgid int, session bool) {
 	if s.guard == nil && s.state == nil {
 		return // nobody to tell: skip reading /proc
 	}
 	st, _ := readStat(pgid)
 	g := groupProof{start: st.start, sid: s.sid}
+	if session {
+		g.sid, g.session = pgid, true
+	}
 	s.groups[pgid] = g
 	if s.guard != nil {
 		s.guard.send(guardGroupLine(pgid, g))
 	}
 	if s.state != nil {
-		s.state.update(func(r *runRecord) { r.Groups[pgid] = g.start })
+		s.state.update(func(r *runRecord) {
+			r.Groups[pgid] = g.start
+			if session {
+				r.Sessions = append(r.Sessions, pgid)
+			}
+		})
 	}
 }
 
@@ -1339,7 +1367,10 @@ func (s *Supervisor) untrackGroup(pgid int) {
 		s.guard.send(guardEndLine(pgid))
 	}
 	if s.state != nil {
-		s.state.update(func(r *runRecord) { delete(r.Groups, pgid) })
+		s.state.update(func(r *runRecord) {
+			delete(r.Groups, pgid)
+			r.Sessions = slices.DeleteFunc(r.Sessions, func(p int) bool { return p == pgid })
+		})
 	}
 }
 

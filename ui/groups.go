@@ -59,7 +59,7 @@ func (r *unitRow) summarize() {
 		in.Kind = r.members[0].info.Kind
 	}
 	var counts stateCounts
-	live := 0
+	live, ready := 0, 0
 	var can groupAbilities
 	for _, m := range r.members {
 		mi := &m.info
@@ -77,6 +77,9 @@ func (r *unitRow) summarize() {
 			continue
 		}
 		live++
+		if mi.Ready && mi.State == procs.Running {
+			ready++
+		}
 		in.CPU += mi.CPU
 		if mi.Kind != procs.KindWorker {
 			in.RSS += mi.RSS // a worker's memory is kelpie's, shared: not summed
@@ -95,6 +98,9 @@ func (r *unitRow) summarize() {
 	in.State = counts.state()
 	in.Command = groupCommand(in.Kind, len(r.members), in.Counters)
 	r.gwords = counts.words(live, len(r.members))
+	if ready > 0 && in.State == procs.Running {
+		r.gwords = readyWords(ready, counts[procs.Running], len(r.members))
+	}
 	r.gcan = can
 	r.info = in
 	r.haystack = strings.ToLower(r.label + "\x00" + string(in.State) + "\x00" + in.Command)
@@ -143,6 +149,18 @@ func (c stateCounts) words(live, n int) string {
 		return string(s)
 	}
 	return strconv.Itoa(c[s]) + " " + string(s) + " · " + strconv.Itoa(live) + "/" + strconv.Itoa(n) + " up"
+}
+
+// readyWords are a running group's state words when members signal
+// readiness (a cluster's listen, probes, {"ready":true}), short enough for
+// the STATE cell: "2/2 up ✓ ready" when every running member is ready,
+// else how many are ("2/2 up · 1 ready").
+func readyWords(ready, running, n int) string {
+	up := strconv.Itoa(running) + "/" + strconv.Itoa(n) + " up"
+	if ready == running {
+		return up + " ✓ ready"
+	}
+	return up + " · " + strconv.Itoa(ready) + " ready"
 }
 
 // groupCommand is a group row's COMMAND cell: the live values of its

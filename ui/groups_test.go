@@ -247,10 +247,14 @@ func TestStatsViewListsThreads(t *testing.T) {
 	selectRow(t, hs, "primes")
 	hs.key("l", "j")
 	s = hs.screen()
-	for _, want := range []string{"goroutine on thread 7100 of kelpie's process", "7100  R    99.0  kelpie", "shared by every worker", "counters   checked=345 found=12"} {
+	for _, want := range []string{"goroutine on thread 7100 of kelpie's process", "7100  R    99.0  kelpie", "shared by every worker", "counters   checked=345 found=12",
+		"memory: kelpie's own, shared (a worker has none of its own)"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("a worker's stats lack %q:\n%s", want, s)
 		}
+	}
+	if strings.Contains(s, "memory  now") {
+		t.Errorf("a worker's stats chart a memory of its own:\n%s", s)
 	}
 }
 
@@ -366,5 +370,24 @@ func TestWaitingMembersAreWaitingAndStoppable(t *testing.T) {
 	}
 	if applies("stop")(&procs.Info{State: procs.Stuck}) || applies("stop")(&procs.Info{State: procs.Stopping}) {
 		t.Error("a stop reaches a member already stopping or stuck")
+	}
+}
+
+// A group whose members signal readiness (a cluster's) says how many are
+// ready, and marks it when all of them are, as a unit's row does.
+func TestGroupRowSaysReadiness(t *testing.T) {
+	w0 := running("web/0", 5100, 10, 30<<20, time.Minute)
+	w1 := running("web/1", 5101, 5, 20<<20, time.Minute)
+	w0.Group, w1.Group = "web", "web"
+	w0.Ready = true
+	fb := newFake(w0, w1)
+	hs := newHarness(t, fb, 120, 24)
+	if g := rowOf(hs.screen(), "▸ web"); !strings.Contains(g, "2/2 up · 1 ready") {
+		t.Errorf("one of two ready: %q", g)
+	}
+	w1.Ready = true
+	hs.deliver(procs.Batch{States: []procs.Info{w1}})
+	if g := rowOf(hs.screen(), "▸ web"); !strings.Contains(g, "2/2 up ✓ ready") {
+		t.Errorf("both ready: %q", g)
 	}
 }

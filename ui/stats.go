@@ -120,7 +120,7 @@ func (s *statsPane) View(pal *palette, st *Styles, r *unitRow, c chartSet, ticks
 	key := chartKey{name: r.info.Name, ticks: ticks, width: w, height: chartH}
 	if key != s.chartKey || s.chartLines == nil {
 		s.chartKey = key
-		s.chartLines = drawCharts(s.chartLines[:0], pal, st, c, w, chartH)
+		s.chartLines = drawCharts(s.chartLines[:0], pal, st, c, r.info.Kind == procs.KindWorker, w, chartH)
 	}
 	all := make([]string, 0, len(s.chartLines)+len(details)+1)
 	all = append(all, s.chartLines...)
@@ -139,11 +139,25 @@ func (s *statsPane) View(pal *palette, st *Styles, r *unitRow, c chartSet, ticks
 func (s *statsPane) scroll(delta int) { s.offset = max(0, s.offset+delta) }
 
 // drawCharts draws CPU and memory, each under a title line: side by side
-// from 64 columns, else one above the other (each half as tall).
-func drawCharts(dst []string, pal *palette, st *Styles, c chartSet, w, h int) []string {
+// from 64 columns, else one above the other (each half as tall). A worker
+// (shared) has no memory of its own, only kelpie's: its CPU chart takes
+// the whole width, and the title says where its memory is.
+func drawCharts(dst []string, pal *palette, st *Styles, c chartSet, shared bool, w, h int) []string {
 	cpu, mem, peakCPU, peakMem := c.points()
 	cpuTitle := "CPU %"
 	memTitle := "memory"
+	if shared {
+		if len(cpu) > 0 {
+			cpuTitle += "  now " + percent(cpu[len(cpu)-1].Value) + "%  peak " + percent(peakCPU) + "%"
+		}
+		cpuTitle += "  · memory: kelpie's own, shared (a worker has none of its own)"
+		if len(cpu) < 2 {
+			return append(dst, pal.title.on(truncate(cpuTitle, w)), pal.dim.on(truncate("collecting samples… (one a tick)", w)))
+		}
+		pctLabel := func(_ int, v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) + "%" }
+		dst = append(dst, pal.title.on(truncate(cpuTitle, w)))
+		return append(dst, chart(st, c.now, cpu, w, h, niceCeil(max(peakCPU*1.15, 5)), pctLabel, false)...)
+	}
 	if len(cpu) > 0 {
 		last := cpu[len(cpu)-1].Value
 		cpuTitle += "  now " + percent(last) + "%  peak " + percent(peakCPU) + "%"

@@ -62,7 +62,8 @@
 // to the scrollback as text-and-SGR strings in a byte-capped history
 // (ScrollbackLen, ScrollbackLines; DefaultScrollbackBytes, about 6 MiB of
 // heap in all when full) and to Options.OnLine as plain text, for the
-// unit's log. The alternate screen keeps no scrollback.
+// unit's log (with Options.ColorLines, as text and SGR, the scrollback's
+// string itself). The alternate screen keeps no scrollback.
 //
 // # Keys
 //

@@ -34,6 +34,9 @@ type Options struct {
 	// OnLine, when set, gets each line that scrolls off the main screen as
 	// plain text (no SGR, trailing blanks trimmed): the unit's log.
 	OnLine func(line string)
+	// ColorLines hands OnLine each line as the scrollback keeps it, text
+	// and SGR (a log that keeps colours, as a pipe's does), not plain.
+	ColorLines bool
 	// ScrollbackBytes caps the kept scrollback; DefaultScrollbackBytes when
 	// zero.
 	ScrollbackBytes int
@@ -60,6 +63,7 @@ type Term struct {
 	smallParser bool
 	onTitle     func(string)
 	onLine      func(string)
+	colorLines  bool
 	// Filled under mu during a Write, handed to the callbacks after it.
 	newLines []string
 	newTitle *string
@@ -92,12 +96,13 @@ func New(o Options) *Term {
 		inLimit = 64 << 10
 	}
 	t := &Term{
-		emu:     vt.NewEmulator(cols, rows),
-		hist:    history{limit: limit},
-		onTitle: o.OnTitle,
-		onLine:  o.OnLine,
-		in:      inbox{limit: inLimit, wake: make(chan struct{}, 1)},
-		done:    make(chan struct{}),
+		emu:        vt.NewEmulator(cols, rows),
+		hist:       history{limit: limit},
+		onTitle:    o.OnTitle,
+		onLine:     o.OnLine,
+		colorLines: o.ColorLines,
+		in:         inbox{limit: inLimit, wake: make(chan struct{}, 1)},
+		done:       make(chan struct{}),
 	}
 	t.altOff = noAltScrollback(t.emu)
 	t.smallParser = shrinkParser(t.emu)
@@ -261,14 +266,18 @@ func (t *Term) drainLocked() {
 	lines := sb.Lines()
 	for _, l := range lines {
 		var plain *[]byte
-		if t.onLine != nil {
+		if t.onLine != nil && !t.colorLines {
 			t.plainBuf = t.plainBuf[:0]
 			plain = &t.plainBuf
 		}
 		t.rowBuf = appendRow(t.rowBuf[:0], plain, len(l), func(x int) *uv.Cell { return &l[x] })
-		t.hist.push(string(t.rowBuf))
-		if plain != nil {
+		row := string(t.rowBuf)
+		t.hist.push(row)
+		switch {
+		case plain != nil:
 			t.newLines = append(t.newLines, strings.TrimRight(string(t.plainBuf), " "))
+		case t.onLine != nil:
+			t.newLines = append(t.newLines, row) // the same string: no copy
 		}
 	}
 	clear(lines) // x/vt keeps the backing array: let the cells go

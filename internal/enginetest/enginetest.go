@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kelpie-dev/kelpie/procs"
+	"github.com/kelpie-dev/kelpie/vterm"
 )
 
 // New makes a fresh engine running specs (added, not started), shut down
@@ -40,6 +41,86 @@ func Run(t *testing.T, newEngine New) {
 	t.Run("Errors", func(t *testing.T) { errorsOf(t, newEngine(t, Specs())) })
 	t.Run("StatesNeverDropped", func(t *testing.T) { statesKept(t, newEngine(t, Specs())) })
 	t.Run("Shutdown", func(t *testing.T) { shutdown(t, newEngine(t, Specs())) })
+	t.Run("Terminals", func(t *testing.T) { terminals(t, newEngine(t, append(Specs(), TTYSpec()))) })
+}
+
+// TTYSpec is the tty unit of the Terminals case: a shell loop that sets a
+// title, reports its terminal size and echoes what it reads.
+func TTYSpec() procs.Spec {
+	return procs.Spec{
+		Name: "term", TTY: true, Restart: procs.RestartNever,
+		Shell: `printf '\033]2;the title\a'; stty size; while read l; do echo "got:$l"; stty size; done`,
+	}
+}
+
+// screenHas polls a tty unit's screen until a row holds want (the screen
+// has no events of its own; a hang, not a timing assertion).
+func screenHas(t *testing.T, tm procs.Terminals, name, want string) procs.Screen {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		sc, err := tm.Screen(name)
+		must(t, err)
+		for _, l := range sc.Lines {
+			if strings.Contains(l, want) {
+				return sc
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("screen of %s never showed %q: %q", name, want, sc.Lines)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// terminals: the engine is procs.Terminals; a tty unit's screen shows what
+// its child writes, keys and pastes reach the child, a resize reaches its
+// terminal, its title reaches Info; a unit without a terminal, an unknown
+// one and a stopped one are refused as such.
+func terminals(t *testing.T, e procs.Engine) {
+	tm, ok := e.(procs.Terminals)
+	if !ok {
+		t.Fatalf("%T is not procs.Terminals", e)
+	}
+	w, snap := subscribe(t, e)
+	if in := snap[len(snap)-1]; in.Name != "term" || !in.TTY {
+		t.Fatalf("snapshot %+v, want term with TTY", in)
+	}
+	if err := tm.Keys("term", vterm.ParseKeys([]string{"x"})); !errors.Is(err, procs.ErrNotRunning) {
+		t.Errorf("keys to a stopped tty unit: %v, want ErrNotRunning", err)
+	}
+	must(t, e.Start("term"))
+	w.state("term", procs.Running)
+	screenHas(t, tm, "term", "24 80")
+	w.until("the title", func() bool { return w.cur["term"].Title == "the title" })
+	must(t, tm.Keys("term", vterm.ParseKeys([]string{"hello", "Enter"})))
+	screenHas(t, tm, "term", "got:hello")
+	must(t, tm.Resize("term", 100, 30))
+	must(t, tm.Paste("term", "pasted\n"))
+	sc := screenHas(t, tm, "term", "30 100")
+	if sc.Cols != 100 || sc.Rows != 30 || len(sc.Lines) != 30 || sc.Title != "the title" {
+		t.Fatalf("screen %dx%d, %d rows, title %q", sc.Cols, sc.Rows, len(sc.Lines), sc.Title)
+	}
+	if _, err := tm.Scrollback("term", 0, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tm.Screen("talk"); !errors.Is(err, procs.ErrNotTTY) {
+		t.Errorf("screen of a pipe unit: %v, want ErrNotTTY", err)
+	}
+	if err := tm.Keys("nope", nil); !errors.Is(err, procs.ErrNotFound) {
+		t.Errorf("keys to an unknown unit: %v, want ErrNotFound", err)
+	}
+	// Each row is text and SGR only: Clean keeps it as it is.
+	for _, l := range sc.Lines {
+		if procs.Clean(l) != l {
+			t.Errorf("screen row %q is more than text and SGR", l)
+		}
+	}
+	must(t, e.Stop("term"))
+	w.state("term", procs.Stopped)
+	if sc, err := tm.Screen("term"); err != nil || len(sc.Lines) != 30 {
+		t.Fatalf("the last screen of a stopped tty unit: %v, %d rows", err, len(sc.Lines))
+	}
 }
 
 // events follows an engine's events so a test can await a unit's state.

@@ -1,0 +1,136 @@
+package export
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/kelpie-dev/kelpie/config"
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+// stack is a config sorted the way both exports walk it: its processes,
+// its clusters and its worker groups (which only kelpie can run).
+type stack struct {
+	path     string
+	prefix   string
+	procs    []procs.Spec
+	clusters []procs.Cluster
+	groups   []group
+	kinds    map[string]string // name -> "process", "cluster" or "worker"
+	byName   map[string]*procs.Spec
+	notes    []Note
+}
+
+// group is a worker group: kelpie runs its members as goroutines.
+type group struct {
+	name  string
+	count int
+	task  string
+}
+
+// newStack sorts f's units and checks the prefix.
+func newStack(f *config.File, opt Options) (*stack, error) {
+	prefix, err := prefixFor(f, opt)
+	if err != nil {
+		return nil, err
+	}
+	path, err := filepath.Abs(f.Path)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	st := &stack{path: path, prefix: prefix, kinds: map[string]string{}, byName: map[string]*procs.Spec{}}
+	for _, s := range f.Specs {
+		if s.Kind == procs.KindWorker {
+			if n := len(st.groups); n > 0 && st.groups[n-1].name == s.Group {
+				st.groups[n-1].count++
+				continue
+			}
+			st.groups = append(st.groups, group{name: s.Group, count: 1, task: s.TaskName})
+			st.kinds[s.Group] = "worker"
+			continue
+		}
+		st.procs = append(st.procs, s)
+		st.kinds[s.Name] = "process"
+	}
+	for i := range st.procs {
+		st.byName[st.procs[i].Name] = &st.procs[i]
+	}
+	st.clusters = f.Clusters
+	for i := range st.clusters {
+		st.kinds[st.clusters[i].Spec.Name] = "cluster"
+		st.byName[st.clusters[i].Spec.Name] = &st.clusters[i].Spec
+	}
+	for _, g := range st.groups {
+		st.note("", "worker group %s (%d × task %s): not exported: a worker is a goroutine inside kelpie, with no program another engine could run", g.name, g.count, g.task)
+	}
+	if f.Logs.Dir != "" {
+		st.note("", "log_dir %s: not exported: the engine keeps the output (journalctl -u UNIT, kubectl logs)", f.Logs.Dir)
+	}
+	return st, nil
+}
+
+// note records a stack-wide note.
+func (st *stack) note(unit, format string, a ...any) {
+	st.notes = append(st.notes, Note{Unit: unit, Text: fmt.Sprintf(format, a...)})
+}
+
+// unitNotes gathers one unit's notes, for its file and for the output.
+type unitNotes struct {
+	unit  string
+	notes []Note
+}
+
+// add records a note about the unit.
+func (u *unitNotes) add(format string, a ...any) {
+	u.notes = append(u.notes, Note{Unit: u.unit, Text: fmt.Sprintf(format, a...)})
+}
+
+// restartPolicy is the spec's policy with kelpie's default filled in.
+func restartPolicy(s *procs.Spec) procs.RestartPolicy {
+	if s.Restart == "" {
+		return procs.RestartOnFailure
+	}
+	return s.Restart
+}
+
+// orDefault is d, or def when d is zero (left out of the config).
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// wholeSeconds rounds d up to whole seconds (what Kubernetes takes) and
+// says whether that changed it.
+func wholeSeconds(d time.Duration) (int64, bool) {
+	s := int64(math.Ceil(d.Seconds()))
+	return s, time.Duration(s)*time.Second != d
+}
+
+// seconds writes d for a command line (coreutils' timeout, sleep): a
+// decimal number of seconds.
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+}
+
+// signalName is a signal's name with SIG, as systemd and the docs write it.
+func signalName(sig int) string {
+	names := map[int]string{
+		1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT",
+		7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2",
+		13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP",
+		20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU", 23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ",
+		26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO", 31: "SIGSYS",
+	}
+	if n, ok := names[sig]; ok {
+		return n
+	}
+	if sig >= 34 && sig <= 64 {
+		return "SIGRTMIN+" + strconv.Itoa(sig-34)
+	}
+	return strconv.Itoa(sig)
+}
