@@ -120,6 +120,7 @@ in time stops the reload, the old members still serving.`,
 	}
 	for _, cmd := range cmds {
 		c.configFlags(cmd, true)
+		c.hostFlags(cmd)
 	}
 	return cmds
 }
@@ -150,11 +151,11 @@ func (c *cli) socketPath() (string, error) {
 }
 
 func (c *cli) do(ctx context.Context, req control.Request, each func(control.Response) error) error {
-	path, err := c.socketPath()
+	t, err := c.target(ctx)
 	if err != nil {
 		return err
 	}
-	return control.DoContext(ctx, path, req, each)
+	return control.DoWith(ctx, t.dial, req, each, nil)
 }
 
 // request sends a command whose answer is a note and the units it changed.
@@ -305,11 +306,11 @@ func (c *cli) logsLive(cmd *cobra.Command, args []string) error {
 		}
 		return p.flush()
 	}
-	path, err := c.socketPath()
+	t, err := c.target(ctx)
 	if err != nil {
 		return err
 	}
-	err = control.Stream(ctx, path, req, func(r control.Response) error {
+	err = control.DoWith(ctx, t.dial, req, func(r control.Response) error {
 		if r.Missed > 0 {
 			who := r.Unit
 			if who == "" {

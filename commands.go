@@ -23,8 +23,10 @@ With no command, kelpie runs ` + "`kelpie up`" + `.
 Every command finds the config by -f, else the first of kelpie.yaml,
 kelpie.yml or Procfile in the current directory or the nearest directory
 above it (as git finds its repository). The client commands (ps, logs,
-start, stop, restart, signal, send, send-keys, scale, reload, down) talk to
-the kelpie running that config, or to the one at --socket or $KELPIE_SOCKET.
+start, stop, restart, signal, send, send-keys, scale, reload, down) and attach
+talk to the kelpie running that config, or to the one at --socket or
+$KELPIE_SOCKET, or on another machine through ssh with --host or $KELPIE_HOST
+(ssh://[user@]server[:port][/path/to/kelpie.yaml]).
 
 Exit status: 0 ok, 1 the command failed, 2 a usage or config error.`,
 		Version:       version,
@@ -42,7 +44,7 @@ Exit status: 0 ok, 1 the command failed, 2 a usage or config error.`,
 		return usagef(cmd, "%s", err)
 	})
 	c.upFlags(root)
-	root.AddCommand(c.upCommand(), c.validateCommand(), c.versionCommand(), c.exportCommand())
+	root.AddCommand(c.upCommand(), c.validateCommand(), c.versionCommand(), c.exportCommand(), c.attachCommand(), c.dialStdioCommand())
 	root.AddCommand(c.clientCommands()...)
 	root.SetHelpCommand(c.helpCommand(root))
 	c.completionCommand(root)
@@ -95,6 +97,7 @@ func (c *cli) configFlags(cmd *cobra.Command, socket bool) {
 func (c *cli) upFlags(cmd *cobra.Command) {
 	c.configFlags(cmd, true)
 	cmd.Flags().BoolVar(&c.headless, "headless", false, "run without the terminal UI, printing every unit's output")
+	cmd.Flags().BoolVarP(&c.detach, "detach", "d", false, "run headless in the background, output to a log file; print the socket and the log's paths and return (see attach)")
 	cmd.Flags().StringVar(&c.logDir, "log-dir", "", "keep every unit's output and events in `DIR`/NAME.log (rotated; over the config's log_dir)")
 }
 

@@ -70,7 +70,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	c := &cli{stdout: stdout, stderr: stderr}
 	root := c.commands()
 	root.SetArgs(args)
-	return c.report(root.Execute())
+	err := root.Execute()
+	c.closeTarget() // an ssh session to the kelpie talked to ends here
+	return c.report(err)
 }
 
 // cli carries the output streams and the flags of the command being run.
@@ -79,11 +81,16 @@ type cli struct {
 	file           string
 	socket         string
 	headless       bool
+	detach         bool   // up: run headless in a session of its own and return
+	host           string // client commands: ssh://[user@]server[:port][/path/to/kelpie.yaml]
+	sshControl     bool   // --host: share one ssh connection (ControlMaster) between commands
+	sshBatch       bool   // --host: never ask for a password (ssh's BatchMode)
 	json           bool
 	logDir         string // up: keep every unit's output in files here (over log_dir:)
 	threads        bool   // ps: each unit's OS threads
 	follow         bool
 	lines          count
+	tgt            *target // the running kelpie talked to, once found (see target)
 }
 
 // usageError is a mistake on the command line: said in one line, followed

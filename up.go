@@ -81,6 +81,9 @@ func configTitle(path string) string {
 }
 
 func (c *cli) runUp(*cobra.Command, []string) error {
+	if c.detach {
+		return c.runDetach()
+	}
 	if !c.headless && (!isTerminal(os.Stdin) || !isTerminal(os.Stdout)) {
 		return &exitError{code: exitUsage, text: "kelpie: the screen needs a terminal; use `kelpie up --headless` to run without one"}
 	}

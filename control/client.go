@@ -41,22 +41,45 @@ func Stream(ctx context.Context, path string, req Request, each func(Response) e
 // do is DoContext for a server that must belong to uid: a socket served by
 // anyone else (planted in a shared directory, say) is not talked to.
 func do(ctx context.Context, path string, req Request, each func(Response) error, flush func() error, uid int) error {
-	d := net.Dialer{Timeout: 2 * time.Second}
-	c, err := d.DialContext(ctx, "unix", path)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+	return DoWith(ctx, unixDialer(path, uid), req, each, flush)
+}
+
+// UnixDialer dials the control socket at path: the connections it opens
+// are checked to be served by this user, as Do's are.
+func UnixDialer(path string) Dialer { return unixDialer(path, os.Geteuid()) }
+
+// unixDialer dials the control socket at path and checks that uid serves it.
+func unixDialer(path string, uid int) Dialer {
+	return func(ctx context.Context) (net.Conn, error) {
+		d := net.Dialer{Timeout: 2 * time.Second}
+		c, err := d.DialContext(ctx, "unix", path)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("%w (control socket %s: %v)", ErrNotRunning, path, errors.Unwrap(err))
 		}
-		return fmt.Errorf("%w (control socket %s: %v)", ErrNotRunning, path, errors.Unwrap(err))
+		peer, err := peerUID(c.(*net.UnixConn))
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("control socket %s: %w", path, err)
+		}
+		if peer != uid {
+			c.Close()
+			return nil, fmt.Errorf("control socket %s is served by uid %d, not by you (uid %d); refusing to use it", path, peer, uid)
+		}
+		return c, nil
+	}
+}
+
+// DoWith is Stream over any transport: dial opens the connection the
+// request goes on (a unix socket, a stream of an ssh bridge's Mux).
+func DoWith(ctx context.Context, dial Dialer, req Request, each func(Response) error, flush func() error) error {
+	c, err := dial(ctx)
+	if err != nil {
+		return err
 	}
 	defer c.Close()
-	peer, err := peerUID(c.(*net.UnixConn))
-	if err != nil {
-		return fmt.Errorf("control socket %s: %w", path, err)
-	}
-	if peer != uid {
-		return fmt.Errorf("control socket %s is served by uid %d, not by you (uid %d); refusing to use it", path, peer, uid)
-	}
 	// Cancelling ctx unblocks a pending read or write at once.
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()

@@ -21,8 +21,8 @@ import (
 // text (errors.Is still finds procs' errors by their code); Shutdown's ctx
 // bounds only the wait (the server stops its units with its own timeouts).
 type Client struct {
-	path string
-	uid  int
+	path string // where the kelpie is, for messages: a socket, ssh://host
+	dial Dialer
 }
 
 var _ procs.Engine = (*Client)(nil)
@@ -30,21 +30,28 @@ var _ procs.Engine = (*Client)(nil)
 // Dial checks that a kelpie that speaks ProtocolVersion answers at path
 // and returns its engine.
 func Dial(ctx context.Context, path string) (*Client, error) {
-	c := &Client{path: path, uid: os.Geteuid()}
+	return DialWith(ctx, path, unixDialer(path, os.Geteuid()))
+}
+
+// DialWith is Dial over any transport: dial opens each connection (see
+// Dialer), and where names the kelpie in messages (a socket path, or the
+// ssh:// host it is reached through).
+func DialWith(ctx context.Context, where string, dial Dialer) (*Client, error) {
+	c := &Client{path: where, dial: dial}
 	var v int
 	err := c.do(ctx, Request{Cmd: "hello"}, func(r Response) error { v = r.V; return nil })
 	if err != nil {
 		return nil, err
 	}
 	if v < ProtocolVersion {
-		return nil, fmt.Errorf("the kelpie at %s speaks control protocol version %d, not %d: use a kelpie of the same version", path, max(v, 1), ProtocolVersion)
+		return nil, fmt.Errorf("the kelpie at %s speaks control protocol version %d, not %d: use a kelpie of the same version", where, max(v, 1), ProtocolVersion)
 	}
 	return c, nil
 }
 
 func (c *Client) do(ctx context.Context, req Request, each func(Response) error) error {
 	req.V = ProtocolVersion
-	return do(ctx, c.path, req, each, nil, c.uid)
+	return DoWith(ctx, c.dial, req, each, nil)
 }
 
 func (c *Client) call(req Request, each func(Response) error) error {

@@ -126,6 +126,8 @@ func (m *Model) setStatus(kind statusKind, text string) tea.Cmd {
 // whatever is still running.
 func (m *Model) quit() tea.Cmd {
 	switch {
+	case m.opts.Attached != "" && !m.stopAll:
+		return tea.Quit // leave the kelpie running
 	case m.done:
 		return tea.Quit
 	case m.shutting:

@@ -88,7 +88,7 @@ func (k KeyMap) footer() []footerItem {
 		add(1, k.Split, k.Merged)
 	}
 	add(5, k.Focus)
-	add(10, k.Help, k.Quit)
+	add(10, k.Help, k.Quit, k.StopAll)
 	return out
 }
 
@@ -154,7 +154,7 @@ func (k KeyMap) sections() []helpSection {
 		// where this screen cannot be open.
 		pane = append(pane, e(k.Type, "i/enter", "type into tty"), helpEntry{"ctrl+a", "stop typing", false})
 	}
-	return []helpSection{
+	secs := []helpSection{
 		{"selected unit", selected},
 		// Words kept short: three columns fit 80 cells, and all of it 80x24.
 		{"move", []helpEntry{
@@ -186,6 +186,12 @@ func (k KeyMap) sections() []helpSection {
 			e(k.Quit, "q/ctrl+c", "quit"),
 		}},
 	}
+	if k.st.attached { // only where there is something to stop besides the screen
+		g := &secs[len(secs)-1]
+		g.entries[len(g.entries)-1].desc = "leave (kelpie keeps running)"
+		g.entries = append(g.entries, e(k.StopAll, "Q", "stop every unit and kelpie"))
+	}
+	return secs
 }
 
 // FullHelp is every key, one group per section (help.KeyMap); those that

@@ -77,6 +77,9 @@ type KeyMap struct {
 	Help      key.Binding
 	CloseHelp key.Binding
 	Quit      key.Binding
+	// StopAll stops every unit and the kelpie an attached screen shows
+	// (after a y); q only leaves such a screen.
+	StopAll key.Binding
 
 	// views is the footer's one entry for the view keys; it is never
 	// matched, the ViewOutput/ViewMessages/ViewStats bindings are.
@@ -249,6 +252,7 @@ func DefaultKeyMap() KeyMap {
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		CloseHelp: key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("?/esc", "close help"), key.WithDisabled()),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		StopAll:   key.NewBinding(key.WithKeys("Q"), key.WithHelp("Q", "stop all"), key.WithDisabled()),
 
 		views: key.NewBinding(key.WithKeys("1", "2", "3"), key.WithHelp("1-3", "views")),
 	}
@@ -264,7 +268,7 @@ func (k *KeyMap) all() []*key.Binding {
 		&k.ViewOutput, &k.ViewMessages, &k.ViewStats, &k.Split, &k.Merged,
 		&k.Timestamps, &k.Wrap, &k.Search, &k.NextMatch, &k.PrevMatch, &k.Select, &k.Copy,
 		&k.Compose, &k.Type, &k.Clear, &k.Submit, &k.Cancel, &k.HistoryPrev, &k.HistoryNext, &k.Yes, &k.No,
-		&k.Redraw, &k.Suspend, &k.Mouse, &k.Help, &k.CloseHelp, &k.Quit, &k.views,
+		&k.Redraw, &k.Suspend, &k.Mouse, &k.Help, &k.CloseHelp, &k.Quit, &k.StopAll, &k.views,
 	}
 }
 
@@ -298,6 +302,7 @@ type keyState struct {
 	helpScrolls bool
 	shutting    bool
 	mouse       bool
+	attached    bool // q leaves an attached screen; StopAll stops the kelpie
 	modal       modal
 	paneName    string // what tab goes to from the table: "output", "stats", "split"...
 	tty         bool   // the pane shows a tty unit's screen
@@ -326,6 +331,10 @@ func (k *KeyMap) apply(st keyState) {
 	k.Quit.SetHelp("q", "quit")
 	if st.shutting {
 		k.Quit.SetHelp("q", "kill all now")
+	}
+	if st.attached {
+		k.Quit.SetHelp("q", "leave")
+		k.StopAll.SetEnabled(st.modal == modalNone && !st.helpOpen)
 	}
 	if st.modal != modalNone {
 		// Typing goes to the input: only ctrl+c still leaves.

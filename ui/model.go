@@ -30,6 +30,11 @@ type Options struct {
 	// of the table instead of under it (default 180: from there both the
 	// table, with its COMMAND column, and the pane have room).
 	WideWidth int
+	// Attached names the kelpie the screen is attached to (a socket path,
+	// ssh://host) when it is not this process's own supervisor: q then
+	// leaves the screen with everything running, Q (confirmed) stops it
+	// all, and the kelpie going away ends the screen with a *GoneError.
+	Attached string
 	// Styles and KeyMap replace the defaults when set.
 	Styles *Styles
 	KeyMap *KeyMap
@@ -166,6 +171,7 @@ type Model struct {
 
 	subscribed bool
 	subEnded   bool
+	stopAll    bool // attached: Q was confirmed, q is a shutdown's q again
 	self       procs.UnitStats
 	haveStats  bool
 	totals     counts

@@ -145,6 +145,7 @@ type keyAction struct {
 // lines, the status line, the terminal).
 var rootKeys = [...]keyAction{
 	{func(k *KeyMap) *key.Binding { return &k.Quit }, func(m *Model, _ tea.KeyMsg) tea.Cmd { return m.quit() }},
+	{func(k *KeyMap) *key.Binding { return &k.StopAll }, (*Model).confirmStopAll},
 	{func(k *KeyMap) *key.Binding { return &k.Help }, (*Model).openHelp},
 	{func(k *KeyMap) *key.Binding { return &k.Focus }, func(m *Model, msg tea.KeyMsg) tea.Cmd {
 		m.cycleFocus(msg.String() == "shift+tab")

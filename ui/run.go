@@ -88,16 +88,32 @@ func Run(b Backend, opts Options) (err error) {
 	scr.close()
 
 	m.cancel() // every copy of the model shares this context
-	done := false
+	return finish(b, opts, final, runErr)
+}
+
+// finish ends Run once the program has: the model's outcome, and the
+// shutdown it did not do (the program ended some other way), except on an
+// attached screen, whose kelpie is left running unless Q stopped it.
+func finish(b Backend, opts Options, final tea.Model, runErr error) (err error) {
+	done, gone := false, false
 	if ff, ok := final.(framed); ok {
 		fm := ff.Model
 		done = fm.ShutdownDone()
+		gone = fm.subEnded && !fm.shutting
 		if fm.sub != nil {
 			fm.sub.Close()
 		}
 		if done && fm.shutErr != nil && !fm.killing {
 			err = fm.shutErr
 		}
+	}
+	if opts.Attached != "" {
+		// Leaving an attached screen leaves its kelpie running, whatever
+		// ended the screen; only Q (done) stopped it.
+		if gone {
+			err = errors.Join(err, &GoneError{Where: opts.Attached})
+		}
+		return errors.Join(runErr, err)
 	}
 	if !done {
 		// The program ended without the shutdown (a panic, a kill): stop the

@@ -28,7 +28,7 @@ func (m *Model) keyState() keyState {
 	st := keyState{
 		focus: m.focus, mode: m.mode, view: m.shownView(), helpOpen: m.helpOpen, helpScrolls: m.helpScrolls, shutting: m.shutting,
 		filtering: m.table.filter != "", mouse: m.mouse, modal: m.modal(),
-		canScale: m.canScale(), canReload: m.canReload(),
+		canScale: m.canScale(), canReload: m.canReload(), attached: m.opts.Attached != "" && !m.stopAll,
 		tty: m.ttyShown() != "", typing: m.tty.typing.on, ttys: m.totals.ttys > 0,
 	}
 	if v, ok := m.table.selectedRow(); ok {
@@ -167,6 +167,9 @@ func batchShows(b procs.Batch) bool {
 // screen has nothing left to show.
 func (m *Model) subEnd(err error) (quit bool) {
 	m.subEnded = true
+	if m.opts.Attached != "" && !m.shutting && !errors.Is(err, context.Canceled) {
+		return true // the kelpie went away: Run says so
+	}
 	if !m.shutting && errors.Is(err, procs.ErrClosed) {
 		// The engine was shut down from outside (`kelpie down`, a signal
 		// to the process): every unit has stopped.
@@ -192,6 +195,9 @@ func (m *Model) applyLocal(msg tea.Msg) (cmd tea.Cmd, changed, quit bool) {
 			return nil, false, false
 		}
 		return m.retheme(!msg.dark), true, false
+	case stopAllMsg:
+		m.stopAll = true
+		return m.quit(), true, false
 	case statusClearMsg:
 		if msg.tag != m.statusTag || m.status.text == "" {
 			return nil, false, false
