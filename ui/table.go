@@ -416,7 +416,9 @@ func (t *unitTable) setFold(open bool) bool {
 	}
 	if !r.expandable() {
 		if !open && r.depth > 0 {
-			if g := t.byName[r.info.Group]; g != nil {
+			// The group's row: a unit of that name, or (most often) the
+			// table's virtual row, which byName does not hold.
+			if g := t.groupRow(r.info.Group); g.group {
 				g.folded = true
 				t.arrange(rowKey{name: g.info.Name})
 				return true
