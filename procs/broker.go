@@ -188,6 +188,13 @@ func (s *Subscription) Next(ctx context.Context) (Batch, error) {
 	}()
 	for {
 		s.mu.Lock()
+		// A wake-up already queued is for what this look sees: drop it, or
+		// it would end the wait below at once (a log announced just before
+		// Next, then pacing, then a spurious second round).
+		select {
+		case <-s.wake:
+		default:
+		}
 		s.pacing = false
 		empty, closed := s.batch.Empty(), s.closed
 		onlyLogs := len(s.batch.States) == 0 && len(s.batch.Removed) == 0 && s.batch.Stats == nil
