@@ -83,9 +83,10 @@ type Writer struct {
 	files  map[string]*file // owned by the run goroutine, as is open
 	// open is the files that may hold a descriptor, most recently written
 	// first: the last is closed when a file past Options.MaxOpen opens.
-	open list.List
-	mu   sync.Mutex
-	err  error // the first write error, kept for Close
+	open  list.List
+	spare *bufio.Writer // a closed file's buffer, for the next to open
+	mu    sync.Mutex
+	err   error // the first write error, kept for Close
 }
 
 // Start makes dir if needed and starts following every unit of e (those
@@ -165,6 +166,9 @@ func (w *Writer) use(f *file) {
 		w.shut(w.open.Back().Value.(*file))
 	}
 	f.elem = w.open.PushFront(f)
+	if f.bw == nil {
+		f.bw, w.spare = w.spare, nil // nil: open makes one
+	}
 }
 
 // shut flushes and closes f's descriptor, if it has one.
@@ -174,6 +178,9 @@ func (w *Writer) shut(f *file) {
 		f.elem = nil
 	}
 	w.fail(f.unit, f.close())
+	// Only open files hold a buffer (64 KiB): thousands of units' closed
+	// files hold none, and the next to open reuses this one.
+	w.spare, f.bw = f.bw, nil
 }
 
 func (w *Writer) fail(unit string, err error) {
