@@ -72,8 +72,9 @@ func (s *Supervisor) retire(u *unit) {
 
 // Scale sets the number of a group's members (a cluster's, or a worker
 // group's) to n, live: new members take the lowest free indices and start
-// at once (or wait for the group's dependencies); the highest-numbered members beyond n are stopped gracefully and
-// then removed. It returns without waiting for those stops.
+// at once (or wait, as StartAll's do, for the group's dependencies); the
+// highest-numbered members beyond n are stopped gracefully and then
+// removed. It returns without waiting for those stops.
 func (s *Supervisor) Scale(name string, n int) error {
 	if n < 1 || n > MaxInstances {
 		return fmt.Errorf("scale %q: %d members (want 1 to %d)", name, n, MaxInstances)
@@ -117,8 +118,9 @@ func (s *Supervisor) Scale(name string, n int) error {
 // stops the old one gracefully and waits for it to be gone, then the next.
 // A member without a readiness signal (a worker group's, say) is taken as
 // ready once it runs. A new member waits for the group's dependencies
-// first, within the same ReadyTimeout. A new member that fails (or is not ready in time) ends the reload with an
-// error, the remaining old members left serving.
+// first, within the same ReadyTimeout. A new member that fails (or is not
+// ready in time) ends the reload with an error, the remaining old members
+// left serving.
 func (s *Supervisor) Reload(name string) error {
 	var old []string
 	var signals bool // the group's members say when they are ready: a cluster's
