@@ -417,7 +417,9 @@ func TestScaleWaitsForDependencies(t *testing.T) {
 	if err := s.Stop("w/2"); err != nil {
 		t.Fatal(err)
 	}
-	w.state("w/2", Stopped)
+	if in, _ := s.Get("w/2"); in.State != Stopped { // a waiting unit stops at once
+		t.Fatalf("w/2 after stop: %s", in.State)
+	}
 	if err := s.Start("w/2"); err != nil {
 		t.Fatal(err)
 	}
@@ -459,7 +461,7 @@ func TestReloadWaitsForDependencies(t *testing.T) {
 			if err := s.Stop("db"); err != nil {
 				t.Fatal(err)
 			}
-			w.state("db", Stopped)
+			waitFor(t, "db stopped", func() bool { in, _ := s.Get("db"); return in.State == Stopped })
 			done := make(chan error, 1)
 			go func() { done <- s.Reload("w") }()
 			in := w.state("w/1", Waiting)
@@ -497,6 +499,7 @@ func TestReloadWaitsForDependencies(t *testing.T) {
 // finds it still waiting is skipped.
 func TestScheduledRunWaitsForDependencies(t *testing.T) {
 	clk := newFakeClock()
+	t0 := clk.Now()
 	s := newTestSupervisor(t, Options{Clock: clk})
 	w := watch(t, s)
 	db := svc("db", nil)
@@ -509,6 +512,7 @@ func TestScheduledRunWaitsForDependencies(t *testing.T) {
 	if in.Reason != "waiting for db (started)" {
 		t.Fatalf("reason %q", in.Reason)
 	}
+	awaitArmed(t, clk, t0.Add(60*time.Second))
 	clk.Advance(30 * time.Second)
 	w.waitLine(s, "job", "skipped: the previous run is still going (waiting)")
 	if err := s.Start("db"); err != nil {
@@ -539,7 +543,7 @@ func TestWatchStartWaitsForDependencies(t *testing.T) {
 	if err := s.Stop("db"); err != nil {
 		t.Fatal(err)
 	}
-	w.state("db", Stopped)
+	waitFor(t, "db stopped", func() bool { in, _ := s.Get("db"); return in.State == Stopped })
 	if err := s.call(func() {
 		u := s.units["app"]
 		u.watch.first = "main.go"
