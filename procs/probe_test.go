@@ -435,3 +435,33 @@ func TestWatchdogCrashLoop(t *testing.T) {
 		t.Fatalf("reason %q", in.Reason)
 	}
 }
+
+// TestLivenessNeverPassedIsQuickFailure: a run whose liveness check never
+// passed is a quick failure even when its first check came after
+// min_uptime, so max_restarts of them park the unit as crashed.
+func TestLivenessNeverPassedIsQuickFailure(t *testing.T) {
+	clk := newFakeClock()
+	s := newTestSupervisor(t, Options{Clock: clk})
+	w := watch(t, s)
+	var code, hits atomic.Int32
+	code.Store(503)
+	srv := statusServer(t, &code, &hits)
+	spec := roleSpec("api", "sleep", "")
+	spec.Liveness = &Probe{Kind: ProbeHTTP, URL: srv.URL, Period: time.Second, FailureThreshold: 1, InitialDelay: 2 * time.Second}
+	spec.MaxRestarts = 1
+	if err := s.Add(spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start("api"); err != nil {
+		t.Fatal(err)
+	}
+	awaitTimer(t, clk, 2*time.Second)
+	clk.Advance(2 * time.Second)
+	w.until("api", "restarted", func(in Info) bool { return in.State == Running && in.Restarts == 1 })
+	awaitTimer(t, clk, 2*time.Second)
+	clk.Advance(2 * time.Second)
+	in := w.state("api", Crashed)
+	if !strings.Contains(in.Reason, "crash loop") || !strings.Contains(in.Reason, "HTTP status 503") {
+		t.Fatalf("reason %q", in.Reason)
+	}
+}
