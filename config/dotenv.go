@@ -92,7 +92,7 @@ func parseDotenv(data []byte, lookup func(string) (string, bool)) ([]envVar, []d
 			}
 			val, err = unescape(text[:end])
 			if err == "" {
-				val, err = expand(val, look)
+				val, err = expandVars(val, look, false)
 			}
 			if err == "" {
 				err = trailing(text[end+1:])
@@ -104,7 +104,7 @@ func parseDotenv(data []byte, lookup func(string) (string, bool)) ([]envVar, []d
 			if c := strings.Index(v, "\t#"); c >= 0 {
 				v = v[:c]
 			}
-			val, err = expand(strings.TrimRight(v, " \t"), look)
+			val, err = expandVars(strings.TrimRight(v, " \t"), look, false)
 		}
 		if err != "" {
 			errs = append(errs, dotenvError{ln, vcol, err})
@@ -166,7 +166,7 @@ func unescape(s string) (string, string) {
 		case '"', '\\', '\'':
 			b.WriteByte(s[i])
 		case '$':
-			// Kept as "$$", which expand turns into one literal '$'.
+			// Kept as "$$", which expandVars turns into one literal '$'.
 			b.WriteString("$$")
 		default:
 			b.WriteByte('\\')
@@ -176,16 +176,38 @@ func unescape(s string) (string, string) {
 	return b.String(), ""
 }
 
-// expand replaces ${VAR} with VAR's value and ${VAR:-default} with the
-// default when VAR is unset or empty; $$ is a literal '$'. A ${VAR} that is
-// not set and has no default is left as it is, for the shell that may run
-// it (`for f in *; do echo ${f}; done` must reach sh intact). $VAR without
-// braces is never touched, for the same reason.
-func expand(s string, lookup func(string) (string, bool)) (string, string) {
+// expandVars is the one ${...} expansion of the config: dotenv values,
+// env: values, cwd: and run:. It replaces ${NAME} with NAME's value and
+// ${NAME:-default} with the default when NAME is unset or empty; the
+// default is expanded in turn, so ${A:-${B}} is B's value (a brace closes
+// the ${ it matches, not the first one inside). A ${NAME} that is unset and
+// has no default is left as written, for the shell that may run it
+// (`for f in *; do echo ${f}; done` must reach sh intact), and so is $NAME
+// without braces and a '$' followed by anything else (a bare '$' too).
+//
+// shell says where the text goes, the one intended difference:
+//   - true, a command (run:): everything not ours is the shell's and left as
+//     written: $$ stays $$ (the shell's pid, so $${X} is no reference), and a
+//     ${ that is not ${NAME} or ${NAME:-default} (${#arr[@]}, ${x%%.*}) or is
+//     never closed stays as it is. It never fails.
+//   - false, a value (dotenv, env:, cwd:): no shell reads it after kelpie,
+//     so $$ is how to write a literal '$', and a malformed or unterminated
+//     ${ is a mistake: the second result says what (empty: none).
+func expandVars(s string, lookup func(string) (string, bool), shell bool) (string, string) {
 	if !strings.ContainsRune(s, '$') {
 		return s, ""
 	}
 	var b strings.Builder
+	if msg := expandInto(&b, s, lookup, shell); msg != "" {
+		return "", msg
+	}
+	return b.String(), ""
+}
+
+// expandInto is expandVars writing to b. A default is expanded by a call
+// of its own; it can hold no unterminated ${ (closingBrace would not have
+// closed the reference around it), so a byte offset is always the text's.
+func expandInto(b *strings.Builder, s string, lookup func(string) (string, bool), shell bool) string {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c != '$' || i+1 == len(s) {
@@ -194,7 +216,11 @@ func expand(s string, lookup func(string) (string, bool)) (string, string) {
 		}
 		switch s[i+1] {
 		case '$':
-			b.WriteByte('$')
+			if shell {
+				b.WriteString("$$")
+			} else {
+				b.WriteByte('$')
+			}
 			i++
 			continue
 		case '{':
@@ -202,25 +228,56 @@ func expand(s string, lookup func(string) (string, bool)) (string, string) {
 			b.WriteByte(c)
 			continue
 		}
-		end := strings.IndexByte(s[i+2:], '}')
+		end := closingBrace(s, i+2)
 		if end < 0 {
-			return "", fmt.Sprintf("unterminated ${ at byte %d (write $${ for a literal ${)", i+1)
+			if shell {
+				b.WriteString(s[i:])
+				return ""
+			}
+			return fmt.Sprintf("unterminated ${ at byte %d (write $${ for a literal ${)", i+1)
 		}
-		inner := s[i+2 : i+2+end]
+		inner := s[i+2 : end]
 		name, def, hasDef := strings.Cut(inner, ":-")
 		if !isEnvName(name) {
-			return "", fmt.Sprintf("invalid variable reference ${%s} (${NAME} or ${NAME:-default}; $${ for a literal ${)", clip(inner))
+			if shell {
+				b.WriteString(s[i : end+1])
+				i = end
+				continue
+			}
+			return fmt.Sprintf("invalid variable reference ${%s} (${NAME} or ${NAME:-default}; $${ for a literal ${)", clip(inner))
 		}
 		v, ok := lookup(name)
 		switch {
 		case ok && (v != "" || !hasDef):
 			b.WriteString(v)
 		case hasDef:
-			b.WriteString(def)
+			if msg := expandInto(b, def, lookup, shell); msg != "" {
+				return msg
+			}
 		default:
-			b.WriteString(s[i : i+3+end])
+			b.WriteString(s[i : end+1])
 		}
-		i += 2 + end
+		i = end
 	}
-	return b.String(), ""
+	return ""
+}
+
+// closingBrace finds the '}' that closes the ${ whose body starts at from,
+// past any ${...} nested in it ($$ is no opening); -1 if there is none.
+func closingBrace(s string, from int) int {
+	depth := 1
+	for j := from; j < len(s); j++ {
+		switch {
+		case s[j] == '$' && j+1 < len(s) && (s[j+1] == '$' || s[j+1] == '{'):
+			if s[j+1] == '{' {
+				depth++
+			}
+			j++
+		case s[j] == '}':
+			if depth--; depth == 0 {
+				return j
+			}
+		}
+	}
+	return -1
 }

@@ -154,7 +154,7 @@ func (c *yamlChecker) finishEnv(spec *procs.Spec, st *unitEnv) {
 	}
 	for _, kv := range spec.Env {
 		k, v, _ := strings.Cut(kv, "=")
-		x, msg := expand(v, lookup)
+		x, msg := expandVars(v, lookup, false)
 		if msg != "" {
 			c.at(st.envNode, "env %s: %s", k, msg)
 			continue
@@ -169,60 +169,17 @@ func (c *yamlChecker) finishEnv(spec *procs.Spec, st *unitEnv) {
 		spec.Env = env
 	}
 	if st.cwdNode != nil {
-		if dir, msg := expand(st.cwd, lookup); msg != "" {
+		if dir, msg := expandVars(st.cwd, lookup, false); msg != "" {
 			c.at(st.cwdNode, "cwd: %s", msg)
 		} else {
 			c.cwd(spec, st.cwdNode, dir)
 		}
 	}
-	spec.Shell = expandCommand(spec.Shell, lookup)
+	// A command is the shell's but for our ${NAME}: it never fails.
+	spec.Shell, _ = expandVars(spec.Shell, lookup, true)
 	for i, a := range spec.Argv {
-		spec.Argv[i] = expandCommand(a, lookup)
+		spec.Argv[i], _ = expandVars(a, lookup, true)
 	}
-}
-
-// expandCommand replaces ${NAME} (when NAME is set) and ${NAME:-default} in
-// a command, and leaves everything else for the shell that may run it:
-// $$ (its pid), $NAME, ${#arr[@]}, ${x%%.*}, and ${NAME} when NAME is unset.
-func expandCommand(s string, lookup func(string) (string, bool)) string {
-	if !strings.Contains(s, "${") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '$' && i+1 < len(s) && s[i+1] == '$' {
-			b.WriteString("$$") // the shell's pid: "$${X}" is not a reference
-			i++
-			continue
-		}
-		if s[i] != '$' || i+1 >= len(s) || s[i+1] != '{' {
-			b.WriteByte(s[i])
-			continue
-		}
-		end := strings.IndexByte(s[i+2:], '}')
-		if end < 0 {
-			b.WriteString(s[i:])
-			break
-		}
-		inner := s[i+2 : i+2+end]
-		name, def, hasDef := strings.Cut(inner, ":-")
-		v, ok := "", false
-		if isEnvName(name) {
-			v, ok = lookup(name)
-		}
-		switch {
-		case !isEnvName(name):
-			b.WriteString(s[i : i+3+end])
-		case ok && (v != "" || !hasDef):
-			b.WriteString(v)
-		case hasDef:
-			b.WriteString(def)
-		default:
-			b.WriteString(s[i : i+3+end])
-		}
-		i += 2 + end
-	}
-	return b.String()
 }
 
 // procfileDotenv gives a Procfile's processes the .env beside it, as foreman

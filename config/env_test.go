@@ -154,3 +154,54 @@ func TestProcfileDotenv(t *testing.T) {
 		t.Errorf("Env %q, Shell %q", s.Env, s.Shell)
 	}
 }
+
+// TestExpandVars: the one ${...} expansion, in both of its modes: a command
+// (run:, the shell's but for our references) and a value (dotenv, env:,
+// cwd:, where $$ is a literal '$' and a malformed ${ is an error).
+func TestExpandVars(t *testing.T) {
+	env := map[string]string{"SET": "v", "EMPTY": "", "B": "b"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	const fails = "\x00" // the value mode's want: an error
+	for _, tc := range []struct {
+		in, shell, value string
+		msg              string // the value mode's error, when it fails
+	}{
+		{in: "plain", shell: "plain", value: "plain"},
+		{in: "$$", shell: "$$", value: "$"},
+		{in: "pid $$ and $${SET}", shell: "pid $$ and $${SET}", value: "pid $ and ${SET}"},
+		{in: "a bare $", shell: "a bare $", value: "a bare $"},
+		{in: "$", shell: "$", value: "$"},
+		{in: "$ x $1 $SET", shell: "$ x $1 $SET", value: "$ x $1 $SET"},
+		{in: "${SET}/${B}", shell: "v/b", value: "v/b"},
+		{in: "${UNSET}", shell: "${UNSET}", value: "${UNSET}"},
+		{in: "[${UNSET:-}]", shell: "[]", value: "[]"},
+		{in: "[${EMPTY}] [${EMPTY:-d}]", shell: "[] [d]", value: "[] [d]"},
+		{in: "${SET:-d}", shell: "v", value: "v"},
+		{in: "${UNSET:-${B}}", shell: "b", value: "b"},
+		{in: "${UNSET:-${NOPE:-deep}}!", shell: "deep!", value: "deep!"},
+		{in: "${SET:-${B}}", shell: "v", value: "v"},
+		{in: "${UNSET:-x}}", shell: "x}", value: "x}"},
+		{in: "${UNSET:-a $$ b}", shell: "a $$ b", value: "a $ b"},
+		{in: "ab${SET", shell: "ab${SET", value: fails, msg: "unterminated ${ at byte 3"},
+		{in: "${UNSET:-${B}", shell: "${UNSET:-${B}", value: fails, msg: "unterminated ${ at byte 1"},
+		{in: "${#arr[@]} ${x%%.*}", shell: "${#arr[@]} ${x%%.*}", value: fails, msg: "invalid variable reference ${#arr[@]}"},
+		{in: "${}", shell: "${}", value: fails, msg: "invalid variable reference ${}"},
+		{in: "${UNSET:-${bad-x}}", shell: "${bad-x}", value: fails, msg: "invalid variable reference ${bad-x}"},
+		{in: "${UNSET:-${B", shell: "${UNSET:-${B", value: fails, msg: "unterminated ${ at byte 1"},
+		{in: "x${U:-ab${B", shell: "x${U:-ab${B", value: fails, msg: "unterminated ${ at byte 2"},
+	} {
+		if got, msg := expandVars(tc.in, lookup, true); got != tc.shell || msg != "" {
+			t.Errorf("command %q = %q (%q), want %q", tc.in, got, msg, tc.shell)
+		}
+		got, msg := expandVars(tc.in, lookup, false)
+		if tc.value == fails {
+			if !strings.HasPrefix(msg, tc.msg) || got != "" {
+				t.Errorf("value %q = %q, error %q; want the error %q", tc.in, got, msg, tc.msg)
+			}
+			continue
+		}
+		if got != tc.value || msg != "" {
+			t.Errorf("value %q = %q (%q), want %q", tc.in, got, msg, tc.value)
+		}
+	}
+}

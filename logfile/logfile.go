@@ -12,6 +12,7 @@ package logfile
 import (
 	"bufio"
 	"bytes"
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,8 @@ const (
 	DefaultMaxSize = 10 << 20
 	// DefaultMaxFiles is how many rotated files (NAME.log.1 ..) are kept.
 	DefaultMaxFiles = 5
+	// DefaultMaxOpen is how many units' files are kept open at once.
+	DefaultMaxOpen = 128
 )
 
 // TimeFormat is RFC 3339 with milliseconds, the first field of every line.
@@ -47,6 +50,11 @@ type Options struct {
 	// MaxFiles is how many rotated files are kept besides the current one
 	// (0: DefaultMaxFiles); older ones are removed.
 	MaxFiles int
+	// MaxOpen is how many units' files are kept open at once (0:
+	// DefaultMaxOpen): past it, the least recently written is closed, and
+	// reopened (appending) when its unit writes again. A unit's file is
+	// closed when the unit is removed (a cluster scaled down).
+	MaxOpen int
 	// OnError hears each file's first write error (a full disk, a
 	// directory made read-only) with the unit it is for: that file is not
 	// written to again, the others go on. Called from the writer's goroutine.
@@ -60,6 +68,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxFiles <= 0 {
 		o.MaxFiles = DefaultMaxFiles
 	}
+	if o.MaxOpen <= 0 {
+		o.MaxOpen = DefaultMaxOpen
+	}
 	return o
 }
 
@@ -69,9 +80,13 @@ type Writer struct {
 	cur    *procs.Cursor
 	cancel context.CancelFunc
 	done   chan struct{}
-	files  map[string]*file // owned by the run goroutine
-	mu     sync.Mutex
-	err    error // the first write error, kept for Close
+	files  map[string]*file // owned by the run goroutine, as is open
+	// open is the files that may hold a descriptor, most recently written
+	// first: the last is closed when a file past Options.MaxOpen opens.
+	open  list.List
+	spare *bufio.Writer // a closed file's buffer, for the next to open
+	mu    sync.Mutex
+	err   error // the first write error, kept for Close
 }
 
 // Start makes dir if needed and starts following every unit of e (those
@@ -119,16 +134,53 @@ func (w *Writer) run(ctx context.Context) {
 		for _, u := range rb.Units {
 			w.write(u, rb.Buf)
 		}
-		for name, f := range w.files {
-			w.fail(name, f.flush())
+		for e := w.open.Front(); e != nil; e = e.Next() {
+			f := e.Value.(*file)
+			w.fail(f.unit, f.flush())
+		}
+		// After the batch's lines: a removed unit's last ones are in it.
+		for _, name := range rb.Removed {
+			if f := w.files[name]; f != nil {
+				w.shut(f)
+				delete(w.files, name)
+			}
 		}
 		if err != nil {
 			break
 		}
 	}
-	for name, f := range w.files {
-		w.fail(name, f.close())
+	for w.open.Len() > 0 {
+		w.shut(w.open.Back().Value.(*file))
 	}
+}
+
+// use marks f as written now, making room for its descriptor first if it
+// has none: the least recently written open file is closed (its lines are
+// flushed; it reopens, appending, when written again).
+func (w *Writer) use(f *file) {
+	if f.elem != nil {
+		w.open.MoveToFront(f.elem)
+		return
+	}
+	for w.open.Len() >= w.opts.MaxOpen {
+		w.shut(w.open.Back().Value.(*file))
+	}
+	f.elem = w.open.PushFront(f)
+	if f.bw == nil {
+		f.bw, w.spare = w.spare, nil // nil: open makes one
+	}
+}
+
+// shut flushes and closes f's descriptor, if it has one.
+func (w *Writer) shut(f *file) {
+	if f.elem != nil {
+		w.open.Remove(f.elem)
+		f.elem = nil
+	}
+	w.fail(f.unit, f.close())
+	// Only open files hold a buffer (64 KiB): thousands of units' closed
+	// files hold none, and the next to open reuses this one.
+	w.spare, f.bw = f.bw, nil
 }
 
 func (w *Writer) fail(unit string, err error) {
@@ -154,12 +206,13 @@ func (w *Writer) write(u procs.RawOutput, buf []byte) {
 			w.fail(u.Unit, err)
 			return
 		}
-		f = &file{path: path, opts: w.opts}
+		f = &file{unit: u.Unit, path: path, opts: w.opts}
 		w.files[u.Unit] = f
 	}
 	if f.broken {
-		return
+		return // kept, without a descriptor, so that it is not retried
 	}
+	w.use(f)
 	if u.Missed > 0 {
 		note := fmt.Sprintf("kelpie: %d lines lost here (the disk was slower than the unit)", u.Missed)
 		w.fail(u.Unit, f.line(time.Now(), procs.Event, []byte(note)))
@@ -171,6 +224,8 @@ func (w *Writer) write(u procs.RawOutput, buf []byte) {
 
 // file is one unit's open log file.
 type file struct {
+	unit    string
+	elem    *list.Element // in Writer.open (nil: no descriptor)
 	path    string
 	opts    Options
 	f       *os.File

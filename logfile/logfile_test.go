@@ -262,3 +262,120 @@ func TestReadCleansWhatItReads(t *testing.T) {
 		t.Errorf("a unit without a file: %v", err)
 	}
 }
+
+// openIn counts this process's descriptors open on files under dir.
+func openIn(t *testing.T, dir string) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if p, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && strings.HasPrefix(p, dir+"/") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestMaxOpenBoundsDescriptors: with more units writing than MaxOpen, at
+// most MaxOpen files are open at once (the least recently written closed
+// first, reopened to append), and every line of every unit is on disk once,
+// in order.
+func TestMaxOpenBoundsDescriptors(t *testing.T) {
+	sup := newSup(t)
+	dir := t.TempDir()
+	w, err := Start(sup, Options{Dir: dir, MaxOpen: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const units, rounds = 5, 30
+	for i := range units {
+		if err := sup.Add(procs.Spec{Name: fmt.Sprintf("u%d", i), Shell: "true"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	most := 0
+	for r := range rounds {
+		for i := range units {
+			if err := sup.Note(fmt.Sprintf("u%d", i), fmt.Sprintf("line %d", r)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		most = max(most, openIn(t, dir))
+	}
+	last := fmt.Sprintf(" event line %d\n", rounds-1)
+	for i := range units {
+		waitFor(t, "the last line on disk", fileHas(filepath.Join(dir, fmt.Sprintf("u%d.log", i)), last))
+		most = max(most, openIn(t, dir))
+	}
+	if most > 2 {
+		t.Errorf("%d files open at once, want at most 2", most)
+	}
+	for i := range units {
+		b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("u%d.log", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			_, rest, _ := strings.Cut(l, " ")
+			got = append(got, rest)
+		}
+		if len(got) != rounds {
+			t.Fatalf("u%d: %d lines, want %d: %q", i, len(got), rounds, got)
+		}
+		for r, l := range got {
+			if want := fmt.Sprintf("event line %d", r); l != want {
+				t.Fatalf("u%d line %d: %q, want %q", i, r, l, want)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := openIn(t, dir); n != 0 {
+		t.Errorf("%d files open after Close", n)
+	}
+}
+
+// TestRemovedUnitsFileIsClosed: a unit removed (a cluster scaled down)
+// has its file closed; a unit of the same name added later appends to it.
+func TestRemovedUnitsFileIsClosed(t *testing.T) {
+	sup := newSup(t)
+	dir := t.TempDir()
+	if _, err := Start(sup, Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	spec := procs.Spec{Name: "grp/1", Group: "grp", Shell: "true"}
+	if err := sup.Add(procs.Spec{Name: "keep", Shell: "true"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Add(spec); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "grp", "1.log")
+	for _, name := range []string{"keep", "grp/1"} {
+		if err := sup.Note(name, "first"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the line on disk", fileHas(path, " event first\n"))
+	waitFor(t, "both files open", func() bool { return openIn(t, dir) == 2 })
+	if err := sup.Remove("grp/1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the removed unit's file closed", func() bool { return openIn(t, dir) == 1 })
+	if err := sup.Add(spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Note("grp/1", "second"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new unit's line appended", fileHas(path, " event second\n"))
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), " event first\n") || strings.Index(string(b), "first") > strings.Index(string(b), "second") {
+		t.Fatalf("file after the name came back:\n%s", b)
+	}
+}

@@ -325,7 +325,7 @@ func (s *Supervisor) waitForReady(u *unit) chan error {
 	switch {
 	case u.info.Ready:
 		c <- nil
-	case !u.info.State.Live():
+	case !u.info.State.Live() && u.info.State != Waiting: // a waiting one may yet be
 		c <- fmt.Errorf("%s is %s", u.spec.Name, u.info.State)
 	default:
 		u.readyWait = append(u.readyWait, c)

@@ -386,3 +386,174 @@ func TestDependsOnReadyProbe(t *testing.T) {
 		t.Fatalf("web runs but db is not ready: %+v", in)
 	}
 }
+
+// TestScaleWaitsForDependencies: a member added by Scale waits, its reason
+// shown, while the group's dependency does not hold, as the members StartAll
+// started do, and starts with them once it holds; Start of a member starts
+// what it depends on first.
+func TestScaleWaitsForDependencies(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	w := watch(t, s)
+	db := svc("db", nil)
+	db.Disabled, db.AwaitReady = true, true
+	addAll(t, s, db)
+	if err := s.AddGroup(svc("w", nil, dep("db", CondReady)), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	w.state("w/0", Waiting)
+	if err := s.Scale("w", 3); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"w/1", "w/2"} {
+		if in, _ := s.Get(m); in.State != Waiting || in.Reason != "waiting for db (ready)" {
+			t.Fatalf("%s after scale: %s %q, want waiting for db (ready)", m, in.State, in.Reason)
+		}
+	}
+	// Start of one member pulls the dependency up; every member starts once
+	// it is ready.
+	if err := s.Stop("w/2"); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := s.Get("w/2"); in.State != Stopped { // a waiting unit stops at once
+		t.Fatalf("w/2 after stop: %s", in.State)
+	}
+	if err := s.Start("w/2"); err != nil {
+		t.Fatal(err)
+	}
+	w.state("db", Running)
+	if in, _ := s.Get("w/2"); in.State != Waiting {
+		t.Fatalf("w/2 started before db was ready: %s", in.State)
+	}
+	markReady(t, s, "db")
+	for _, m := range []string{"w/0", "w/1", "w/2"} {
+		w.state(m, Running)
+	}
+}
+
+// TestReloadWaitsForDependencies: a rolling reload's new member waits for
+// the group's dependency (the old member serving meanwhile), then replaces
+// the old one; for a group that signals readiness, it must then be ready.
+func TestReloadWaitsForDependencies(t *testing.T) {
+	for _, signals := range []bool{false, true} {
+		t.Run(map[bool]string{false: "running", true: "ready"}[signals], func(t *testing.T) {
+			s := newTestSupervisor(t, Options{})
+			w := watch(t, s)
+			db := svc("db", nil)
+			db.AwaitReady = true
+			addAll(t, s, db)
+			g := svc("w", nil, dep("db", CondReady))
+			g.AwaitReady = signals
+			if err := s.AddGroup(g, 1); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.StartAll(); err != nil {
+				t.Fatal(err)
+			}
+			markReady(t, s, "db")
+			w.state("w/0", Running)
+			if signals {
+				markReady(t, s, "w/0")
+			}
+			// A dependency stopping leaves its dependents running.
+			if err := s.Stop("db"); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "db stopped", func() bool { in, _ := s.Get("db"); return in.State == Stopped })
+			done := make(chan error, 1)
+			go func() { done <- s.Reload("w") }()
+			in := w.state("w/1", Waiting)
+			if in.Reason != "waiting for db (ready)" {
+				t.Fatalf("new member's reason %q", in.Reason)
+			}
+			if in, _ := s.Get("w/0"); in.State != Running {
+				t.Fatalf("the old member did not keep serving: %s", in.State)
+			}
+			if err := s.Start("db"); err != nil {
+				t.Fatal(err)
+			}
+			markReady(t, s, "db")
+			w.state("w/1", Running)
+			if signals {
+				select {
+				case err := <-done:
+					t.Fatalf("reload ended before the new member was ready: %v", err)
+				default:
+				}
+				markReady(t, s, "w/1")
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if m := s.Members("w"); !slices.Equal(m, []string{"w/1"}) {
+				t.Fatalf("members after reload: %v", m)
+			}
+		})
+	}
+}
+
+// TestScheduledRunWaitsForDependencies: a scheduled run is a start like any
+// other: it waits while its dependency does not hold, and a due time that
+// finds it still waiting is skipped.
+func TestScheduledRunWaitsForDependencies(t *testing.T) {
+	clk := newFakeClock()
+	t0 := clk.Now()
+	s := newTestSupervisor(t, Options{Clock: clk})
+	w := watch(t, s)
+	db := svc("db", nil)
+	db.Disabled = true
+	job := svc("job", nil, dep("db", CondStarted))
+	job.Schedule, job.ScheduleText = everySchedule{30 * time.Second}, "@every 30s"
+	addAll(t, s, db, job)
+	clk.Advance(30 * time.Second)
+	in := w.state("job", Waiting)
+	if in.Reason != "waiting for db (started)" {
+		t.Fatalf("reason %q", in.Reason)
+	}
+	awaitArmed(t, clk, t0.Add(60*time.Second))
+	clk.Advance(30 * time.Second)
+	w.waitLine(s, "job", "skipped: the previous run is still going (waiting)")
+	if err := s.Start("db"); err != nil {
+		t.Fatal(err)
+	}
+	w.state("job", Running)
+}
+
+// TestWatchStartWaitsForDependencies: a crashed unit that a watched file's
+// change starts again waits for its dependency like any start.
+func TestWatchStartWaitsForDependencies(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	w := watch(t, s)
+	db := svc("db", nil)
+	db.Disabled = true
+	end := make(chan struct{})
+	app := job("app", end, errors.New("boom"))
+	app.DependsOn = []Dependency{dep("db", CondStarted)}
+	app.Dir = t.TempDir()
+	app.Watch = &Watch{Paths: []string{"*.go"}}
+	addAll(t, s, db, app)
+	if err := s.Start("app"); err != nil { // pulls db up
+		t.Fatal(err)
+	}
+	w.state("app", Running)
+	close(end)
+	w.state("app", Crashed)
+	if err := s.Stop("db"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "db stopped", func() bool { in, _ := s.Get("db"); return in.State == Stopped })
+	if err := s.call(func() {
+		u := s.units["app"]
+		u.watch.first = "main.go"
+		u.watch.changed["main.go"] = true
+		s.burstEnded(u)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	in := w.state("app", Waiting)
+	if in.Reason != "waiting for db (started)" {
+		t.Fatalf("reason %q", in.Reason)
+	}
+}

@@ -35,6 +35,11 @@ type RawBatch struct {
 	Buf   []byte
 	Lines []RawLine
 	Units []RawOutput
+	// Removed names the units the cursor stopped following since the last
+	// NextRaw (removed from the engine), after their lines in Units: a
+	// consumer holding something per unit (a log file) lets it go. A name
+	// may come back later as a new unit.
+	Removed []string
 }
 
 // rawSource is an engine that can copy lines out without a string per line
@@ -60,6 +65,7 @@ type Cursor struct {
 	start map[string]uint64 // newest line when following began: older lines gone are history, not "missed"
 	done  bool              // the events ended: drain, then ErrClosed
 	keep  int               // KeepNewest's n: 0 reads every line
+	gone  []string          // units forgotten since the last Next or NextRaw (RawBatch.Removed)
 }
 
 // Follow starts a cursor over the output of the named units, or of every
@@ -149,6 +155,7 @@ func (c *Cursor) Close() { c.ev.Close() }
 // then ErrClosed; a cancelled ctx gives ctx's error.
 func (c *Cursor) Next(ctx context.Context) ([]Output, error) {
 	var out []Output
+	c.gone = c.gone[:0] // only NextRaw reports them
 	err := c.wait(ctx, func(u string, after, start uint64) (uint64, error) {
 		lines, missed, err := c.read(u, after)
 		if err != nil {
@@ -191,7 +198,7 @@ func (c *Cursor) read(u string, after uint64) ([]Line, uint64, error) {
 // NextRaw is Next without a string per line: it refills rb (reusing its
 // buffers) with the lines' raw texts. The headless printer uses it.
 func (c *Cursor) NextRaw(ctx context.Context, rb *RawBatch) error {
-	rb.Buf, rb.Lines, rb.Units = rb.Buf[:0], rb.Lines[:0], rb.Units[:0]
+	rb.Buf, rb.Lines, rb.Units, rb.Removed = rb.Buf[:0], rb.Lines[:0], rb.Units[:0], rb.Removed[:0]
 	starts := make([]int, 0, 4)
 	err := c.wait(ctx, func(u string, after, from uint64) (uint64, error) {
 		start := len(rb.Lines)
@@ -221,7 +228,9 @@ func (c *Cursor) NextRaw(ctx context.Context, rb *RawBatch) error {
 			starts = append(starts, start)
 		}
 		return next, nil
-	}, func() bool { return len(rb.Units) > 0 })
+	}, func() bool { return len(rb.Units) > 0 || len(c.gone) > 0 })
+	rb.Removed = append(rb.Removed, c.gone...)
+	c.gone = c.gone[:0]
 	// Slice Lines per unit only now: appending may have moved the array.
 	for i := range rb.Units {
 		end := len(rb.Lines)
@@ -304,6 +313,9 @@ func (c *Cursor) add(name string) {
 }
 
 func (c *Cursor) forget(name string) {
+	if _, ok := c.pos[name]; ok {
+		c.gone = append(c.gone, name)
+	}
 	c.order = slices.DeleteFunc(c.order, func(n string) bool { return n == name })
 	delete(c.pos, name)
 	delete(c.known, name)

@@ -173,9 +173,10 @@ const probeGrid = 100 * time.Millisecond
 // probeRun is one probe of one run. Owner goroutine only, except logw.
 type probeRun struct {
 	p       *Probe
-	live    bool // a liveness probe (else readiness)
-	r       run  // the run it checks
-	ok, bad int  // passes and failures in a row
+	live    bool      // a liveness probe (else readiness)
+	r       run       // the run it checks
+	ok, bad int       // passes and failures in a row
+	okAt    time.Time // the last passing check (zero: none yet)
 	lastErr string
 	timer   Timer
 	execPID int // a running exec check's process (0: none)
@@ -475,6 +476,7 @@ func (s *Supervisor) probeResult(u *unit, pr *probeRun, err error) {
 	if err == nil {
 		pr.ok++
 		pr.bad = 0
+		pr.okAt = s.clock.Now()
 	} else {
 		pr.bad++
 		pr.ok = 0
@@ -488,7 +490,7 @@ func (s *Supervisor) probeResult(u *unit, pr *probeRun, err error) {
 	case !pr.live && pr.bad == p.FailureThreshold:
 		s.event(u, "not ready: %s failed %s in a row; last: %s", p.describe(), times(pr.bad), pr.lastErr)
 	case pr.live && pr.bad >= p.FailureThreshold:
-		s.unhealthy(u, fmt.Sprintf("liveness %s failed %s in a row: %s", p.describe(), times(pr.bad), pr.lastErr))
+		s.unhealthy(u, fmt.Sprintf("liveness %s failed %s in a row: %s", p.describe(), times(pr.bad), pr.lastErr), pr.okAt)
 		return
 	}
 	s.scheduleProbe(u, pr, p.Period)
@@ -502,26 +504,35 @@ func times(n int) string {
 	return strconv.Itoa(n) + " times"
 }
 
-// unhealthy stops a live run that failed its liveness check; finishStop
-// then applies the restart policy as to a failed run, why as its reason.
-// Owner goroutine only.
-func (s *Supervisor) unhealthy(u *unit, why string) {
+// unhealthy stops a live run that failed a health check (its liveness
+// probe, its watchdog, its memory limit) gracefully, why shown as its reason
+// while it stops; finishStop then applies the restart policy as to a failed
+// run (see afterUnhealthy). well is the last time the run was seen healthy
+// (zero: never). Owner goroutine only.
+func (s *Supervisor) unhealthy(u *unit, why string, well time.Time) {
 	if !u.alive() || u.stopping {
 		return
 	}
 	s.event(u, "unhealthy: %s", why)
 	s.stopProbes(u)
 	u.restart = false
+	u.info.Reason = why // stopUnit keeps it, and publishes
 	s.stopUnit(u)
-	u.unhealthy = why
+	u.unhealthy, u.wellAt = why, well
 }
 
 // afterUnhealthy ends the stop of an unhealthy run like the end of a failed
-// run: restarted (or parked) by the restart policy. Owner goroutine only.
+// run: restarted with backoff, or parked, by the restart policy. The run
+// counts as a quick failure (towards MaxRestarts) unless it was seen
+// healthy at least MinUptime after it started: a check needs time to notice
+// (probe periods, samples), so the run's length alone would make every such
+// failure look healthy and the crash-loop limit never apply. Owner
+// goroutine only.
 func (s *Supervisor) afterUnhealthy(u *unit, why string) {
-	if s.clock.Now().Sub(u.info.StartedAt) >= u.spec.MinUptime {
+	if !u.wellAt.IsZero() && u.wellAt.Sub(u.info.StartedAt) >= u.spec.MinUptime {
 		u.failures = 0 // it had been healthy a while
 	}
+	u.wellAt = time.Time{}
 	u.lastWhy = why // the next run shows it (see startUnit)
 	s.afterRun(u, why, true)
 	s.checkIdle()
@@ -534,6 +545,7 @@ func (s *Supervisor) armWatchdog(u *unit) {
 		u.watchdog.Stop()
 	}
 	r, d := u.run, u.spec.Watchdog
+	well := s.clock.Now() // armed at the start, or by a WATCHDOG=1
 	var t Timer
 	t = s.clock.AfterFunc(d, func() {
 		s.post(func() {
@@ -543,7 +555,7 @@ func (s *Supervisor) armWatchdog(u *unit) {
 					s.armWatchdog(u) // paused on purpose: not a hang
 					return
 				}
-				s.unhealthy(u, fmt.Sprintf("watchdog: no WATCHDOG=1 within %s", d))
+				s.unhealthy(u, fmt.Sprintf("watchdog: no WATCHDOG=1 within %s", d), well)
 			}
 		})
 	})

@@ -410,3 +410,58 @@ func TestNotifyWatchdog(t *testing.T) {
 		t.Fatalf("reason %q", in.Reason)
 	}
 }
+
+// TestWatchdogCrashLoop: a run the watchdog stops without it ever having
+// pinged is a quick failure however long the watchdog waited, so
+// MaxRestarts of them park the unit as crashed.
+func TestWatchdogCrashLoop(t *testing.T) {
+	clk := newFakeClock()
+	s := newTestSupervisor(t, Options{Clock: clk})
+	w := watch(t, s)
+	spec := roleSpec("silent", "sleep", "")
+	spec.Watchdog, spec.MaxRestarts = 2*time.Second, 1
+	if err := s.Add(spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start("silent"); err != nil {
+		t.Fatal(err)
+	}
+	w.state("silent", Running)
+	clk.Advance(2 * time.Second)
+	w.until("silent", "restarted", func(in Info) bool { return in.State == Running && in.Restarts == 1 })
+	clk.Advance(2 * time.Second)
+	in := w.state("silent", Crashed)
+	if !strings.Contains(in.Reason, "crash loop") || !strings.Contains(in.Reason, "last: watchdog: no WATCHDOG=1 within 2s") {
+		t.Fatalf("reason %q", in.Reason)
+	}
+}
+
+// TestLivenessNeverPassedIsQuickFailure: a run whose liveness check never
+// passed is a quick failure even when its first check came after
+// min_uptime, so max_restarts of them park the unit as crashed.
+func TestLivenessNeverPassedIsQuickFailure(t *testing.T) {
+	clk := newFakeClock()
+	s := newTestSupervisor(t, Options{Clock: clk})
+	w := watch(t, s)
+	var code, hits atomic.Int32
+	code.Store(503)
+	srv := statusServer(t, &code, &hits)
+	spec := roleSpec("api", "sleep", "")
+	spec.Liveness = &Probe{Kind: ProbeHTTP, URL: srv.URL, Period: time.Second, FailureThreshold: 1, InitialDelay: 2 * time.Second}
+	spec.MaxRestarts = 1
+	if err := s.Add(spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start("api"); err != nil {
+		t.Fatal(err)
+	}
+	awaitTimer(t, clk, 2*time.Second)
+	clk.Advance(2 * time.Second)
+	w.until("api", "restarted", func(in Info) bool { return in.State == Running && in.Restarts == 1 })
+	awaitTimer(t, clk, 2*time.Second)
+	clk.Advance(2 * time.Second)
+	in := w.state("api", Crashed)
+	if !strings.Contains(in.Reason, "crash loop") || !strings.Contains(in.Reason, "HTTP status 503") {
+		t.Fatalf("reason %q", in.Reason)
+	}
+}

@@ -35,7 +35,9 @@ func (s *Supervisor) groupUnits(group string) []*unit {
 
 // newMember registers and starts one more member of the group, at the
 // lowest free index: a cluster's made from its definition, another group's
-// as a copy of the member like. Owner goroutine only.
+// as a copy of the member like. It starts as every member does (launch):
+// waiting, its reason shown, while the group's depends_on do not hold.
+// Owner goroutine only.
 func (s *Supervisor) newMember(group string, like *unit) (*unit, error) {
 	i := 0
 	for s.units[MemberName(group, i)] != nil {
@@ -53,7 +55,7 @@ func (s *Supervisor) newMember(group string, like *unit) (*unit, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.startUnit(u, false)
+	s.launch(u, false)
 	return u, nil
 }
 
@@ -70,8 +72,9 @@ func (s *Supervisor) retire(u *unit) {
 
 // Scale sets the number of a group's members (a cluster's, or a worker
 // group's) to n, live: new members take the lowest free indices and start
-// at once; the highest-numbered members beyond n are stopped gracefully and
-// then removed. It returns without waiting for those stops.
+// at once (or wait, as StartAll's do, for the group's dependencies); the
+// highest-numbered members beyond n are stopped gracefully and then
+// removed. It returns without waiting for those stops.
 func (s *Supervisor) Scale(name string, n int) error {
 	if n < 1 || n > MaxInstances {
 		return fmt.Errorf("scale %q: %d members (want 1 to %d)", name, n, MaxInstances)
@@ -114,8 +117,10 @@ func (s *Supervisor) Scale(name string, n int) error {
 // most; for a group with no readiness signal, until it is running), then
 // stops the old one gracefully and waits for it to be gone, then the next.
 // A member without a readiness signal (a worker group's, say) is taken as
-// ready once it runs. A new member that fails (or is not ready in time) ends the reload with an
-// error, the remaining old members left serving.
+// ready once it runs. A new member waits for the group's dependencies
+// first, within the same ReadyTimeout. A new member that fails (or is not
+// ready in time) ends the reload with an error, the remaining old members
+// left serving.
 func (s *Supervisor) Reload(name string) error {
 	var old []string
 	var signals bool // the group's members say when they are ready: a cluster's
@@ -137,6 +142,7 @@ func (s *Supervisor) Reload(name string) error {
 	}
 	for _, o := range old {
 		var ready chan error
+		var up chan upNote // a new member waiting for its dependencies: its start
 		var fresh string
 		var gone chan struct{}
 		var err error
@@ -155,9 +161,16 @@ func (s *Supervisor) Reload(name string) error {
 				return
 			}
 			fresh = u.spec.Name
-			if signals {
-				ready = s.waitForReady(u)
-			} else {
+			if u.info.State == Waiting {
+				up = make(chan upNote, 1)
+				u.upWaiters = append(u.upWaiters, up)
+			}
+			switch {
+			case signals:
+				ready = s.waitForReady(u) // waits while it waits too
+			case up != nil:
+				ready = make(chan error) // its start decides
+			default:
 				ready = make(chan error, 1)
 				if u.info.State.Live() {
 					ready <- nil
@@ -173,12 +186,20 @@ func (s *Supervisor) Reload(name string) error {
 			continue
 		}
 		t := time.NewTimer(ReadyTimeout)
-		select {
-		case err = <-ready:
-		case <-t.C:
-			err = fmt.Errorf("not ready within %s", ReadyTimeout)
-		case <-s.loopDone:
-			err = ErrShutdown
+		for done := false; !done; {
+			select {
+			case n := <-up:
+				// Started (or never will be: the dependency failed, the
+				// member was stopped); one that signals goes on to ready.
+				up, err = nil, n.err
+				done = err != nil || !signals
+			case err = <-ready:
+				done = true
+			case <-t.C:
+				err, done = fmt.Errorf("not ready within %s", ReadyTimeout), true
+			case <-s.loopDone:
+				err, done = ErrShutdown, true
+			}
 		}
 		t.Stop()
 		if err != nil {

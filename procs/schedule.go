@@ -45,14 +45,15 @@ func (s *Supervisor) scheduledRun(u *unit, due time.Time) {
 	if s.shutting {
 		return
 	}
-	if u.info.State.Live() || u.info.State == Backoff {
+	if u.info.State.Live() || u.info.State == Backoff || u.info.State == Waiting {
 		s.event(u, "scheduled run of %s skipped: the previous run is still going (%s)",
 			due.Format(time.RFC3339), u.info.State)
 	} else {
 		s.event(u, "scheduled run of %s", due.Format(time.RFC3339))
 		u.failures = 0
-		// Not a restart: each scheduled run is a first run of its own.
-		s.startUnit(u, false)
+		// Not a restart: each scheduled run is a first run of its own;
+		// it waits for its dependencies as every start does.
+		s.launch(u, false)
 	}
 	s.armSchedule(u, due)
 	s.publish(u)

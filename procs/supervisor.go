@@ -194,6 +194,7 @@ type unit struct {
 	// dependents to stop before stopping it.
 	stopAfter bool
 	memOver   int        // samples in a row over spec.MaxMemory (memlimit.go)
+	memWell   time.Time  // the last sample under spec.MaxMemory (zero: none this run)
 	sched     Timer      // the next scheduled run's timer (schedule.go)
 	schedGen  uint64     // bumped when sched is re-armed or cancelled
 	watch     *unitWatch // the file watch (watch.go; nil: none)
@@ -205,6 +206,7 @@ type unit struct {
 	watchdog    Timer       // a run's sd_notify watchdog (nil: none)
 	notify      *notifySock // the unit's NOTIFY_SOCKET (nil: none yet)
 	unhealthy   string      // why a liveness failure is stopping the run
+	wellAt      time.Time   // when that run was last seen healthy (zero: never)
 	lastWhy     string      // why the last run was restarted as unhealthy
 }
 
@@ -1019,7 +1021,7 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 	u.info.ExitCode = nil
 	u.info.Signal = ""
 	u.info.CPU, u.info.RSS, u.info.Procs = 0, 0, 1
-	u.memOver = 0
+	u.memOver, u.memWell = 0, time.Time{}
 	if pid != 0 {
 		s.event(u, "started: pid %d", pid)
 	} else {

@@ -393,6 +393,6 @@ func (s *Supervisor) burstEnded(u *unit) {
 	case u.info.State == Crashed || u.info.State == Exited:
 		s.event(u, "starting: %s", what)
 		u.failures = 0
-		s.startUnit(u, true)
+		s.launch(u, true) // waits for its dependencies, as every start does
 	}
 }
