@@ -53,7 +53,7 @@ func Run(b Backend, opts Options) (err error) {
 		}
 		return nil
 	}
-	p = tea.NewProgram(framed{Model: m, scr: scr, suspend: suspend}, tea.WithInput(in), tea.WithOutput(out),
+	p = tea.NewProgram(&framed{Model: m, scr: scr, suspend: suspend}, tea.WithInput(in), tea.WithOutput(out),
 		tea.WithoutRenderer(), tea.WithoutSignalHandler())
 
 	// Signals go through the model: the first stops the units gracefully
@@ -96,7 +96,7 @@ func Run(b Backend, opts Options) (err error) {
 // attached screen, whose kelpie is left running unless Q stopped it.
 func finish(b Backend, opts Options, final tea.Model, runErr error) (err error) {
 	done, gone := false, false
-	if ff, ok := final.(framed); ok {
+	if ff, ok := final.(*framed); ok {
 		fm := ff.Model
 		done = fm.ShutdownDone()
 		gone = fm.subEnded && !fm.shutting

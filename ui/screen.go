@@ -375,7 +375,7 @@ type framed struct {
 }
 
 // Update passes msg to the model, after handling what concerns the screen.
-func (f framed) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (f *framed) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
 		f.scr.expectKey()
@@ -399,13 +399,11 @@ func (f framed) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		f.scr.setMouse(bool(msg))
 		return f, nil
 	}
-	m, cmd := f.Model.Update(msg)
-	f.Model = m.(Model)
-	return f, cmd
+	return f, f.Model.update(msg)
 }
 
 // View draws the model's view and gives Bubble Tea nothing to render.
-func (f framed) View() string {
+func (f *framed) View() string {
 	f.scr.submit(f.Model.View())
 	return ""
 }

@@ -236,7 +236,7 @@ func TestStalledTerminalNeverBlocksAKey(t *testing.T) {
 	w := &stallWriter{entered: make(chan struct{}), release: make(chan struct{})}
 	scr := newScreen(w)
 	defer scr.close()
-	var f tea.Model = framed{Model: New(newFake(fixture()...), Options{}), scr: scr}
+	var f tea.Model = &framed{Model: New(newFake(fixture()...), Options{}), scr: scr}
 	f, _ = f.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	f.View()
 	select {
@@ -258,7 +258,7 @@ func TestStalledTerminalNeverBlocksAKey(t *testing.T) {
 	}()
 	select {
 	case g := <-done:
-		m := g.(framed).Model
+		m := g.(*framed).Model
 		if !m.helpOpen || !m.mouse {
 			t.Fatalf("keys did not apply: help %v, mouse %v", m.helpOpen, m.mouse)
 		}
@@ -290,7 +290,7 @@ func TestScreenSuspendGivesTheTerminalBack(t *testing.T) {
 	scr := newScreen(&out)
 	defer scr.close()
 	ran := 0
-	var f tea.Model = framed{Model: New(newFake(), Options{}), scr: scr,
+	var f tea.Model = &framed{Model: New(newFake(), Options{}), scr: scr,
 		suspend: func() tea.Msg { ran++; return nil }}
 	f, _ = f.Update(tea.WindowSizeMsg{Width: 20, Height: 3})
 	f.View()

@@ -113,7 +113,7 @@ func TestFirstFrameDoesNotWaitForTheBackground(t *testing.T) {
 	scr := newScreen(&out)
 	defer scr.close()
 	fb := newFake(fixture()...)
-	var f tea.Model = framed{Model: New(fb, Options{Now: func() time.Time { return epoch }}), scr: scr}
+	var f tea.Model = &framed{Model: New(fb, Options{Now: func() time.Time { return epoch }}), scr: scr}
 	f, _ = f.Update(subscribedMsg{infos: fb.infos, sub: fb.sub})
 	f, _ = f.Update(tea.WindowSizeMsg{Width: 100, Height: 20})
 	f.View()
@@ -122,7 +122,7 @@ func TestFirstFrameDoesNotWaitForTheBackground(t *testing.T) {
 	if !strings.Contains(first, "api") {
 		t.Fatalf("no first frame before the answer: %q", first)
 	}
-	darkRun := f.(framed).pal.rows[rowNormal].state[toneRunning].open
+	darkRun := f.(*framed).pal.rows[rowNormal].state[toneRunning].open
 	if !strings.Contains(first, darkRun) {
 		t.Fatal("the first frame is not in the dark palette")
 	}
@@ -131,7 +131,7 @@ func TestFirstFrameDoesNotWaitForTheBackground(t *testing.T) {
 	scr.expectKey() // draw at once rather than after the frame gap
 	f.View()
 	scr.idle()
-	lightRun := f.(framed).pal.rows[rowNormal].state[toneRunning].open
+	lightRun := f.(*framed).pal.rows[rowNormal].state[toneRunning].open
 	if lightRun == darkRun || !strings.Contains(out.String(), lightRun) {
 		t.Fatalf("a light answer did not repaint in the light palette: %q", out.String())
 	}

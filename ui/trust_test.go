@@ -168,7 +168,7 @@ func TestCtrlLRedrawsTheScreen(t *testing.T) {
 	var out sbuf
 	scr := newScreen(&out)
 	defer scr.close()
-	var f tea.Model = framed{Model: New(newFake(), Options{}), scr: scr}
+	var f tea.Model = &framed{Model: New(newFake(), Options{}), scr: scr}
 	f, _ = f.Update(tea.WindowSizeMsg{Width: 20, Height: 5})
 	f.View()
 	scr.idle() // the writer draws from its own goroutine

@@ -64,18 +64,27 @@ func (m *Model) keyState() keyState {
 // Update applies one message. The screen is drawn again (in Update, once:
 // View only returns it) when the message changed anything.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	return m, cmd
+}
+
+// update is Update in place. The screen's program holds the model behind
+// a pointer and calls this: Update's value receiver and boxed result copy
+// the whole model (tens of KiB) twice a message, garbage the GC then
+// scans for (it was most of an idle tty pane's CPU).
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	cmd, changed, quit := m.apply(msg)
 	if quit {
-		return m, tea.Quit
+		return tea.Quit
 	}
 	typing := m.tty.typing.on
 	cmd = tea.Batch(cmd, m.syncFollowers(), m.syncTTY())
 	if !changed && typing == m.tty.typing.on { // typing mode ending changes the footer
-		return m, cmd
+		return cmd
 	}
 	m.render()
 	// The frame sized the tty pane: the child may need the new size.
-	return m, tea.Batch(cmd, m.resizeTTY(), m.armClock())
+	return tea.Batch(cmd, m.resizeTTY(), m.armClock())
 }
 
 // apply applies msg: input goes to the key and mouse routing, the engine's
