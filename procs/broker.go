@@ -100,9 +100,23 @@ func (b *broker) state(info Info) {
 	})
 }
 
-func (b *broker) removed(name string) {
+// maxPendingRetired bounds the removed units' rings a subscriber that does
+// not read can pin: past it the oldest is let go, and a Cursor counts its
+// unread lines as missed.
+const maxPendingRetired = 64
+
+// removed announces a unit's removal with its ring r, so that followers can
+// still read the lines it wrote before (see retiredRing).
+func (b *broker) removed(name string, r *ring) {
 	b.each(func(s *Subscription) {
-		s.put(func(bt *Batch) { bt.Removed = append(bt.Removed, name) })
+		s.put(func(bt *Batch) {
+			bt.Removed = append(bt.Removed, name)
+			bt.retired = append(bt.retired, retiredRing{name: name, r: r, last: bt.Logs[name], at: len(bt.States)})
+			delete(bt.Logs, name)
+			if i := len(bt.retired) - maxPendingRetired - 1; i >= 0 {
+				bt.retired[i].r = nil
+			}
+		})
 	})
 }
 

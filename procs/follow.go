@@ -48,6 +48,30 @@ type rawSource interface {
 	AppendSince(name string, after uint64, limit int, buf []byte, recs []RawLine) ([]byte, []RawLine, uint64, error)
 }
 
+// ringSource is an engine whose rings a cursor can hold (the in-process
+// *Supervisor): it reads a unit's lines from its own ring, so a unit removed
+// and added again under its name never mixes the two histories.
+type ringSource interface {
+	ring(name string) *ring
+}
+
+// src is where one read takes a unit's lines from.
+type src struct {
+	r *ring // the ring the cursor holds; nil: ask the engine by name
+	// lost: the removed unit's ring was let go before the cursor read it;
+	// its lines up to known are missed.
+	lost  bool
+	known uint64
+}
+
+// retiring is a removed unit the cursor still has lines of to read, from
+// the ring handed along with the removal; then it reports the removal.
+type retiring struct {
+	name              string
+	r                 *ring // nil: let go (the reader was too slow), lines up to known missed
+	pos, start, known uint64
+}
+
 // Cursor follows the output of one unit, of several, or of every unit
 // (those added later too): the one way kelpie follows logs, for the
 // headless printer, `kelpie logs --follow` and the screen alike. It is
@@ -66,6 +90,11 @@ type Cursor struct {
 	done  bool              // the events ended: drain, then ErrClosed
 	keep  int               // KeepNewest's n: 0 reads every line
 	gone  []string          // units forgotten since the last Next or NextRaw (RawBatch.Removed)
+	rs    ringSource        // nil: the engine is remote, lines are read by name
+	rings map[string]*ring  // the ring of each followed unit (with rs)
+	// retiring holds removed units whose last lines are still to be read,
+	// oldest removal first: read before any other unit, then reported gone.
+	retiring []retiring
 }
 
 // Follow starts a cursor over the output of the named units, or of every
@@ -79,8 +108,10 @@ func Follow(e Engine, units []string, back int) (*Cursor, error) {
 	c := &Cursor{
 		eng: e, ev: ev, all: len(units) == 0,
 		pos: map[string]uint64{}, known: map[string]uint64{}, start: map[string]uint64{},
+		rings: map[string]*ring{},
 	}
 	c.raw, _ = e.(rawSource)
+	c.rs, _ = e.(ringSource)
 	last := make(map[string]uint64, len(snap))
 	for _, in := range snap {
 		last[in.Name] = in.LastSeq
@@ -98,6 +129,7 @@ func Follow(e Engine, units []string, back int) (*Cursor, error) {
 		}
 	}
 	for _, u := range c.order {
+		c.hold(u)
 		l := last[u]
 		c.known[u] = l
 		if back < 0 {
@@ -156,8 +188,14 @@ func (c *Cursor) Close() { c.ev.Close() }
 func (c *Cursor) Next(ctx context.Context) ([]Output, error) {
 	var out []Output
 	c.gone = c.gone[:0] // only NextRaw reports them
-	err := c.wait(ctx, func(u string, after, start uint64) (uint64, error) {
-		lines, missed, err := c.read(u, after)
+	err := c.wait(ctx, func(u string, from src, after, start uint64) (uint64, error) {
+		if from.lost {
+			if missed := pastStart(after, from.known-after, start); missed > 0 {
+				out = append(out, Output{Unit: u, Missed: missed})
+			}
+			return from.known, nil
+		}
+		lines, missed, err := c.read(u, from.r, after, from.known)
 		if err != nil {
 			return 0, err
 		}
@@ -174,15 +212,25 @@ func (c *Cursor) Next(ctx context.Context) ([]Output, error) {
 	return out, err
 }
 
-// read is Next's read of one unit's lines after seq after: Since, or the
-// newest c.keep lines when the unit is further behind than that.
-func (c *Cursor) read(u string, after uint64) ([]Line, uint64, error) {
-	if c.keep <= 0 || c.known[u]-after <= uint64(c.keep) {
+// read is Next's read of one unit's lines after seq after (from its ring
+// r, or the engine when nil): Since, or the newest c.keep lines when the
+// unit is further behind than that (known, its newest line announced).
+func (c *Cursor) read(u string, r *ring, after, known uint64) ([]Line, uint64, error) {
+	if c.keep <= 0 || known-after <= uint64(c.keep) {
+		if r != nil {
+			lines, missed := r.Since(after, followChunk)
+			return lines, missed, nil
+		}
 		return c.eng.Since(u, after, followChunk)
 	}
-	lines, err := c.eng.Tail(u, c.keep)
-	if err != nil {
-		return nil, 0, err
+	var lines []Line
+	if r != nil {
+		lines = r.Tail(c.keep)
+	} else {
+		var err error
+		if lines, err = c.eng.Tail(u, c.keep); err != nil {
+			return nil, 0, err
+		}
 	}
 	i := 0
 	for i < len(lines) && lines[i].Seq <= after {
@@ -200,13 +248,18 @@ func (c *Cursor) read(u string, after uint64) ([]Line, uint64, error) {
 func (c *Cursor) NextRaw(ctx context.Context, rb *RawBatch) error {
 	rb.Buf, rb.Lines, rb.Units, rb.Removed = rb.Buf[:0], rb.Lines[:0], rb.Units[:0], rb.Removed[:0]
 	starts := make([]int, 0, 4)
-	err := c.wait(ctx, func(u string, after, from uint64) (uint64, error) {
+	err := c.wait(ctx, func(u string, in src, after, from uint64) (uint64, error) {
 		start := len(rb.Lines)
 		var missed uint64
 		var err error
-		if c.raw != nil {
+		switch {
+		case in.lost:
+			missed = in.known - after
+		case in.r != nil:
+			rb.Buf, rb.Lines, missed = in.r.appendSince(after, followChunk, rb.Buf, rb.Lines)
+		case c.raw != nil:
 			rb.Buf, rb.Lines, missed, err = c.raw.AppendSince(u, after, followChunk, rb.Buf, rb.Lines)
-		} else {
+		default:
 			var lines []Line
 			lines, missed, err = c.eng.Since(u, after, followChunk)
 			for _, l := range lines {
@@ -242,17 +295,24 @@ func (c *Cursor) NextRaw(ctx context.Context, rb *RawBatch) error {
 	return err
 }
 
-// wait reads (with read: the lines after the cursor, returning the new
-// cursor) every unit that has unread lines, until got says something
-// was read; between rounds it waits for the engine's next batch.
-func (c *Cursor) wait(ctx context.Context, read func(u string, after, start uint64) (uint64, error), got func() bool) error {
+// wait reads (with read: the lines after the cursor from a source,
+// returning the new cursor) every unit that has unread lines, removed units'
+// last lines first, until got says something was read; between rounds it
+// waits for the engine's next batch.
+func (c *Cursor) wait(ctx context.Context, read func(u string, in src, after, start uint64) (uint64, error), got func() bool) error {
 	for {
+		if c.readRetiring(read, got) && got() {
+			// A new unit of a removed one's name is read in the next
+			// round: the removal is reported before its lines.
+			return nil
+		}
 		for i := 0; i < len(c.order); i++ {
 			u := c.order[i]
 			if c.known[u] <= c.pos[u] {
 				continue
 			}
-			p, err := read(u, c.pos[u], c.start[u])
+			r := c.rings[u]
+			p, err := read(u, src{r: r, known: c.known[u]}, c.pos[u], c.start[u])
 			if err != nil {
 				// The unit is gone (removed) or the engine went away.
 				c.forget(u)
@@ -260,7 +320,15 @@ func (c *Cursor) wait(ctx context.Context, read func(u string, after, start uint
 				continue
 			}
 			if p <= c.pos[u] {
-				p = c.known[u] // nothing there after all: never spin on it
+				// Nothing there after all: never spin on it. A held ring
+				// is the truth (an announcement may be of another unit of
+				// that name): wait for the next; the engine's lines are
+				// skipped to the announcement.
+				if r != nil {
+					c.known[u] = c.pos[u]
+					continue
+				}
+				p = c.known[u]
 			}
 			c.pos[u] = p
 		}
@@ -282,16 +350,69 @@ func (c *Cursor) wait(ctx context.Context, read func(u string, after, start uint
 	}
 }
 
+// readRetiring reads the removed units' last lines, oldest removal first,
+// and reports each removal once its lines are read. It stops early, with
+// a unit half read, when got says there is something to hand out (a
+// flood's chunk); it reports whether it read anything.
+func (c *Cursor) readRetiring(read func(u string, in src, after, start uint64) (uint64, error), got func() bool) bool {
+	did := false
+	for len(c.retiring) > 0 {
+		d := &c.retiring[0]
+		in := src{r: d.r, lost: d.r == nil, known: d.known}
+		if d.r != nil {
+			in.known = d.r.Last()
+		}
+		if d.pos < in.known {
+			did = true
+			p, err := read(d.name, in, d.pos, d.start)
+			if err != nil || p <= d.pos {
+				p = in.known // a ring read does not fail: a guard against spinning
+			}
+			d.pos = p
+			if d.pos < in.known && got() {
+				return true
+			}
+			if d.pos < in.known {
+				continue
+			}
+		}
+		c.gone = append(c.gone, d.name)
+		c.retiring[0] = retiring{} // let the ring go
+		c.retiring = c.retiring[1:]
+		did = true
+	}
+	c.retiring = nil
+	return did
+}
+
 // absorb notes what a batch announced: new units (when following all),
 // removed ones, and each unit's newest line.
 func (c *Cursor) absorb(b Batch) {
+	// Removals with their rings are taken in order with the states: a
+	// state before a removal is the removed unit's, one after it a new
+	// unit's of the same name.
+	next := 0
+	retireUpTo := func(at int) {
+		for ; next < len(b.retired) && b.retired[next].at <= at; next++ {
+			c.retire(b.retired[next])
+		}
+	}
 	if c.all {
-		for _, in := range b.States {
+		for i, in := range b.States {
+			retireUpTo(i)
 			c.add(in.Name)
 		}
 	}
-	for _, name := range b.Removed {
-		c.forget(name)
+	retireUpTo(len(b.States))
+	for ; next < len(b.retired); next++ {
+		c.retire(b.retired[next])
+	}
+	if len(b.retired) == 0 {
+		// A remote engine's removals come without rings: what was not
+		// read yet is gone with the unit.
+		for _, name := range b.Removed {
+			c.forget(name)
+		}
 	}
 	for name, seq := range b.Logs {
 		if c.all {
@@ -303,6 +424,23 @@ func (c *Cursor) absorb(b Batch) {
 	}
 }
 
+// retire takes a removal with its ring: the cursor reads what it has not
+// read of that ring (readRetiring), then reports the unit gone.
+func (c *Cursor) retire(rt retiredRing) {
+	_, following := c.pos[rt.name]
+	held := c.rings[rt.name]
+	switch {
+	case following && (held == rt.r || held == nil || rt.r == nil):
+		c.retiring = append(c.retiring, retiring{name: rt.name, r: rt.r,
+			pos: c.pos[rt.name], start: c.start[rt.name], known: max(c.known[rt.name], rt.last)})
+		c.drop(rt.name)
+	case c.all && rt.r != nil:
+		// A unit added and removed before this cursor held its ring (or
+		// one between two it held): every line of it is still to read.
+		c.retiring = append(c.retiring, retiring{name: rt.name, r: rt.r})
+	}
+}
+
 // add follows a unit that appeared after the cursor started, from its first line.
 func (c *Cursor) add(name string) {
 	if _, ok := c.pos[name]; ok {
@@ -310,16 +448,34 @@ func (c *Cursor) add(name string) {
 	}
 	c.order = append(c.order, name)
 	c.pos[name], c.known[name] = 0, 0
+	c.hold(name)
 }
 
+// hold keeps a followed unit's ring, when the engine has rings.
+func (c *Cursor) hold(name string) {
+	if c.rs == nil {
+		return
+	}
+	if r := c.rs.ring(name); r != nil {
+		c.rings[name] = r
+	}
+}
+
+// forget stops following a unit and reports it gone.
 func (c *Cursor) forget(name string) {
 	if _, ok := c.pos[name]; ok {
 		c.gone = append(c.gone, name)
 	}
+	c.drop(name)
+}
+
+// drop stops following a unit, silently.
+func (c *Cursor) drop(name string) {
 	c.order = slices.DeleteFunc(c.order, func(n string) bool { return n == name })
 	delete(c.pos, name)
 	delete(c.known, name)
 	delete(c.start, name)
+	delete(c.rings, name)
 }
 
 // pastStart is how many of the missed lines after `after` came after start,

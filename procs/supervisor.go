@@ -537,7 +537,10 @@ func (s *Supervisor) removeUnit(u *unit) {
 	delete(s.ttys, name)
 	s.ringsMu.Unlock()
 	closeTTY(u.tty)
-	s.broker.removed(name)
+	// The ring goes along with the removal: followers still read the lines
+	// announced just before it (the exit, "stopped"), from this ring and not
+	// from a new unit that takes the name.
+	s.broker.removed(name, u.ring)
 	u.notifyReady(errRemoved)
 	for _, c := range u.goneWait {
 		close(c)

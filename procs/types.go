@@ -481,6 +481,24 @@ type Batch struct {
 	Stats *Stats
 	// Logs maps a unit name to its newest line's sequence number.
 	Logs map[string]uint64
+	// retired hands a removed unit's ring along with its removal (in-process
+	// subscribers only): a Cursor reads the lines it has not read yet from
+	// it, whatever the engine did with the name since.
+	retired []retiredRing
+}
+
+// retiredRing is one removal as a subscriber's pending batch holds it.
+type retiredRing struct {
+	name string
+	// r is the removed unit's ring; nil once the subscriber held too many
+	// (it was not reading): the unread lines are then missed.
+	r *ring
+	// last is the newest line announced in the batch before the removal
+	// (the announcement goes with the ring: later ones are a new unit's).
+	last uint64
+	// at is len(States) at the removal: states before it are the removed
+	// unit's, states after it a new unit's of the same name.
+	at int
 }
 
 // Empty reports whether the batch carries nothing.
