@@ -53,6 +53,7 @@ type rawSource interface {
 // and added again under its name never mixes the two histories.
 type ringSource interface {
 	ring(name string) *ring
+	subscribeRings() ([]Info, map[string]*ring, Events)
 }
 
 // src is where one read takes a unit's lines from.
@@ -104,14 +105,22 @@ type Cursor struct {
 // already gone counted as missed). A name that is not a unit is an
 // ErrNotFound error.
 func Follow(e Engine, units []string, back int) (*Cursor, error) {
-	snap, ev := e.Subscribe()
 	c := &Cursor{
-		eng: e, ev: ev, all: len(units) == 0,
+		eng: e, all: len(units) == 0,
 		pos: map[string]uint64{}, known: map[string]uint64{}, start: map[string]uint64{},
-		rings: map[string]*ring{},
 	}
 	c.raw, _ = e.(rawSource)
 	c.rs, _ = e.(ringSource)
+	var snap []Info
+	if c.rs != nil {
+		snap, c.rings, c.ev = c.rs.subscribeRings()
+	} else {
+		snap, c.ev = e.Subscribe()
+	}
+	if c.rings == nil {
+		c.rings = map[string]*ring{}
+	}
+	ev := c.ev
 	last := make(map[string]uint64, len(snap))
 	for _, in := range snap {
 		last[in.Name] = in.LastSeq
@@ -128,8 +137,12 @@ func Follow(e Engine, units []string, back int) (*Cursor, error) {
 			c.order = append(c.order, u)
 		}
 	}
+	for name := range c.rings {
+		if !slices.Contains(c.order, name) {
+			delete(c.rings, name) // not followed: not pinned
+		}
+	}
 	for _, u := range c.order {
-		c.hold(u)
 		l := last[u]
 		c.known[u] = l
 		if back < 0 {
@@ -434,10 +447,11 @@ func (c *Cursor) retire(rt retiredRing) {
 		c.retiring = append(c.retiring, retiring{name: rt.name, r: rt.r,
 			pos: c.pos[rt.name], start: c.start[rt.name], known: max(c.known[rt.name], rt.last)})
 		c.drop(rt.name)
-	case c.all && rt.r != nil:
+	case c.all && (rt.r != nil || rt.last > 0):
 		// A unit added and removed before this cursor held its ring (or
-		// one between two it held): every line of it is still to read.
-		c.retiring = append(c.retiring, retiring{name: rt.name, r: rt.r})
+		// one between two it held): every line of it is still to read
+		// (missed, up to the last announced, if its ring was let go).
+		c.retiring = append(c.retiring, retiring{name: rt.name, r: rt.r, known: rt.last})
 	}
 }
 

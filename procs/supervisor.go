@@ -733,20 +733,33 @@ func (s *Supervisor) Get(name string) (Info, error) {
 // next, atomically: no event falls between the two. The first batch announces
 // the newest line of every unit with output.
 func (s *Supervisor) Subscribe() ([]Info, Events) {
+	snap, _, ev := s.subscribeRings()
+	return snap, ev
+}
+
+// subscribeRings is Subscribe that also returns the ring of every unit in
+// the snapshot, taken with it: a Cursor holds the rings of the very units
+// it starts with, even if one is removed and its name reused at once.
+func (s *Supervisor) subscribeRings() ([]Info, map[string]*ring, Events) {
 	var snap []Info
+	var rings map[string]*ring
 	var sub *Subscription
 	if err := s.call(func() {
 		snap = s.snapshot()
+		rings = make(map[string]*ring, len(snap))
+		for _, in := range snap {
+			rings[in.Name] = s.units[in.Name].ring
+		}
 		sub = s.broker.subscribe()
 	}); err != nil {
 		sub = s.broker.subscribe() // closed: Next reports ErrClosed
-		return nil, sub
+		return nil, nil, sub
 	}
 	// Lines appended between the snapshot and now were announced to nobody
 	// this subscriber heard; announce every ring's newest line once.
 	sub.put(func(b *Batch) {
 		for _, in := range snap {
-			if last := s.ring(in.Name).Last(); last > 0 {
+			if last := rings[in.Name].Last(); last > 0 {
 				if b.Logs == nil {
 					b.Logs = make(map[string]uint64)
 				}
@@ -754,7 +767,7 @@ func (s *Supervisor) Subscribe() ([]Info, Events) {
 			}
 		}
 	})
-	return snap, sub
+	return snap, rings, sub
 }
 
 func (s *Supervisor) ring(name string) *ring {
