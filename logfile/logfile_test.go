@@ -379,3 +379,41 @@ func TestRemovedUnitsFileIsClosed(t *testing.T) {
 		t.Fatalf("file after the name came back:\n%s", b)
 	}
 }
+
+// TestScaledDownMembersFileEndsWithItsLastLine: a member removed by a
+// scale-down has its file closed only after its last lines ("stopped",
+// written just before the removal) are in it, each time.
+func TestScaledDownMembersFileEndsWithItsLastLine(t *testing.T) {
+	sup := newSup(t)
+	dir := t.TempDir()
+	if _, err := Start(sup, Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.AddGroup(procs.Spec{Name: "grp", Shell: "echo up; exec sleep 100"}, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "grp", "1.log")
+	for round := 1; round <= 5; round++ {
+		waitFor(t, "the member up", func() bool {
+			b, _ := os.ReadFile(path)
+			return strings.Count(string(b), " up\n") == round
+		})
+		if err := sup.Scale("grp", 1); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the member's file closed", func() bool { return openIn(t, dir) == 1 })
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(string(b), " event stopped\n") {
+			t.Fatalf("round %d: grp/1.log does not end with its last line:\n%s", round, b)
+		}
+		if err := sup.Scale("grp", 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
