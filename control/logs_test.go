@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -71,5 +72,61 @@ func TestLogsOfEveryUnitOnOneConnection(t *testing.T) {
 	n := 0
 	if err := Do(srv.Path(), Request{Cmd: "logs", Name: "a", N: -1}, func(Response) error { n++; return nil }); err != nil || n != 0 {
 		t.Fatalf("logs -n 0: %d responses, %v", n, err)
+	}
+}
+
+// TestLogsFollowKeepsARemovedUnitsLastLines: `kelpie logs -f` gets the
+// lines a unit wrote just before it was removed, then those of a new unit
+// of the same name from its first, none skipped as already seen in the
+// old one's history.
+func TestLogsFollowKeepsARemovedUnitsLastLines(t *testing.T) {
+	sup, err := procs.New(procs.Options{Tick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sup.Shutdown(context.Background()) })
+	if err := sup.Add(procs.Spec{Name: "a", Shell: "true"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Note("a", "old 1"); err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, sup, nil)
+	var mu sync.Mutex
+	var got []string
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(got) }
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- Stream(ctx, srv.Path(), Request{Cmd: "logs", N: 10, Follow: true}, func(r Response) error {
+			if r.Line != nil {
+				mu.Lock()
+				got = append(got, r.Line.Unit+":"+r.Line.Text)
+				mu.Unlock()
+			}
+			return nil
+		}, nil)
+	}()
+	waitFor(t, "the history", func() bool { return count() == 1 })
+	if err := sup.Note("a", "old 2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Remove("a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Add(procs.Spec{Name: "a", Shell: "true"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Note("a", "new 1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "three lines", func() bool { return count() == 3 })
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if want := "[a:old 1 a:old 2 a:new 1]"; fmt.Sprint(got) != want {
+		t.Fatalf("logs -f read %v, want %s", got, want)
 	}
 }

@@ -749,6 +749,11 @@ func (s *Server) logs(c *net.UnixConn, req Request, _ func(Response) error) erro
 				}
 			}
 		}
+		// A removed unit's lines came before its removal; a new unit of
+		// its name numbers its lines from 1 again: no history to skip.
+		for _, name := range rb.Removed {
+			delete(last, name)
+		}
 		if err := w.flush(); err != nil {
 			return nil
 		}

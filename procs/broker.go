@@ -66,6 +66,10 @@ type Subscription struct {
 	// will), so a flood costs the reader no extra wake-ups, while a state
 	// change still does and is handed out at once.
 	pacing bool
+	// retired goes with the pending batch's Removed, took with the batch
+	// Next handed out last (read by the Cursor that owns the subscription,
+	// right after Next).
+	retired, took []retiredRing
 }
 
 func (b *broker) subscribe() *Subscription {
@@ -111,10 +115,10 @@ func (b *broker) removed(name string, r *ring) {
 	b.each(func(s *Subscription) {
 		s.put(func(bt *Batch) {
 			bt.Removed = append(bt.Removed, name)
-			bt.retired = append(bt.retired, retiredRing{name: name, r: r, last: bt.Logs[name], at: len(bt.States)})
+			s.retired = append(s.retired, retiredRing{name: name, r: r, last: bt.Logs[name], at: len(bt.States)})
 			delete(bt.Logs, name)
-			if i := len(bt.retired) - maxPendingRetired - 1; i >= 0 {
-				bt.retired[i].r = nil
+			if i := len(s.retired) - maxPendingRetired - 1; i >= 0 {
+				s.retired[i].r = nil
 			}
 		})
 	})
@@ -219,6 +223,7 @@ func (s *Subscription) Next(ctx context.Context) (Batch, error) {
 		if !empty && wait <= 0 {
 			b := s.batch
 			s.batch = Batch{}
+			s.took, s.retired = s.retired, nil
 			s.last = s.b.now()
 			s.mu.Unlock()
 			return b, nil
@@ -259,6 +264,7 @@ func (s *Subscription) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.batch = Batch{}
+	s.retired, s.took = nil, nil
 	s.mu.Unlock()
 	s.signal()
 }

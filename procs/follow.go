@@ -359,7 +359,13 @@ func (c *Cursor) wait(ctx context.Context, read func(u string, in src, after, st
 		if err != nil {
 			return err
 		}
-		c.absorb(b)
+		var retired []retiredRing
+		if sub, ok := c.ev.(*Subscription); ok {
+			sub.mu.Lock()
+			retired, sub.took = sub.took, nil
+			sub.mu.Unlock()
+		}
+		c.absorb(b, retired)
 	}
 }
 
@@ -399,15 +405,16 @@ func (c *Cursor) readRetiring(read func(u string, in src, after, start uint64) (
 }
 
 // absorb notes what a batch announced: new units (when following all),
-// removed ones, and each unit's newest line.
-func (c *Cursor) absorb(b Batch) {
+// removed ones (with their rings, when the engine handed them along), and
+// each unit's newest line.
+func (c *Cursor) absorb(b Batch, retired []retiredRing) {
 	// Removals with their rings are taken in order with the states: a
 	// state before a removal is the removed unit's, one after it a new
 	// unit's of the same name.
 	next := 0
 	retireUpTo := func(at int) {
-		for ; next < len(b.retired) && b.retired[next].at <= at; next++ {
-			c.retire(b.retired[next])
+		for ; next < len(retired) && retired[next].at <= at; next++ {
+			c.retire(retired[next])
 		}
 	}
 	if c.all {
@@ -417,10 +424,10 @@ func (c *Cursor) absorb(b Batch) {
 		}
 	}
 	retireUpTo(len(b.States))
-	for ; next < len(b.retired); next++ {
-		c.retire(b.retired[next])
+	for ; next < len(retired); next++ {
+		c.retire(retired[next])
 	}
-	if len(b.retired) == 0 {
+	if len(retired) == 0 {
 		// A remote engine's removals come without rings: what was not
 		// read yet is gone with the unit.
 		for _, name := range b.Removed {

@@ -481,13 +481,12 @@ type Batch struct {
 	Stats *Stats
 	// Logs maps a unit name to its newest line's sequence number.
 	Logs map[string]uint64
-	// retired hands a removed unit's ring along with its removal (in-process
-	// subscribers only): a Cursor reads the lines it has not read yet from
-	// it, whatever the engine did with the name since.
-	retired []retiredRing
 }
 
-// retiredRing is one removal as a subscriber's pending batch holds it.
+// retiredRing hands a removed unit's ring along with its removal, beside
+// the batch that names it (in-process subscribers only: Subscription.took):
+// a Cursor reads the lines it has not read yet from it, whatever the engine
+// did with the name since.
 type retiredRing struct {
 	name string
 	// r is the removed unit's ring; nil once the subscriber held too many
