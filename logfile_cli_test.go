@@ -50,3 +50,39 @@ workers:
 		t.Fatalf("logs of every unit from the files: exit %d\n%s", code, out)
 	}
 }
+
+// A member removed by `kelpie scale` down has its last lines in its file
+// under log_dir: the file ends with "stopped", written just before the
+// removal, each time.
+func TestLogDirKeepsAScaledDownMembersLastLine(t *testing.T) {
+	in := startKelpie(t, `log_dir: logs
+workers:
+  echoes:
+    task: echo
+`)
+	files := []string{filepath.Join(in.dir, "logs", "echoes", "1.log"), filepath.Join(in.dir, "logs", "echoes", "2.log")}
+	waitFile := func(path, what string, ok func(string) bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for b, _ := os.ReadFile(path); !ok(string(b)); b, _ = os.ReadFile(path) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %s never came:\n%s", path, what, b)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	for round := 1; round <= 2; round++ {
+		if _, errOut, code := in.kelpie("scale", "echoes", "3"); code != 0 {
+			t.Fatalf("scale up: exit %d %s", code, errOut)
+		}
+		for _, f := range files {
+			waitFile(f, "the member's start", func(s string) bool { return strings.Count(s, " event started") == round })
+		}
+		if _, errOut, code := in.kelpie("scale", "echoes", "1"); code != 0 {
+			t.Fatalf("scale down: exit %d %s", code, errOut)
+		}
+		for _, f := range files {
+			waitFile(f, "the member's last line", func(s string) bool { return strings.HasSuffix(s, " event stopped\n") })
+		}
+	}
+}
