@@ -61,6 +61,9 @@ type Request struct {
 	Msg    json.RawMessage `json:"msg,omitempty"`    // send: the message
 	// After is the sequence number since and messages-since read after.
 	After uint64 `json:"after,omitempty"`
+	// ID makes since read the unit with this Info.ID (procs.IDSource): the
+	// one of that name now, or a removed one's last lines.
+	ID uint64 `json:"id,omitempty"`
 	// NoWait makes start, stop and restart answer once the action is taken,
 	// not once the unit has reached its state.
 	NoWait bool `json:"nowait,omitempty"`

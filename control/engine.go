@@ -30,7 +30,14 @@ func (s *Server) dispatch2(c *net.UnixConn, req Request, reply func(Response) er
 		}
 		return true, reply(Response{OK: true, Details: &d})
 	case "since":
-		lines, missed, err := s.eng.Since(req.Name, req.After, sinceLimit(req.N))
+		var lines []procs.Line
+		var missed uint64
+		var err error
+		if ids, ok := s.eng.(procs.IDSource); ok && req.ID != 0 {
+			lines, missed, err = ids.SinceID(req.Name, req.ID, req.After, sinceLimit(req.N))
+		} else {
+			lines, missed, err = s.eng.Since(req.Name, req.After, sinceLimit(req.N))
+		}
 		if err != nil {
 			return true, err
 		}

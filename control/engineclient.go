@@ -111,6 +111,18 @@ func (c *Client) Since(name string, after uint64, limit int) ([]procs.Line, uint
 	return since(c, "since", name, after, limit, func(r Response) []procs.Line { return r.Lines })
 }
 
+// SinceID is Since of the unit with this Info.ID (procs.IDSource): a
+// removed unit's last lines too, never a new unit's of its name.
+func (c *Client) SinceID(name string, id, after uint64, limit int) ([]procs.Line, uint64, error) {
+	var out []procs.Line
+	var missed uint64
+	err := c.call(Request{Cmd: "since", Name: name, ID: id, After: after, N: max(limit, 1)}, func(r Response) error {
+		out, missed = r.Lines, r.Missed
+		return nil
+	})
+	return out, missed, err
+}
+
 // since asks for what came after seq after (lines or messages, picked out of
 // the answer). A limit of 0 still asks, for the missed count and whether the
 // unit exists, and returns nothing.

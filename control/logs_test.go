@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kelpie-dev/kelpie/procs"
 )
@@ -128,5 +129,74 @@ func TestLogsFollowKeepsARemovedUnitsLastLines(t *testing.T) {
 	defer mu.Unlock()
 	if want := "[a:old 1 a:old 2 a:new 1]"; fmt.Sprint(got) != want {
 		t.Fatalf("logs -f read %v, want %s", got, want)
+	}
+}
+
+// TestRemoteFollowReadsARemovedUnitsLastLines: a follower over the socket
+// (attach) reads a removed unit's last lines by its id, then the removal,
+// then a new unit of the same name from its first line: two histories,
+// never mixed, each line once.
+func TestRemoteFollowReadsARemovedUnitsLastLines(t *testing.T) {
+	sup, err := procs.New(procs.Options{Tick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sup.Shutdown(context.Background()) })
+	srv := serve(t, sup, nil)
+	cl, err := Dial(t.Context(), srv.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 20 {
+		cur, err := procs.Follow(cl, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sup.Add(procs.Spec{Name: "a", Shell: "true"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range []string{"old 1", "old 2"} {
+			if err := sup.Note("a", l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := sup.Remove("a"); err != nil {
+			t.Fatal(err)
+		}
+		if err := sup.Add(procs.Spec{Name: "a", Shell: "true"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := sup.Note("a", "new 1"); err != nil {
+			t.Fatal(err)
+		}
+		want := "[a:old 1 a:old 2 -a a:new 1]"
+		var got []string
+		var rb procs.RawBatch
+		for len(got) < 4 {
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			err := cur.NextRaw(ctx, &rb)
+			cancel()
+			if err != nil {
+				t.Fatalf("round %d: after %v: %v", round, got, err)
+			}
+			for _, u := range rb.Units {
+				if u.Missed > 0 {
+					got = append(got, fmt.Sprintf("%s:missed %d", u.Unit, u.Missed))
+				}
+				for _, l := range u.Lines {
+					got = append(got, u.Unit+":"+string(rb.Buf[l.Off:l.Off+l.Len]))
+				}
+			}
+			for _, r := range rb.Removed {
+				got = append(got, "-"+r)
+			}
+		}
+		if fmt.Sprint(got) != want {
+			t.Fatalf("round %d: read %v, want %s", round, got, want)
+		}
+		cur.Close()
+		if err := sup.Remove("a"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

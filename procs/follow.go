@@ -56,9 +56,19 @@ type ringSource interface {
 	subscribeRings() ([]Info, map[string]*ring, Events)
 }
 
+// IDSource is an engine that also reads a unit's lines by its Info.ID
+// (control.Client): a follower over it reads a removed unit's last lines,
+// and never a new unit's of that name in their place.
+type IDSource interface {
+	SinceID(name string, id, after uint64, limit int) (lines []Line, missed uint64, err error)
+}
+
 // src is where one read takes a unit's lines from.
 type src struct {
-	r *ring // the ring the cursor holds; nil: ask the engine by name
+	r  *ring  // the ring the cursor holds; nil: ask the engine
+	id uint64 // the unit's Info.ID, for an IDSource (0: by name)
+	// whole: a removed unit's rest, read by id to its end (not KeepNewest).
+	whole bool
 	// lost: the removed unit's ring was let go before the cursor read it;
 	// its lines up to known are missed.
 	lost  bool
@@ -69,7 +79,8 @@ type src struct {
 // the ring handed along with the removal; then it reports the removal.
 type retiring struct {
 	name              string
-	r                 *ring // nil: let go (the reader was too slow), lines up to known missed
+	r                 *ring  // nil: let go (the reader was too slow), lines up to known missed
+	id                uint64 // with no ring: read by id from an IDSource to its end
 	pos, start, known uint64
 }
 
@@ -93,6 +104,8 @@ type Cursor struct {
 	gone  []string          // units forgotten since the last Next or NextRaw (RawBatch.Removed)
 	rs    ringSource        // nil: the engine is remote, lines are read by name
 	rings map[string]*ring  // the ring of each followed unit (with rs)
+	byID  IDSource          // a remote engine that reads by unit id (nil: none, or rs)
+	ids   map[string]uint64 // the Info.ID of each followed unit (with byID)
 	// retiring holds removed units whose last lines are still to be read,
 	// oldest removal first: read before any other unit, then reported gone.
 	retiring []retiring
@@ -111,6 +124,10 @@ func Follow(e Engine, units []string, back int) (*Cursor, error) {
 	}
 	c.raw, _ = e.(rawSource)
 	c.rs, _ = e.(ringSource)
+	if c.rs == nil {
+		c.byID, _ = e.(IDSource)
+	}
+	c.ids = map[string]uint64{}
 	var snap []Info
 	if c.rs != nil {
 		snap, c.rings, c.ev = c.rs.subscribeRings()
@@ -122,8 +139,10 @@ func Follow(e Engine, units []string, back int) (*Cursor, error) {
 	}
 	ev := c.ev
 	last := make(map[string]uint64, len(snap))
+	id := make(map[string]uint64, len(snap))
 	for _, in := range snap {
 		last[in.Name] = in.LastSeq
+		id[in.Name] = in.ID
 		if c.all {
 			c.order = append(c.order, in.Name)
 		}
@@ -143,6 +162,9 @@ func Follow(e Engine, units []string, back int) (*Cursor, error) {
 		}
 	}
 	for _, u := range c.order {
+		if c.byID != nil && id[u] != 0 {
+			c.ids[u] = id[u]
+		}
 		l := last[u]
 		c.known[u] = l
 		if back < 0 {
@@ -208,7 +230,7 @@ func (c *Cursor) Next(ctx context.Context) ([]Output, error) {
 			}
 			return from.known, nil
 		}
-		lines, missed, err := c.read(u, from.r, after, from.known)
+		lines, missed, err := c.read(u, from, after)
 		if err != nil {
 			return 0, err
 		}
@@ -228,13 +250,10 @@ func (c *Cursor) Next(ctx context.Context) ([]Output, error) {
 // read is Next's read of one unit's lines after seq after (from its ring
 // r, or the engine when nil): Since, or the newest c.keep lines when the
 // unit is further behind than that (known, its newest line announced).
-func (c *Cursor) read(u string, r *ring, after, known uint64) ([]Line, uint64, error) {
-	if c.keep <= 0 || known-after <= uint64(c.keep) {
-		if r != nil {
-			lines, missed := r.Since(after, followChunk)
-			return lines, missed, nil
-		}
-		return c.eng.Since(u, after, followChunk)
+func (c *Cursor) read(u string, in src, after uint64) ([]Line, uint64, error) {
+	r := in.r
+	if in.whole || c.keep <= 0 || in.known-after <= uint64(c.keep) {
+		return c.since(u, in, after)
 	}
 	var lines []Line
 	if r != nil {
@@ -256,6 +275,18 @@ func (c *Cursor) read(u string, r *ring, after, known uint64) ([]Line, uint64, e
 	return lines, lines[0].Seq - after - 1, nil
 }
 
+// since reads a unit's lines after seq after from where in says.
+func (c *Cursor) since(u string, in src, after uint64) ([]Line, uint64, error) {
+	switch {
+	case in.r != nil:
+		lines, missed := in.r.Since(after, followChunk)
+		return lines, missed, nil
+	case in.id != 0 && c.byID != nil:
+		return c.byID.SinceID(u, in.id, after, followChunk)
+	}
+	return c.eng.Since(u, after, followChunk)
+}
+
 // NextRaw is Next without a string per line: it refills rb (reusing its
 // buffers) with the lines' raw texts. The headless printer uses it.
 func (c *Cursor) NextRaw(ctx context.Context, rb *RawBatch) error {
@@ -274,7 +305,7 @@ func (c *Cursor) NextRaw(ctx context.Context, rb *RawBatch) error {
 			rb.Buf, rb.Lines, missed, err = c.raw.AppendSince(u, after, followChunk, rb.Buf, rb.Lines)
 		default:
 			var lines []Line
-			lines, missed, err = c.eng.Since(u, after, followChunk)
+			lines, missed, err = c.since(u, in, after)
 			for _, l := range lines {
 				rb.Lines = append(rb.Lines, RawLine{Seq: l.Seq, Time: l.Time.UnixNano(), Stream: l.Stream, Off: len(rb.Buf), Len: len(l.Text)})
 				rb.Buf = append(rb.Buf, l.Text...)
@@ -325,7 +356,7 @@ func (c *Cursor) wait(ctx context.Context, read func(u string, in src, after, st
 				continue
 			}
 			r := c.rings[u]
-			p, err := read(u, src{r: r, known: c.known[u]}, c.pos[u], c.start[u])
+			p, err := read(u, src{r: r, id: c.ids[u], known: c.known[u]}, c.pos[u], c.start[u])
 			if err != nil {
 				// The unit is gone (removed) or the engine went away.
 				c.forget(u)
@@ -377,9 +408,12 @@ func (c *Cursor) readRetiring(read func(u string, in src, after, start uint64) (
 	did := false
 	for len(c.retiring) > 0 {
 		d := &c.retiring[0]
-		in := src{r: d.r, lost: d.r == nil, known: d.known}
-		if d.r != nil {
+		in := src{r: d.r, id: d.id, lost: d.r == nil && d.id == 0, known: d.known}
+		switch {
+		case d.r != nil:
 			in.known = d.r.Last()
+		case d.id != 0:
+			in.whole, in.known = true, ^uint64(0) // until a read finds nothing more
 		}
 		if d.pos < in.known {
 			did = true
@@ -416,6 +450,10 @@ func (c *Cursor) absorb(b Batch, retired []retiredRing) {
 		for ; next < len(retired) && retired[next].at <= at; next++ {
 			c.retire(retired[next])
 		}
+	}
+	if len(retired) == 0 && c.byID != nil {
+		c.absorbRemote(b)
+		return
 	}
 	if c.all {
 		for i, in := range b.States {
@@ -472,6 +510,68 @@ func (c *Cursor) add(name string) {
 	c.hold(name)
 }
 
+// absorbRemote is absorb for a remote engine that reads by unit id: its
+// removals come without rings, and without their place among the states.
+// A name removed k times in the batch retires, oldest first, the unit
+// followed and then the new ids the states show; the rest is a new unit.
+func (c *Cursor) absorbRemote(b Batch) {
+	removals := map[string]int{}
+	for _, name := range b.Removed {
+		removals[name]++
+	}
+	for _, name := range b.Removed {
+		k := removals[name]
+		if k <= 0 {
+			continue // done: the name came twice
+		}
+		_, following := c.pos[name]
+		var ids []uint64
+		if following {
+			ids = append(ids, c.ids[name]) // 0: not known, read by name
+		}
+		for _, in := range b.States {
+			if in.Name == name && in.ID != 0 && !slices.Contains(ids, in.ID) {
+				ids = append(ids, in.ID)
+			}
+		}
+		for i, id := range ids[:min(k, len(ids))] {
+			switch {
+			case i == 0 && following && id != 0:
+				c.retiring = append(c.retiring, retiring{name: name, id: id, pos: c.pos[name], start: c.start[name]})
+				c.drop(name)
+			case i == 0 && following:
+				c.forget(name)
+			case c.all:
+				c.retiring = append(c.retiring, retiring{name: name, id: id})
+			}
+		}
+		if rest := ids[min(k, len(ids)):]; c.all && len(rest) > 0 {
+			c.add(name)
+			c.ids[name] = rest[len(rest)-1]
+		}
+		removals[name] = -1 // its states are taken
+	}
+	if c.all {
+		for _, in := range b.States {
+			if removals[in.Name] < 0 {
+				continue
+			}
+			c.add(in.Name)
+			if _, ok := c.ids[in.Name]; !ok && in.ID != 0 {
+				c.ids[in.Name] = in.ID
+			}
+		}
+	}
+	for name, seq := range b.Logs {
+		if c.all {
+			c.add(name)
+		}
+		if _, ok := c.pos[name]; ok && seq > c.known[name] {
+			c.known[name] = seq
+		}
+	}
+}
+
 // hold keeps a followed unit's ring, when the engine has rings.
 func (c *Cursor) hold(name string) {
 	if c.rs == nil {
@@ -497,6 +597,7 @@ func (c *Cursor) drop(name string) {
 	delete(c.known, name)
 	delete(c.start, name)
 	delete(c.rings, name)
+	delete(c.ids, name)
 }
 
 // pastStart is how many of the missed lines after `after` came after start,

@@ -1,6 +1,7 @@
 package procs
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 )
@@ -171,5 +172,46 @@ func TestFollowLetsGoOfRemovedRingsItDoesNotRead(t *testing.T) {
 	}
 	if lines != 2*maxPendingRetired || missed != 2*3 {
 		t.Fatalf("read %d lines and %d missed, want %d and %d", lines, missed, 2*maxPendingRetired, 2*3)
+	}
+}
+
+// TestSinceIDReadsOneUnitOfAName: SinceID reads the unit with that id, live
+// or among the newest maxGoneRings removed, and never another of its name.
+func TestSinceIDReadsOneUnitOfAName(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	addIdle(t, s, "api", 0)
+	old, err := s.Get("api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Note("api", "old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove("api"); err != nil {
+		t.Fatal(err)
+	}
+	addIdle(t, s, "api", 0)
+	cur, err := s.Get("api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.ID == old.ID || old.ID == 0 {
+		t.Fatalf("ids %d then %d", old.ID, cur.ID)
+	}
+	if lines, _, err := s.SinceID("api", old.ID, 0, 10); err != nil || len(lines) != 1 || lines[0].Text != "old" {
+		t.Fatalf("the removed api: %v %v", lines, err)
+	}
+	if lines, _, err := s.SinceID("api", cur.ID, 0, 10); err != nil || len(lines) != 0 {
+		t.Fatalf("the new api: %v %v", lines, err)
+	}
+	for i := range maxGoneRings {
+		name := fmt.Sprintf("job%d", i)
+		addIdle(t, s, name, 0)
+		if err := s.Remove(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.SinceID("api", old.ID, 0, 10); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a removed ring past the bound: %v, want ErrNotFound", err)
 	}
 }

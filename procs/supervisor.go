@@ -89,7 +89,11 @@ type Supervisor struct {
 	// from them), so they have their own lock.
 	ringsMu sync.RWMutex
 	rings   map[string]*ring
-	msgs    map[string]*msgStore // channel messages, apart from the rings
+	ids     map[string]uint64 // each unit's Info.ID, for SinceID
+	// goneRings are the newest removed units' rings (maxGoneRings), for a
+	// remote follower's SinceID: in process they go along with the removal.
+	goneRings []goneRing
+	msgs      map[string]*msgStore // channel messages, apart from the rings
 	// inboxes are the running workers' runs, so that a message to a worker
 	// goes straight to its inbox, not through the owner goroutine.
 	inboxes map[string]*workerRun
@@ -123,6 +127,7 @@ type Supervisor struct {
 	members  map[string]int       // groups' member counts
 	clusters map[string]*clusterState
 	retired  map[string]int // runs of removed units, by name (see unit.base)
+	lastID   uint64         // the newest unit's Info.ID
 	shutting bool
 	idle     chan struct{} // closed when shutting down and no unit is live
 
@@ -266,6 +271,7 @@ func New(opts Options) (*Supervisor, error) {
 		finished: make(chan struct{}),
 		broker:   newBroker(),
 		rings:    make(map[string]*ring),
+		ids:      make(map[string]uint64),
 		msgs:     make(map[string]*msgStore),
 		inboxes:  make(map[string]*workerRun),
 		ttys:     make(map[string]*ttyTerm),
@@ -456,9 +462,10 @@ func (s *Supervisor) addUnit(spec Spec) (*unit, error) {
 	}
 	r := newRing(spec.LogBuffer)
 	u := &unit{spec: spec, ring: r, msgs: newMsgStore(DefaultMessageBuffer, DefaultMessageCount), base: s.retired[spec.Name]}
+	s.lastID++
 	u.info = Info{
 		Name: spec.Name, Kind: spec.Kind, Group: spec.Group, State: Stopped, Command: spec.Command(),
-		Dir: spec.Dir, Restart: spec.Restart,
+		Dir: spec.Dir, Restart: spec.Restart, ID: s.lastID,
 	}
 	if spec.Group != "" {
 		s.groupCounters(spec.Group).declare(spec.Shared)
@@ -474,6 +481,7 @@ func (s *Supervisor) addUnit(spec Spec) (*unit, error) {
 	s.startWatch(u)
 	s.ringsMu.Lock()
 	s.rings[spec.Name] = r
+	s.ids[spec.Name] = u.info.ID
 	s.msgs[spec.Name] = u.msgs
 	s.ringsMu.Unlock()
 	if cs := s.clusters[spec.Group]; cs != nil && spec.Group != "" {
@@ -532,6 +540,12 @@ func (s *Supervisor) removeUnit(u *unit) {
 	s.order = slices.DeleteFunc(s.order, func(n string) bool { return n == name })
 	s.ringsMu.Lock()
 	delete(s.rings, name)
+	delete(s.ids, name)
+	if len(s.goneRings) >= maxGoneRings {
+		s.goneRings[0] = goneRing{}
+		s.goneRings = s.goneRings[1:]
+	}
+	s.goneRings = append(s.goneRings, goneRing{id: u.info.ID, r: u.ring})
 	delete(s.msgs, name)
 	delete(s.inboxes, name)
 	delete(s.ttys, name)
@@ -791,6 +805,38 @@ func (s *Supervisor) Since(name string, after uint64, limit int) (lines []Line, 
 	r := s.ring(name)
 	if r == nil {
 		return nil, 0, fmt.Errorf("%w: %q", ErrNotFound, name)
+	}
+	lines, missed = r.Since(after, limit)
+	return lines, missed, nil
+}
+
+// maxGoneRings is how many removed units' rings SinceID still reads.
+const maxGoneRings = 64
+
+// goneRing is a removed unit's ring, by its Info.ID.
+type goneRing struct {
+	id uint64
+	r  *ring
+}
+
+// SinceID is Since of the unit with this Info.ID: the one of that name
+// now, or one of the newest removed ones (its last lines, for a follower
+// that learnt of the removal before it read them). ErrNotFound otherwise,
+// never another unit's lines.
+func (s *Supervisor) SinceID(name string, id, after uint64, limit int) (lines []Line, missed uint64, err error) {
+	s.ringsMu.RLock()
+	r := s.rings[name]
+	if s.ids[name] != id {
+		r = nil
+		for _, g := range s.goneRings {
+			if g.id == id {
+				r = g.r
+			}
+		}
+	}
+	s.ringsMu.RUnlock()
+	if r == nil {
+		return nil, 0, fmt.Errorf("%w: %q (unit %d)", ErrNotFound, name, id)
 	}
 	lines, missed = r.Since(after, limit)
 	return lines, missed, nil

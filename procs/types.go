@@ -269,6 +269,10 @@ type Info struct {
 	Restart   RestartPolicy `json:"restart"`
 	// LastSeq is the sequence number of the unit's newest output line.
 	LastSeq uint64 `json:"last_seq"`
+	// ID tells apart the units that had this name one after another (a
+	// name removed and added again): a follower reads a removed unit's
+	// last lines by it (SinceID), never a new unit's of that name.
+	ID uint64 `json:"id,omitempty"`
 	// Channel says whether the unit has a message channel, and its state.
 	Channel string `json:"channel,omitempty"`
 	// Ready says the run is ready: a cluster member listening (or accepting
