@@ -82,6 +82,7 @@ type fakeBackend struct {
 	keys        map[string][]vt.Key
 	pastes      map[string][]string
 	screenReads int
+	sizeScreens bool // Resize sets the screen's size, as the engine does
 	echo        bool
 	// blockKeys makes Keys and Paste wait (parked as "keys") until it is
 	// closed.
@@ -385,7 +386,13 @@ func (f *fakeBackend) Paste(name, text string) error {
 }
 
 func (f *fakeBackend) Resize(name string, cols, rows int) error {
-	return f.record("resize", name, fmt.Sprintf("%dx%d", cols, rows))
+	err := f.record("resize", name, fmt.Sprintf("%dx%d", cols, rows))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s := f.screens[name]; s != nil && err == nil && f.sizeScreens { // as the engine's emulator takes the size
+		s.Cols, s.Rows = cols, rows
+	}
+	return err
 }
 
 var _ procs.Terminals = (*fakeBackend)(nil)

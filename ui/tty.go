@@ -112,6 +112,9 @@ type ttyPane struct {
 	sent       map[string][2]int
 	resizeTag  int
 	resizing   bool // a debounce timer is armed
+	// reclaimed is the screen version (ver) at which a key took the size
+	// back from another screen attached to the same kelpie (see reclaim).
+	reclaimed int
 
 	typing typingState
 
@@ -389,6 +392,24 @@ func (m *Model) resizeTTY() tea.Cmd {
 		t.resizeTag++
 		return m.after(ttyResizeDelay, ttyResizeMsg{tag: t.resizeTag})
 	}
+	return m.sendResize()
+}
+
+// reclaim gives the unit this pane's size again when the screen as
+// fetched has another one although this pane sent its own: a second
+// screen attached to the same kelpie sized it since. The screen that types
+// into a unit sizes it, as tmux gives a window to its latest client; once
+// per fetched screen, not per key.
+func (m *Model) reclaim(name string) tea.Cmd {
+	t := &m.tty
+	if name != t.name || !t.have || t.cols <= 0 || t.rows <= 0 || t.resizing || t.reclaimed == t.ver {
+		return nil
+	}
+	pane := [2]int{t.cols, t.rows}
+	if t.sent[name] != pane || (t.scr.Cols == t.cols && t.scr.Rows == t.rows) {
+		return nil
+	}
+	t.reclaimed = t.ver
 	return m.sendResize()
 }
 

@@ -570,3 +570,35 @@ func TestTypingIntoAStoppedUnitIsExplained(t *testing.T) {
 		t.Errorf("the wheel did not scroll the terminal:\n%s", hs.screen())
 	}
 }
+
+// Two screens attached to one kelpie show the same tty unit at different
+// sizes: the one typing into it gives it its size back (once per fetched
+// screen, not per key), as tmux gives a window to its latest client.
+func TestTTYTypingReclaimsTheSize(t *testing.T) {
+	fb := ttyFake()
+	fb.sizeScreens = true
+	hs := newHarness(t, fb, 100, 30)
+	ours := callsOf(fb, "resize")
+	if len(ours) != 1 {
+		t.Fatalf("resizes %q, want one at once", ours)
+	}
+	hs.key("i")
+	hs.key("a")
+	if got := callsOf(fb, "resize"); len(got) != 1 {
+		t.Fatalf("typing at our own size resized: %q", got)
+	}
+	// Another screen sizes the unit to 70x20; this one fetches that.
+	if err := fb.Resize("shell", 70, 20); err != nil {
+		t.Fatal(err)
+	}
+	hs.send(ttyTimers(hs)[len(ttyTimers(hs))-1].msg)
+	if hs.m.tty.scr.Cols != 70 {
+		t.Fatalf("the fetched screen is %dx%d, want the other screen's 70x20", hs.m.tty.scr.Cols, hs.m.tty.scr.Rows)
+	}
+	hs.key("b")
+	hs.key("c")
+	got := callsOf(fb, "resize")
+	if len(got) != 3 || got[2] != ours[0] {
+		t.Fatalf("resizes %q, want ours (%q) sent again once", got, ours[0])
+	}
+}

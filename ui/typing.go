@@ -115,7 +115,7 @@ func (m *Model) typeKey(msg tea.KeyMsg) (cmd tea.Cmd, handled, changed bool) {
 	if !ok {
 		return nil, true, false
 	}
-	return m.queueInput(ttyInput{keys: []vt.Key{k}}), true, false
+	return tea.Batch(m.reclaim(t.name), m.queueInput(ttyInput{keys: []vt.Key{k}})), true, false
 }
 
 // queueInput queues an input for the child typed into and starts sending
