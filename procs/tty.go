@@ -148,8 +148,8 @@ func (tt *ttyTerm) feed(gen uint64, b []byte, lines []byte) ([]byte, bool) {
 }
 
 // endRun detaches run gen's PTY and returns the text left on the main
-// screen (up to its last non-blank row, text and SGR), for the log: those
-// lines never scrolled off. A full-screen program's alternate screen is
+// screen that the log has not had (up to its last non-blank row, text and
+// SGR): rows no line feed finished. A full-screen program's alternate screen is
 // not a log.
 func (tt *ttyTerm) endRun(gen uint64, p *vterm.PTY) []byte {
 	tt.out.CompareAndSwap(p, nil)
@@ -162,21 +162,13 @@ func (tt *ttyTerm) endRun(gen uint64, p *vterm.PTY) []byte {
 	return tt.restLocked()
 }
 
-// restLocked is the main screen's text up to its last non-blank row, one
-// line each, text and SGR (nothing for the alternate screen). tt.mu is held.
+// restLocked is what the main screen holds that the log has not had, up to
+// its last non-blank row, one line each, text and SGR (nothing for the
+// alternate screen): rows a line feed finished were logged then. tt.mu is
+// held.
 func (tt *ttyTerm) restLocked() []byte {
-	snap := tt.term.Snapshot()
-	if snap.AltScreen {
-		return nil
-	}
-	last := -1
-	for i, l := range snap.Lines {
-		if strings.TrimSpace(stripSGR(l)) != "" {
-			last = i
-		}
-	}
 	var b []byte
-	for _, r := range snap.Lines[:last+1] {
+	for _, r := range tt.term.Unlogged() {
 		b = append(append(b, r...), '\n')
 	}
 	return b
