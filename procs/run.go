@@ -164,19 +164,20 @@ func (r *procRun) signal(sig syscall.Signal) error {
 
 func (r *procRun) stop(sig syscall.Signal) {
 	_ = syscall.Kill(-r.pgid, sig)
-	// In a cgroup, what left the group (setsid) hears it too, as under systemd.
-	signalCgroup(r.cgroup, sig)
+	// In a cgroup, what left the group (setsid) hears it too, as under
+	// systemd; the group's members heard it already, once.
+	signalCgroup(r.cgroup, sig, r.pgid)
 	if r.tty != nil && sig != syscall.SIGKILL {
 		// A tty unit leads a session whose jobs may sit in other process
 		// groups, and an interactive shell ignores SIGTERM: the whole
 		// session hears SIGHUP, as when a terminal hangs up.
-		signalSession(r.pgid, syscall.SIGHUP)
+		signalSession(r.pgid, syscall.SIGHUP, 0)
 	}
 	if sig != syscall.SIGKILL {
 		_ = syscall.Kill(-r.pgid, syscall.SIGCONT)
-		signalCgroup(r.cgroup, syscall.SIGCONT)
+		signalCgroup(r.cgroup, syscall.SIGCONT, r.pgid)
 		if r.tty != nil {
-			signalSession(r.pgid, syscall.SIGCONT)
+			signalSession(r.pgid, syscall.SIGCONT, r.pgid)
 		}
 	}
 }

@@ -329,9 +329,18 @@ func (tr *ttyRun) release(grace time.Duration) {
 }
 
 // signalSession sends sig to every process of the session led by sid (a
-// tty run: its jobs may sit in other process groups).
-func signalSession(sid int, sig syscall.Signal) {
-	_, _ = vterm.SignalSession(sid, sig)
+// tty run: its jobs may sit in other process groups) except those in
+// process group pgid, which the caller signalled already (0: none).
+func signalSession(sid int, sig syscall.Signal, pgid int) {
+	pids, err := vterm.SessionMembers(sid)
+	if err != nil {
+		return
+	}
+	for _, pid := range pids {
+		if !inGroup(pid, pgid) {
+			_ = syscall.Kill(pid, sig)
+		}
+	}
 }
 
 // killSession sends SIGKILL to every process of the session, again while a
