@@ -42,7 +42,7 @@ func TestStopSignalDeliveredOnce(t *testing.T) {
 		t.Skip("no writable cgroup v2 tree here, so no second pass to test: " + c)
 	}
 	w := watch(t, s)
-	for _, tty := range []bool{false} {
+	for _, tty := range []bool{false, true} {
 		name := "pipe"
 		if tty {
 			name = "tty"

@@ -329,17 +329,44 @@ func (tr *ttyRun) release(grace time.Duration) {
 }
 
 // signalSession sends sig to every process of the session led by sid (a
-// tty run: its jobs may sit in other process groups) except those in
-// process group pgid, which the caller signalled already (0: none).
-func signalSession(sid int, sig syscall.Signal, pgid int) {
-	pids, err := vterm.SessionMembers(sid)
-	if err != nil {
+// tty run: its jobs may sit in other process groups).
+func signalSession(sid int, sig syscall.Signal) {
+	_, _ = vterm.SignalSession(sid, sig)
+}
+
+// ttyHangUpGrace is the longest a stopping tty unit's session waits for
+// its hang-up while the session leader lives (a quarter of stop_timeout
+// when that is shorter): an interactive shell ignores SIGTERM, and ends by
+// the SIGHUP well before stop_timeout; a program that handles the stop
+// signal has this long before a SIGHUP it may not handle.
+const ttyHangUpGrace = time.Second
+
+// scheduleHangUp hangs up a stopping tty run's session after the grace,
+// on the supervisor's clock, unless the stop was decided again or the
+// leader's exit hung it up first. Owner goroutine only.
+func (s *Supervisor) scheduleHangUp(u *unit, r *procRun) {
+	if r.tty == nil || r.hungUp {
 		return
 	}
-	for _, pid := range pids {
-		if !inGroup(pid, pgid) {
-			_ = syscall.Kill(pid, sig)
-		}
+	if r.hup != nil {
+		r.hup.Stop()
+	}
+	epoch := u.epoch
+	grace := min(ttyHangUpGrace, u.spec.StopTimeout/4)
+	r.hup = s.clock.AfterFunc(grace, func() {
+		s.post(func() {
+			if u.epoch == epoch && u.stopping && u.run == run(r) {
+				s.hangUp(u, r, "still running after "+grace.String())
+			}
+		})
+	})
+}
+
+// hangUp hangs up a stopping tty run's session now and says why. Owner
+// goroutine only.
+func (s *Supervisor) hangUp(u *unit, r *procRun, why string) {
+	if r.hangUp() {
+		s.event(u, "%s: SIGHUP to the terminal's session", why)
 	}
 }
 

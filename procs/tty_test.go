@@ -338,8 +338,9 @@ func TestTTYRefused(t *testing.T) {
 	}
 }
 
-// An interactive shell ignores SIGTERM: the SIGHUP to its session ends it,
-// without waiting for the stop timeout (the fake clock never reaches it).
+// An interactive shell ignores SIGTERM: the SIGHUP to its session, after a
+// grace of at most a second, ends it without waiting for the stop timeout
+// (the fake clock is moved on by the grace only).
 func TestTTYStopHangsUpAnInteractiveShell(t *testing.T) {
 	clk := newFakeClock()
 	s := newTestSupervisor(t, Options{Clock: clk})
@@ -355,6 +356,11 @@ func TestTTYStopHangsUpAnInteractiveShell(t *testing.T) {
 	if err := s.Stop("shell"); err != nil {
 		t.Fatal(err)
 	}
+	awaitTimer(t, clk, time.Second)
+	if in, _ := s.Get("shell"); in.State != Stopping {
+		t.Fatalf("the shell is %s before the hang-up, want stopping (it ignores SIGTERM)", in.State)
+	}
+	clk.Advance(time.Second)
 	in := w.state("shell", Stopped)
 	if in.Signal != "SIGHUP" {
 		t.Fatalf("the shell ended by %q %v, want SIGHUP", in.Signal, in.ExitCode)
@@ -522,5 +528,32 @@ func TestTTYLogProbeSeesAQuietServer(t *testing.T) {
 	w.state("srv", Stopped)
 	if n := strings.Count(logText(s, "srv"), "listening on 8080"); n != 1 {
 		t.Fatalf("the line logged %d times after the run ended, want 1", n)
+	}
+}
+
+// Stopping a tty unit sends its stop signal first: a program that shuts
+// down gracefully on SIGTERM finishes (no SIGHUP cuts it short while its
+// grace runs: the fake clock never reaches it), and once the session
+// leader has ended, the session hangs up.
+func TestTTYStopLetsAGracefulShutdownFinish(t *testing.T) {
+	clk := newFakeClock()
+	s := newTestSupervisor(t, Options{Clock: clk})
+	shell := `trap 'echo draining; sleep 0.3; echo drained; exit 0' TERM; echo ready; while :; do sleep 0.05; done`
+	if err := s.Add(Spec{Name: "srv", Shell: shell, TTY: true, Restart: RestartNever, StopTimeout: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, s)
+	_ = s.Start("srv")
+	w.waitLine(s, "srv", "ready")
+	if err := s.Stop("srv"); err != nil {
+		t.Fatal(err)
+	}
+	in := w.state("srv", Stopped)
+	if in.Signal != "" || in.ExitCode == nil || *in.ExitCode != 0 {
+		t.Fatalf("the server ended by %q %v, want exit status 0 after draining", in.Signal, in.ExitCode)
+	}
+	w.waitLine(s, "srv", "drained")
+	if log := logText(s, "srv"); strings.Contains(log, "SIGHUP") || strings.Contains(log, "still running") {
+		t.Fatalf("the graceful shutdown was cut short:\n%s", log)
 	}
 }
