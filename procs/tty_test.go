@@ -557,3 +557,30 @@ func TestTTYStopLetsAGracefulShutdownFinish(t *testing.T) {
 		t.Fatalf("the graceful shutdown was cut short:\n%s", log)
 	}
 }
+
+// When the session leader ends on the stop signal, its session hangs up at
+// once, as a terminal's does: a background job in another group that
+// ignores SIGTERM ends by the SIGHUP, with no wait for the grace or the stop
+// timeout (the fake clock never moves).
+func TestTTYStopHangsUpWhenTheLeaderEnds(t *testing.T) {
+	clk := newFakeClock()
+	s := newTestSupervisor(t, Options{Clock: clk, NoCgroup: true})
+	shell := `set -m; (trap '' TERM; exec env -i sleep 1000) & echo "bg:$!"; wait`
+	if err := s.Add(Spec{Name: "sess", Shell: shell, TTY: true, Restart: RestartNever, StopTimeout: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, s)
+	_ = s.Start("sess")
+	w.state("sess", Running)
+	txt := waitScreen(t, s, "sess", "bg:")
+	bg, _ := strconv.Atoi(strings.Fields(txt[strings.Index(txt, "bg:")+3:])[0])
+	t.Cleanup(func() { _ = syscall.Kill(bg, syscall.SIGKILL) })
+	if err := s.Stop("sess"); err != nil {
+		t.Fatal(err)
+	}
+	w.state("sess", Stopped)
+	waitGone(t, []int{bg})
+	if log := logText(s, "sess"); !strings.Contains(log, "the session leader ended: SIGHUP") {
+		t.Fatalf("no hang-up when the leader ended:\n%s", log)
+	}
+}
