@@ -236,12 +236,28 @@ func (s *Supervisor) dropCgroups(err error) {
 	go killCgroupTree(base, nil) // runs already in it still end there; empty ones go
 }
 
-// signalCgroup sends sig to every process in the cgroup at dir (none if dir is "").
-func signalCgroup(dir string, sig syscall.Signal) {
+// signalCgroup sends sig to every process in the cgroup at dir (none if dir
+// is "") except those in process group pgid, which the caller signalled
+// already (kill(-pgid)): a second SIGTERM or SIGINT makes many programs
+// skip their clean shutdown. A pid whose group cannot be read is signalled.
+func signalCgroup(dir string, sig syscall.Signal, pgid int) {
 	if dir == "" {
 		return
 	}
 	for _, pid := range cgroupPids(dir, nil) {
+		if inGroup(pid, pgid) {
+			continue
+		}
 		_ = syscall.Kill(pid, sig)
 	}
+}
+
+// inGroup reports whether pid is known to be in process group pgid (0: no
+// group, never).
+func inGroup(pid, pgid int) bool {
+	if pgid <= 0 {
+		return false
+	}
+	st, ok := readStat(pid)
+	return ok && st.pgrp == pgid
 }

@@ -22,8 +22,9 @@ type run interface {
 	pid() int
 	// signal sends sig to everything of the run, or says why it cannot.
 	signal(sig syscall.Signal) error
-	// stop asks the run to end: sig (then SIGCONT) to a process group, the
-	// context's cancellation to a worker.
+	// stop asks the run to end: sig (then SIGCONT) to a process group (a
+	// tty run's session hears SIGHUP later: see hangUp), the context's
+	// cancellation to a worker.
 	stop(sig syscall.Signal)
 	// kill ends the run by force (SIGKILL to what is left), or returns
 	// errUnkillable: a goroutine cannot be killed.
@@ -151,6 +152,8 @@ type procRun struct {
 	node    bool            // cw is a Node cluster primary's worker
 	pipes   [2]*outPipe     // stdout and stderr
 	tty     *ttyRun         // a tty unit's PTY and its reader (nil: pipes)
+	hup     Timer           // a stopping tty run's pending hang-up (see hangUp)
+	hungUp  bool            // the tty run's session was sent SIGHUP
 }
 
 func (r *procRun) pid() int { return r.mainPID }
@@ -164,21 +167,32 @@ func (r *procRun) signal(sig syscall.Signal) error {
 
 func (r *procRun) stop(sig syscall.Signal) {
 	_ = syscall.Kill(-r.pgid, sig)
-	// In a cgroup, what left the group (setsid) hears it too, as under systemd.
-	signalCgroup(r.cgroup, sig)
-	if r.tty != nil && sig != syscall.SIGKILL {
-		// A tty unit leads a session whose jobs may sit in other process
-		// groups, and an interactive shell ignores SIGTERM: the whole
-		// session hears SIGHUP, as when a terminal hangs up.
-		signalSession(r.pgid, syscall.SIGHUP)
-	}
+	// In a cgroup, what left the group (setsid) hears it too, as under
+	// systemd; the group's members heard it already, once.
+	signalCgroup(r.cgroup, sig, r.pgid)
 	if sig != syscall.SIGKILL {
 		_ = syscall.Kill(-r.pgid, syscall.SIGCONT)
-		signalCgroup(r.cgroup, syscall.SIGCONT)
-		if r.tty != nil {
-			signalSession(r.pgid, syscall.SIGCONT)
-		}
+		signalCgroup(r.cgroup, syscall.SIGCONT, r.pgid)
 	}
+	// A tty run's session hears SIGHUP later (hangUp): sent now, it would
+	// cut short a graceful shutdown on the stop signal.
+}
+
+// hangUp sends SIGHUP, then SIGCONT, to every process of a tty run's
+// session, once, as a terminal's hang-up does: an interactive shell ignores
+// SIGTERM, and jobs may sit in other process groups. Owner goroutine only.
+func (r *procRun) hangUp() bool {
+	if r.tty == nil || r.hungUp {
+		return false
+	}
+	r.hungUp = true
+	if r.hup != nil {
+		r.hup.Stop()
+		r.hup = nil
+	}
+	signalSession(r.pgid, syscall.SIGHUP)
+	signalSession(r.pgid, syscall.SIGCONT)
+	return true
 }
 
 func (r *procRun) kill() error {
@@ -212,6 +226,10 @@ func (r *procRun) release(s *Supervisor) {
 	r.pipes = [2]*outPipe{}
 	if r.tty != nil {
 		r.tty.release(s.pipeGrace)
+	}
+	if r.hup != nil {
+		r.hup.Stop()
+		r.hup = nil
 	}
 }
 

@@ -1152,6 +1152,9 @@ func (s *Supervisor) signalStop(u *unit) {
 		s.event(u, "stopping: context cancelled, stuck if not returned after %s", u.spec.StopTimeout)
 	}
 	u.run.stop(u.spec.StopSignal)
+	if r, ok := u.run.(*procRun); ok && u.spec.StopSignal != syscall.SIGKILL {
+		s.scheduleHangUp(u, r) // a tty run's session, after a grace
+	}
 	s.setTimer(u, u.spec.StopTimeout, func(u *unit) {
 		if !u.stopping {
 			return
@@ -1328,7 +1331,11 @@ func (s *Supervisor) onExit(e exitNote) {
 			s.finishStop(u)
 			return
 		}
-		// The rest of the group still has until the stop timeout.
+		// The session leader is gone: its session hangs up, as a
+		// terminal's does. The rest still has until the stop timeout.
+		if r, ok := u.run.(*procRun); ok {
+			s.hangUp(u, r, "the session leader ended")
+		}
 		u.draining = true
 		s.nDraining++
 		s.event(u, "waiting for the rest of the process group to end")

@@ -148,8 +148,8 @@ func (tt *ttyTerm) feed(gen uint64, b []byte, lines []byte) ([]byte, bool) {
 }
 
 // endRun detaches run gen's PTY and returns the text left on the main
-// screen (up to its last non-blank row, text and SGR), for the log: those
-// lines never scrolled off. A full-screen program's alternate screen is
+// screen that the log has not had (up to its last non-blank row, text and
+// SGR): rows no line feed finished. A full-screen program's alternate screen is
 // not a log.
 func (tt *ttyTerm) endRun(gen uint64, p *vterm.PTY) []byte {
 	tt.out.CompareAndSwap(p, nil)
@@ -162,21 +162,13 @@ func (tt *ttyTerm) endRun(gen uint64, p *vterm.PTY) []byte {
 	return tt.restLocked()
 }
 
-// restLocked is the main screen's text up to its last non-blank row, one
-// line each, text and SGR (nothing for the alternate screen). tt.mu is held.
+// restLocked is what the main screen holds that the log has not had, up to
+// its last non-blank row, one line each, text and SGR (nothing for the
+// alternate screen): rows a line feed finished were logged then. tt.mu is
+// held.
 func (tt *ttyTerm) restLocked() []byte {
-	snap := tt.term.Snapshot()
-	if snap.AltScreen {
-		return nil
-	}
-	last := -1
-	for i, l := range snap.Lines {
-		if strings.TrimSpace(stripSGR(l)) != "" {
-			last = i
-		}
-	}
 	var b []byte
-	for _, r := range snap.Lines[:last+1] {
+	for _, r := range tt.term.Unlogged() {
 		b = append(append(b, r...), '\n')
 	}
 	return b
@@ -340,6 +332,42 @@ func (tr *ttyRun) release(grace time.Duration) {
 // tty run: its jobs may sit in other process groups).
 func signalSession(sid int, sig syscall.Signal) {
 	_, _ = vterm.SignalSession(sid, sig)
+}
+
+// ttyHangUpGrace is the longest a stopping tty unit's session waits for
+// its hang-up while the session leader lives (a quarter of stop_timeout
+// when that is shorter): an interactive shell ignores SIGTERM, and ends by
+// the SIGHUP well before stop_timeout; a program that handles the stop
+// signal has this long before a SIGHUP it may not handle.
+const ttyHangUpGrace = time.Second
+
+// scheduleHangUp hangs up a stopping tty run's session after the grace,
+// on the supervisor's clock, unless the stop was decided again or the
+// leader's exit hung it up first. Owner goroutine only.
+func (s *Supervisor) scheduleHangUp(u *unit, r *procRun) {
+	if r.tty == nil || r.hungUp {
+		return
+	}
+	if r.hup != nil {
+		r.hup.Stop()
+	}
+	epoch := u.epoch
+	grace := min(ttyHangUpGrace, u.spec.StopTimeout/4)
+	r.hup = s.clock.AfterFunc(grace, func() {
+		s.post(func() {
+			if u.epoch == epoch && u.stopping && u.run == run(r) {
+				s.hangUp(u, r, "still running after "+grace.String())
+			}
+		})
+	})
+}
+
+// hangUp hangs up a stopping tty run's session now and says why. Owner
+// goroutine only.
+func (s *Supervisor) hangUp(u *unit, r *procRun, why string) {
+	if r.hangUp() {
+		s.event(u, "%s: SIGHUP to the terminal's session", why)
+	}
 }
 
 // killSession sends SIGKILL to every process of the session, again while a

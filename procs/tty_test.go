@@ -134,8 +134,15 @@ func TestTTYLinesGoToTheLog(t *testing.T) {
 	if strings.Count(txt, "done") != 1 {
 		t.Fatalf("the old run's screen is still on the new one:\n%s", txt)
 	}
-	if n := strings.Count(logText(s, "seq"), "\ndone\n"); n != 1 {
-		t.Fatalf("done logged %d times before the second run ended, want 1", n)
+	// The second run logs its own "done" when its line feed comes.
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(logText(s, "seq"), "\ndone\n") < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	_ = s.Stop("seq")
+	w.state("seq", Stopped)
+	if n := strings.Count(logText(s, "seq"), "\ndone\n"); n != 2 {
+		t.Fatalf("done logged %d times over two runs, want 2", n)
 	}
 }
 
@@ -331,8 +338,9 @@ func TestTTYRefused(t *testing.T) {
 	}
 }
 
-// An interactive shell ignores SIGTERM: the SIGHUP to its session ends it,
-// without waiting for the stop timeout (the fake clock never reaches it).
+// An interactive shell ignores SIGTERM: the SIGHUP to its session, after a
+// grace of at most a second, ends it without waiting for the stop timeout
+// (the fake clock is moved on by the grace only).
 func TestTTYStopHangsUpAnInteractiveShell(t *testing.T) {
 	clk := newFakeClock()
 	s := newTestSupervisor(t, Options{Clock: clk})
@@ -348,6 +356,11 @@ func TestTTYStopHangsUpAnInteractiveShell(t *testing.T) {
 	if err := s.Stop("shell"); err != nil {
 		t.Fatal(err)
 	}
+	awaitTimer(t, clk, time.Second)
+	if in, _ := s.Get("shell"); in.State != Stopping {
+		t.Fatalf("the shell is %s before the hang-up, want stopping (it ignores SIGTERM)", in.State)
+	}
+	clk.Advance(time.Second)
 	in := w.state("shell", Stopped)
 	if in.Signal != "SIGHUP" {
 		t.Fatalf("the shell ended by %q %v, want SIGHUP", in.Signal, in.ExitCode)
@@ -445,8 +458,9 @@ func TestTTYRestartBeforeTheReaderEnds(t *testing.T) {
 	if err != nil || rest != nil {
 		t.Fatalf("first run: %q, %v", rest, err)
 	}
-	if _, ok := tt.feed(g1, []byte("left on screen\r\n"), nil); !ok {
-		t.Fatal("feed refused")
+	// A line feed logs its row at once; the unfinished one is left.
+	if lines, ok := tt.feed(g1, []byte("logged\r\nleft on screen"), nil); !ok || string(lines) != "logged\n" {
+		t.Fatalf("feed: %q, %v; want the finished row", lines, ok)
 	}
 	g2, rest, _ := tt.beginRun(open(), false)
 	if string(rest) != "left on screen\n" {
@@ -458,7 +472,7 @@ func TestTTYRestartBeforeTheReaderEnds(t *testing.T) {
 	if b := tt.endRun(g1, p1); b != nil {
 		t.Fatalf("the old reader logs %q again", b)
 	}
-	tt.feed(g2, []byte("second\r\n"), nil)
+	tt.feed(g2, []byte("second"), nil)
 	if b := tt.endRun(g2, nil); string(b) != "second\n" {
 		t.Fatalf("the second run's screen: %q", b)
 	}
@@ -480,5 +494,93 @@ func TestTTYLargePaste(t *testing.T) {
 	waitScreen(t, s, "wc", "300000")
 	if err := s.Paste("wc", strings.Repeat("p", maxInput+1)); err == nil {
 		t.Fatal("a paste over the cap was taken")
+	}
+}
+
+// A quiet tty server's line reaches the log while it runs (a line feed
+// finished it; it never scrolls off): a `ready: {log: ...}` probe passes
+// and the unit waiting on it starts, and Tail shows the line at once.
+func TestTTYLogProbeSeesAQuietServer(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	srv := Spec{Name: "srv", Shell: "echo listening on 8080; exec sleep 1000", TTY: true, StopTimeout: 5 * time.Second,
+		Ready: &Probe{Kind: ProbeLog, Log: "listening", SuccessThreshold: 1, FailureThreshold: 3, Period: time.Second, Timeout: time.Second}}
+	web := Spec{Name: "web", Shell: "exec sleep 1000", DependsOn: []Dependency{dep("srv", CondReady)}}
+	addAll(t, s, srv, web)
+	w := watch(t, s)
+	if err := s.StartAll(); err != nil {
+		t.Fatal(err)
+	}
+	w.state("web", Running)
+	if in, _ := s.Get("srv"); !in.Ready || in.State != Running {
+		t.Fatalf("web runs but srv is not ready and running: %+v", in)
+	}
+	lines, err := s.Tail("srv", 10)
+	var out []string
+	for _, l := range lines {
+		if l.Stream == Stdout {
+			out = append(out, l.Text)
+		}
+	}
+	if err != nil || len(out) != 1 || out[0] != "listening on 8080" {
+		t.Fatalf("Tail(srv) output %q, %v; want the one line while it runs", out, err)
+	}
+	_ = s.Stop("srv")
+	w.state("srv", Stopped)
+	if n := strings.Count(logText(s, "srv"), "listening on 8080"); n != 1 {
+		t.Fatalf("the line logged %d times after the run ended, want 1", n)
+	}
+}
+
+// Stopping a tty unit sends its stop signal first: a program that shuts
+// down gracefully on SIGTERM finishes (no SIGHUP cuts it short while its
+// grace runs: the fake clock never reaches it), and once the session
+// leader has ended, the session hangs up.
+func TestTTYStopLetsAGracefulShutdownFinish(t *testing.T) {
+	clk := newFakeClock()
+	s := newTestSupervisor(t, Options{Clock: clk})
+	shell := `trap 'echo draining; sleep 0.3; echo drained; exit 0' TERM; echo ready; while :; do sleep 0.05; done`
+	if err := s.Add(Spec{Name: "srv", Shell: shell, TTY: true, Restart: RestartNever, StopTimeout: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, s)
+	_ = s.Start("srv")
+	w.waitLine(s, "srv", "ready")
+	if err := s.Stop("srv"); err != nil {
+		t.Fatal(err)
+	}
+	in := w.state("srv", Stopped)
+	if in.Signal != "" || in.ExitCode == nil || *in.ExitCode != 0 {
+		t.Fatalf("the server ended by %q %v, want exit status 0 after draining", in.Signal, in.ExitCode)
+	}
+	w.waitLine(s, "srv", "drained")
+	if log := logText(s, "srv"); strings.Contains(log, "SIGHUP") || strings.Contains(log, "still running") {
+		t.Fatalf("the graceful shutdown was cut short:\n%s", log)
+	}
+}
+
+// When the session leader ends on the stop signal, its session hangs up at
+// once, as a terminal's does: a background job in another group that
+// ignores SIGTERM ends by the SIGHUP, with no wait for the grace or the stop
+// timeout (the fake clock never moves).
+func TestTTYStopHangsUpWhenTheLeaderEnds(t *testing.T) {
+	clk := newFakeClock()
+	s := newTestSupervisor(t, Options{Clock: clk, NoCgroup: true})
+	shell := `set -m; (trap '' TERM; exec env -i sleep 1000) & echo "bg:$!"; wait`
+	if err := s.Add(Spec{Name: "sess", Shell: shell, TTY: true, Restart: RestartNever, StopTimeout: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, s)
+	_ = s.Start("sess")
+	w.state("sess", Running)
+	txt := waitScreen(t, s, "sess", "bg:")
+	bg, _ := strconv.Atoi(strings.Fields(txt[strings.Index(txt, "bg:")+3:])[0])
+	t.Cleanup(func() { _ = syscall.Kill(bg, syscall.SIGKILL) })
+	if err := s.Stop("sess"); err != nil {
+		t.Fatal(err)
+	}
+	w.state("sess", Stopped)
+	waitGone(t, []int{bg})
+	if log := logText(s, "sess"); !strings.Contains(log, "the session leader ended: SIGHUP") {
+		t.Fatalf("no hang-up when the leader ended:\n%s", log)
 	}
 }

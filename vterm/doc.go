@@ -61,9 +61,16 @@
 // Lines that scroll off the main screen (and a screen erased with ED 2) go
 // to the scrollback as text-and-SGR strings in a byte-capped history
 // (ScrollbackLen, ScrollbackLines; DefaultScrollbackBytes, about 6 MiB of
-// heap in all when full) and to Options.OnLine as plain text, for the
-// unit's log (with Options.ColorLines, as text and SGR, the scrollback's
-// string itself). The alternate screen keeps no scrollback.
+// heap in all when full). Options.OnLine, the unit's log, gets each main-
+// screen row once it is finished, as plain text (with Options.ColorLines,
+// as text and SGR): when a line feed moves the cursor off it (a logical
+// line wrapped over several rows is one line), so a quiet server's output
+// is logged while it sits on the screen. Each row remembers what was
+// logged of it: the same text is not logged again when it scrolls off, is
+// erased by ED 2, or is taken at the run's end (Unlogged); a row rewritten
+// after cursor-up is logged again as it then stands; rows never finished
+// are logged when they scroll off. The alternate screen keeps no
+// scrollback and is never logged.
 //
 // # Keys
 //

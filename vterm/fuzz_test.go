@@ -5,8 +5,9 @@ import (
 	"unicode/utf8"
 )
 
-// Whatever a child writes, the snapshot rows and the scrollback hold text
-// and SGR only, and the title printable runes only.
+// Whatever a child writes, the snapshot rows, the scrollback and the log
+// lines (OnLine, Unlogged) hold text and SGR only, and the title printable
+// runes only; tracking what was logged never panics.
 func FuzzTermOutputSafe(f *testing.F) {
 	for _, s := range []string{
 		"plain\r\nline",
@@ -21,9 +22,19 @@ func FuzzTermOutputSafe(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		term := New(Options{Cols: 12, Rows: 4, ScrollbackBytes: 4096})
+		var logged []string
+		term := New(Options{Cols: 12, Rows: 4, ScrollbackBytes: 4096, ColorLines: len(data)%2 == 0,
+			OnLine: func(s string) { logged = append(logged, s) }})
 		defer term.Close()
-		term.Write(data)
+		half := len(data) / 2
+		term.Write(data[:half])
+		term.Resize(7, 3+half%3)
+		term.Write(data[half:])
+		for _, row := range append(logged, term.Unlogged()...) {
+			if !safeRow.MatchString(row) || !utf8.ValidString(row) {
+				t.Fatalf("unsafe log line %q", row)
+			}
+		}
 		s := term.Snapshot()
 		for _, row := range s.Lines {
 			if !safeRow.MatchString(row) || !utf8.ValidString(row) {

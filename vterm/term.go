@@ -31,8 +31,9 @@ type Options struct {
 	// OnTitle, when set, gets the title the child sets (OSC 0/2), cleaned:
 	// printable runes only, at most 200.
 	OnTitle func(title string)
-	// OnLine, when set, gets each line that scrolls off the main screen as
-	// plain text (no SGR, trailing blanks trimmed): the unit's log.
+	// OnLine, when set, gets each main-screen line once, as plain text (no
+	// SGR, trailing blanks trimmed): when a line feed finishes it, or when
+	// it scrolls off unfinished (see Unlogged for the rest). The unit's log.
 	OnLine func(line string)
 	// ColorLines hands OnLine each line as the scrollback keeps it, text
 	// and SGR (a log that keeps colours, as a pipe's does), not plain.
@@ -70,6 +71,15 @@ type Term struct {
 	plainBuf []byte
 	rowBuf   []byte
 
+	// What OnLine has had of each main-screen row (see loglines.go); kept
+	// only when OnLine is set.
+	rows      []rowLog
+	lineStart int      // the row after the last one a line feed finished
+	segClean  bool     // no escape but SGR since that line feed
+	lineRows  []string // the rows of the line being finished
+	edSkip    []bool   // per line an ED 2 is pushing: already logged
+	erased    bool     // an ED 2 or 3 blanked the screen: forget rows
+
 	in     inbox
 	pipe   io.Closer // the emulator's reply pipe, closed to stop the drain
 	done   chan struct{}
@@ -103,6 +113,7 @@ func New(o Options) *Term {
 		colorLines: o.ColorLines,
 		in:         inbox{limit: inLimit, wake: make(chan struct{}, 1)},
 		done:       make(chan struct{}),
+		segClean:   true,
 	}
 	t.altOff = noAltScrollback(t.emu)
 	t.smallParser = shrinkParser(t.emu)
@@ -122,10 +133,11 @@ func New(o Options) *Term {
 	// later run first; true ends the chain).
 	t.emu.RegisterOscHandler(8, func([]byte) bool { return true })
 	// ED 3 clears x/vt's scrollback: take the lines out first, so a
-	// `clear` does not lose what ED 2 pushed just before it.
+	// `clear` does not lose what ED 2 pushed just before it. ED 2 pushes
+	// the screen's rows: those already logged are not logged again.
 	t.emu.RegisterCsiHandler('J', func(p ansi.Params) bool {
-		if n, _, _ := p.Param(0, 0); n == 3 {
-			t.drainLocked()
+		if n, _, _ := p.Param(0, 0); n == 2 || n == 3 {
+			t.eraseLocked(n)
 		}
 		return false
 	})
@@ -215,8 +227,7 @@ func (t *Term) Write(p []byte) (int, error) {
 			t.mu.Unlock()
 			break
 		}
-		_, _ = t.emu.Write(p[off:min(off+feedChunk, len(p))])
-		t.drainLocked()
+		t.feedLocked(p[off:min(off+feedChunk, len(p))])
 		t.mu.Unlock()
 	}
 	t.mu.Lock()
@@ -257,10 +268,14 @@ func (t *Term) ReadFrom(r io.Reader) (int64, error) {
 }
 
 // drainLocked moves the lines x/vt pushed to its scrollback into the
-// history (text and SGR) and, for OnLine, the pending plain lines.
+// history (text and SGR) and, for OnLine, the pending lines not logged
+// already.
 func (t *Term) drainLocked() {
 	sb := t.emu.Scrollback()
 	if sb == nil || sb.Len() == 0 {
+		if t.onLine != nil {
+			t.resetIfErasedLocked()
+		}
 		return
 	}
 	lines := sb.Lines()
@@ -274,6 +289,8 @@ func (t *Term) drainLocked() {
 		row := string(t.rowBuf)
 		t.hist.push(row)
 		switch {
+		case t.onLine != nil && !t.scrolledLocked(row):
+			// Logged when a line feed finished it.
 		case plain != nil:
 			t.newLines = append(t.newLines, strings.TrimRight(string(t.plainBuf), " "))
 		case t.onLine != nil:
@@ -282,6 +299,9 @@ func (t *Term) drainLocked() {
 	}
 	clear(lines) // x/vt keeps the backing array: let the cells go
 	sb.Clear()
+	if t.onLine != nil {
+		t.resetIfErasedLocked()
+	}
 }
 
 // Resize changes the screen size; the PTY is resized by its owner
