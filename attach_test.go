@@ -83,17 +83,21 @@ func TestDetach(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "already running") {
 		t.Fatalf("second up --detach: exit %d %q", code, errOut)
 	}
-	// The output went to the log.
+	// The unit's output is kelpie logs' to serve, not the log file's: that
+	// holds kelpie's own messages and cannot grow with the units' output.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		b, _ := os.ReadFile(filepath.Join(dir, "k.log"))
-		if strings.Contains(string(b), "detached-hello") {
+		out, _, _ := runKelpie(t, dir, "logs", "--socket", sock)
+		if strings.Contains(out, "detached-hello") {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the log never had the unit's output:\n%s", b)
+			t.Fatalf("kelpie logs never had the unit's output:\n%s", out)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "k.log")); strings.Contains(string(b), "detached-hello") || !strings.Contains(string(b), "kelpie: started") {
+		t.Fatalf("the detached kelpie's log has a unit's output, or not kelpie's own:\n%s", b)
 	}
 	// A detached kelpie leads a session of its own: no terminal's hangup
 	// reaches it.
@@ -112,6 +116,45 @@ func TestDetach(t *testing.T) {
 	_, errOut, code = runKelpie(t, bad, "up", "--detach", "--socket", filepath.Join(bad, "k.sock"))
 	if code != 1 || !strings.Contains(errOut, "exited") || !strings.Contains(errOut, ln) {
 		t.Fatalf("a kelpie that cannot start: exit %d %q", code, errOut)
+	}
+}
+
+// Each detached run starts its log afresh, the previous run's kept as .1,
+// so the file in the runtime directory cannot grow across runs; the log
+// says when kelpie stopped.
+func TestDetachLogIsPerRun(t *testing.T) {
+	dir, sock := detached(t, "processes:\n  a:\n    run: [\"sleep\", \"424301\"]\n")
+	log := filepath.Join(dir, "k.log")
+	if _, errOut, code := runKelpie(t, dir, "down", "--socket", sock); code != 0 {
+		t.Fatalf("down: exit %d %q", code, errOut)
+	}
+	waitFor(t, log, "every unit stopped")
+	if out, errOut, code := runKelpie(t, dir, "up", "--detach", "--socket", sock); code != 0 {
+		t.Fatalf("second up --detach: exit %d\n%s%s", code, out, errOut)
+	}
+	b, _ := os.ReadFile(log)
+	if n := strings.Count(string(b), "kelpie: started"); n != 1 || strings.Contains(string(b), "every unit stopped") {
+		t.Fatalf("the second run's log holds more than its own run (%d starts):\n%s", n, b)
+	}
+	b, _ = os.ReadFile(log + ".1")
+	if n := strings.Count(string(b), "kelpie: started"); n != 1 || !strings.Contains(string(b), "every unit stopped") {
+		t.Fatalf("the first run's log was not kept as .1:\n%s", b)
+	}
+}
+
+// waitFor waits for the file at path to hold s.
+func waitFor(t *testing.T, path, s string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(path)
+		if strings.Contains(string(b), s) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never had %q:\n%s", path, s, b)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

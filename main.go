@@ -82,6 +82,7 @@ type cli struct {
 	socket         string
 	headless       bool
 	detach         bool   // up: run headless in a session of its own and return
+	quietUnits     bool   // up --headless: print kelpie's own messages only, no unit's output (the detached kelpie's log)
 	host           string // client commands: ssh://[user@]server[:port][/path/to/kelpie.yaml]
 	sshControl     bool   // --host: share one ssh connection (ControlMaster) between commands
 	sshBatch       bool   // --host: never ask for a password (ssh's BatchMode)
