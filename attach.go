@@ -30,7 +30,7 @@ const detachWait = 30 * time.Second
 // in a log file beside its socket, the previous run's kept as .1. It
 // returns once that kelpie answers on its socket, printing the socket's and
 // the log's paths; a kelpie that fails to start has its log's last lines
-// shown.
+// shown, and one that does not answer in time is stopped.
 func (c *cli) runDetach() error {
 	path, key, err := c.locate()
 	if err != nil {
@@ -85,7 +85,11 @@ func (c *cli) runDetach() error {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	deadline := time.Now().Add(detachWait)
+	wait := c.detachWait
+	if wait <= 0 {
+		wait = detachWait
+	}
+	deadline := time.Now().Add(wait)
 	for !running(sock) {
 		select {
 		case err := <-exited:
@@ -94,7 +98,12 @@ func (c *cli) runDetach() error {
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the detached kelpie (pid %d) did not answer on %s within %s; see %s", cmd.Process.Pid, sock, detachWait, logPath)
+			// Nothing half-started is left behind: a kelpie nobody can
+			// reach would hold its socket and ports and run its units
+			// unseen.
+			how := stopDetached(cmd.Process.Pid, exited)
+			return &exitError{code: exitFail, text: fmt.Sprintf("kelpie: the detached kelpie (pid %d) did not answer on %s within %s; %s; see %s",
+				cmd.Process.Pid, sock, wait, how, logPath)}
 		}
 	}
 	fmt.Fprintf(c.stdout, "kelpie is running in the background (pid %d)\nsocket: %s\nlog:    %s\n", cmd.Process.Pid, sock, logPath)
@@ -106,6 +115,27 @@ func (c *cli) runDetach() error {
 	}
 	fmt.Fprintf(c.stdout, "attach with `kelpie attach%s`, stop it all with `kelpie down%s`\n", where, where)
 	return nil
+}
+
+// detachStopWait is how long a detached kelpie that never answered has to
+// stop its units after SIGTERM before its session is killed.
+const detachStopWait = 10 * time.Second
+
+// stopDetached stops the detached kelpie pid, whose Wait reports on exited:
+// SIGTERM first (its units stop as on `kelpie down`), then SIGKILL to its
+// whole process group (it leads its session) if it has not gone in
+// detachStopWait; its guard, in a session of its own, then kills what its
+// units left. It says what it did.
+func stopDetached(pid int, exited <-chan error) string {
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	select {
+	case <-exited:
+		return "stopped it (SIGTERM)"
+	case <-time.After(detachStopWait):
+	}
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	<-exited
+	return fmt.Sprintf("it did not stop within %s of SIGTERM: killed its process group", detachStopWait)
 }
 
 // running reports whether a kelpie answers at sock.

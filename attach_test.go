@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -139,6 +140,34 @@ func TestDetachLogIsPerRun(t *testing.T) {
 	b, _ = os.ReadFile(log + ".1")
 	if n := strings.Count(string(b), "kelpie: started"); n != 1 || !strings.Contains(string(b), "every unit stopped") {
 		t.Fatalf("the first run's log was not kept as .1:\n%s", b)
+	}
+}
+
+// An up --detach whose kelpie does not answer in time leaves nothing
+// running: the kelpie is stopped, its units with it, and the error says so.
+func TestDetachTimeoutStopsTheKelpie(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "kelpie.yaml"), []byte("processes:\n  a:\n    run: [\"sleep\", \"424302\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "k.sock")
+	t.Cleanup(func() { runKelpie(t, dir, "down", "--socket", sock) })
+	// No kelpie answers within a nanosecond of its start.
+	_, errOut, code := runKelpie(t, dir, "up", "--detach", "--detach-wait", "1ns", "--socket", sock)
+	m := regexp.MustCompile(`\(pid (\d+)\) did not answer.*stopped it`).FindStringSubmatch(errOut)
+	if code != 1 || m == nil {
+		t.Fatalf("up --detach that timed out: exit %d %q", code, errOut)
+	}
+	pid, _ := strconv.Atoi(m[1])
+	if alive(pid) {
+		t.Fatalf("the detached kelpie %d that timed out is still running", pid)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(pidsOf("sleep 424302")) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the unit of the kelpie that timed out is still running: %v", pidsOf("sleep 424302"))
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -104,6 +104,9 @@ func (c *cli) upFlags(cmd *cobra.Command) {
 	// serve those), so it cannot fill the runtime directory.
 	cmd.Flags().BoolVar(&c.quietUnits, "quiet-units", false, "with --headless: print kelpie's own messages only, no unit's output")
 	_ = cmd.Flags().MarkHidden("quiet-units")
+	// Tests ask for a wait nothing can meet, to see what a timeout leaves.
+	cmd.Flags().DurationVar(&c.detachWait, "detach-wait", detachWait, "with --detach: how long to wait for the kelpie to answer")
+	_ = cmd.Flags().MarkHidden("detach-wait")
 }
 
 func (c *cli) upCommand() *cobra.Command {
