@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -246,7 +247,7 @@ func (k *kube) process(s *procs.Spec) ([]File, []Note, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return []File{{Name: name + ".deployment.yaml", Data: data}}, un.notes, nil
+	return []File{{Name: name + ".deployment.yaml", Data: data, Private: len(k.origins[s.Name]) > 0}}, un.notes, nil
 }
 
 // cluster writes a cluster's Deployment and Service.
@@ -293,7 +294,7 @@ func (k *kube) cluster(cl *procs.Cluster) ([]File, []Note, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return []File{{Name: name + ".deployment.yaml", Data: dd}, {Name: name + ".service.yaml", Data: sd}}, un.notes, nil
+	return []File{{Name: name + ".deployment.yaml", Data: dd, Private: len(k.origins[s.Name]) > 0}, {Name: name + ".service.yaml", Data: sd}}, un.notes, nil
 }
 
 // deployment wraps a container in a Deployment.
@@ -322,6 +323,8 @@ func (k *kube) cronJob(un *unitNotes, s *procs.Spec, name string, c kContainer, 
 	table, ok := cronTable(sched)
 	if !ok {
 		un.add("schedule %s: a CronJob takes cron fields, which cannot say this interval; not exported", s.ScheduleText)
+		// No file: no value written in clear to speak of.
+		un.notes = slices.DeleteFunc(un.notes, func(n Note) bool { return n.Kind == Secret })
 		return nil, un.notes, nil
 	}
 	if sched.spec == nil {
@@ -353,7 +356,7 @@ func (k *kube) cronJob(un *unitNotes, s *procs.Spec, name string, c kContainer, 
 	if err != nil {
 		return nil, nil, err
 	}
-	return []File{{Name: name + ".cronjob.yaml", Data: data}}, un.notes, nil
+	return []File{{Name: name + ".cronjob.yaml", Data: data, Private: len(k.origins[s.Name]) > 0}}, un.notes, nil
 }
 
 // container is a unit's container and its termination grace period.
@@ -371,6 +374,7 @@ func (k *kube) container(un *unitNotes, s *procs.Spec, name string) (kContainer,
 		key, v, _ := strings.Cut(kv, "=")
 		c.Env = append(c.Env, kEnv{Name: key, Value: kubeText(v)})
 	}
+	k.secrets(un, "the workload's file", "they belong in a Secret (kubectl create secret generic NAME --from-env-file=FILE), referenced with envFrom: or valueFrom.secretKeyRef, not in a manifest")
 	if s.MaxMemory > 0 {
 		c.Resources = &kResources{Limits: map[string]string{"memory": quantity(s.MaxMemory)}}
 		un.add("max_memory: resources.limits.memory is a hard limit (the container is OOM-killed), where kelpie restarts it gracefully")

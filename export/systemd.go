@@ -185,7 +185,7 @@ func (sd *systemd) process(s *procs.Spec) ([]File, []string, []Note, error) {
 			wants = append(wants, name+".service")
 		}
 	}
-	files = append(files, File{Name: name + ".service", Data: u.render(header("systemd", sd.path, un.notes))})
+	files = append(files, File{Name: name + ".service", Data: u.render(header("systemd", sd.path, un.notes)), Private: len(sd.origins[s.Name]) > 0})
 	return files, wants, un.notes, nil
 }
 
@@ -233,7 +233,7 @@ func (sd *systemd) cluster(c *procs.Cluster) ([]File, []string, []Note, error) {
 	head := header("systemd", sd.path, un.notes)
 	return []File{
 		{Name: name + ".socket", Data: sock.render(head)},
-		{Name: name + "@.service", Data: u.render(head)},
+		{Name: name + "@.service", Data: u.render(head), Private: len(sd.origins[s.Name]) > 0},
 	}, wants, un.notes, nil
 }
 
@@ -298,6 +298,7 @@ func (sd *systemd) service(u *unitFile, un *unitNotes, s *procs.Spec, typ, socke
 	for _, kv := range s.Env {
 		u.add("Service", "Environment", quoteEnv(kv))
 	}
+	sd.secrets(un, "the unit file", "keep it out of version control, or move them to an EnvironmentFile= of mode 0600 (or LoadCredential=)")
 	if socket != "" {
 		// Written as is: %i is systemd's instance name, kelpie's index.
 		u.add("Service", "Environment", `"`+procs.WorkerIDVar+`=%i"`)
