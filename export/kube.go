@@ -428,6 +428,9 @@ func (k *kube) probe(un *unitNotes, what string, p *procs.Probe, liveness bool) 
 			return nil
 		}
 		kp.HTTPGet = g
+		if u, err := url.Parse(p.URL); err == nil {
+			loopbackNote(un, what, u.Hostname())
+		}
 	case procs.ProbeTCP:
 		host, port, err := net.SplitHostPort(p.Addr)
 		n, perr := strconv.Atoi(port)
@@ -436,6 +439,7 @@ func (k *kube) probe(un *unitNotes, what string, p *procs.Probe, liveness bool) 
 			return nil
 		}
 		kp.TCPSocket = &kTCP{Host: probeHost(host), Port: n}
+		loopbackNote(un, what, host)
 	default:
 		un.add("%s (%s): Kubernetes probes are exec, httpGet and tcpSocket; not exported", what, p.Kind)
 		return nil
@@ -497,6 +501,19 @@ func probeHost(h string) string {
 		return ""
 	}
 	return h
+}
+
+// loopbackNote says that a probe's loopback host was dropped: the kubelet
+// probes the pod's IP, which a server bound to loopback only does not
+// answer on.
+func loopbackNote(un *unitNotes, what, host string) {
+	if host == "" || probeHost(host) != "" {
+		return
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return
+	}
+	un.addKind(Info, "%s: the probe goes to the pod's IP, not %s: a server bound to loopback only fails it (bind 0.0.0.0 in the container)", what, host)
 }
 
 // kubeText escapes Kubernetes' $(VAR) expansion in command, args and env

@@ -89,9 +89,14 @@ type unitNotes struct {
 	notes []Note
 }
 
-// add records a note about the unit.
+// add records a note about the unit: something that did not carry over.
 func (u *unitNotes) add(format string, a ...any) {
-	u.notes = append(u.notes, Note{Unit: u.unit, Text: fmt.Sprintf(format, a...)})
+	u.addKind(Lost, format, a...)
+}
+
+// addKind records a note of the kind given about the unit.
+func (u *unitNotes) addKind(kind NoteKind, format string, a ...any) {
+	u.notes = append(u.notes, Note{Unit: u.unit, Text: fmt.Sprintf(format, a...), Kind: kind})
 }
 
 // secrets notes the unit's environment variables whose values came from
