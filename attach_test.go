@@ -40,11 +40,17 @@ func attachScreen(t *testing.T, n int, dir string, argv ...string) *screen {
 func (s *screen) exited(dir string, n int) (int, string) {
 	s.t.Helper()
 	s.waitDead()
-	// tmux may mark the pane dead a moment before it has the status.
+	// tmux marks the pane dead when its terminal closes, and has the
+	// status once it reaps the program on SIGCHLD. Under load it has been
+	// seen to leave the program a zombie for over 10 s, its SIGCHLD
+	// seemingly lost: another SIGCHLD has it reap its children again.
 	deadline := time.Now().Add(10 * time.Second)
 	code, err := strconv.Atoi(strings.TrimSpace(s.tmux("display-message", "-p", "-t", "k", "#{pane_dead_status}")))
 	for err != nil && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
+		if pid, perr := strconv.Atoi(strings.TrimSpace(s.tmux("display-message", "-p", "#{pid}"))); perr == nil {
+			_ = syscall.Kill(pid, syscall.SIGCHLD)
+		}
 		code, err = strconv.Atoi(strings.TrimSpace(s.tmux("display-message", "-p", "-t", "k", "#{pane_dead_status}")))
 	}
 	if err != nil {
