@@ -44,8 +44,10 @@ type File struct {
 
 // EnvOrigin names one environment variable of a unit whose value came from
 // outside the config file: a dotenv file (.env, env_file:), or this
-// machine's environment through ${VAR}. Such values are often secrets: an
-// export that writes them into files says which they are (never the values).
+// machine's environment through ${VAR}; or, with InCommand, one such
+// variable that ${VAR} put into the unit's command (run:). Such values are
+// often secrets: an export that writes them into files says which they are
+// (never the values).
 type EnvOrigin struct {
 	// Unit is the process's or cluster's name.
 	Unit string
@@ -54,6 +56,9 @@ type EnvOrigin struct {
 	// From says where the value came from: "PATH" (a dotenv file) or
 	// "this machine's environment (${NAME})".
 	From string
+	// InCommand: the value is expanded into the command, not (only) set
+	// in the environment.
+	InCommand bool
 }
 
 // Find looks in dir for a config file, trying kelpie.yaml, kelpie.yml and

@@ -116,17 +116,19 @@ func (c *yamlChecker) finishEnv(spec *procs.Spec, st *unitEnv) {
 		set[k] = v
 		from[k] = origin
 	}
-	var used []string // the origins of what the expansion in progress read
+	// What the expansion in progress read from outside the config.
+	type read struct{ name, from string }
+	var used []read
 	lookup := func(k string) (string, bool) {
 		if v, ok := set[k]; ok {
 			if from[k] != "" {
-				used = append(used, from[k])
+				used = append(used, read{k, from[k]})
 			}
 			return v, true
 		}
 		v, ok := os.LookupEnv(k)
 		if ok {
-			used = append(used, "this machine's environment (${"+k+"})")
+			used = append(used, read{k, "this machine's environment (${" + k + "})"})
 		}
 		return v, ok
 	}
@@ -171,7 +173,13 @@ func (c *yamlChecker) finishEnv(spec *procs.Spec, st *unitEnv) {
 			c.at(st.envNode, "env %s: %s", k, msg)
 			continue
 		}
-		put(k, x, strings.Join(slices.Compact(used), ", "))
+		var froms []string
+		for _, r := range used {
+			if !slices.Contains(froms, r.from) {
+				froms = append(froms, r.from)
+			}
+		}
+		put(k, x, strings.Join(froms, ", "))
 	}
 	if len(order) > 0 {
 		env := make([]string, 0, len(order))
@@ -191,9 +199,17 @@ func (c *yamlChecker) finishEnv(spec *procs.Spec, st *unitEnv) {
 		}
 	}
 	// A command is the shell's but for our ${NAME}: it never fails.
+	used = used[:0]
 	spec.Shell, _ = expandVars(spec.Shell, lookup, true)
 	for i, a := range spec.Argv {
 		spec.Argv[i], _ = expandVars(a, lookup, true)
+	}
+	var seen []string
+	for _, r := range used {
+		if !slices.Contains(seen, r.name) {
+			seen = append(seen, r.name)
+			c.rep.origins = append(c.rep.origins, EnvOrigin{Unit: spec.Name, Var: r.name, From: r.from, InCommand: true})
+		}
 	}
 }
 

@@ -8,8 +8,9 @@ import (
 
 // TestEnvOrigins: a variable whose value came from a dotenv file or from
 // this machine's environment is named with where it came from (an export
-// writes the values into files and must say which they are); one the config
-// file sets itself, or overrides, is not.
+// writes the values into files and must say which they are), and so is one
+// expanded into the command; one the config file sets itself, or
+// overrides, is not.
 func TestEnvOrigins(t *testing.T) {
 	t.Setenv("KELPIE_TEST_TOKEN", "s3cret")
 	dir := t.TempDir()
@@ -18,7 +19,7 @@ func TestEnvOrigins(t *testing.T) {
 	writeFile(t, dotenv, "DB_PASSWORD=hunter2\nWHO=dotenv\n")
 	writeFile(t, local, "API_KEY=k\n")
 	f := parseOK(t, dir, api(
-		"    run: ./web",
+		"    run: ./web --token ${KELPIE_TEST_TOKEN} --db ${DB_PASSWORD} --who ${WHO} ${KELPIE_TEST_UNSET}",
 		"    env_file: [.env.local]",
 		"    env:",
 		"      WHO: unit",
@@ -31,8 +32,10 @@ func TestEnvOrigins(t *testing.T) {
 		{Unit: "api", Var: "API_KEY", From: local},
 		{Unit: "api", Var: "TOKEN", From: "this machine's environment (${KELPIE_TEST_TOKEN})"},
 		{Unit: "api", Var: "DSN", From: dotenv},
+		{Unit: "api", Var: "KELPIE_TEST_TOKEN", From: "this machine's environment (${KELPIE_TEST_TOKEN})", InCommand: true},
+		{Unit: "api", Var: "DB_PASSWORD", From: dotenv, InCommand: true},
 	}
 	if !slices.Equal(f.EnvOrigins, want) {
-		t.Errorf("EnvOrigins = %q\nwant        %q", f.EnvOrigins, want)
+		t.Errorf("EnvOrigins = %+v\nwant        %+v", f.EnvOrigins, want)
 	}
 }

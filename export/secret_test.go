@@ -3,8 +3,11 @@ package export
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kelpie-dev/kelpie/config"
 )
 
 // Values from a dotenv file are written in clear: the files holding them
@@ -56,5 +59,34 @@ func TestSecretsArePrivateAndNamed(t *testing.T) {
 		if !strings.Contains(string(b), "#   - "+note.Text+"\n") {
 			t.Errorf("%s: %s has not the note in its header:\n%s", tc.kind, tc.private, b)
 		}
+	}
+}
+
+// A value from this machine's environment expanded into the command is in
+// the file too: named, and the file private; a unit with nothing from
+// outside the config keeps a public file and no such note.
+func TestSecretsInTheCommand(t *testing.T) {
+	t.Setenv("KELPIE_TEST_CMD_TOKEN", "tok-value")
+	dir := t.TempDir()
+	cfg := "processes:\n  call:\n    run: /bin/echo ${KELPIE_TEST_CMD_TOKEN}\n  plain:\n    run: [/bin/true]\n"
+	f, err := config.Parse(filepath.Join(dir, "kelpie.yaml"), []byte(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Systemd(f, Options{Prefix: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range res.Files {
+		if want := file.Name == "t-call.service"; file.Private != want {
+			t.Errorf("%s: Private %v, want %v", file.Name, file.Private, want)
+		}
+	}
+	want := "call: run: expands KELPIE_TEST_CMD_TOKEN from this machine's environment (${KELPIE_TEST_CMD_TOKEN}): "
+	if !slices.ContainsFunc(res.Notes, func(n Note) bool { return n.Kind == Secret && strings.HasPrefix(n.String(), want) }) {
+		t.Errorf("no note %q in %q", want, res.Notes)
+	}
+	if slices.ContainsFunc(res.Notes, func(n Note) bool { return n.Unit == "plain" || strings.Contains(n.Text, "tok-value") }) {
+		t.Errorf("a note about plain, or one showing a value: %q", res.Notes)
 	}
 }

@@ -106,22 +106,41 @@ func (u *unitNotes) addKind(kind NoteKind, format string, a ...any) {
 // engine), where being the file they are in. It reports whether there were
 // any: that file is then private.
 func (st *stack) secrets(un *unitNotes, where, advice string) bool {
-	vars := st.origins[un.unit]
-	if len(vars) == 0 {
+	all := st.origins[un.unit]
+	if len(all) == 0 {
 		return false
 	}
-	var parts []string
-	for i := 0; i < len(vars); {
-		j := i
-		var names []string
-		for ; j < len(vars) && vars[j].From == vars[i].From; j++ {
-			names = append(names, vars[j].Var)
+	// listed is "A, B from FILE; C from this machine's environment (${C})".
+	listed := func(vars []config.EnvOrigin) string {
+		var parts []string
+		for i := 0; i < len(vars); {
+			j := i
+			var names []string
+			for ; j < len(vars) && vars[j].From == vars[i].From; j++ {
+				names = append(names, vars[j].Var)
+			}
+			parts = append(parts, strings.Join(names, ", ")+" from "+vars[i].From)
+			i = j
 		}
-		parts = append(parts, strings.Join(names, ", ")+" from "+vars[i].From)
-		i = j
+		return strings.Join(parts, "; ")
+	}
+	var env, cmd []config.EnvOrigin
+	for _, o := range all {
+		if o.InCommand {
+			cmd = append(cmd, o)
+		} else {
+			env = append(env, o)
+		}
+	}
+	var what []string
+	if len(env) > 0 {
+		what = append(what, "environment "+listed(env))
+	}
+	if len(cmd) > 0 {
+		what = append(what, "run: expands "+listed(cmd))
 	}
 	un.notes = append(un.notes, Note{Unit: un.unit, Kind: Secret,
-		Text: "environment " + strings.Join(parts, "; ") + ": the values are in clear in " + where + ", so it is written 0600 (owner only); " + advice})
+		Text: strings.Join(what, "; and ") + ": the values are in clear in " + where + ", so it is written 0600 (owner only); " + advice})
 	return true
 }
 
