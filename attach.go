@@ -42,7 +42,8 @@ func (c *cli) runDetach() error {
 	}
 	// The config's mistakes, with their positions, here and now rather
 	// than in a log file.
-	if _, _, err := c.specs(path, exe); err != nil {
+	f, _, err := c.specs(path, exe)
+	if err != nil {
 		return err
 	}
 	sock, err := control.Path(c.socket, key)
@@ -101,7 +102,7 @@ func (c *cli) runDetach() error {
 			// Nothing half-started is left behind: a kelpie nobody can
 			// reach would hold its socket and ports and run its units
 			// unseen.
-			how := stopDetached(cmd.Process.Pid, exited)
+			how := stopDetached(cmd.Process.Pid, exited, stopWait(f))
 			return &exitError{code: exitFail, text: fmt.Sprintf("kelpie: the detached kelpie (pid %d) did not answer on %s within %s; %s; see %s",
 				cmd.Process.Pid, sock, wait, how, logPath)}
 		}
@@ -117,25 +118,21 @@ func (c *cli) runDetach() error {
 	return nil
 }
 
-// detachStopWait is how long a detached kelpie that never answered has to
-// stop its units after SIGTERM before its session is killed.
-const detachStopWait = 10 * time.Second
-
 // stopDetached stops the detached kelpie pid, whose Wait reports on exited:
 // SIGTERM first (its units stop as on `kelpie down`), then SIGKILL to its
-// whole process group (it leads its session) if it has not gone in
-// detachStopWait; its guard, in a session of its own, then kills what its
-// units left. It says what it did.
-func stopDetached(pid int, exited <-chan error) string {
+// whole process group (it leads its session) if it has not gone within
+// wait; its guard, in a session of its own, then kills what its units
+// left. It says what it did.
+func stopDetached(pid int, exited <-chan error, wait time.Duration) string {
 	_ = syscall.Kill(pid, syscall.SIGTERM)
 	select {
 	case <-exited:
 		return "stopped it (SIGTERM)"
-	case <-time.After(detachStopWait):
+	case <-time.After(wait):
 	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	<-exited
-	return fmt.Sprintf("it did not stop within %s of SIGTERM: killed its process group", detachStopWait)
+	return fmt.Sprintf("it did not stop within %s of SIGTERM: killed its process group", wait)
 }
 
 // running reports whether a kelpie answers at sock.
