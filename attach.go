@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strings"
@@ -26,9 +26,11 @@ const detachWait = 30 * time.Second
 
 // runDetach is `kelpie up --detach`: kelpie again, headless, in a session
 // of its own (no terminal: closing this one sends it no SIGHUP), stdin
-// /dev/null and its output in a log file beside its socket. It returns
-// once that kelpie answers on its socket, printing the socket's and the
-// log's paths; a kelpie that fails to start has its log's last lines shown.
+// /dev/null and its own messages (not its units' output: see quietUnits)
+// in a log file beside its socket, the previous run's kept as .1. It
+// returns once that kelpie answers on its socket, printing the socket's and
+// the log's paths; a kelpie that fails to start has its log's last lines
+// shown, and one that does not answer in time is stopped.
 func (c *cli) runDetach() error {
 	path, key, err := c.locate()
 	if err != nil {
@@ -40,7 +42,8 @@ func (c *cli) runDetach() error {
 	}
 	// The config's mistakes, with their positions, here and now rather
 	// than in a log file.
-	if _, _, err := c.specs(path, exe); err != nil {
+	f, _, err := c.specs(path, exe)
+	if err != nil {
 		return err
 	}
 	sock, err := control.Path(c.socket, key)
@@ -51,19 +54,24 @@ func (c *cli) runDetach() error {
 		return (&control.AlreadyRunningError{Path: sock})
 	}
 	logPath := detachLog(sock)
-	lf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	// One log per run, the previous one kept as .1: the file sits in the
+	// runtime directory (often a small tmpfs, beside the sockets) and must
+	// not grow across runs.
+	if err := os.Rename(logPath, logPath+".1"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("detach: rotate the log: %w", err)
+	}
+	lf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("detach: log file: %w", err)
 	}
 	defer lf.Close()
-	start, _ := lf.Seek(0, io.SeekEnd) // this run's lines begin here
 	fmt.Fprintf(lf, "kelpie: started %s by `kelpie up --detach`\n", time.Now().Format(time.RFC3339))
 	null, err := os.Open(os.DevNull)
 	if err != nil {
 		return fmt.Errorf("detach: %w", err)
 	}
 	defer null.Close()
-	args := []string{"up", "--headless", "--socket", sock}
+	args := []string{"up", "--headless", "--quiet-units", "--socket", sock}
 	if path != "" {
 		args = append(args, "--file", path)
 	}
@@ -78,16 +86,25 @@ func (c *cli) runDetach() error {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	deadline := time.Now().Add(detachWait)
+	wait := c.detachWait
+	if wait <= 0 {
+		wait = detachWait
+	}
+	deadline := time.Now().Add(wait)
 	for !running(sock) {
 		select {
 		case err := <-exited:
 			return &exitError{code: exitFail, text: fmt.Sprintf("kelpie: the detached kelpie exited (%v) before it answered; the end of %s:\n%s",
-				err, logPath, logTail(logPath, start, 10))}
+				err, logPath, logTail(logPath, 10))}
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the detached kelpie (pid %d) did not answer on %s within %s; see %s", cmd.Process.Pid, sock, detachWait, logPath)
+			// Nothing half-started is left behind: a kelpie nobody can
+			// reach would hold its socket and ports and run its units
+			// unseen.
+			how := stopDetached(cmd.Process.Pid, exited, stopWait(f))
+			return &exitError{code: exitFail, text: fmt.Sprintf("kelpie: the detached kelpie (pid %d) did not answer on %s within %s; %s; see %s",
+				cmd.Process.Pid, sock, wait, how, logPath)}
 		}
 	}
 	fmt.Fprintf(c.stdout, "kelpie is running in the background (pid %d)\nsocket: %s\nlog:    %s\n", cmd.Process.Pid, sock, logPath)
@@ -99,6 +116,23 @@ func (c *cli) runDetach() error {
 	}
 	fmt.Fprintf(c.stdout, "attach with `kelpie attach%s`, stop it all with `kelpie down%s`\n", where, where)
 	return nil
+}
+
+// stopDetached stops the detached kelpie pid, whose Wait reports on exited:
+// SIGTERM first (its units stop as on `kelpie down`), then SIGKILL to its
+// whole process group (it leads its session) if it has not gone within
+// wait; its guard, in a session of its own, then kills what its units
+// left. It says what it did.
+func stopDetached(pid int, exited <-chan error, wait time.Duration) string {
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	select {
+	case <-exited:
+		return "stopped it (SIGTERM)"
+	case <-time.After(wait):
+	}
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	<-exited
+	return fmt.Sprintf("it did not stop within %s of SIGTERM: killed its process group", wait)
 }
 
 // running reports whether a kelpie answers at sock.
@@ -115,14 +149,14 @@ func detachLog(sock string) string {
 	return strings.TrimSuffix(sock, ".sock") + ".log"
 }
 
-// logTail is the last n lines of the file at path from offset from, made
-// safe to print (a unit's output is in there).
-func logTail(path string, from int64, n int) string {
+// logTail is the last n lines of the file at path, made safe to print (a
+// unit's name or a path in an error is outside text).
+func logTail(path string, n int) string {
 	b, err := os.ReadFile(path)
-	if err != nil || from > int64(len(b)) {
+	if err != nil {
 		return ""
 	}
-	lines := bytes.Split(bytes.TrimRight(b[from:], "\n"), []byte("\n"))
+	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,11 +40,17 @@ func attachScreen(t *testing.T, n int, dir string, argv ...string) *screen {
 func (s *screen) exited(dir string, n int) (int, string) {
 	s.t.Helper()
 	s.waitDead()
-	// tmux may mark the pane dead a moment before it has the status.
+	// tmux marks the pane dead when its terminal closes, and has the
+	// status once it reaps the program on SIGCHLD. Under load it has been
+	// seen to leave the program a zombie for over 10 s, its SIGCHLD
+	// seemingly lost: another SIGCHLD has it reap its children again.
 	deadline := time.Now().Add(10 * time.Second)
 	code, err := strconv.Atoi(strings.TrimSpace(s.tmux("display-message", "-p", "-t", "k", "#{pane_dead_status}")))
 	for err != nil && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
+		if pid, perr := strconv.Atoi(strings.TrimSpace(s.tmux("display-message", "-p", "#{pid}"))); perr == nil {
+			_ = syscall.Kill(pid, syscall.SIGCHLD)
+		}
 		code, err = strconv.Atoi(strings.TrimSpace(s.tmux("display-message", "-p", "-t", "k", "#{pane_dead_status}")))
 	}
 	if err != nil {
@@ -83,17 +90,21 @@ func TestDetach(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "already running") {
 		t.Fatalf("second up --detach: exit %d %q", code, errOut)
 	}
-	// The output went to the log.
+	// The unit's output is kelpie logs' to serve, not the log file's: that
+	// holds kelpie's own messages and cannot grow with the units' output.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		b, _ := os.ReadFile(filepath.Join(dir, "k.log"))
-		if strings.Contains(string(b), "detached-hello") {
+		out, _, _ := runKelpie(t, dir, "logs", "--socket", sock)
+		if strings.Contains(out, "detached-hello") {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the log never had the unit's output:\n%s", b)
+			t.Fatalf("kelpie logs never had the unit's output:\n%s", out)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "k.log")); strings.Contains(string(b), "detached-hello") || !strings.Contains(string(b), "kelpie: started") {
+		t.Fatalf("the detached kelpie's log has a unit's output, or not kelpie's own:\n%s", b)
 	}
 	// A detached kelpie leads a session of its own: no terminal's hangup
 	// reaches it.
@@ -112,6 +123,73 @@ func TestDetach(t *testing.T) {
 	_, errOut, code = runKelpie(t, bad, "up", "--detach", "--socket", filepath.Join(bad, "k.sock"))
 	if code != 1 || !strings.Contains(errOut, "exited") || !strings.Contains(errOut, ln) {
 		t.Fatalf("a kelpie that cannot start: exit %d %q", code, errOut)
+	}
+}
+
+// Each detached run starts its log afresh, the previous run's kept as .1,
+// so the file in the runtime directory cannot grow across runs; the log
+// says when kelpie stopped.
+func TestDetachLogIsPerRun(t *testing.T) {
+	dir, sock := detached(t, "processes:\n  a:\n    run: [\"sleep\", \"424301\"]\n")
+	log := filepath.Join(dir, "k.log")
+	if _, errOut, code := runKelpie(t, dir, "down", "--socket", sock); code != 0 {
+		t.Fatalf("down: exit %d %q", code, errOut)
+	}
+	waitFor(t, log, "every unit stopped")
+	if out, errOut, code := runKelpie(t, dir, "up", "--detach", "--socket", sock); code != 0 {
+		t.Fatalf("second up --detach: exit %d\n%s%s", code, out, errOut)
+	}
+	b, _ := os.ReadFile(log)
+	if n := strings.Count(string(b), "kelpie: started"); n != 1 || strings.Contains(string(b), "every unit stopped") {
+		t.Fatalf("the second run's log holds more than its own run (%d starts):\n%s", n, b)
+	}
+	b, _ = os.ReadFile(log + ".1")
+	if n := strings.Count(string(b), "kelpie: started"); n != 1 || !strings.Contains(string(b), "every unit stopped") {
+		t.Fatalf("the first run's log was not kept as .1:\n%s", b)
+	}
+}
+
+// An up --detach whose kelpie does not answer in time leaves nothing
+// running: the kelpie is stopped, its units with it, and the error says so.
+func TestDetachTimeoutStopsTheKelpie(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "kelpie.yaml"), []byte("processes:\n  a:\n    run: [\"sleep\", \"424302\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "k.sock")
+	t.Cleanup(func() { runKelpie(t, dir, "down", "--socket", sock) })
+	// No kelpie answers within a nanosecond of its start.
+	_, errOut, code := runKelpie(t, dir, "up", "--detach", "--detach-wait", "1ns", "--socket", sock)
+	m := regexp.MustCompile(`\(pid (\d+)\) did not answer.*stopped it`).FindStringSubmatch(errOut)
+	if code != 1 || m == nil {
+		t.Fatalf("up --detach that timed out: exit %d %q", code, errOut)
+	}
+	pid, _ := strconv.Atoi(m[1])
+	if alive(pid) {
+		t.Fatalf("the detached kelpie %d that timed out is still running", pid)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(pidsOf("sleep 424302")) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the unit of the kelpie that timed out is still running: %v", pidsOf("sleep 424302"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitFor waits for the file at path to hold s.
+func waitFor(t *testing.T, path, s string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(path)
+		if strings.Contains(string(b), s) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never had %q:\n%s", path, s, b)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

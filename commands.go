@@ -97,8 +97,16 @@ func (c *cli) configFlags(cmd *cobra.Command, socket bool) {
 func (c *cli) upFlags(cmd *cobra.Command) {
 	c.configFlags(cmd, true)
 	cmd.Flags().BoolVar(&c.headless, "headless", false, "run without the terminal UI, printing every unit's output")
-	cmd.Flags().BoolVarP(&c.detach, "detach", "d", false, "run headless in the background, output to a log file; print the socket and the log's paths and return (see attach)")
+	cmd.Flags().BoolVarP(&c.detach, "detach", "d", false, "run headless in the background, kelpie's own messages to a log file (the units' output: kelpie logs, attach); print the socket and the log's paths and return (see attach)")
 	cmd.Flags().StringVar(&c.logDir, "log-dir", "", "keep every unit's output and events in `DIR`/NAME.log (rotated; over the config's log_dir)")
+	// What --detach runs: the detached kelpie's log holds kelpie's own
+	// messages, not every unit's lines (kelpie logs, attach and log_dir
+	// serve those), so it cannot fill the runtime directory.
+	cmd.Flags().BoolVar(&c.quietUnits, "quiet-units", false, "with --headless: print kelpie's own messages only, no unit's output")
+	_ = cmd.Flags().MarkHidden("quiet-units")
+	// Tests ask for a wait nothing can meet, to see what a timeout leaves.
+	cmd.Flags().DurationVar(&c.detachWait, "detach-wait", detachWait, "with --detach: how long to wait for the kelpie to answer")
+	_ = cmd.Flags().MarkHidden("detach-wait")
 }
 
 func (c *cli) upCommand() *cobra.Command {

@@ -96,7 +96,14 @@ func (c *cli) runExport(cmd *cobra.Command, kind, dir string, opt export.Options
 		fmt.Fprintln(c.stdout, procs.Clean(filepath.Join(dir, file.Name)))
 	}
 	for _, n := range res.Notes {
-		fmt.Fprintln(c.stderr, "kelpie export: not carried over:", procs.Clean(n.String()))
+		what := "not carried over:"
+		switch n.Kind {
+		case export.Secret:
+			what = "written in clear:"
+		case export.Info:
+			what = "note:"
+		}
+		fmt.Fprintln(c.stderr, "kelpie export:", what, procs.Clean(n.String()))
 	}
 	return nil
 }

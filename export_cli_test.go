@@ -21,12 +21,15 @@ func runInProcess(args ...string) (stdout, stderr string, code int) {
 // export replaces its own files; a file kelpie did not write stops it
 // (exit 1, the file named) unless --force.
 func TestExportCommand(t *testing.T) {
+	t.Setenv("KELPIE_TEST_EXPORT_TOKEN", "tok-value")
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "kelpie.yaml")
 	if err := os.WriteFile(cfg, []byte(`processes:
   web:
     run: ["/bin/sleep", "infinity"]
     ipc: true
+    env:
+      TOKEN: ${KELPIE_TEST_EXPORT_TOKEN}
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +56,17 @@ func TestExportCommand(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "not carried over: web: ipc:") {
 		t.Fatalf("stderr does not say ipc is lost:\n%s", errOut)
+	}
+	// A value from this machine's environment is named, not shown, and
+	// its file is the owner's alone.
+	if !strings.Contains(errOut, "written in clear: web: environment TOKEN from this machine's environment (${KELPIE_TEST_EXPORT_TOKEN})") ||
+		strings.Contains(errOut, "tok-value") {
+		t.Fatalf("stderr does not name TOKEN and where it came from, or shows its value:\n%s", errOut)
+	}
+	if fi, err := os.Stat(unit); err != nil {
+		t.Fatal(err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s holds TOKEN's value: mode %v, want 0600", unit, fi.Mode().Perm())
 	}
 	if b, err := os.ReadFile(unit); err != nil || !strings.Contains(string(b), "ExecStart=/bin/sleep infinity") {
 		t.Fatalf("%s: %v\n%s", unit, err, b)

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 	"golang.org/x/sys/unix"
@@ -20,7 +21,8 @@ import (
 // open never reaches the next line or the user's shell.
 const reset = "\x1b[0m"
 
-// runHeadless prints every unit's output until the supervisor shuts down.
+// runHeadless prints every unit's output until the supervisor shuts down
+// (with --quiet-units, only kelpie's own messages: the detached kelpie).
 // Termination signals, and the output being closed (`kelpie up --headless |
 // head -3`), stop every unit gracefully; the TUI handles the signals itself.
 func (c *cli) runHeadless(sup *procs.Supervisor, shutdown func()) {
@@ -40,7 +42,10 @@ func (c *cli) runHeadless(sup *procs.Supervisor, shutdown func()) {
 	})
 	go func() {
 		select {
-		case <-sigs:
+		case sig := <-sigs:
+			if c.quietUnits {
+				fmt.Fprintf(c.stderr, "kelpie: %s at %s: stopping every unit\n", sig, time.Now().Format(time.RFC3339))
+			}
 			shutdown()
 		case <-closed:
 			say()
@@ -48,6 +53,14 @@ func (c *cli) runHeadless(sup *procs.Supervisor, shutdown func()) {
 		case <-sup.Done():
 		}
 	}()
+	if c.quietUnits {
+		// The detached kelpie's log: kelpie's own words only. Every unit's
+		// output stays in its ring (kelpie logs, attach) and log_dir's
+		// rotated files; copying it here too would grow without bound.
+		<-sup.Done()
+		fmt.Fprintf(c.stderr, "kelpie: every unit stopped at %s; exiting\n", time.Now().Format(time.RFC3339))
+		return
+	}
 	if err := printHeadless(sup, c.stdout); err != nil {
 		say()
 		shutdown()

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -81,10 +82,12 @@ type cli struct {
 	file           string
 	socket         string
 	headless       bool
-	detach         bool   // up: run headless in a session of its own and return
-	host           string // client commands: ssh://[user@]server[:port][/path/to/kelpie.yaml]
-	sshControl     bool   // --host: share one ssh connection (ControlMaster) between commands
-	sshBatch       bool   // --host: never ask for a password (ssh's BatchMode)
+	detach         bool          // up: run headless in a session of its own and return
+	quietUnits     bool          // up --headless: print kelpie's own messages only, no unit's output (the detached kelpie's log)
+	detachWait     time.Duration // up --detach: how long to wait for the kelpie to answer
+	host           string        // client commands: ssh://[user@]server[:port][/path/to/kelpie.yaml]
+	sshControl     bool          // --host: share one ssh connection (ControlMaster) between commands
+	sshBatch       bool          // --host: never ask for a password (ssh's BatchMode)
 	json           bool
 	logDir         string // up: keep every unit's output in files here (over log_dir:)
 	threads        bool   // ps: each unit's OS threads

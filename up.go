@@ -135,11 +135,7 @@ func (c *cli) runUp(*cobra.Command, []string) error {
 	if err != nil {
 		return err
 	}
-	all := specs
-	for _, cl := range clusters {
-		all = append(all, cl.Spec)
-	}
-	shutdown := shutdownFunc(sup, all)
+	shutdown := shutdownFunc(sup, stopWait(f))
 	if f.Logs.Dir != "" {
 		// Started before any unit, so the files have every line from the
 		// first; shutdown waits until the last is on disk.
@@ -184,16 +180,23 @@ func (c *cli) runUp(*cobra.Command, []string) error {
 	return ui.Run(ui.Local(sup), ui.Options{Title: title, Version: version})
 }
 
-// shutdownFunc stops every unit, waiting at most a little longer than the
-// longest stop timeout.
-func shutdownFunc(sup *procs.Supervisor, specs []procs.Spec) func() {
-	var stopWait time.Duration
-	for _, sp := range specs {
-		stopWait = max(stopWait, sp.StopTimeout)
+// stopWait is how long stopping every unit of f (its processes and its
+// clusters) may take: a little longer than the longest stop timeout.
+func stopWait(f *config.File) time.Duration {
+	var wait time.Duration
+	for _, sp := range f.Specs {
+		wait = max(wait, sp.StopTimeout)
 	}
-	stopWait = max(stopWait, procs.DefaultStopTimeout) + 5*time.Second
+	for _, cl := range f.Clusters {
+		wait = max(wait, cl.Spec.StopTimeout)
+	}
+	return max(wait, procs.DefaultStopTimeout) + 5*time.Second
+}
+
+// shutdownFunc stops every unit, waiting at most wait (see stopWait).
+func shutdownFunc(sup *procs.Supervisor, wait time.Duration) func() {
 	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), stopWait)
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
 		_ = sup.Shutdown(ctx)
 	}

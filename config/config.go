@@ -37,6 +37,28 @@ type File struct {
 	Clusters []procs.Cluster
 	// Logs says where units' output is kept on disk (log_dir:); zero: not.
 	Logs Logs
+	// EnvOrigins names the units' environment variables whose values came
+	// from outside this file (see EnvOrigin), in file order.
+	EnvOrigins []EnvOrigin
+}
+
+// EnvOrigin names one environment variable of a unit whose value came from
+// outside the config file: a dotenv file (.env, env_file:), or this
+// machine's environment through ${VAR}; or, with InCommand, one such
+// variable that ${VAR} put into the unit's command (run:). Such values are
+// often secrets: an export that writes them into files says which they are
+// (never the values).
+type EnvOrigin struct {
+	// Unit is the process's or cluster's name.
+	Unit string
+	// Var is the variable's name.
+	Var string
+	// From says where the value came from: "PATH" (a dotenv file) or
+	// "this machine's environment (${NAME})".
+	From string
+	// InCommand: the value is expanded into the command, not (only) set
+	// in the environment.
+	InCommand bool
 }
 
 // Find looks in dir for a config file, trying kelpie.yaml, kelpie.yml and
@@ -107,6 +129,7 @@ func Parse(path string, data []byte) (*File, error) {
 	if err := rep.err(); err != nil {
 		return nil, err
 	}
+	f.EnvOrigins = rep.origins
 	return f, nil
 }
 

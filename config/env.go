@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -106,18 +107,30 @@ func (c *yamlChecker) dotenvProblem(path string, line, col int, msg string) {
 // cwd and run expand from kelpie's own environment overlaid with those.
 func (c *yamlChecker) finishEnv(spec *procs.Spec, st *unitEnv) {
 	set := map[string]string{}
+	from := map[string]string{} // where a value from outside the config came from
 	var order []string
-	put := func(k, v string) {
+	put := func(k, v, origin string) {
 		if _, ok := set[k]; !ok {
 			order = append(order, k)
 		}
 		set[k] = v
+		from[k] = origin
 	}
+	// What the expansion in progress read from outside the config.
+	type read struct{ name, from string }
+	var used []read
 	lookup := func(k string) (string, bool) {
 		if v, ok := set[k]; ok {
+			if from[k] != "" {
+				used = append(used, read{k, from[k]})
+			}
 			return v, true
 		}
-		return os.LookupEnv(k)
+		v, ok := os.LookupEnv(k)
+		if ok {
+			used = append(used, read{k, "this machine's environment (${" + k + "})"})
+		}
+		return v, ok
 	}
 	files := st.files
 	if !c.noDotenv {
@@ -149,22 +162,32 @@ func (c *yamlChecker) finishEnv(spec *procs.Spec, st *unitEnv) {
 			c.dotenvProblem(ref.path, e.line, e.col, e.msg)
 		}
 		for _, v := range vars {
-			put(v.key, v.val)
+			put(v.key, v.val, ref.path)
 		}
 	}
 	for _, kv := range spec.Env {
 		k, v, _ := strings.Cut(kv, "=")
+		used = used[:0]
 		x, msg := expandVars(v, lookup, false)
 		if msg != "" {
 			c.at(st.envNode, "env %s: %s", k, msg)
 			continue
 		}
-		put(k, x)
+		var froms []string
+		for _, r := range used {
+			if !slices.Contains(froms, r.from) {
+				froms = append(froms, r.from)
+			}
+		}
+		put(k, x, strings.Join(froms, ", "))
 	}
 	if len(order) > 0 {
 		env := make([]string, 0, len(order))
 		for _, k := range order {
 			env = append(env, k+"="+set[k])
+			if from[k] != "" {
+				c.rep.origins = append(c.rep.origins, EnvOrigin{Unit: spec.Name, Var: k, From: from[k]})
+			}
 		}
 		spec.Env = env
 	}
@@ -176,9 +199,17 @@ func (c *yamlChecker) finishEnv(spec *procs.Spec, st *unitEnv) {
 		}
 	}
 	// A command is the shell's but for our ${NAME}: it never fails.
+	used = used[:0]
 	spec.Shell, _ = expandVars(spec.Shell, lookup, true)
 	for i, a := range spec.Argv {
 		spec.Argv[i], _ = expandVars(a, lookup, true)
+	}
+	var seen []string
+	for _, r := range used {
+		if !slices.Contains(seen, r.name) {
+			seen = append(seen, r.name)
+			c.rep.origins = append(c.rep.origins, EnvOrigin{Unit: spec.Name, Var: r.name, From: r.from, InCommand: true})
+		}
 	}
 }
 

@@ -64,8 +64,9 @@ func (es Errors) Unwrap() []error {
 
 // reporter collects the problems found while checking one file.
 type reporter struct {
-	file string
-	errs Errors
+	file    string
+	errs    Errors
+	origins []EnvOrigin // File.EnvOrigins, gathered as units are read
 }
 
 // at records a problem at line:col.

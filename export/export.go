@@ -48,13 +48,33 @@ type Options struct {
 type File struct {
 	Name string
 	Data []byte
+	// Private: the file holds values from outside the config (a dotenv
+	// file, this machine's environment), often secrets; it is written
+	// readable by its owner only (0600) rather than by everyone (0644).
+	Private bool
 }
 
-// Note is one thing that did not carry over. Unit names the process,
+// NoteKind says what a Note is about.
+type NoteKind int
+
+const (
+	// Lost is a setting that did not carry over, or only in part.
+	Lost NoteKind = iota
+	// Secret names environment variables whose values came from outside
+	// the config and are written in the file in clear.
+	Secret
+	// Info is something the export decided for the user (a program's path
+	// resolved, a probe's host dropped) that they should know.
+	Info
+)
+
+// Note is one thing the user should know about an export: by default
+// (Lost) something that did not carry over. Unit names the process,
 // cluster or worker group it is about ("" for the whole stack).
 type Note struct {
 	Unit string
 	Text string
+	Kind NoteKind
 }
 
 // String renders the note as the command prints it, on one line.
@@ -152,12 +172,22 @@ func oneLine(s string) string {
 func header(kind, configPath string, notes []Note) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s from %s: edit the config and export again rather than this file.\n", Marker, kind, oneLine(configPath))
-	if len(notes) > 0 {
-		b.WriteString("# Not carried over, or only in part (kelpie does these; this file cannot):\n")
+	section := func(kind NoteKind, title string) {
+		first := true
 		for _, n := range notes {
+			if n.Kind != kind {
+				continue
+			}
+			if first {
+				b.WriteString(title)
+				first = false
+			}
 			b.WriteString("#   - " + oneLine(n.Text) + "\n")
 		}
 	}
+	section(Secret, "# Environment from outside the config (its values are written in clear):\n")
+	section(Lost, "# Not carried over, or only in part (kelpie does these; this file cannot):\n")
+	section(Info, "# Notes:\n")
 	return b.String()
 }
 
@@ -210,7 +240,11 @@ func Write(dir string, files []File, force bool) error {
 		}
 		_, werr := tmp.Write(f.Data)
 		cerr := tmp.Close()
-		if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), 0o644)); err != nil {
+		mode := fs.FileMode(0o644)
+		if f.Private {
+			mode = 0o600
+		}
+		if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), mode)); err != nil {
 			os.Remove(tmp.Name())
 			return fmt.Errorf("export: writing %s: %w", path, err)
 		}

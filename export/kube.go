@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -246,7 +247,7 @@ func (k *kube) process(s *procs.Spec) ([]File, []Note, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return []File{{Name: name + ".deployment.yaml", Data: data}}, un.notes, nil
+	return []File{{Name: name + ".deployment.yaml", Data: data, Private: len(k.origins[s.Name]) > 0}}, un.notes, nil
 }
 
 // cluster writes a cluster's Deployment and Service.
@@ -293,7 +294,7 @@ func (k *kube) cluster(cl *procs.Cluster) ([]File, []Note, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return []File{{Name: name + ".deployment.yaml", Data: dd}, {Name: name + ".service.yaml", Data: sd}}, un.notes, nil
+	return []File{{Name: name + ".deployment.yaml", Data: dd, Private: len(k.origins[s.Name]) > 0}, {Name: name + ".service.yaml", Data: sd}}, un.notes, nil
 }
 
 // deployment wraps a container in a Deployment.
@@ -322,6 +323,8 @@ func (k *kube) cronJob(un *unitNotes, s *procs.Spec, name string, c kContainer, 
 	table, ok := cronTable(sched)
 	if !ok {
 		un.add("schedule %s: a CronJob takes cron fields, which cannot say this interval; not exported", s.ScheduleText)
+		// No file: no value written in clear to speak of.
+		un.notes = slices.DeleteFunc(un.notes, func(n Note) bool { return n.Kind == Secret })
 		return nil, un.notes, nil
 	}
 	if sched.spec == nil {
@@ -353,7 +356,7 @@ func (k *kube) cronJob(un *unitNotes, s *procs.Spec, name string, c kContainer, 
 	if err != nil {
 		return nil, nil, err
 	}
-	return []File{{Name: name + ".cronjob.yaml", Data: data}}, un.notes, nil
+	return []File{{Name: name + ".cronjob.yaml", Data: data, Private: len(k.origins[s.Name]) > 0}}, un.notes, nil
 }
 
 // container is a unit's container and its termination grace period.
@@ -371,6 +374,7 @@ func (k *kube) container(un *unitNotes, s *procs.Spec, name string) (kContainer,
 		key, v, _ := strings.Cut(kv, "=")
 		c.Env = append(c.Env, kEnv{Name: key, Value: kubeText(v)})
 	}
+	k.secrets(un, "the workload's file", "they belong in a Secret (kubectl create secret generic NAME --from-env-file=FILE), referenced with envFrom: or valueFrom.secretKeyRef, not in a manifest")
 	if s.MaxMemory > 0 {
 		c.Resources = &kResources{Limits: map[string]string{"memory": quantity(s.MaxMemory)}}
 		un.add("max_memory: resources.limits.memory is a hard limit (the container is OOM-killed), where kelpie restarts it gracefully")
@@ -424,6 +428,9 @@ func (k *kube) probe(un *unitNotes, what string, p *procs.Probe, liveness bool) 
 			return nil
 		}
 		kp.HTTPGet = g
+		if u, err := url.Parse(p.URL); err == nil {
+			loopbackNote(un, what, u.Hostname())
+		}
 	case procs.ProbeTCP:
 		host, port, err := net.SplitHostPort(p.Addr)
 		n, perr := strconv.Atoi(port)
@@ -432,6 +439,7 @@ func (k *kube) probe(un *unitNotes, what string, p *procs.Probe, liveness bool) 
 			return nil
 		}
 		kp.TCPSocket = &kTCP{Host: probeHost(host), Port: n}
+		loopbackNote(un, what, host)
 	default:
 		un.add("%s (%s): Kubernetes probes are exec, httpGet and tcpSocket; not exported", what, p.Kind)
 		return nil
@@ -493,6 +501,19 @@ func probeHost(h string) string {
 		return ""
 	}
 	return h
+}
+
+// loopbackNote says that a probe's loopback host was dropped: the kubelet
+// probes the pod's IP, which a server bound to loopback only does not
+// answer on.
+func loopbackNote(un *unitNotes, what, host string) {
+	if host == "" || probeHost(host) != "" {
+		return
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return
+	}
+	un.addKind(Info, "%s: the probe goes to the pod's IP, not %s: a server bound to loopback only fails it (bind 0.0.0.0 in the container)", what, host)
 }
 
 // kubeText escapes Kubernetes' $(VAR) expansion in command, args and env

@@ -5,6 +5,7 @@ import (
 	"math"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kelpie-dev/kelpie/config"
@@ -22,6 +23,7 @@ type stack struct {
 	kinds    map[string]string // name -> "process", "cluster" or "worker"
 	byName   map[string]*procs.Spec
 	notes    []Note
+	origins  map[string][]config.EnvOrigin // unit -> its variables from outside the config
 }
 
 // group is a worker group: kelpie runs its members as goroutines.
@@ -41,7 +43,11 @@ func newStack(f *config.File, opt Options) (*stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	st := &stack{path: path, prefix: prefix, kinds: map[string]string{}, byName: map[string]*procs.Spec{}}
+	st := &stack{path: path, prefix: prefix, kinds: map[string]string{}, byName: map[string]*procs.Spec{},
+		origins: map[string][]config.EnvOrigin{}}
+	for _, o := range f.EnvOrigins {
+		st.origins[o.Unit] = append(st.origins[o.Unit], o)
+	}
 	for _, s := range f.Specs {
 		if s.Kind == procs.KindWorker {
 			if n := len(st.groups); n > 0 && st.groups[n-1].name == s.Group {
@@ -83,9 +89,59 @@ type unitNotes struct {
 	notes []Note
 }
 
-// add records a note about the unit.
+// add records a note about the unit: something that did not carry over.
 func (u *unitNotes) add(format string, a ...any) {
-	u.notes = append(u.notes, Note{Unit: u.unit, Text: fmt.Sprintf(format, a...)})
+	u.addKind(Lost, format, a...)
+}
+
+// addKind records a note of the kind given about the unit.
+func (u *unitNotes) addKind(kind NoteKind, format string, a ...any) {
+	u.notes = append(u.notes, Note{Unit: u.unit, Text: fmt.Sprintf(format, a...), Kind: kind})
+}
+
+// secrets notes the unit's environment variables whose values came from
+// outside the config (a dotenv file, this machine's environment): the
+// export writes them in clear, so the note names them and where they came
+// from (never their values) and what to do instead (advice, for the
+// engine), where being the file they are in. It reports whether there were
+// any: that file is then private.
+func (st *stack) secrets(un *unitNotes, where, advice string) bool {
+	all := st.origins[un.unit]
+	if len(all) == 0 {
+		return false
+	}
+	// listed is "A, B from FILE; C from this machine's environment (${C})".
+	listed := func(vars []config.EnvOrigin) string {
+		var parts []string
+		for i := 0; i < len(vars); {
+			j := i
+			var names []string
+			for ; j < len(vars) && vars[j].From == vars[i].From; j++ {
+				names = append(names, vars[j].Var)
+			}
+			parts = append(parts, strings.Join(names, ", ")+" from "+vars[i].From)
+			i = j
+		}
+		return strings.Join(parts, "; ")
+	}
+	var env, cmd []config.EnvOrigin
+	for _, o := range all {
+		if o.InCommand {
+			cmd = append(cmd, o)
+		} else {
+			env = append(env, o)
+		}
+	}
+	var what []string
+	if len(env) > 0 {
+		what = append(what, "environment "+listed(env))
+	}
+	if len(cmd) > 0 {
+		what = append(what, "run: expands "+listed(cmd))
+	}
+	un.notes = append(un.notes, Note{Unit: un.unit, Kind: Secret,
+		Text: strings.Join(what, "; and ") + ": the values are in clear in " + where + ", so it is written 0600 (owner only); " + advice})
+	return true
 }
 
 // restartPolicy is the spec's policy with kelpie's default filled in.

@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -185,7 +186,7 @@ func (sd *systemd) process(s *procs.Spec) ([]File, []string, []Note, error) {
 			wants = append(wants, name+".service")
 		}
 	}
-	files = append(files, File{Name: name + ".service", Data: u.render(header("systemd", sd.path, un.notes))})
+	files = append(files, File{Name: name + ".service", Data: u.render(header("systemd", sd.path, un.notes)), Private: len(sd.origins[s.Name]) > 0})
 	return files, wants, un.notes, nil
 }
 
@@ -233,7 +234,7 @@ func (sd *systemd) cluster(c *procs.Cluster) ([]File, []string, []Note, error) {
 	head := header("systemd", sd.path, un.notes)
 	return []File{
 		{Name: name + ".socket", Data: sock.render(head)},
-		{Name: name + "@.service", Data: u.render(head)},
+		{Name: name + "@.service", Data: u.render(head), Private: len(sd.origins[s.Name]) > 0},
 	}, wants, un.notes, nil
 }
 
@@ -298,11 +299,12 @@ func (sd *systemd) service(u *unitFile, un *unitNotes, s *procs.Spec, typ, socke
 	for _, kv := range s.Env {
 		u.add("Service", "Environment", quoteEnv(kv))
 	}
+	sd.secrets(un, "the unit file", "keep it out of version control, or move them to an EnvironmentFile= of mode 0600 (or LoadCredential=)")
 	if socket != "" {
 		// Written as is: %i is systemd's instance name, kelpie's index.
 		u.add("Service", "Environment", `"`+procs.WorkerIDVar+`=%i"`)
 	}
-	start, err := execStart(s)
+	start, err := execStart(s, un)
 	if err != nil {
 		return err
 	}
@@ -450,9 +452,11 @@ func (sd *systemd) target(wants []string) File {
 
 // execStart is the spec's command as ExecStart= takes it: a shell string
 // under /bin/sh -c, argv word by word, a relative program path resolved
-// against the working directory as kelpie resolves it.
-func execStart(s *procs.Spec) (string, error) {
+// against the working directory as kelpie resolves it, a bare program name
+// resolved with the unit's PATH (see programPath).
+func execStart(s *procs.Spec, un *unitNotes) (string, error) {
 	if s.Shell != "" {
+		shellProgram(s, un)
 		return "/bin/sh -c " + execArg(s.Shell), nil
 	}
 	if len(s.Argv) == 0 {
@@ -461,6 +465,9 @@ func execStart(s *procs.Spec) (string, error) {
 	prog := s.Argv[0]
 	if strings.Contains(prog, "/") && !filepath.IsAbs(prog) && s.Dir != "" {
 		prog = filepath.Join(s.Dir, prog)
+	}
+	if !strings.Contains(prog, "/") {
+		prog = programPath(s, un, prog)
 	}
 	if strings.ContainsAny(prog[:1], "@-:+!") {
 		// systemd reads these as flags on the program (ignore failure, run
@@ -472,6 +479,67 @@ func execStart(s *procs.Spec) (string, error) {
 		words = append(words, execArg(a))
 	}
 	return strings.Join(words, " "), nil
+}
+
+// systemdPath is the fixed search path systemd looks up a bare ExecStart=
+// program in (and the PATH its services get unless Environment= sets one).
+const systemdPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// unitPath is the PATH kelpie runs the unit with: its env's, else kelpie's
+// own (which the unit inherits).
+func unitPath(s *procs.Spec) string {
+	path := os.Getenv("PATH")
+	for _, kv := range s.Env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	return path
+}
+
+// programPath resolves a bare program name as kelpie would find it, in the
+// unit's PATH on this machine: systemd looks in its own fixed search path
+// instead, where it may find another program or none. Found, the absolute
+// path is written (and said); not found, the name is kept and that said.
+func programPath(s *procs.Spec, un *unitNotes, name string) string {
+	if p := lookPath(name, unitPath(s)); p != "" {
+		un.addKind(Info, "run: %s resolved to %s with the unit's PATH on this machine (systemd would search only %s); the server must have it there", name, p, systemdPath)
+		return p
+	}
+	un.addKind(Info, "run: %s is not in the unit's PATH on this machine; systemd will look for it in %s only", name, systemdPath)
+	return name
+}
+
+// shellProgram notes a shell command whose first word is a program kelpie
+// finds in the unit's PATH outside systemd's search path: under systemd,
+// /bin/sh looks in systemd's PATH, not the user's (set PATH in env:).
+func shellProgram(s *procs.Spec, un *unitNotes) {
+	word, _, _ := strings.Cut(strings.TrimSpace(s.Shell), " ")
+	if word == "" || strings.ContainsAny(word, "/=$'\"`;&|<>(){}*?[~") {
+		return
+	}
+	path := unitPath(s)
+	p := lookPath(word, path)
+	if p == "" || lookPath(word, systemdPath) == p || path == systemdPath {
+		return
+	}
+	un.addKind(Info, "run: %s is %s with the unit's PATH on this machine, but /bin/sh under systemd searches %s (set PATH in env: to keep kelpie's)", word, p, systemdPath)
+}
+
+// lookPath finds an executable regular file named name in the absolute
+// directories of path ("" if none): a relative entry means nothing to a
+// service.
+func lookPath(name, path string) string {
+	for _, dir := range filepath.SplitList(path) {
+		if !filepath.IsAbs(dir) {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+			return p
+		}
+	}
+	return ""
 }
 
 // specifiers escapes systemd's % specifiers.
