@@ -3,6 +3,7 @@ package vterm
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -222,6 +223,12 @@ func (t *Term) writeInput(w io.Writer) {
 // (tens of microseconds), never for a whole large read.
 func (t *Term) Write(p []byte) (int, error) {
 	for off := 0; off < len(p); off += feedChunk {
+		if off > 0 {
+			// Parsing a flood takes a core (x/vt scrolls slowly): yield
+			// between chunks, so the screen's goroutine, woken by a key,
+			// runs now and not at the next preemption (up to 10 ms later).
+			runtime.Gosched()
+		}
 		t.mu.Lock()
 		if t.closed {
 			t.mu.Unlock()

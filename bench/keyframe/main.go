@@ -42,6 +42,7 @@ type options struct {
 	reps    int           // timed key presses (each for kelpie and for cat)
 	warmup  int           // untimed presses first
 	rate    int           // lines a second per unit
+	ttyRate int           // > 0: w1 is a tty unit writing this many lines a second (its screen in the pane)
 	settle  time.Duration // wait after every unit runs, before measuring
 	timeout time.Duration // give up on one press after this long
 	gap     time.Duration // pause between two polls of one press (0: back to back)
@@ -74,6 +75,7 @@ func runDriver(args []string) error {
 	fs.IntVar(&o.reps, "r", 30, "timed key presses (each for kelpie and for the cat baseline)")
 	fs.IntVar(&o.warmup, "warmup", 2, "untimed key presses before the timed ones")
 	fs.IntVar(&o.rate, "rate", 1000, "lines a second written by each unit")
+	fs.IntVar(&o.ttyRate, "tty-rate", 0, "if > 0, w1 is a `tty: true` unit writing this many lines a second, its emulated screen in the pane while it is selected (issue 12: keys to a frame while a tty unit floods)")
 	fs.DurationVar(&o.settle, "settle", 3*time.Second, "wait after all units run, before measuring")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "give up on one key press after this long")
 	fs.DurationVar(&o.gap, "gap", 0, "pause between polls (0: back to back; a gap lowers the probe's own CPU use, at the cost of resolution)")

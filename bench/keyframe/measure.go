@@ -182,6 +182,14 @@ func writeConfig(path, self string, o options) error {
 	var b strings.Builder
 	b.WriteString("processes:\n")
 	for i := 1; i <= o.units; i++ {
+		if i == 1 && o.ttyRate > 0 {
+			tty, err := json.Marshal([]string{self, "writer", "-rate", strconv.Itoa(o.ttyRate)})
+			if err != nil {
+				return fmt.Errorf("kelpie.yaml: %w", err)
+			}
+			fmt.Fprintf(&b, "  w1:\n    run: %s\n    tty: true\n", tty)
+			continue
+		}
 		fmt.Fprintf(&b, "  w%d:\n    run: %s\n", i, run) // a JSON array is a YAML flow sequence
 	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
