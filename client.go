@@ -310,7 +310,19 @@ func (c *cli) logsLive(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	removed := false
 	err = control.DoWith(ctx, t.dial, req, func(r control.Response) error {
+		if r.Event != nil && len(r.Event.Removed) > 0 {
+			// Every unit followed was removed (scaled away): the end.
+			if err := p.flush(); err != nil {
+				return err
+			}
+			removed = true
+			for _, name := range r.Event.Removed {
+				fmt.Fprintf(c.stderr, "kelpie: %s was removed\n", procs.Clean(name))
+			}
+			return nil
+		}
 		if r.Missed > 0 {
 			who := r.Unit
 			if who == "" {
@@ -326,6 +338,9 @@ func (c *cli) logsLive(cmd *cobra.Command, args []string) error {
 	if err == nil || errors.Is(err, control.ErrLost) {
 		if ferr := p.flush(); ferr != nil {
 			return ferr
+		}
+		if removed && err == nil {
+			return nil
 		}
 		return errGone
 	}

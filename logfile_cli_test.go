@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,5 +86,45 @@ workers:
 		for _, f := range files {
 			waitFile(f, "the member's last line", func(s string) bool { return strings.HasSuffix(s, " event stopped\n") })
 		}
+	}
+}
+
+// `kelpie logs -F` of a member that is scaled away prints its last lines,
+// says it was removed and ends with status 0 (it followed nothing for ever).
+func TestLogsFollowEndsWhenItsUnitIsRemoved(t *testing.T) {
+	in := startKelpie(t, "workers:\n  echoes:\n    task: echo\n    count: 2\n")
+	var out, errOut bytes.Buffer
+	cmd := exec.Command(kelpieBin, "logs", "-F", "--socket", in.sock, "echoes/1")
+	cmd.Dir, cmd.Stdout, cmd.Stderr = in.dir, &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// The follow is on once the member's start is printed (its history).
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if o, _, _ := in.kelpie("logs", "echoes/1"); strings.Contains(o, "started") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("echoes/1 never started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, e, code := in.kelpie("scale", "echoes", "1"); code != 0 {
+		t.Fatalf("scale down: exit %d %s", code, e)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("logs -F: %v\n%s", err, errOut.String())
+		}
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("logs -F of a removed member never ended")
+	}
+	if !strings.Contains(errOut.String(), "kelpie: echoes/1 was removed") || !strings.Contains(out.String(), "stopped") {
+		t.Fatalf("stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
 	}
 }

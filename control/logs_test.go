@@ -200,3 +200,64 @@ func TestRemoteFollowReadsARemovedUnitsLastLines(t *testing.T) {
 		}
 	}
 }
+
+// A follow of named units ends, saying so, once all of them are removed (a
+// member scaled away), after their last lines; it does not follow nothing
+// for ever.
+func TestLogsFollowOfARemovedUnitEnds(t *testing.T) {
+	sup, err := procs.New(procs.Options{Tick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sup.Shutdown(context.Background()) })
+	for _, n := range []string{"a", "b"} {
+		if err := sup.Add(procs.Spec{Name: n, Shell: "true"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sup.Note("a", "first"); err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, sup, nil)
+	var mu sync.Mutex
+	var got []string
+	var removed []string
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(got) }
+	done := make(chan error, 1)
+	go func() {
+		done <- Stream(t.Context(), srv.Path(), Request{Cmd: "logs", Name: "a", N: 10, Follow: true}, func(r Response) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if r.Line != nil {
+				got = append(got, r.Line.Text)
+			}
+			if r.Event != nil {
+				removed = append(removed, r.Event.Removed...)
+			}
+			return nil
+		}, nil)
+	}()
+	waitFor(t, "the history", func() bool { return count() == 1 })
+	if err := sup.Note("a", "last words"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Remove("b"); err != nil { // another unit: the follow goes on
+		t.Fatal(err)
+	}
+	if err := sup.Remove("a"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the stream ended with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the follow of a removed unit never ended")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(got) != "[first last words]" || fmt.Sprint(removed) != "[a]" {
+		t.Fatalf("lines %v, removed %v", got, removed)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -722,6 +723,17 @@ func (s *Server) logs(c *net.UnixConn, req Request, _ func(Response) error) erro
 		_, _ = io.Copy(io.Discard, c)
 		cancel()
 	}()
+	// The units named (not a group's name, which goes on to its new
+	// members): when all of them are removed, the stream ends.
+	named := make(map[string]bool, len(units))
+	if len(units) > 0 {
+		for _, in := range s.eng.List() {
+			if slices.Contains(units, in.Name) {
+				named[in.Name] = true
+			}
+		}
+	}
+	var removed []string
 	var rb procs.RawBatch
 	for {
 		if err := cur.NextRaw(ctx, &rb); err != nil {
@@ -753,6 +765,17 @@ func (s *Server) logs(c *net.UnixConn, req Request, _ func(Response) error) erro
 		// its name numbers its lines from 1 again: no history to skip.
 		for _, name := range rb.Removed {
 			delete(last, name)
+			if named[name] {
+				delete(named, name)
+				removed = append(removed, name)
+			}
+		}
+		if len(units) > 0 && len(named) == 0 {
+			// Every unit named has been removed (a member scaled away):
+			// say so and end, rather than follow nothing for ever.
+			_ = w.put(Response{Event: &Event{Removed: removed}})
+			_ = w.flush()
+			return nil
 		}
 		if err := w.flush(); err != nil {
 			return nil
