@@ -80,17 +80,7 @@ func (r *unitRow) summarize() {
 		if mi.Ready && mi.State == procs.Running {
 			ready++
 		}
-		in.CPU += mi.CPU
-		if mi.Kind != procs.KindWorker {
-			in.RSS += mi.RSS // a worker's memory is kelpie's, shared: not summed
-		}
-		if in.StartedAt.IsZero() || mi.StartedAt.Before(in.StartedAt) {
-			in.StartedAt = mi.StartedAt
-		}
-		can.stop = can.stop || mi.State != procs.Stopping && mi.State != procs.Stuck
-		can.kill = true
-		can.signal = can.signal || mi.PID != 0
-		can.send = can.send || mi.Channel == procs.ChannelConnected
+		addLive(&in, &can, mi)
 	}
 	if r.gstats.Members > 0 && live > 0 {
 		in.CPU = r.gstats.CPU // the tick's own sum, taken at one instant
@@ -104,6 +94,22 @@ func (r *unitRow) summarize() {
 	r.gcan = can
 	r.info = in
 	r.haystack = strings.ToLower(r.label + "\x00" + string(in.State) + "\x00" + in.Command)
+}
+
+// addLive adds a live member to its group's sums and what the group's
+// actions can do.
+func addLive(in *procs.Info, can *groupAbilities, mi *procs.Info) {
+	in.CPU += mi.CPU
+	if mi.Kind != procs.KindWorker {
+		in.RSS += mi.RSS // a worker's memory is kelpie's, shared: not summed
+	}
+	if in.StartedAt.IsZero() || mi.StartedAt.Before(in.StartedAt) {
+		in.StartedAt = mi.StartedAt
+	}
+	can.stop = can.stop || mi.State != procs.Stopping && mi.State != procs.Stuck
+	can.kill = true
+	can.signal = can.signal || mi.PID != 0
+	can.send = can.send || mi.Channel == procs.ChannelConnected
 }
 
 // stateCounts counts a group's members per state.
