@@ -723,57 +723,24 @@ func (s *Server) logs(c *net.UnixConn, req Request, _ func(Response) error) erro
 		_, _ = io.Copy(io.Discard, c)
 		cancel()
 	}()
-	// The units named (not a group's name, which goes on to its new
-	// members): when all of them are removed, the stream ends.
-	named := make(map[string]bool, len(units))
-	if len(units) > 0 {
-		for _, in := range s.eng.List() {
-			if slices.Contains(units, in.Name) {
-				named[in.Name] = true
-			}
-		}
-	}
-	var removed []string
+	ends := s.followsNamed(units)
 	var rb procs.RawBatch
 	for {
 		if err := cur.NextRaw(ctx, &rb); err != nil {
 			return nil
 		}
-		for _, o := range rb.Units {
-			unit := ""
-			if multi {
-				unit = o.Unit
-			}
-			if o.Missed > 0 {
-				if err := w.put(Response{Missed: o.Missed, Unit: unit}); err != nil {
-					return nil
-				}
-			}
-			seen := last[o.Unit]
-			for _, l := range o.Lines {
-				if l.Seq <= seen {
-					continue
-				}
-				rl := rawLine{unit: unit, seq: l.Seq, ts: time.Unix(0, l.Time), stream: l.Stream,
-					text: rb.Buf[l.Off : l.Off+l.Len], cut: l.Cut, trunc: l.Trunc}
-				if err := w.line(rl); err != nil {
-					return nil
-				}
-			}
+		if err := writeRaw(w, &rb, multi, last); err != nil {
+			return nil
 		}
 		// A removed unit's lines came before its removal; a new unit of
 		// its name numbers its lines from 1 again: no history to skip.
 		for _, name := range rb.Removed {
 			delete(last, name)
-			if named[name] {
-				delete(named, name)
-				removed = append(removed, name)
-			}
 		}
-		if len(units) > 0 && len(named) == 0 {
+		if ends.gone(rb.Removed) {
 			// Every unit named has been removed (a member scaled away):
 			// say so and end, rather than follow nothing for ever.
-			_ = w.put(Response{Event: &Event{Removed: removed}})
+			_ = w.put(Response{Event: &Event{Removed: ends.removed}})
 			_ = w.flush()
 			return nil
 		}
@@ -781,6 +748,74 @@ func (s *Server) logs(c *net.UnixConn, req Request, _ func(Response) error) erro
 			return nil
 		}
 	}
+}
+
+// writeRaw adds a batch's lines (those after last, per unit) and missed
+// counts to w; with multi, each names its unit.
+func writeRaw(w *lineWriter, rb *procs.RawBatch, multi bool, last map[string]uint64) error {
+	for _, o := range rb.Units {
+		unit := ""
+		if multi {
+			unit = o.Unit
+		}
+		if o.Missed > 0 {
+			if err := w.put(Response{Missed: o.Missed, Unit: unit}); err != nil {
+				return err
+			}
+		}
+		seen := last[o.Unit]
+		for _, l := range o.Lines {
+			if l.Seq <= seen {
+				continue
+			}
+			rl := rawLine{unit: unit, seq: l.Seq, ts: time.Unix(0, l.Time), stream: l.Stream,
+				text: rb.Buf[l.Off : l.Off+l.Len], cut: l.Cut, trunc: l.Trunc}
+			if err := w.line(rl); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// namedFollow is what a `logs --follow` of named units waits on to end:
+// the named units still there, and those removed so far.
+type namedFollow struct {
+	left    map[string]bool
+	removed []string
+}
+
+// followsNamed notes which of units exist now; nil (never ends) when none
+// is named or none exists.
+func (s *Server) followsNamed(units []string) *namedFollow {
+	if len(units) == 0 {
+		return nil
+	}
+	n := &namedFollow{left: make(map[string]bool, len(units))}
+	for _, in := range s.eng.List() {
+		if slices.Contains(units, in.Name) {
+			n.left[in.Name] = true
+		}
+	}
+	if len(n.left) == 0 {
+		return nil
+	}
+	return n
+}
+
+// gone notes a batch's removals and reports whether every named unit is
+// now removed.
+func (n *namedFollow) gone(removed []string) bool {
+	if n == nil {
+		return false
+	}
+	for _, name := range removed {
+		if n.left[name] {
+			delete(n.left, name)
+			n.removed = append(n.removed, name)
+		}
+	}
+	return len(n.left) == 0
 }
 
 // lineWriter gathers response lines and writes them in one write(2) per
