@@ -72,13 +72,8 @@ func plain(b []byte) bool {
 		}
 		if i+8 <= n {
 			x := binary.LittleEndian.Uint64(b[i:])
-			// Exact per byte, since no carry crosses a byte (every byte of
-			// y is below 0x80): y+0x60 reaches 0x80 iff y >= 0x20; t+0x7f
-			// does iff t != 0, that is y is not a tab; y+1 does iff y is
-			// DEL. Bytes >= 0x80 (&^x) are left to the rune check below.
-			y := x & m7f
-			t := y ^ lo7*'\t'
-			if (^(y+lo7*0x60)&(t+m7f)|(y+lo7))&^x&hi7 != 0 {
+			// Bytes >= 0x80 (&^x) are left to the rune check below.
+			if asciiBad(x)&^x&hi7 != 0 {
 				return false
 			}
 			h := x & hi7
@@ -121,7 +116,9 @@ func plain(b []byte) bool {
 
 // asciiBad has the high bit of each byte of x set that is an ASCII
 // control other than tab, or DEL (bytes >= 0x80 give garbage there; the
-// caller tests them apart): plain's word check, for whole-ASCII words.
+// caller tests them apart). Exact per byte, since no carry crosses a byte
+// (every byte of y is below 0x80): y+0x60 reaches 0x80 iff y >= 0x20;
+// t+0x7f does iff t != 0, that is y is not a tab; y+1 does iff y is DEL.
 func asciiBad(x uint64) uint64 {
 	y := x & m7f
 	t := y ^ lo7*'\t'
