@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -392,9 +393,9 @@ func netCheck(client *http.Client, p *Probe) error {
 	if err != nil {
 		return err
 	}
-	// Drain a little so the connection can be reused; a big body is cut.
-	var buf [4096]byte
-	_, _ = resp.Body.Read(buf[:])
+	// Drained up to the lean check's cap, so the connection is kept on
+	// both paths; a bigger body is cut.
+	_, _ = io.CopyN(io.Discard, resp.Body, probeBodyMax+1)
 	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
 		return fmt.Errorf("HTTP status %d", resp.StatusCode)
