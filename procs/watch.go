@@ -378,7 +378,8 @@ func (s *Supervisor) fileChanged(u *unit, file string) {
 // again (its fix may be the change), one stopped on purpose is left alone.
 func (s *Supervisor) burstEnded(u *unit) {
 	uw := u.watch
-	what := uw.first + " changed"
+	// A file name is outside text: cleaned before it becomes a reason.
+	what := cleanLine(uw.first) + " changed"
 	if n := len(uw.changed) - 1; n > 0 {
 		what += fmt.Sprintf(" (and %d more)", n)
 	}
