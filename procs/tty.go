@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/kelpie-dev/kelpie/vterm"
@@ -328,12 +327,6 @@ func (tr *ttyRun) release(grace time.Duration) {
 	_ = tr.pty.Master().SetReadDeadline(time.Now().Add(grace))
 }
 
-// signalSession sends sig to every process of the session led by sid (a
-// tty run: its jobs may sit in other process groups).
-func signalSession(sid int, sig syscall.Signal) {
-	_, _ = vterm.SignalSession(sid, sig)
-}
-
 // ttyHangUpGrace is the longest a stopping tty unit's session waits for
 // its hang-up while the session leader lives (a quarter of stop_timeout
 // when that is shorter): an interactive shell ignores SIGTERM, and ends by
@@ -368,49 +361,6 @@ func (s *Supervisor) hangUp(u *unit, r *procRun, why string) {
 	if r.hangUp() {
 		s.event(u, "%s: SIGHUP to the terminal's session", why)
 	}
-}
-
-// killSession sends SIGKILL to every process of the session, again while a
-// round reaches one that is not a zombie yet (a member may fork meanwhile).
-func killSession(sid int) {
-	for range 5 {
-		pids, err := vterm.SessionMembers(sid)
-		if err != nil {
-			return
-		}
-		live := 0
-		for _, pid := range pids {
-			if !zombie(pid) {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-				live++
-			}
-		}
-		if live == 0 {
-			return
-		}
-	}
-}
-
-// sessionGone reports whether no live process is left in session sid.
-// Zombies are left out: kelpie, as subreaper, reaps them, and a zombie
-// holds no terminal.
-func sessionGone(sid int) bool {
-	pids, err := vterm.SessionMembers(sid)
-	if err != nil {
-		return true
-	}
-	for _, pid := range pids {
-		if !zombie(pid) {
-			return false
-		}
-	}
-	return true
-}
-
-// zombie reports whether pid has ended but is not reaped yet (or is gone).
-func zombie(pid int) bool {
-	st, ok := readStat(pid)
-	return !ok || st.state == 'Z' || st.state == 'X'
 }
 
 // tty returns the named unit's terminal: nil and ErrNotFound or ErrNotTTY.

@@ -70,12 +70,22 @@ func waitPane(t *testing.T, hs *harness, what string, ok func(screen string) boo
 	}
 }
 
-// sessionRuns reports whether a process named comm runs in session sid.
+// sessionRuns reports whether a process named comm runs in session sid,
+// from /proc/PID/stat: "pid (comm) state ppid pgrp session ...".
 func sessionRuns(sid int, comm string) bool {
-	pids, _ := vt.SessionMembers(sid)
-	for _, pid := range pids {
-		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-		if strings.TrimSpace(string(b)) == comm {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i, j := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if i < 0 || j < i {
+			continue
+		}
+		f := strings.Fields(s[j+1:])
+		if len(f) > 3 && f[3] == strconv.Itoa(sid) && s[i+1:j] == comm {
 			return true
 		}
 	}
