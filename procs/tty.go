@@ -472,8 +472,11 @@ func (s *Supervisor) addTTY(u *unit) {
 	s.ringsMu.Unlock()
 }
 
-// removeTTY lets go of a removed unit's terminal. Owner goroutine only
-// (with ringsMu held by the caller for the map).
+// closeTTY lets go of a terminal's emulator: a removed unit's, once it is
+// out of s.ttys (owner goroutine), or every one at Shutdown, once the
+// readers ended (ringsMu held for reading). It takes no lock of its own:
+// Term.Close is safe from any goroutine and does its work once, and a
+// Screen still drawing the terminal reads its last screen.
 func closeTTY(tt *ttyTerm) {
 	if tt != nil {
 		_ = tt.term.Close()
