@@ -584,3 +584,26 @@ func TestTTYStopHangsUpWhenTheLeaderEnds(t *testing.T) {
 		t.Fatalf("no hang-up when the leader ended:\n%s", log)
 	}
 }
+
+// stripSGR removes the SGR sequences from a snapshot row (which holds text
+// and SGR only, see vterm.Snapshot).
+func stripSGR(s string) string {
+	if !strings.Contains(s, "\x1b") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "\x1b[")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		s = s[i+2:]
+		j := strings.IndexByte(s, 'm')
+		if j < 0 {
+			return b.String()
+		}
+		s = s[j+1:]
+	}
+}
