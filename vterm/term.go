@@ -57,7 +57,6 @@ type Term struct {
 	mu        sync.Mutex
 	emu       *vt.Emulator
 	hist      history
-	title     string
 	appCursor bool // DECCKM: cursor keys send ESC O x
 	bracketed bool // mode 2004: pastes are wrapped
 	altOff    bool // the alternate screen keeps no scrollback
@@ -124,7 +123,6 @@ func New(o Options) *Term {
 	t.emu.SetCallbacks(vt.Callbacks{
 		Title: func(s string) {
 			s = cleanTitle(s)
-			t.title = s
 			t.newTitle = &s
 		},
 		EnableMode:  func(m ansi.Mode) { t.setMode(m, true) },
@@ -345,13 +343,6 @@ func (t *Term) Snapshot() Snapshot {
 	s.CursorX, s.CursorY = pos.X, pos.Y
 	s.CursorVisible = !e.CursorHidden()
 	return s
-}
-
-// Title is the last title the child set, cleaned.
-func (t *Term) Title() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.title
 }
 
 // AltScreen reports whether the child is on the alternate screen (a
