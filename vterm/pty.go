@@ -126,23 +126,6 @@ func (p *PTY) Resize(cols, rows int) error {
 	return nil
 }
 
-// Size reads the window size back (cols, rows), as the child sees it.
-func (p *PTY) Size() (cols, rows int, err error) {
-	rc, err := p.master.SyscallConn()
-	if err != nil {
-		return 0, 0, fmt.Errorf("pty size: %w", err)
-	}
-	var ws *unix.Winsize
-	var ierr error
-	if err := rc.Control(func(fd uintptr) { ws, ierr = unix.IoctlGetWinsize(int(fd), unix.TIOCGWINSZ) }); err != nil {
-		return 0, 0, fmt.Errorf("pty size: %w", err)
-	}
-	if ierr != nil {
-		return 0, 0, fmt.Errorf("pty size: %w", ierr)
-	}
-	return int(ws.Col), int(ws.Row), nil
-}
-
 // Close closes both ends. Closing the master hangs up the terminal: the
 // kernel sends SIGHUP to the session's leader and foreground group, and a
 // Read parked on the master returns os.ErrClosed.

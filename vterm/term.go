@@ -402,14 +402,6 @@ func (t *Term) Paste(text string) bool {
 	return t.SendInput(EncodePaste(text, br))
 }
 
-// Modes reports the input modes the child set: application cursor keys
-// (DECCKM) and bracketed paste (2004).
-func (t *Term) Modes() (appCursor, bracketedPaste bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.appCursor, t.bracketed
-}
-
 // Close stops the Term's goroutines; later Writes are ignored and input is
 // refused. If Options.Reply can block (a PTY whose child stopped reading),
 // close the PTY first so the pending write returns.

@@ -351,3 +351,11 @@ func TestTermHugeCountsIgnored(t *testing.T) {
 		t.Fatalf("row %q", got)
 	}
 }
+
+// Modes reports the input modes the child set: application cursor keys
+// (DECCKM) and bracketed paste (2004).
+func (t *Term) Modes() (appCursor, bracketedPaste bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.appCursor, t.bracketed
+}
