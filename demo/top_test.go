@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"io"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -51,7 +52,7 @@ func TestTopOnATerminal(t *testing.T) {
 	var title atomic.Pointer[string] // the last title top set
 	term := vterm.New(vterm.Options{Reply: p, OnTitle: func(s string) { title.Store(&s) }})
 	defer term.Close()
-	go func() { _, _ = term.ReadFrom(p) }()
+	go func() { _, _ = io.Copy(term, p) }() // until the hang-up (EIO)
 	screen := func() string {
 		return ansi.Strip(strings.Join(term.Snapshot().Lines, "\n"))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -226,7 +227,7 @@ func ttySession(t *testing.T) (leader, job int) {
 		t.Fatal(err)
 	}
 	tt := newTTYTerm(func() {})
-	go func() { _, _ = tt.term.ReadFrom(p) }()
+	go func() { _, _ = io.Copy(tt.term, p) }() // until the hang-up (EIO)
 	t.Cleanup(func() {
 		_ = syscall.Kill(-proc.Pid, syscall.SIGKILL)
 		killSession(proc.Pid)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -114,7 +115,7 @@ func TestTTYRealShellThroughThePane(t *testing.T) {
 	pb := &ptyBackend{fakeBackend: fb, p: p}
 	term := vt.New(vt.Options{Reply: p, OnTitle: func(s string) { pb.title.Store(&s) }})
 	pb.term = term
-	go func() { _, _ = term.ReadFrom(p) }()
+	go func() { _, _ = io.Copy(term, p) }() // until the hang-up (EIO)
 	t.Cleanup(func() {
 		p.Close()
 		_, _ = proc.Wait()

@@ -38,7 +38,7 @@
 //
 // New(Options) makes a Term kept with the unit for its whole life, pane or
 // no pane. Feed it the master's output (Term.Write from the unit's reader,
-// or go term.ReadFrom(p)); Options.Reply is the master. A goroutine always
+// or go io.Copy(term, p)); Options.Reply is the master. A goroutine always
 // drains x/vt's reply pipe, so queries (device attributes, cursor position,
 // mode reports, colour queries) are answered to the child even while
 // nothing draws it, and Write never blocks on them (bare x/vt does).

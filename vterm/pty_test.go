@@ -247,3 +247,10 @@ func (p *PTY) Size() (cols, rows int, err error) {
 	}
 	return int(ws.Col), int(ws.Row), nil
 }
+
+// IsHangup reports whether err from Read means the terminal is gone: EIO
+// once every process of the session closed the slave, or os.ErrClosed after
+// Close.
+func IsHangup(err error) bool {
+	return errors.Is(err, syscall.EIO) || errors.Is(err, os.ErrClosed)
+}

@@ -1,7 +1,6 @@
 package vterm
 
 import (
-	"fmt"
 	"io"
 	"runtime"
 	"strings"
@@ -248,28 +247,6 @@ func (t *Term) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
-}
-
-// ReadFrom feeds the Term from r (the PTY master) until r ends: EOF, or
-// the hang-up that IsHangup recognises, which it reports as a nil error.
-// It is the reader goroutine a tty unit needs, for callers that do not poll
-// descriptors themselves.
-func (t *Term) ReadFrom(r io.Reader) (int64, error) {
-	buf := make([]byte, 32<<10)
-	var n int64
-	for {
-		k, err := r.Read(buf)
-		if k > 0 {
-			n += int64(k)
-			t.Write(buf[:k])
-		}
-		if err != nil {
-			if err == io.EOF || IsHangup(err) {
-				return n, nil
-			}
-			return n, fmt.Errorf("read terminal output: %w", err)
-		}
-	}
 }
 
 // drainLocked moves the lines x/vt pushed to its scrollback into the

@@ -2,6 +2,8 @@ package vterm
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"sync"
@@ -358,4 +360,25 @@ func (t *Term) Modes() (appCursor, bracketedPaste bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.appCursor, t.bracketed
+}
+
+// ReadFrom feeds the Term from r (the PTY master) until r ends: EOF, or
+// the hang-up that IsHangup recognises, which it reports as a nil error.
+// The tests' reader goroutine.
+func (t *Term) ReadFrom(r io.Reader) (int64, error) {
+	buf := make([]byte, 32<<10)
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		if k > 0 {
+			n += int64(k)
+			t.Write(buf[:k])
+		}
+		if err != nil {
+			if err == io.EOF || IsHangup(err) {
+				return n, nil
+			}
+			return n, fmt.Errorf("read terminal output: %w", err)
+		}
+	}
 }
