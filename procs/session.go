@@ -19,7 +19,7 @@ func sessionLive(sid int) []int {
 	}
 	names, _ := d.Readdirnames(-1)
 	d.Close()
-	buf := make([]byte, 512)
+	buf := make([]byte, 1024) // as readStat: a whole stat line
 	path := make([]byte, 0, 32)
 	var pids []int
 	for _, name := range names {
