@@ -298,24 +298,36 @@ func (s *Supervisor) watchReady(u *unit) {
 
 // probeReady checks after d whether the run waits on the socket, backing
 // off to 50 ms. It uses the wall clock: it observes the kernel, deciding
-// nothing.
+// nothing. The check (fds, links, epoll and syscall state of the process
+// tree in /proc) runs in the timer's goroutine; only its answer is posted,
+// and the owner goroutine decides whether it still concerns the current run.
 func (s *Supervisor) probeReady(u *unit, cs *clusterState, d time.Duration) {
 	if u.probe != nil {
 		u.probe.Stop()
+		u.probe = nil
 	}
 	r := u.run
-	u.probe = time.AfterFunc(d, func() {
+	if r == nil {
+		return
+	}
+	pid, ino := r.pid(), cs.ino
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
+		ok := waitsOn(pid, ino)
 		s.post(func() {
-			if u.run != r || r == nil || u.info.Ready || !u.alive() {
+			// u.probe = t ran on the owner goroutine before any posted
+			// function can; a check scheduled since makes this one stale.
+			if u.probe != t || u.run != r || u.info.Ready || !u.alive() {
 				return
 			}
-			if waitsOn(r.pid(), cs.ino) {
+			if ok {
 				s.setReady(u, "accepting on "+cs.addr)
 				return
 			}
 			s.probeReady(u, cs, min(2*d, 50*time.Millisecond))
 		})
 	})
+	u.probe = t
 }
 
 // waitForReady returns a channel that hears when the named unit's current

@@ -184,6 +184,13 @@ type probeRun struct {
 	seen    int64
 	logw    *logWatch
 	hc      *httpConn // a plain-http probe's kept connection (nil: the shared client)
+
+	// An exec check's program and environment, worked out on its first
+	// tick and kept for the run (not re-resolved in PATH every period).
+	// A program not found is looked up again next time: it may be
+	// installed meanwhile.
+	execPath string
+	execEnv  []string
 }
 
 // logWatch matches a unit's output lines against a log probe's expression
@@ -410,11 +417,15 @@ func netCheck(client *http.Client, p *Probe) error {
 // this thread.
 func (s *Supervisor) probeExec(u *unit, pr *probeRun) {
 	p, sp := pr.p, &u.spec
-	path, err := resolve(p.Exec[0], sp.Dir, sp.Env)
-	if err != nil {
-		s.probeResult(u, pr, err)
-		return
+	if pr.execPath == "" {
+		path, err := resolve(p.Exec[0], sp.Dir, sp.Env)
+		if err != nil {
+			s.probeResult(u, pr, err)
+			return
+		}
+		pr.execPath = path
 	}
+	var err error
 	if s.probeNull == nil {
 		// Its output goes nowhere, but writing it must succeed (s.devNull
 		// is read-only: a check like curl would fail on its own output).
@@ -423,10 +434,12 @@ func (s *Supervisor) probeExec(u *unit, pr *probeRun) {
 			return
 		}
 	}
-	env := childEnv(os.Environ(), sp.Env, TagVar+"="+s.opts.Tag+"/"+sp.Name+"/probe")
-	proc, err := os.StartProcess(path, p.Exec, &os.ProcAttr{
+	if pr.execEnv == nil {
+		pr.execEnv = childEnv(os.Environ(), sp.Env, TagVar+"="+s.opts.Tag+"/"+sp.Name+"/probe")
+	}
+	proc, err := os.StartProcess(pr.execPath, p.Exec, &os.ProcAttr{
 		Dir:   sp.Dir,
-		Env:   env,
+		Env:   pr.execEnv,
 		Files: []*os.File{s.devNull, s.probeNull, s.probeNull},
 		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
 	})

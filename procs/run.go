@@ -190,8 +190,7 @@ func (r *procRun) hangUp() bool {
 		r.hup.Stop()
 		r.hup = nil
 	}
-	signalSession(r.pgid, syscall.SIGHUP)
-	signalSession(r.pgid, syscall.SIGCONT)
+	signalSession(r.pgid, syscall.SIGHUP, syscall.SIGCONT) // one scan of /proc
 	return true
 }
 
@@ -206,8 +205,15 @@ func (r *procRun) kill() error {
 func (r *procRun) sweep(s *Supervisor) { s.sweeper.add(r.tag, r.cgroup) }
 
 func (r *procRun) gone() bool {
-	return groupGone(r.pgid) && (r.cgroup == "" || cgroupEmpty(r.cgroup)) &&
-		(r.tty == nil || sessionGone(r.pgid))
+	if !groupGone(r.pgid) {
+		return false
+	}
+	if r.cgroup != "" {
+		// The cgroup holds the whole session too (setsid does not leave
+		// it): no scan of /proc.
+		return cgroupEmpty(r.cgroup)
+	}
+	return r.tty == nil || sessionGone(r.pgid)
 }
 
 func (r *procRun) release(s *Supervisor) {

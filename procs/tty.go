@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/kelpie-dev/kelpie/vterm"
@@ -210,29 +208,6 @@ func (tt *ttyTerm) screen() Screen {
 	return sc
 }
 
-// stripSGR removes the SGR sequences from a snapshot row (which holds text
-// and SGR only, see vterm.Snapshot).
-func stripSGR(s string) string {
-	if !strings.Contains(s, "\x1b") {
-		return s
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "\x1b[")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i])
-		s = s[i+2:]
-		j := strings.IndexByte(s, 'm')
-		if j < 0 {
-			return b.String()
-		}
-		s = s[j+1:]
-	}
-}
-
 // ttyRun is what a run of a tty unit holds beyond a process: its PTY and
 // the goroutine reading it.
 type ttyRun struct {
@@ -328,12 +303,6 @@ func (tr *ttyRun) release(grace time.Duration) {
 	_ = tr.pty.Master().SetReadDeadline(time.Now().Add(grace))
 }
 
-// signalSession sends sig to every process of the session led by sid (a
-// tty run: its jobs may sit in other process groups).
-func signalSession(sid int, sig syscall.Signal) {
-	_, _ = vterm.SignalSession(sid, sig)
-}
-
 // ttyHangUpGrace is the longest a stopping tty unit's session waits for
 // its hang-up while the session leader lives (a quarter of stop_timeout
 // when that is shorter): an interactive shell ignores SIGTERM, and ends by
@@ -368,49 +337,6 @@ func (s *Supervisor) hangUp(u *unit, r *procRun, why string) {
 	if r.hangUp() {
 		s.event(u, "%s: SIGHUP to the terminal's session", why)
 	}
-}
-
-// killSession sends SIGKILL to every process of the session, again while a
-// round reaches one that is not a zombie yet (a member may fork meanwhile).
-func killSession(sid int) {
-	for range 5 {
-		pids, err := vterm.SessionMembers(sid)
-		if err != nil {
-			return
-		}
-		live := 0
-		for _, pid := range pids {
-			if !zombie(pid) {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-				live++
-			}
-		}
-		if live == 0 {
-			return
-		}
-	}
-}
-
-// sessionGone reports whether no live process is left in session sid.
-// Zombies are left out: kelpie, as subreaper, reaps them, and a zombie
-// holds no terminal.
-func sessionGone(sid int) bool {
-	pids, err := vterm.SessionMembers(sid)
-	if err != nil {
-		return true
-	}
-	for _, pid := range pids {
-		if !zombie(pid) {
-			return false
-		}
-	}
-	return true
-}
-
-// zombie reports whether pid has ended but is not reaped yet (or is gone).
-func zombie(pid int) bool {
-	st, ok := readStat(pid)
-	return !ok || st.state == 'Z' || st.state == 'X'
 }
 
 // tty returns the named unit's terminal: nil and ErrNotFound or ErrNotTTY.
@@ -522,8 +448,11 @@ func (s *Supervisor) addTTY(u *unit) {
 	s.ringsMu.Unlock()
 }
 
-// removeTTY lets go of a removed unit's terminal. Owner goroutine only
-// (with ringsMu held by the caller for the map).
+// closeTTY lets go of a terminal's emulator: a removed unit's, once it is
+// out of s.ttys (owner goroutine), or every one at Shutdown, once the
+// readers ended (ringsMu held for reading). It takes no lock of its own:
+// Term.Close is safe from any goroutine and does its work once, and a
+// Screen still drawing the terminal reads its last screen.
 func closeTTY(tt *ttyTerm) {
 	if tt != nil {
 		_ = tt.term.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -226,7 +227,7 @@ func ttySession(t *testing.T) (leader, job int) {
 		t.Fatal(err)
 	}
 	tt := newTTYTerm(func() {})
-	go func() { _, _ = tt.term.ReadFrom(p) }()
+	go func() { _, _ = io.Copy(tt.term, p) }() // until the hang-up (EIO)
 	t.Cleanup(func() {
 		_ = syscall.Kill(-proc.Pid, syscall.SIGKILL)
 		killSession(proc.Pid)
@@ -582,5 +583,28 @@ func TestTTYStopHangsUpWhenTheLeaderEnds(t *testing.T) {
 	waitGone(t, []int{bg})
 	if log := logText(s, "sess"); !strings.Contains(log, "the session leader ended: SIGHUP") {
 		t.Fatalf("no hang-up when the leader ended:\n%s", log)
+	}
+}
+
+// stripSGR removes the SGR sequences from a snapshot row (which holds text
+// and SGR only, see vterm.Snapshot).
+func stripSGR(s string) string {
+	if !strings.Contains(s, "\x1b") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "\x1b[")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		s = s[i+2:]
+		j := strings.IndexByte(s, 'm')
+		if j < 0 {
+			return b.String()
+		}
+		s = s[j+1:]
 	}
 }

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"io"
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,15 +19,24 @@ import (
 // engine keeps one per tty unit.
 type ptyBackend struct {
 	*fakeBackend
-	p    *vt.PTY
-	term *vt.Term
+	p     *vt.PTY
+	term  *vt.Term
+	title atomic.Pointer[string] // the last title the shell set (OnTitle)
+}
+
+// titleNow is the last title the shell set ("" if none).
+func (b *ptyBackend) titleNow() string {
+	if t := b.title.Load(); t != nil {
+		return *t
+	}
+	return ""
 }
 
 func (b *ptyBackend) Screen(name string) (procs.Screen, error) {
 	if name != "shell" {
 		return procs.Screen{}, procs.ErrNotTTY
 	}
-	return procs.Screen{Snapshot: b.term.Snapshot(), Title: b.term.Title(), Scrollback: b.term.ScrollbackLen()}, nil
+	return procs.Screen{Snapshot: b.term.Snapshot(), Title: b.titleNow(), Scrollback: b.term.ScrollbackLen()}, nil
 }
 
 func (b *ptyBackend) Scrollback(name string, from, to int) ([]string, error) {
@@ -70,12 +81,22 @@ func waitPane(t *testing.T, hs *harness, what string, ok func(screen string) boo
 	}
 }
 
-// sessionRuns reports whether a process named comm runs in session sid.
+// sessionRuns reports whether a process named comm runs in session sid,
+// from /proc/PID/stat: "pid (comm) state ppid pgrp session ...".
 func sessionRuns(sid int, comm string) bool {
-	pids, _ := vt.SessionMembers(sid)
-	for _, pid := range pids {
-		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-		if strings.TrimSpace(string(b)) == comm {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i, j := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if i < 0 || j < i {
+			continue
+		}
+		f := strings.Fields(s[j+1:])
+		if len(f) > 3 && f[3] == strconv.Itoa(sid) && s[i+1:j] == comm {
 			return true
 		}
 	}
@@ -90,15 +111,17 @@ func TestTTYRealShellThroughThePane(t *testing.T) {
 	if err != nil {
 		t.Skip("no pseudo-terminal here:", err)
 	}
-	term := vt.New(vt.Options{Reply: p})
-	go func() { _, _ = term.ReadFrom(p) }()
+	fb := ttyFake()
+	pb := &ptyBackend{fakeBackend: fb, p: p}
+	term := vt.New(vt.Options{Reply: p, OnTitle: func(s string) { pb.title.Store(&s) }})
+	pb.term = term
+	go func() { _, _ = io.Copy(term, p) }() // until the hang-up (EIO)
 	t.Cleanup(func() {
 		p.Close()
 		_, _ = proc.Wait()
 		term.Close()
 	})
-	fb := ttyFake()
-	hs := newHarnessOn(t, &ptyBackend{fakeBackend: fb, p: p, term: term}, fb, 100, 30)
+	hs := newHarnessOn(t, pb, fb, 100, 30)
 	// The shell echoes a line as it is typed, before it reads it: each
 	// command waits for the prompt (the pane's last line "$"), so that
 	// what the pane shows after it is the command's.

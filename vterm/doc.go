@@ -30,16 +30,15 @@
 // after setsid fails): the child leads a new session whose controlling
 // terminal is the slave, and its pid is also its process group, so the
 // existing kill(-pgid) stop path works. A session can hold jobs in other
-// process groups (a shell's background jobs): SessionMembers(pid) lists
-// every process of the session from /proc and SignalSession(pid, sig)
-// signals them all, for the SIGKILL after stop_timeout. Start(argv, env, dir, cols, rows) does all of this with
+// process groups (a shell's background jobs); finding and signalling them
+// is the supervisor's work (package procs), not the emulator's. Start(argv, env, dir, cols, rows) does all of this with
 // os.StartProcess for tests and simple callers.
 //
 // # The emulator
 //
 // New(Options) makes a Term kept with the unit for its whole life, pane or
 // no pane. Feed it the master's output (Term.Write from the unit's reader,
-// or go term.ReadFrom(p)); Options.Reply is the master. A goroutine always
+// or go io.Copy(term, p)); Options.Reply is the master. A goroutine always
 // drains x/vt's reply pipe, so queries (device attributes, cursor position,
 // mode reports, colour queries) are answered to the child even while
 // nothing draws it, and Write never blocks on them (bare x/vt does).

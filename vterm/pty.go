@@ -96,9 +96,8 @@ func (p *PTY) CloseSlave() error {
 }
 
 // Read reads the child's output from the master. Once the last process of
-// the session has closed the slave, Linux answers EIO rather than EOF:
-// IsHangup(err) tells that end (and the os.ErrClosed of a Read woken by
-// Close) from a real error.
+// the session has closed the slave, Linux answers EIO rather than EOF
+// (and a Read woken by Close, os.ErrClosed): both mean the terminal is gone.
 func (p *PTY) Read(b []byte) (int, error) { return p.master.Read(b) }
 
 // Write sends input (keys, pastes, the emulator's replies) to the child. It
@@ -126,23 +125,6 @@ func (p *PTY) Resize(cols, rows int) error {
 	return nil
 }
 
-// Size reads the window size back (cols, rows), as the child sees it.
-func (p *PTY) Size() (cols, rows int, err error) {
-	rc, err := p.master.SyscallConn()
-	if err != nil {
-		return 0, 0, fmt.Errorf("pty size: %w", err)
-	}
-	var ws *unix.Winsize
-	var ierr error
-	if err := rc.Control(func(fd uintptr) { ws, ierr = unix.IoctlGetWinsize(int(fd), unix.TIOCGWINSZ) }); err != nil {
-		return 0, 0, fmt.Errorf("pty size: %w", err)
-	}
-	if ierr != nil {
-		return 0, 0, fmt.Errorf("pty size: %w", ierr)
-	}
-	return int(ws.Col), int(ws.Row), nil
-}
-
 // Close closes both ends. Closing the master hangs up the terminal: the
 // kernel sends SIGHUP to the session's leader and foreground group, and a
 // Read parked on the master returns os.ErrClosed.
@@ -152,13 +134,6 @@ func (p *PTY) Close() error {
 		return fmt.Errorf("close pty master: %w", err)
 	}
 	return serr
-}
-
-// IsHangup reports whether err from Read means the terminal is gone: EIO
-// once every process of the session closed the slave, or os.ErrClosed after
-// Close.
-func IsHangup(err error) bool {
-	return errors.Is(err, syscall.EIO) || errors.Is(err, os.ErrClosed)
 }
 
 // SessionAttr returns a copy of base (nil for none) set up for a child on a

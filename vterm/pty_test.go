@@ -230,3 +230,27 @@ func threadInSyscall(prefix string) bool {
 	}
 	return false
 }
+
+// Size reads the window size back (cols, rows), as the child sees it.
+func (p *PTY) Size() (cols, rows int, err error) {
+	rc, err := p.master.SyscallConn()
+	if err != nil {
+		return 0, 0, fmt.Errorf("pty size: %w", err)
+	}
+	var ws *unix.Winsize
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { ws, ierr = unix.IoctlGetWinsize(int(fd), unix.TIOCGWINSZ) }); err != nil {
+		return 0, 0, fmt.Errorf("pty size: %w", err)
+	}
+	if ierr != nil {
+		return 0, 0, fmt.Errorf("pty size: %w", ierr)
+	}
+	return int(ws.Col), int(ws.Row), nil
+}
+
+// IsHangup reports whether err from Read means the terminal is gone: EIO
+// once every process of the session closed the slave, or os.ErrClosed after
+// Close.
+func IsHangup(err error) bool {
+	return errors.Is(err, syscall.EIO) || errors.Is(err, os.ErrClosed)
+}

@@ -1,7 +1,6 @@
 package vterm
 
 import (
-	"fmt"
 	"io"
 	"runtime"
 	"strings"
@@ -57,7 +56,6 @@ type Term struct {
 	mu        sync.Mutex
 	emu       *vt.Emulator
 	hist      history
-	title     string
 	appCursor bool // DECCKM: cursor keys send ESC O x
 	bracketed bool // mode 2004: pastes are wrapped
 	altOff    bool // the alternate screen keeps no scrollback
@@ -124,7 +122,6 @@ func New(o Options) *Term {
 	t.emu.SetCallbacks(vt.Callbacks{
 		Title: func(s string) {
 			s = cleanTitle(s)
-			t.title = s
 			t.newTitle = &s
 		},
 		EnableMode:  func(m ansi.Mode) { t.setMode(m, true) },
@@ -252,28 +249,6 @@ func (t *Term) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// ReadFrom feeds the Term from r (the PTY master) until r ends: EOF, or
-// the hang-up that IsHangup recognises, which it reports as a nil error.
-// It is the reader goroutine a tty unit needs, for callers that do not poll
-// descriptors themselves.
-func (t *Term) ReadFrom(r io.Reader) (int64, error) {
-	buf := make([]byte, 32<<10)
-	var n int64
-	for {
-		k, err := r.Read(buf)
-		if k > 0 {
-			n += int64(k)
-			t.Write(buf[:k])
-		}
-		if err != nil {
-			if err == io.EOF || IsHangup(err) {
-				return n, nil
-			}
-			return n, fmt.Errorf("read terminal output: %w", err)
-		}
-	}
-}
-
 // drainLocked moves the lines x/vt pushed to its scrollback into the
 // history (text and SGR) and, for OnLine, the pending lines not logged
 // already.
@@ -347,13 +322,6 @@ func (t *Term) Snapshot() Snapshot {
 	return s
 }
 
-// Title is the last title the child set, cleaned.
-func (t *Term) Title() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.title
-}
-
 // AltScreen reports whether the child is on the alternate screen (a
 // full-screen program).
 func (t *Term) AltScreen() bool {
@@ -409,14 +377,6 @@ func (t *Term) Paste(text string) bool {
 	br := t.bracketed
 	t.mu.Unlock()
 	return t.SendInput(EncodePaste(text, br))
-}
-
-// Modes reports the input modes the child set: application cursor keys
-// (DECCKM) and bracketed paste (2004).
-func (t *Term) Modes() (appCursor, bracketedPaste bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.appCursor, t.bracketed
 }
 
 // Close stops the Term's goroutines; later Writes are ignored and input is

@@ -2,6 +2,8 @@ package vterm
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"sync"
@@ -129,6 +131,15 @@ func TestTermAbsorbsHostileOutput(t *testing.T) {
 		OnLine:  func(s string) { mu.Lock(); logged = append(logged, s); mu.Unlock() },
 	})
 	defer term.Close()
+	// The last title set, as OnTitle (called within Write) saw it.
+	title := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(titles) == 0 {
+			return ""
+		}
+		return titles[len(titles)-1]
+	}
 	hostile := strings.Join([]string{
 		"\x1b]0;ev\u202eil\u0085\x07",                          // title with a bidi override and a C1
 		"\x1b]2;t2\u202e\x07",                                  // title with a bidi override
@@ -149,11 +160,11 @@ func TestTermAbsorbsHostileOutput(t *testing.T) {
 		"1\r\n2\r\n3\r\n4\r\n5\r\n6\r\n7",
 	}, "")
 	term.Write([]byte("\x1b]0;ev\u202eil\x1b[31m\x07")) // ESC ends the OSC
-	if got := term.Title(); got != "evil" {
+	if got := title(); got != "evil" {
 		t.Errorf("title %q from an OSC cut by ESC, want evil", got)
 	}
 	term.Write([]byte("\x1b]0;ev\u202eil\u0085\tx\x07")) // bidi, C1, tab
-	if got := term.Title(); got != "evilx" {             // x/vt drops the tab
+	if got := title(); got != "evilx" {                  // x/vt drops the tab
 		t.Errorf("title %q, want %q", got, "evilx")
 	}
 	term.Write([]byte(hostile))
@@ -177,7 +188,7 @@ func TestTermAbsorbsHostileOutput(t *testing.T) {
 	if !strings.Contains(all, strings.Repeat("E", 40)) {
 		t.Errorf("full row not in the scrollback after ED 2 + ED 3: %q", all)
 	}
-	if got := term.Title(); got != "t2" {
+	if got := title(); got != "t2" {
 		t.Errorf("title %q, want t2", got)
 	}
 	mu.Lock()
@@ -340,5 +351,34 @@ func TestTermHugeCountsIgnored(t *testing.T) {
 	// margin), ECH 1 at column 0 before z.
 	if got := term.Snapshot().Lines[0]; got != "zyyy     |" {
 		t.Fatalf("row %q", got)
+	}
+}
+
+// Modes reports the input modes the child set: application cursor keys
+// (DECCKM) and bracketed paste (2004).
+func (t *Term) Modes() (appCursor, bracketedPaste bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.appCursor, t.bracketed
+}
+
+// ReadFrom feeds the Term from r (the PTY master) until r ends: EOF, or
+// the hang-up that IsHangup recognises, which it reports as a nil error.
+// The tests' reader goroutine.
+func (t *Term) ReadFrom(r io.Reader) (int64, error) {
+	buf := make([]byte, 32<<10)
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		if k > 0 {
+			n += int64(k)
+			t.Write(buf[:k])
+		}
+		if err != nil {
+			if err == io.EOF || IsHangup(err) {
+				return n, nil
+			}
+			return n, fmt.Errorf("read terminal output: %w", err)
+		}
 	}
 }
