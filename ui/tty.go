@@ -118,8 +118,10 @@ type ttyPane struct {
 
 	typing typingState
 
-	// Its keys: the moving keys scroll the scrollback.
+	// Its keys: the moving keys scroll the scrollback; enter starts typing
+	// mode, as the root's i does (enter is the table's fold there).
 	moves MoveKeys
+	enter key.Binding
 	// The rows as drawn, and what they were drawn from.
 	rowsKey  ttyRowsKey
 	drawn    []string
@@ -535,11 +537,13 @@ func (t *ttyPane) screenTop() int {
 }
 
 // ttyBindings are the tty pane's keys, for routing.
-func (t *ttyPane) bindings() []*key.Binding { return t.moves.list() }
+func (t *ttyPane) bindings() []*key.Binding { return append(t.moves.list(), &t.enter) }
 
 // updateKeys enables the tty pane's keys: the moving keys scroll its
-// scrollback when it has the keyboard.
-func (t *ttyPane) updateKeys(focused bool) {
+// scrollback when it has the keyboard, and enter types into the unit when
+// it runs as well.
+func (t *ttyPane) updateKeys(focused, running bool) {
+	t.enter.SetEnabled(focused && running)
 	mv := &t.moves
 	mv.enable(focused)
 	if !focused {
@@ -552,8 +556,12 @@ func (t *ttyPane) updateKeys(focused bool) {
 	mv.Bottom.SetEnabled(t.back)
 }
 
-// ttyKey scrolls the tty pane by a moving key.
+// ttyKey answers the tty pane's keys: enter starts typing mode, a moving
+// key scrolls.
 func (m *Model) ttyKey(msg tea.KeyMsg) tea.Cmd {
+	if key.Matches(msg, m.tty.enter) {
+		return m.startTyping(msg)
+	}
 	delta, top, bottom := m.tty.moves.distance(msg, m.tty.rows)
 	return m.scrollTTY(delta, top, bottom)
 }
