@@ -444,7 +444,8 @@ func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 		t.rebuild(keep)
 	} else if len(b.States) > 0 {
 		// A state change may move a row (sort), hide it (filter) or end
-		// its process tree.
+		// its process tree; its group's row sums it.
+		t.summarizeOf(b.States)
 		t.arrange(keep)
 	}
 	var cmds []tea.Cmd
