@@ -244,6 +244,10 @@ func TestStatsViewListsThreads(t *testing.T) {
 	if strings.Contains(hs.m.View(), "\x1b]0;") {
 		t.Error("a thread's name reached the terminal with its escape")
 	}
+	// Built once per fetch, kept safe: a frame only puts them.
+	if th := hs.m.stats.threads; len(th) != 4 || !strings.HasSuffix(th[1], "libuv-worker") || strings.Contains(th[1], "\x1b") {
+		t.Errorf("the pane's thread rows: %q", th)
+	}
 	selectRow(t, hs, "primes")
 	hs.key("l", "j")
 	s = hs.screen()
