@@ -338,7 +338,7 @@ func stackLines(in *procs.Info, now time.Time, put func(label, value string)) {
 		put("notify", strconv.Itoa(in.NotifyIgnored)+" datagrams ignored (malformed, oversized or not the unit's)")
 	}
 	if in.Schedule != "" {
-		sched := safe(in.Schedule)
+		sched := in.Schedule // made safe in setInfo
 		if !in.NextRun.IsZero() {
 			sched += ", next " + nextRunText(in.NextRun, now)
 		}

@@ -71,6 +71,7 @@ func (r *unitRow) setInfo(in procs.Info) {
 	// copies are made safe here, once per change, not per frame.
 	in.Command, in.Reason, in.Dir = safe(in.Command), safe(in.Reason), safe(in.Dir)
 	in.Status = safe(in.Status) // the unit's own sd_notify words
+	in.Schedule, in.Listen = safe(in.Schedule), safe(in.Listen)
 	in.Kind = procs.Kind(safe(string(in.Kind)))
 	stateChanged := r.info.State != in.State || r.info.Name != in.Name || r.info.Command != in.Command
 	if r.label == "" || r.info.Name != in.Name {
