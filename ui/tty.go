@@ -139,25 +139,20 @@ type ttyRowsKey struct {
 	back, typing        bool
 }
 
-// ttyShown is the tty unit whose screen the pane shows now, or "": the
-// selected unit in the Output view of a single pane, shown on the screen,
-// and a backend that has Terminals.
+// ttyShown is the tty unit whose screen the pane shows now, or "": a tty
+// unit's pane (ttyUnit) that nothing covers (help, a menu, a screen too
+// small).
 func (m *Model) ttyShown() string {
-	if m.mode != modeSingle || m.helpOpen || m.lay.small || m.menu.open {
+	if m.helpOpen || m.lay.small || m.menu.open || !m.ttyUnit() {
 		return ""
 	}
-	r := m.table.selected()
-	if r == nil || r.virtual || !r.info.TTY || m.shownView() != viewOutput {
-		return ""
-	}
-	if _, ok := m.terms(); !ok {
-		return ""
-	}
-	return r.info.Name
+	return m.table.selected().info.Name
 }
 
 // ttyUnit reports whether the pane shows a tty unit's screen, whatever
-// covers it now (help, a menu): its log lines are not followed.
+// covers it now (help, a menu): the selected unit in the Output view of a
+// single pane, and a backend that has Terminals. Its log lines are not
+// followed.
 func (m *Model) ttyUnit() bool {
 	if m.mode != modeSingle {
 		return false
