@@ -133,13 +133,18 @@ func (m *Model) groupDone(msg actionMsg) tea.Cmd {
 		}
 		return m.setStatus(statusOK, "sent "+msg.sig+" to "+what)
 	}
-	text := msg.verb + " " + msg.name + ": " + plural(len(msg.failed), "failure") + " of " + plural(msg.n, "member") + ": "
+	return m.setStatus(statusError, msg.verb+" "+msg.name+": "+failureText(msg.failed, msg.n))
+}
+
+// failureText says how many of a group's n members failed and names the
+// first few failures: a thousand do not fit a status line.
+func failureText(failed []string, n int) string {
 	const shown = 3
-	text += strings.Join(msg.failed[:min(len(msg.failed), shown)], "; ")
-	if len(msg.failed) > shown {
+	text := plural(len(failed), "failure") + " of " + plural(n, "member") + ": " + strings.Join(failed[:min(len(failed), shown)], "; ")
+	if len(failed) > shown {
 		text += "; …"
 	}
-	return m.setStatus(statusError, text)
+	return text
 }
 
 // groupSend sends one message to each member at once: a failure names its
@@ -150,7 +155,7 @@ func groupSend(be Backend, group string, names []string, msg []byte) tea.Cmd {
 		res := act().(actionMsg)
 		out := sendMsg{name: group, text: string(msg), members: res.n}
 		if len(res.failed) > 0 {
-			out.err = errors.New(plural(len(res.failed), "failure") + " of " + plural(res.n, "member") + ": " + strings.Join(res.failed[:min(len(res.failed), 3)], "; "))
+			out.err = errors.New(failureText(res.failed, res.n))
 		}
 		return out
 	}

@@ -395,3 +395,15 @@ func TestGroupRowSaysReadiness(t *testing.T) {
 		t.Errorf("both ready: %q", g)
 	}
 }
+
+// TestFailureTextNamesTheFirstFew: a group action's failures and a group
+// send's are said alike: the count, the first three, and "…" for the rest.
+func TestFailureTextNamesTheFirstFew(t *testing.T) {
+	failed := []string{"w/0: a", "w/1: b", "w/2: c", "w/3: d", "w/4: e"}
+	if got, want := failureText(failed, 8), "5 failures of 8 members: w/0: a; w/1: b; w/2: c; …"; got != want {
+		t.Errorf("failureText = %q, want %q", got, want)
+	}
+	if got, want := failureText(failed[:1], 4), "1 failure of 4 members: w/0: a"; got != want {
+		t.Errorf("failureText = %q, want %q", got, want)
+	}
+}
