@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"syscall"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/kelpie-dev/kelpie/procs"
@@ -101,7 +102,7 @@ func (e *insteadErr) Unwrap() error { return e.refused }
 // goroutine cannot be killed) is stopped instead, and the error says both.
 // The refusal is procs.ErrUnkillable locally and over a control socket.
 func killOrStop(be Backend, name string) error {
-	err := be.Signal(name, sigKill)
+	err := be.Signal(name, syscall.SIGKILL)
 	if err == nil || !errors.Is(err, procs.ErrUnkillable) {
 		return err
 	}

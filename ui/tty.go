@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,12 +46,10 @@ const (
 	ttyTitleMax = 40
 )
 
-// terminals is what the screen asks of a backend for tty units.
-type terminals = procs.Terminals
-
-// terms returns the backend's Terminals, if it has them.
-func (m *Model) terms() (terminals, bool) {
-	t, ok := m.backend.(terminals)
+// terms returns the backend's Terminals (what the screen asks of a backend
+// for tty units), if it has them.
+func (m *Model) terms() (procs.Terminals, bool) {
+	t, ok := m.backend.(procs.Terminals)
 	return t, ok
 }
 
@@ -354,15 +353,10 @@ func (m *Model) tickTTY(msg ttyTickMsg) tea.Cmd {
 func sameScreen(a, b *procs.Screen) bool {
 	if a.Cols != b.Cols || a.Rows != b.Rows || a.CursorX != b.CursorX || a.CursorY != b.CursorY ||
 		a.CursorVisible != b.CursorVisible || a.AltScreen != b.AltScreen || a.Title != b.Title ||
-		a.Scrollback != b.Scrollback || len(a.Lines) != len(b.Lines) {
+		a.Scrollback != b.Scrollback {
 		return false
 	}
-	for i := range a.Lines {
-		if a.Lines[i] != b.Lines[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(a.Lines, b.Lines)
 }
 
 // resizeTTY sends the pane's size to the shown unit when it differs from
