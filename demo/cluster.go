@@ -1,9 +1,9 @@
 package demo
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -46,16 +46,9 @@ func web() int {
 	}
 	id := os.Getenv(procs.WorkerIDVar)
 	var mu sync.Mutex
-	open := map[net.Conn]bool{}
 	var served int
-	quit := make(chan struct{})
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			select {
-			case <-quit: // stopping: this connection's last response
-				w.Header().Set("Connection", "close")
-			default:
-			}
 			mu.Lock()
 			served++
 			n := served
@@ -63,40 +56,27 @@ func web() int {
 			fmt.Fprintf(w, "hello from web worker %s (pid %d), request %d\n", id, os.Getpid(), n)
 			fmt.Printf("%s %s -> request %d\n", r.Method, r.URL.Path, n)
 		}),
-		ConnState: func(c net.Conn, st http.ConnState) {
-			mu.Lock()
-			defer mu.Unlock()
-			if st == http.StateClosed || st == http.StateHijacked {
-				delete(open, c)
-			} else {
-				open[c] = true
-			}
-		},
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	// Shutdown closes the listener and the idle connections, then waits
+	// for the active ones to finish their response (kelpie's stop timeout
+	// bounds the wait).
+	shut := make(chan error, 1)
 	go func() {
 		<-sig
-		close(quit)
-		ln.Close()
+		shut <- srv.Shutdown(context.Background())
 	}()
 	fmt.Printf("worker %s serving on http://%s\n", id, ln.Addr())
-	err = srv.Serve(ln)
-	select {
-	case <-quit:
-	default:
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintln(os.Stderr, "web:", err)
 		return 1
 	}
-	for {
-		mu.Lock()
-		n := len(open)
-		mu.Unlock()
-		if n == 0 {
-			fmt.Println("stopped: every connection finished")
-			return 0
-		}
-		time.Sleep(5 * time.Millisecond)
+	if err := <-shut; err != nil {
+		fmt.Fprintln(os.Stderr, "web: shutdown:", err)
+		return 1
 	}
+	fmt.Println("stopped: every connection finished")
+	return 0
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/term"
 )
 
@@ -268,19 +269,44 @@ func (v *topView) key(b []byte) bool {
 	return true
 }
 
+// seqName names the key an xterm sends as seq, or "".
+func seqName(seq string) string {
+	switch seq {
+	case "\x1b[A", "\x1bOA":
+		return "up"
+	case "\x1b[B", "\x1bOB":
+		return "down"
+	case "\x1b[C", "\x1bOC":
+		return "right"
+	case "\x1b[D", "\x1bOD":
+		return "left"
+	case "\x1b[H", "\x1bOH":
+		return "home"
+	case "\x1b[F", "\x1bOF":
+		return "end"
+	case "\x1b[5~":
+		return "pgup"
+	case "\x1b[6~":
+		return "pgdn"
+	case "\x1bOP":
+		return "F1"
+	case "\x1b[15~":
+		return "F5"
+	}
+	return ""
+}
+
 // keyName names the key at the start of b and says how many bytes it
 // took: the sequences an xterm sends for the keys top knows, else one
 // character.
 func keyName(b []byte) (string, int) {
-	seqs := []struct{ seq, name string }{
-		{"\x1b[A", "up"}, {"\x1bOA", "up"}, {"\x1b[B", "down"}, {"\x1bOB", "down"},
-		{"\x1b[C", "right"}, {"\x1bOC", "right"}, {"\x1b[D", "left"}, {"\x1bOD", "left"},
-		{"\x1b[H", "home"}, {"\x1bOH", "home"}, {"\x1b[F", "end"}, {"\x1bOF", "end"},
-		{"\x1b[5~", "pgup"}, {"\x1b[6~", "pgdn"}, {"\x1bOP", "F1"}, {"\x1b[15~", "F5"},
-	}
-	for _, s := range seqs {
-		if bytes.HasPrefix(b, []byte(s.seq)) {
-			return s.name, len(s.seq)
+	if b[0] == 0x1b {
+		// No sequence is the start of a longer one: the shortest that
+		// matches is the key.
+		for n := 3; n <= min(len(b), 5); n++ {
+			if name := seqName(string(b[:n])); name != "" {
+				return name, n
+			}
 		}
 	}
 	switch c := b[0]; {
@@ -364,50 +390,13 @@ func (v *topView) frame(w, h int) []byte {
 	return b.Bytes()
 }
 
-// visible is the width of s without its SGR sequences (one cell a rune:
-// top draws no wide characters of its own; process names are cut short).
-func visible(s string) int {
-	n, esc := 0, false
-	for _, r := range s {
-		switch {
-		case esc:
-			esc = r != 'm'
-		case r == 0x1b:
-			esc = true
-		default:
-			n++
-		}
-	}
-	return n
-}
-
-// fit cuts s to w cells.
-func fit(s string, w int) string {
-	if visible(s) <= w {
-		return s
-	}
-	var b strings.Builder
-	n, esc := 0, false
-	for _, r := range s {
-		switch {
-		case esc:
-			esc = r != 'm'
-		case r == 0x1b:
-			esc = true
-		default:
-			if n == w {
-				continue
-			}
-			n++
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// fit cuts s to w cells (its escape sequences kept, a wide character
+// counted as two).
+func fit(s string, w int) string { return ansi.Truncate(s, w, "") }
 
 // pad fills s with spaces to w cells.
 func pad(s string, w int) string {
-	if n := visible(s); n < w {
+	if n := ansi.StringWidth(s); n < w {
 		return s + strings.Repeat(" ", w-n)
 	}
 	return s

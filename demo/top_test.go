@@ -107,3 +107,38 @@ func TestParseStat(t *testing.T) {
 		t.Errorf("a process's name keeps its controls: %q", p.comm)
 	}
 }
+
+// TestFitAndPadCountCells: a wide process name takes two cells a character,
+// so a row cut and padded to w cells is w cells wide, colour kept.
+func TestFitAndPadCountCells(t *testing.T) {
+	row := "\x1b[1m  42 注文処理サーバ\x1b[0m"
+	if got := ansi.StringWidth(fit(row, 11)); got != 11 {
+		t.Errorf("fit(%q, 11) is %d cells", row, got)
+	}
+	// A wide character that would straddle the edge is left out: padded,
+	// the row is still exactly w cells.
+	if got := ansi.StringWidth(pad(fit(row, 10), 10)); got != 10 {
+		t.Errorf("pad(fit(%q, 10), 10) is %d cells", row, got)
+	}
+	if got := fit(row, 10); !strings.HasPrefix(got, "\x1b[1m") || !strings.HasSuffix(got, "\x1b[0m") {
+		t.Errorf("fit lost the colour: %q", got)
+	}
+	if got := ansi.StringWidth(pad("注文", 8)); got != 8 {
+		t.Errorf("pad(注文, 8) is %d cells", got)
+	}
+}
+
+// TestKeyNameReadsSequences: xterm's keys by their sequences, the longest
+// too, several in one read, then plain characters.
+func TestKeyNameReadsSequences(t *testing.T) {
+	b := []byte("\x1b[A\x1bOB\x1b[15~\x1b[6~q\x1b")
+	var got []string
+	for len(b) > 0 {
+		name, n := keyName(b)
+		got = append(got, name)
+		b = b[n:]
+	}
+	if want := "up down F5 pgdn q esc"; strings.Join(got, " ") != want {
+		t.Errorf("keys %q, want %q", got, want)
+	}
+}

@@ -51,9 +51,6 @@ func (m *Model) signal(sig syscall.Signal) tea.Cmd {
 	}
 }
 
-// sigKill is K's signal.
-const sigKill = syscall.SIGKILL
-
 // guard asks first when an action reaches a group (a group row's members,
 // or a unit's child processes): y runs cmd.
 func (m *Model) guard(verb string, cmd tea.Cmd) tea.Cmd {

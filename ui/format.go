@@ -171,60 +171,54 @@ func grouped(n uint64) string {
 }
 
 // stateText describes a unit's state for the STATE column: a glyph, words
-// and the colour family.
+// and the colour family (toneOf the state; an exit with a failing code is
+// coloured as a crash).
 func stateText(in *procs.Info, now time.Time) (glyph, words string, tone stateTone) {
+	glyph, words, tone = "◌", string(in.State), toneOf(in.State)
 	switch in.State {
 	case procs.Running:
+		glyph = "●"
 		if in.Ready {
 			// Its own mark: running is not ready (a probe, a cluster
 			// member's listen, {"ready":true} or sd_notify said so).
-			return "●", "running ✓ ready", toneRunning
+			words = "running ✓ ready"
 		}
-		return "●", "running", toneRunning
-	case procs.Starting:
-		return "◌", "starting", toneStarting
-	case procs.Stopping:
-		return "◌", "stopping", toneStarting
-	case procs.Waiting:
-		// For its dependencies: the pane's reason says which.
-		return "◌", "waiting", toneStarting
+	case procs.Starting, procs.Stopping, procs.Waiting:
+		// Waiting for its dependencies: the pane's reason says which.
 	case procs.Backoff:
-		w := "backoff"
 		if !in.NextStart.IsZero() {
-			w += " " + strconv.FormatInt(countdown(in.NextStart, now), 10) + "s"
+			words += " " + strconv.FormatInt(countdown(in.NextStart, now), 10) + "s"
 		}
-		return "◌", w, toneStarting
 	case procs.Crashed:
-		w := "crashed"
+		glyph = "✖"
 		if end := endedBy(in); end != "" {
-			w += " " + end
+			words += " " + end
 		}
-		return "✖", w, toneCrashed
 	case procs.Exited:
-		w := "exited"
+		glyph = "✔"
 		if end := endedBy(in); end != "" {
-			w += " " + strings.TrimPrefix(end, "exit ")
+			words += " " + strings.TrimPrefix(end, "exit ")
 		}
 		if !in.StartedAt.IsZero() && in.ExitedAt.After(in.StartedAt) {
-			w += " (" + shortDuration(in.ExitedAt.Sub(in.StartedAt)) + ")"
+			words += " (" + shortDuration(in.ExitedAt.Sub(in.StartedAt)) + ")"
 		}
 		if in.ExitCode != nil && *in.ExitCode != 0 {
-			return "✖", w, toneCrashed
+			glyph, tone = "✖", toneCrashed
 		}
-		return "✔", w, toneExited
 	case procs.Stopped:
-		return "■", "stopped", toneStopped
+		glyph = "■"
 	case procs.Stuck:
 		// A worker that did not return when asked: it cannot be killed,
 		// and says so in its reason.
-		return "!", "stuck", toneCrashed
+		glyph = "!"
 	case procs.Paused:
 		// "‖" rather than the emoji-capable ⏸, which terminals draw one or
 		// two cells wide.
-		return "‖", "paused", tonePaused
+		glyph = "‖"
 	default:
-		return "?", safe(string(in.State)), toneStopped
+		glyph, words = "?", safe(string(in.State))
 	}
+	return glyph, words, tone
 }
 
 // unitNote is what the table's COMMAND cell and the pane's title say
@@ -271,7 +265,7 @@ func endedBy(in *procs.Info) string {
 	return ""
 }
 
-// stateTone gives the colour family of a state without rendering its words.
+// toneOf gives the colour family of a state without rendering its words.
 func toneOf(s procs.State) stateTone {
 	switch s {
 	case procs.Running:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"syscall"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/kelpie-dev/kelpie/procs"
@@ -101,7 +102,7 @@ func (e *insteadErr) Unwrap() error { return e.refused }
 // goroutine cannot be killed) is stopped instead, and the error says both.
 // The refusal is procs.ErrUnkillable locally and over a control socket.
 func killOrStop(be Backend, name string) error {
-	err := be.Signal(name, sigKill)
+	err := be.Signal(name, syscall.SIGKILL)
 	if err == nil || !errors.Is(err, procs.ErrUnkillable) {
 		return err
 	}
@@ -133,13 +134,18 @@ func (m *Model) groupDone(msg actionMsg) tea.Cmd {
 		}
 		return m.setStatus(statusOK, "sent "+msg.sig+" to "+what)
 	}
-	text := msg.verb + " " + msg.name + ": " + plural(len(msg.failed), "failure") + " of " + plural(msg.n, "member") + ": "
+	return m.setStatus(statusError, msg.verb+" "+msg.name+": "+failureText(msg.failed, msg.n))
+}
+
+// failureText says how many of a group's n members failed and names the
+// first few failures: a thousand do not fit a status line.
+func failureText(failed []string, n int) string {
 	const shown = 3
-	text += strings.Join(msg.failed[:min(len(msg.failed), shown)], "; ")
-	if len(msg.failed) > shown {
+	text := plural(len(failed), "failure") + " of " + plural(n, "member") + ": " + strings.Join(failed[:min(len(failed), shown)], "; ")
+	if len(failed) > shown {
 		text += "; …"
 	}
-	return m.setStatus(statusError, text)
+	return text
 }
 
 // groupSend sends one message to each member at once: a failure names its
@@ -150,7 +156,7 @@ func groupSend(be Backend, group string, names []string, msg []byte) tea.Cmd {
 		res := act().(actionMsg)
 		out := sendMsg{name: group, text: string(msg), members: res.n}
 		if len(res.failed) > 0 {
-			out.err = errors.New(plural(len(res.failed), "failure") + " of " + plural(res.n, "member") + ": " + strings.Join(res.failed[:min(len(res.failed), 3)], "; "))
+			out.err = errors.New(failureText(res.failed, res.n))
 		}
 		return out
 	}

@@ -262,7 +262,7 @@ func (m *Model) renderGroup(r *unitRow, rule paint, w, h int, now time.Time) []s
 	put("restarts", strconv.Itoa(in.Restarts))
 	if addr, served := clusterOf(r.members); addr != "" {
 		// A cluster: one listening socket its members share (curl it).
-		text := safe(addr)
+		text := addr    // made safe in setInfo
 		if served > 0 { // fds mode: the kernel hands them out, uncounted
 			text += " · " + strconv.FormatUint(served, 10) + " connections handed out"
 		}

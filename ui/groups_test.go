@@ -244,6 +244,10 @@ func TestStatsViewListsThreads(t *testing.T) {
 	if strings.Contains(hs.m.View(), "\x1b]0;") {
 		t.Error("a thread's name reached the terminal with its escape")
 	}
+	// Built once per fetch, kept safe: a frame only puts them.
+	if th := hs.m.stats.threads; len(th) != 4 || !strings.HasSuffix(th[1], "libuv-worker") || strings.Contains(th[1], "\x1b") {
+		t.Errorf("the pane's thread rows: %q", th)
+	}
 	selectRow(t, hs, "primes")
 	hs.key("l", "j")
 	s = hs.screen()
@@ -389,5 +393,17 @@ func TestGroupRowSaysReadiness(t *testing.T) {
 	hs.deliver(procs.Batch{States: []procs.Info{w1}})
 	if g := rowOf(hs.screen(), "▸ web"); !strings.Contains(g, "2/2 up ✓ ready") {
 		t.Errorf("both ready: %q", g)
+	}
+}
+
+// TestFailureTextNamesTheFirstFew: a group action's failures and a group
+// send's are said alike: the count, the first three, and "…" for the rest.
+func TestFailureTextNamesTheFirstFew(t *testing.T) {
+	failed := []string{"w/0: a", "w/1: b", "w/2: c", "w/3: d", "w/4: e"}
+	if got, want := failureText(failed, 8), "5 failures of 8 members: w/0: a; w/1: b; w/2: c; …"; got != want {
+		t.Errorf("failureText = %q, want %q", got, want)
+	}
+	if got, want := failureText(failed[:1], 4), "1 failure of 4 members: w/0: a"; got != want {
+		t.Errorf("failureText = %q, want %q", got, want)
 	}
 }

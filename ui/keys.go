@@ -231,7 +231,7 @@ func DefaultKeyMap() KeyMap {
 		},
 
 		Compose: key.NewBinding(key.WithKeys("m", ":"), key.WithHelp("m", "message")),
-		Type:    key.NewBinding(key.WithKeys("i", "enter"), key.WithHelp("i", "type")),
+		Type:    key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "type")),
 
 		Clear: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
 
@@ -443,13 +443,12 @@ func (k *KeyMap) applyUnit(st keyState) {
 	}
 	k.Compose.SetEnabled(unit && st.selected.Channel != "" && st.mode == modeSingle)
 	// i types into a tty unit's screen; so does enter where the pane has
-	// the keyboard (in the table it folds).
+	// the keyboard, but that is the tty pane's own key (ttyPane.enter: in
+	// the table enter folds). The footer's word names both there.
 	k.Type.SetEnabled(unit && st.tty && state == procs.Running)
 	if st.focus == focusOutput {
-		k.Type.SetKeys("i", "enter")
 		k.Type.SetHelp("i/enter", "type")
 	} else {
-		k.Type.SetKeys("i")
 		k.Type.SetHelp("i", "type")
 	}
 	if unit {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -241,6 +242,7 @@ func (m *Model) giveKeys(km *KeyMap) {
 	m.split.keys, m.split.moves = km.OutputKeys, km.MoveKeys
 	m.stats.moves = km.MoveKeys
 	m.tty.moves = km.MoveKeys
+	m.tty.enter = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "type"))
 	m.menu.moves, m.menu.keys = km.MoveKeys, km.InputKeys
 	m.composer.keys, m.composer.walkKeys = km.InputKeys, km.HistoryKeys
 }
@@ -442,7 +444,8 @@ func (m *Model) applyBatch(b procs.Batch) tea.Cmd {
 		t.rebuild(keep)
 	} else if len(b.States) > 0 {
 		// A state change may move a row (sort), hide it (filter) or end
-		// its process tree.
+		// its process tree; its group's row sums it.
+		t.summarizeOf(b.States)
 		t.arrange(keep)
 	}
 	var cmds []tea.Cmd

@@ -73,11 +73,17 @@ func (m *Model) clearInnermost() tea.Cmd {
 	return nil
 }
 
+// isTypeKey reports whether k starts typing mode where it is pressed: the
+// root's i, or the tty pane's enter where the pane has the keyboard.
+func (m *Model) isTypeKey(k string) bool {
+	return has(m.keys.Type, k) || m.focus == focusOutput && has(m.tty.enter, k)
+}
+
 // explainDisabled answers an action key that does not apply to the selected
 // unit with a word instead of silence.
 func (m *Model) explainDisabled(msg tea.KeyMsg) tea.Cmd {
 	k := msg.String()
-	if name := m.ttyShown(); name != "" && has(m.keys.Type, k) && !m.keys.Type.Enabled() && !m.shutting {
+	if name := m.ttyShown(); name != "" && m.isTypeKey(k) && !m.keys.Type.Enabled() && !m.shutting {
 		if r := m.table.selected(); r != nil {
 			return m.setStatus(statusInfo, "type into "+name+": it is "+string(r.info.State)+" (s starts it)")
 		}

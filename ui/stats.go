@@ -28,6 +28,7 @@ type detailsMsg struct {
 type statsPane struct {
 	name     string // the unit the details belong to
 	details  *procs.Details
+	threads  []string // details' thread rows, built once per fetch (threadRows)
 	err      error
 	fetching bool
 	offset   int // first body row shown (j/k scroll)
@@ -51,7 +52,7 @@ type chartKey struct {
 // fetchDetails asks for the unit's details unless a request is in flight.
 func (s *statsPane) fetchDetails(be Backend, name string) tea.Cmd {
 	if s.name != name {
-		s.name, s.details, s.err, s.offset, s.fetching = name, nil, nil, 0, false
+		s.name, s.details, s.threads, s.err, s.offset, s.fetching = name, nil, nil, nil, 0, false
 	}
 	if s.fetching {
 		return nil
@@ -80,6 +81,7 @@ func (s *statsPane) apply(msg detailsMsg) {
 			return cmp.Compare(a.TID, b.TID)
 		})
 		s.details = &d
+		s.threads = threadRows(s.threads[:0], d.ThreadList)
 	}
 }
 
@@ -307,7 +309,13 @@ func (s *statsPane) detailLines(pal *palette, in *procs.Info, now time.Time, w i
 	}
 	if d != nil {
 		exitLines(d.Exits, put)
-		threadLines(d.ThreadList, put)
+		for i, row := range s.threads {
+			label := ""
+			if i == 0 {
+				label = "threads" // one label over the list
+			}
+			put(label, row)
+		}
 	}
 	return out
 }
@@ -330,7 +338,7 @@ func stackLines(in *procs.Info, now time.Time, put func(label, value string)) {
 		put("notify", strconv.Itoa(in.NotifyIgnored)+" datagrams ignored (malformed, oversized or not the unit's)")
 	}
 	if in.Schedule != "" {
-		sched := safe(in.Schedule)
+		sched := in.Schedule // made safe in setInfo
 		if !in.NextRun.IsZero() {
 			sched += ", next " + nextRunText(in.NextRun, now)
 		}
@@ -342,21 +350,23 @@ func stackLines(in *procs.Info, now time.Time, put func(label, value string)) {
 // come first, so the cut ones are the idle.
 const maxThreadLines = 100
 
-// threadLines lists the unit's OS threads under one "threads" label, as
-// the statsPane sorted them (the busiest first): tid, state, CPU % and name
-// (a thread names itself: outside text).
-func threadLines(sorted []procs.ThreadInfo, put func(label, value string)) {
+// threadRows appends to rows the unit's OS threads as the statsPane
+// sorted them (the busiest first), a heading first: tid, state, CPU % and
+// name (a thread names itself: outside text). apply builds them once per
+// fetch; the view puts them under one "threads" label.
+func threadRows(rows []string, sorted []procs.ThreadInfo) []string {
 	if len(sorted) == 0 {
-		return
+		return rows
 	}
-	put("threads", fit("TID", 8, true)+"  S  "+fit("CPU%", 6, true)+"  NAME")
+	rows = append(rows, fit("TID", 8, true)+"  S  "+fit("CPU%", 6, true)+"  NAME")
 	for i, th := range sorted {
 		if i == maxThreadLines {
-			put("", "… "+plural(len(sorted)-i, "more thread"))
+			rows = append(rows, "… "+plural(len(sorted)-i, "more thread"))
 			break
 		}
-		put("", fit(strconv.Itoa(th.TID), 8, true)+"  "+fit(safe(th.State), 1, false)+"  "+fit(percent(th.CPU), 6, true)+"  "+safe(th.Name))
+		rows = append(rows, fit(strconv.Itoa(th.TID), 8, true)+"  "+fit(safe(th.State), 1, false)+"  "+fit(percent(th.CPU), 6, true)+"  "+safe(th.Name))
 	}
+	return rows
 }
 
 // processFacts is the "process" line: pid, parent, threads, files, tree

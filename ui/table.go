@@ -34,6 +34,7 @@ type unitRow struct {
 	gstats  procs.GroupStats // the group's aggregate at the last tick
 	gwords  string           // its STATE cell's words ("3/4 running")
 	gcan    groupAbilities   // the actions that reach a member
+	gstale  bool             // a member changed: summarizeOf summarizes it again
 
 	// tree is the unit's processes at the last stats tick, its main process
 	// first, then depth-first (the sampler's order). A unit with more than
@@ -70,6 +71,7 @@ func (r *unitRow) setInfo(in procs.Info) {
 	// copies are made safe here, once per change, not per frame.
 	in.Command, in.Reason, in.Dir = safe(in.Command), safe(in.Reason), safe(in.Dir)
 	in.Status = safe(in.Status) // the unit's own sd_notify words
+	in.Schedule, in.Listen = safe(in.Schedule), safe(in.Listen)
 	in.Kind = procs.Kind(safe(string(in.Kind)))
 	stateChanged := r.info.State != in.State || r.info.Name != in.Name || r.info.Command != in.Command
 	if r.label == "" || r.info.Name != in.Name {
@@ -291,17 +293,19 @@ func (t *unitTable) rebuild(keep rowKey) {
 		t.tops = append(t.tops, r)
 	}
 	t.dropEmptyGroups()
+	for _, gr := range t.groups {
+		gr.summarize()
+	}
 	t.arrange(keep)
 }
 
 // arrange sorts, filters and unfolds the rows into the visible lines. It
 // runs on every stats tick (the sort values and process trees change), so
-// it does no more than walk the rows once.
+// it does no more than walk the rows once. The group rows were summarized
+// where their members changed (rebuild, summarizeOf, applyStats): a fold,
+// a filter or a sort changes no member.
 func (t *unitTable) arrange(keep rowKey) {
 	before := t.cursor
-	for _, gr := range t.groups {
-		gr.summarize() // its members' states or figures may have changed
-	}
 	less := t.comparer()
 	slices.SortStableFunc(t.tops, less)
 	t.visible = t.visible[:0]
@@ -374,6 +378,29 @@ func (t *unitTable) addUnit(r *unitRow) {
 // matches reports whether a unit passes the filter.
 func (t *unitTable) matches(r *unitRow) bool {
 	return t.filter == "" || strings.Contains(r.haystack, t.filter)
+}
+
+// summarizeOf summarizes again the virtual group rows of the units in
+// states, whose members' info changed: each once, however many of its
+// members a batch brings.
+func (t *unitTable) summarizeOf(states []procs.Info) {
+	n := 0
+	for i := range states {
+		if gr := t.groups[states[i].Group]; gr != nil && !gr.gstale {
+			gr.gstale = true
+			n++
+		}
+	}
+	for _, gr := range t.groups {
+		if n == 0 {
+			return
+		}
+		if gr.gstale {
+			gr.gstale = false
+			gr.summarize()
+			n--
+		}
+	}
 }
 
 // setFilter shows only the units whose name, state or command contain q.
@@ -468,6 +495,7 @@ func (t *unitTable) applyStats(st *procs.Stats) {
 	}
 	for g, r := range t.groups {
 		r.gstats = st.Groups[g]
+		r.summarize() // the members' figures and the group's sums moved
 		r.sparkStale = true
 		if r.gstats.Live > 0 {
 			r.hist.push(sample{cpu: float32(r.gstats.CPU)})

@@ -448,3 +448,19 @@ func TestSafe(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduleAndListenAreMadeSafeInSetInfo: a unit's schedule (its config)
+// and listen address (a cluster's) are outside text, made safe once per
+// change where the row stores them: the views put them as they are.
+func TestScheduleAndListenAreMadeSafeInSetInfo(t *testing.T) {
+	var r unitRow
+	r.setInfo(procs.Info{Name: "nightly", Schedule: "0 3 * * *" + hostile, Listen: "127.0.0.1:8080" + hostile})
+	for what, s := range map[string]string{"schedule": r.info.Schedule, "listen": r.info.Listen} {
+		if bad := unsafeSequence(s); bad != "" {
+			t.Errorf("the row's %s holds %q", what, bad)
+		}
+	}
+	if !strings.HasPrefix(r.info.Schedule, "0 3 * * *") || !strings.HasPrefix(r.info.Listen, "127.0.0.1:8080") {
+		t.Errorf("the text itself was lost: %q, %q", r.info.Schedule, r.info.Listen)
+	}
+}

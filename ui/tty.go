@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,12 +46,10 @@ const (
 	ttyTitleMax = 40
 )
 
-// terminals is what the screen asks of a backend for tty units.
-type terminals = procs.Terminals
-
-// terms returns the backend's Terminals, if it has them.
-func (m *Model) terms() (terminals, bool) {
-	t, ok := m.backend.(terminals)
+// terms returns the backend's Terminals (what the screen asks of a backend
+// for tty units), if it has them.
+func (m *Model) terms() (procs.Terminals, bool) {
+	t, ok := m.backend.(procs.Terminals)
 	return t, ok
 }
 
@@ -118,8 +117,10 @@ type ttyPane struct {
 
 	typing typingState
 
-	// Its keys: the moving keys scroll the scrollback.
+	// Its keys: the moving keys scroll the scrollback; enter starts typing
+	// mode, as the root's i does (enter is the table's fold there).
 	moves MoveKeys
+	enter key.Binding
 	// The rows as drawn, and what they were drawn from.
 	rowsKey  ttyRowsKey
 	drawn    []string
@@ -137,25 +138,20 @@ type ttyRowsKey struct {
 	back, typing        bool
 }
 
-// ttyShown is the tty unit whose screen the pane shows now, or "": the
-// selected unit in the Output view of a single pane, shown on the screen,
-// and a backend that has Terminals.
+// ttyShown is the tty unit whose screen the pane shows now, or "": a tty
+// unit's pane (ttyUnit) that nothing covers (help, a menu, a screen too
+// small).
 func (m *Model) ttyShown() string {
-	if m.mode != modeSingle || m.helpOpen || m.lay.small || m.menu.open {
+	if m.helpOpen || m.lay.small || m.menu.open || !m.ttyUnit() {
 		return ""
 	}
-	r := m.table.selected()
-	if r == nil || r.virtual || !r.info.TTY || m.shownView() != viewOutput {
-		return ""
-	}
-	if _, ok := m.terms(); !ok {
-		return ""
-	}
-	return r.info.Name
+	return m.table.selected().info.Name
 }
 
 // ttyUnit reports whether the pane shows a tty unit's screen, whatever
-// covers it now (help, a menu): its log lines are not followed.
+// covers it now (help, a menu): the selected unit in the Output view of a
+// single pane, and a backend that has Terminals. Its log lines are not
+// followed.
 func (m *Model) ttyUnit() bool {
 	if m.mode != modeSingle {
 		return false
@@ -357,15 +353,10 @@ func (m *Model) tickTTY(msg ttyTickMsg) tea.Cmd {
 func sameScreen(a, b *procs.Screen) bool {
 	if a.Cols != b.Cols || a.Rows != b.Rows || a.CursorX != b.CursorX || a.CursorY != b.CursorY ||
 		a.CursorVisible != b.CursorVisible || a.AltScreen != b.AltScreen || a.Title != b.Title ||
-		a.Scrollback != b.Scrollback || len(a.Lines) != len(b.Lines) {
+		a.Scrollback != b.Scrollback {
 		return false
 	}
-	for i := range a.Lines {
-		if a.Lines[i] != b.Lines[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(a.Lines, b.Lines)
 }
 
 // resizeTTY sends the pane's size to the shown unit when it differs from
@@ -535,11 +526,13 @@ func (t *ttyPane) screenTop() int {
 }
 
 // ttyBindings are the tty pane's keys, for routing.
-func (t *ttyPane) bindings() []*key.Binding { return t.moves.list() }
+func (t *ttyPane) bindings() []*key.Binding { return append(t.moves.list(), &t.enter) }
 
 // updateKeys enables the tty pane's keys: the moving keys scroll its
-// scrollback when it has the keyboard.
-func (t *ttyPane) updateKeys(focused bool) {
+// scrollback when it has the keyboard, and enter types into the unit when
+// it runs as well.
+func (t *ttyPane) updateKeys(focused, running bool) {
+	t.enter.SetEnabled(focused && running)
 	mv := &t.moves
 	mv.enable(focused)
 	if !focused {
@@ -552,8 +545,12 @@ func (t *ttyPane) updateKeys(focused bool) {
 	mv.Bottom.SetEnabled(t.back)
 }
 
-// ttyKey scrolls the tty pane by a moving key.
+// ttyKey answers the tty pane's keys: enter starts typing mode, a moving
+// key scrolls.
 func (m *Model) ttyKey(msg tea.KeyMsg) tea.Cmd {
+	if key.Matches(msg, m.tty.enter) {
+		return m.startTyping(msg)
+	}
 	delta, top, bottom := m.tty.moves.distance(msg, m.tty.rows)
 	return m.scrollTTY(delta, top, bottom)
 }

@@ -602,3 +602,42 @@ func TestTTYTypingReclaimsTheSize(t *testing.T) {
 		t.Fatalf("resizes %q, want ours (%q) sent again once", got, ours[0])
 	}
 }
+
+// TestTTYEnterIsThePanesKey: enter types into a tty unit only where its
+// pane has the keyboard, by the pane's own binding: the root's Type key is
+// i alone, whatever has the focus, and enter on the table does not type.
+// On a stopped unit the pane's enter is explained as i is.
+func TestTTYEnterIsThePanesKey(t *testing.T) {
+	fb := ttyFake()
+	hs := newHarness(t, fb, 100, 30)
+	hs.key("enter")
+	if hs.m.tty.typing.on {
+		t.Fatal("enter on the table started typing mode")
+	}
+	hs.key("tab")
+	if got := hs.m.keys.Type.Keys(); !slices.Equal(got, []string{"i"}) {
+		t.Errorf("root Type keys with the pane focused: %q, want only i", got)
+	}
+	if !hs.m.tty.enter.Enabled() {
+		t.Fatal("the tty pane's enter is off on a running unit's focused pane")
+	}
+	hs.key("enter")
+	if !hs.m.tty.typing.on {
+		t.Fatal("enter on the tty pane did not start typing mode")
+	}
+
+	fb = ttyFake()
+	fb.infos[0].State, fb.infos[0].PID, fb.infos[0].ExitCode = procs.Exited, 0, intp(0)
+	hs = newHarness(t, fb, 100, 30)
+	hs.key("tab")
+	if hs.m.tty.enter.Enabled() {
+		t.Error("the tty pane's enter is on for a stopped unit")
+	}
+	hs.key("enter")
+	if hs.m.tty.typing.on {
+		t.Fatal("typing into a unit that is not running")
+	}
+	if s := statusLine(hs); !strings.Contains(s, "type into shell: it is exited (s starts it)") {
+		t.Errorf("status %q", s)
+	}
+}

@@ -274,7 +274,7 @@ func (m *Model) applyKeys(st keyState) {
 		k.OutputKeys = p.keys
 	}
 	tty := st.tty && p == nil
-	m.tty.updateKeys(free && tty && st.focus == focusOutput)
+	m.tty.updateKeys(free && tty && st.focus == focusOutput, k.Type.Enabled())
 	m.stats.updateKeys(free && p == nil && !tty && st.focus == focusOutput)
 	m.menu.updateKeys()
 	m.composer.updateKeys()
