@@ -160,7 +160,9 @@ func (c *cli) remoteCommand(path string) string {
 	return cmd
 }
 
-// shellQuote quotes s for a POSIX shell.
+// shellQuote quotes s for a POSIX shell, always (export's shQuote leaves a
+// plain word bare, for unit files people read): the remote command and the
+// attach hint quote every path the same way, as their tests pin.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

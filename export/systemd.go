@@ -616,7 +616,8 @@ func sdDuration(d time.Duration) string {
 	return strconv.FormatInt(int64((d+time.Microsecond-1)/time.Microsecond), 10) + "us"
 }
 
-// shQuote quotes s for the POSIX shell.
+// shQuote quotes s for the POSIX shell, leaving a plain word bare so that
+// the unit files stay readable (the CLI's shellQuote quotes always).
 func shQuote(s string) string {
 	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
 		return !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-_./:=@,+%", r)))
