@@ -260,14 +260,11 @@ func escapeC1(b []byte) []byte {
 }
 
 func (c *cli) runLogs(cmd *cobra.Command, args []string) error {
-	if c.lines == 0 {
-		return c.logsLive(cmd, args) // nothing of the past asked for
-	}
 	err := c.logsLive(cmd, args)
-	if err != nil {
-		return c.logsFromFiles(args, err)
+	if err == nil || c.lines == 0 {
+		return err // the files hold only the past, and none was asked for
 	}
-	return nil
+	return c.logsFromFiles(args, err)
 }
 
 // logsLive is `kelpie logs` from the running kelpie.

@@ -74,16 +74,9 @@ func (c *cli) runExport(cmd *cobra.Command, kind, dir string, opt export.Options
 			return usagef(cmd, "--prefix: %v", err)
 		}
 	}
-	path, _, err := c.locate()
+	f, err := c.loadConfig()
 	if err != nil {
 		return err
-	}
-	if path == "" {
-		return &exitError{code: exitUsage, text: "kelpie: no " + configNames + " here or above (use -f FILE)"}
-	}
-	f, err := config.Load(path)
-	if err != nil {
-		return &exitError{code: exitUsage, text: err.Error()}
 	}
 	res, err := build(f, opt)
 	if err != nil {

@@ -102,3 +102,15 @@ func TestExportCommand(t *testing.T) {
 		t.Fatalf("--image not used:\n%s", b)
 	}
 }
+
+// validate and export load the config the same way (loadConfig): where
+// there is none, both say so in one line and exit with the usage code.
+func TestNoConfigIsAUsageErrorForValidateAndExport(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{{"validate"}, {"export", "systemd", filepath.Join(dir, "out")}} {
+		_, errOut, code := kelpieWith(t, dir, nil, args...)
+		if code != exitUsage || !strings.Contains(errOut, "kelpie: no "+configNames+" here or above (use -f FILE)") {
+			t.Errorf("kelpie %v: exit %d, stderr:\n%s\nwant exit %d and the no-config line", args, code, errOut, exitUsage)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/kelpie-dev/kelpie/config"
 	"github.com/kelpie-dev/kelpie/control"
 	"github.com/kelpie-dev/kelpie/logfile"
 	"github.com/kelpie-dev/kelpie/procs"
@@ -21,13 +20,9 @@ func (c *cli) logsFromFiles(args []string, live error) error {
 	}
 	dir := c.logDir // the files of an `up --log-dir DIR` run
 	if dir == "" {
-		path, _, err := c.locate()
-		if err != nil || path == "" {
-			return live
-		}
-		f, err := config.Load(path)
+		f, err := c.loadConfig()
 		if err != nil || f.Logs.Dir == "" {
-			return live
+			return live // no config, or none that keeps files: what asking the socket said
 		}
 		dir = f.Logs.Dir
 	}

@@ -160,7 +160,9 @@ func (c *cli) remoteCommand(path string) string {
 	return cmd
 }
 
-// shellQuote quotes s for a POSIX shell.
+// shellQuote quotes s for a POSIX shell, always (export's shQuote leaves a
+// plain word bare, for unit files people read): the remote command and the
+// attach hint quote every path the same way, as their tests pin.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
@@ -219,12 +221,14 @@ func (c *cli) dialSSH(ctx context.Context, raw string) (*target, error) {
 	m, err := control.OpenMux(stdout, stdin, closeBoth{stdin, stdout})
 	stop()
 	if err != nil {
-		if !errors.Is(err, control.ErrNoGreeting) {
-			end()
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
+		// Nobody reads stdout any more: closed first, a chatty far end gets
+		// EPIPE and ssh ends, rather than blocking on a full pipe while end
+		// waits its full 5 s.
 		stdout.Close()
 		end()
+		if !errors.Is(err, control.ErrNoGreeting) {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
 		return nil, sshError(where, waitErr, stderr.String())
 	}
 	return &target{where: where, dial: m.Dial, close: func() { m.Close(); end() }}, nil

@@ -282,3 +282,25 @@ func TestRemoteSocketForwarding(t *testing.T) {
 		t.Fatalf("ps through ssh -L: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// A far end that prints something other than kelpie and goes on talking:
+// the client stops reading and closes its end of ssh's stdout first, so the
+// far end's next write ends it (EPIPE) and it finishes on its own, rather
+// than blocking on a full pipe until the client kills it. The fake ssh
+// writes its marker only if it got to run on after the broken pipe.
+func TestRemoteNoiseClosesStdoutBeforeWaiting(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "ended")
+	fake := filepath.Join(dir, "fakessh")
+	script := "#!/bin/sh\necho 'Welcome to the server'\nyes chatter 2>/dev/null\necho ended > '" + marker + "'\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := kelpieWith(t, dir, []string{"KELPIE_SSH_COMMAND=" + fake}, "ps", "--host", "ssh://fake-host")
+	if code == 0 || !strings.Contains(errOut, `printed "Welcome to the server"`) {
+		t.Fatalf("exit %d, stderr:\n%s\nwant the shell noise named", code, errOut)
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatalf("the far end was killed rather than ending on its closed stdout: %v", err)
+	}
+}

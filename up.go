@@ -18,23 +18,34 @@ import (
 	"github.com/kelpie-dev/kelpie/ui"
 )
 
-func (c *cli) runValidate(*cobra.Command, []string) error {
+// loadConfig loads the config -f names or locate finds (never the demo):
+// none found is a usage error saying so, and a bad one a usage error with
+// its positioned messages, for validate, export and logs alike.
+func (c *cli) loadConfig() (*config.File, error) {
 	path, _, err := c.locate()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if path == "" {
-		return &exitError{code: exitUsage, text: "kelpie: no " + configNames + " here or above (use -f FILE)"}
+		return nil, &exitError{code: exitUsage, text: "kelpie: no " + configNames + " here or above (use -f FILE)"}
 	}
 	f, err := config.Load(path)
 	if err != nil {
-		return &exitError{code: exitUsage, text: err.Error()}
+		return nil, &exitError{code: exitUsage, text: err.Error()}
+	}
+	return f, nil
+}
+
+func (c *cli) runValidate(*cobra.Command, []string) error {
+	f, err := c.loadConfig()
+	if err != nil {
+		return err
 	}
 	if len(f.Clusters) > 0 {
-		fmt.Fprintf(c.stdout, "%s: %d processes, %d clusters, OK\n", path, len(f.Specs), len(f.Clusters))
+		fmt.Fprintf(c.stdout, "%s: %d processes, %d clusters, OK\n", f.Path, len(f.Specs), len(f.Clusters))
 		return nil
 	}
-	fmt.Fprintf(c.stdout, "%s: %d processes, OK\n", path, len(f.Specs))
+	fmt.Fprintf(c.stdout, "%s: %d processes, OK\n", f.Path, len(f.Specs))
 	return nil
 }
 

@@ -108,28 +108,27 @@ func (c *Client) Tail(name string, n int) ([]procs.Line, error) {
 
 // Since returns up to limit lines after seq after (at most 10,000 a call).
 func (c *Client) Since(name string, after uint64, limit int) ([]procs.Line, uint64, error) {
-	return since(c, "since", name, after, limit, func(r Response) []procs.Line { return r.Lines })
+	return since(c, Request{Cmd: "since", Name: name, After: after}, limit, sinceLines)
 }
 
 // SinceID is Since of the unit with this Info.ID (procs.IDSource): a
 // removed unit's last lines too, never a new unit's of its name.
 func (c *Client) SinceID(name string, id, after uint64, limit int) ([]procs.Line, uint64, error) {
-	var out []procs.Line
-	var missed uint64
-	err := c.call(Request{Cmd: "since", Name: name, ID: id, After: after, N: max(limit, 1)}, func(r Response) error {
-		out, missed = r.Lines, r.Missed
-		return nil
-	})
-	return out, missed, err
+	return since(c, Request{Cmd: "since", Name: name, ID: id, After: after}, limit, sinceLines)
 }
 
-// since asks for what came after seq after (lines or messages, picked out of
-// the answer). A limit of 0 still asks, for the missed count and whether the
-// unit exists, and returns nothing.
-func since[T any](c *Client, cmd, name string, after uint64, limit int, pick func(Response) []T) ([]T, uint64, error) {
+// sinceLines picks a since answer's lines.
+func sinceLines(r Response) []procs.Line { return r.Lines }
+
+// since asks req (a since or messages-since, with what came after which
+// seq, of which unit) for up to limit items, picked out of the answer. A
+// limit of 0 still asks, for the missed count and whether the unit exists,
+// and returns nothing.
+func since[T any](c *Client, req Request, limit int, pick func(Response) []T) ([]T, uint64, error) {
 	var out []T
 	var missed uint64
-	err := c.call(Request{Cmd: cmd, Name: name, After: after, N: max(limit, 1)}, func(r Response) error {
+	req.N = max(limit, 1)
+	err := c.call(req, func(r Response) error {
 		out, missed = pick(r), r.Missed
 		return nil
 	})
@@ -146,7 +145,7 @@ func (c *Client) Send(name string, msg []byte) error {
 
 // Messages returns up to limit of the unit's channel messages after seq after.
 func (c *Client) Messages(name string, after uint64, limit int) ([]procs.Message, uint64, error) {
-	return since(c, "messages-since", name, after, limit, func(r Response) []procs.Message { return r.Messages })
+	return since(c, Request{Cmd: "messages-since", Name: name, After: after}, limit, func(r Response) []procs.Message { return r.Messages })
 }
 
 // TailMessages returns the unit's newest n channel messages, oldest first.

@@ -109,3 +109,50 @@ func TestLogsStreamInBatches(t *testing.T) {
 		t.Fatalf("%d lines in %d flushes, want %d in far fewer", lines, flushes, n)
 	}
 }
+
+// SinceID over the socket answers as Since does (the one generic since
+// path): the unit's lines after a seq, and with a limit of 0 none, but no
+// error, since the unit exists.
+func TestClientSinceIDAnswersAsSince(t *testing.T) {
+	sup, err := procs.New(procs.Options{Tick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sup.Shutdown(t.Context()) })
+	if err := sup.Add(procs.Spec{Name: "web", Shell: "echo one; echo two; exec sleep 424295"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Start("web"); err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, sup, nil)
+	c, err := Dial(t.Context(), srv.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id uint64
+	for _, in := range c.List() {
+		if in.Name == "web" {
+			id = in.ID
+		}
+	}
+	if id == 0 {
+		t.Fatal("web has no ID")
+	}
+	var got []procs.Line
+	waitFor(t, "web's line two", func() bool {
+		got, _, err = c.SinceID("web", id, 0, 10)
+		return err == nil && len(got) > 0 && got[len(got)-1].Text == "two"
+	})
+	want, _, err := c.Since("web", 0, 10)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("SinceID %+v, Since %+v (%v)", got, want, err)
+	}
+	one := got[len(got)-2]
+	if after, _, err := c.SinceID("web", id, one.Seq, 10); err != nil || len(after) != 1 || after[0].Text != "two" {
+		t.Fatalf("SinceID after line one: %+v, %v", after, err)
+	}
+	if none, _, err := c.SinceID("web", id, 0, 0); err != nil || none != nil {
+		t.Fatalf("SinceID with limit 0: %+v, %v; want nothing and no error", none, err)
+	}
+}

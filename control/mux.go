@@ -41,8 +41,8 @@ type Mux struct {
 	mu      sync.Mutex
 	streams map[uint32]*muxStream
 	next    uint32
-	err     error // why the byte stream ended, once it has
-	done    chan struct{}
+	err     error         // why the byte stream ended, once it has
+	done    chan struct{} // closed once the byte stream has ended (the fuzz test awaits it)
 }
 
 // Frame types.
@@ -135,10 +135,6 @@ func (m *Mux) Dial(ctx context.Context) (net.Conn, error) {
 	go s.pump()
 	return &muxConn{Conn: outer, s: s}, nil
 }
-
-// Done is closed once the byte stream has ended (the far end went away, or
-// Close was called).
-func (m *Mux) Done() <-chan struct{} { return m.done }
 
 // Err says why the byte stream ended (nil while it has not).
 func (m *Mux) Err() error {

@@ -164,6 +164,6 @@ func FuzzOpenMux(f *testing.F) {
 		if err == nil {
 			c.Close()
 		}
-		<-m.Done() // the input ran out: the Mux has ended
+		<-m.done // the input ran out: the Mux has ended
 	})
 }

@@ -7,12 +7,6 @@ import (
 	"github.com/kelpie-dev/kelpie/procs"
 )
 
-// scaler is what an engine with clusters does beyond procs.Engine.
-type scaler interface {
-	Scale(name string, n int) error
-	Reload(name string) error
-}
-
 // scale serves scale (a group's member count, N) and reload (a rolling
 // replacement of a group's members, answered once it is done). The answer
 // lists the group's members as they are then.
@@ -20,7 +14,7 @@ func (s *Server) scale(req Request, reply func(Response) error) error {
 	if req.Name == "" {
 		return errors.New("no group or cluster named")
 	}
-	sc, ok := s.eng.(scaler)
+	sc, ok := s.eng.(procs.Scaler)
 	if !ok {
 		return fmt.Errorf("%s: this engine cannot scale or reload groups", req.Cmd)
 	}
@@ -41,6 +35,8 @@ func (s *Server) scale(req Request, reply func(Response) error) error {
 	}
 	return reply(Response{OK: true, Units: units})
 }
+
+var _ procs.Scaler = (*Client)(nil)
 
 // Scale sets the number of a group's (or cluster's) members, live.
 func (c *Client) Scale(name string, n int) error {

@@ -10,7 +10,3 @@ import (
 // transport is a way to open them: the unix socket itself, or a stream of a
 // Mux over an ssh session's stdin and stdout (`kelpie dial-stdio`).
 type Dialer func(ctx context.Context) (net.Conn, error)
-
-// Where names the kelpie a Client talks to: the socket path, or what the
-// caller named its transport (ssh://host).
-func (c *Client) Where() string { return c.path }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -234,8 +235,8 @@ func (k *kube) process(s *procs.Spec) ([]File, []Note, error) {
 	if s.Schedule != nil {
 		return k.cronJob(un, s, name, c, grace)
 	}
-	if restartPolicy(s) != procs.RestartAlways {
-		un.add("restart %s: a Deployment's pods are always restarted, whatever their exit status", restartPolicy(s))
+	if pol := k.run[s.Name].Restart; pol != procs.RestartAlways {
+		un.add("restart %s: a Deployment's pods are always restarted, whatever their exit status", pol)
 	}
 	replicas := 1
 	if s.Disabled {
@@ -273,8 +274,8 @@ func (k *kube) cluster(cl *procs.Cluster) ([]File, []Note, error) {
 		un.add("mode %s: kelpie accepts and hands connections out; here the Service balances them and every pod accepts on its own port", mode)
 	}
 	un.add("%s: not set (a Deployment's pods have no index; a StatefulSet's do)", procs.WorkerIDVar)
-	if restartPolicy(s) != procs.RestartAlways {
-		un.add("restart %s: a Deployment's pods are always restarted, whatever their exit status", restartPolicy(s))
+	if pol := k.run[s.Name].Restart; pol != procs.RestartAlways {
+		un.add("restart %s: a Deployment's pods are always restarted, whatever their exit status", pol)
 	}
 	k.dependencies(un, s)
 	d := k.deployment(name, cl.Count(), c, grace)
@@ -335,7 +336,7 @@ func (k *kube) cronJob(un *unitNotes, s *procs.Spec, name string, c kContainer, 
 		un.add("schedule: the times are the cluster's time zone (often UTC), not this machine's; set TZ= in the schedule to pin one")
 	}
 	pol := "OnFailure"
-	if restartPolicy(s) == procs.RestartNever {
+	if k.run[s.Name].Restart == procs.RestartNever {
 		pol = "Never"
 	}
 	cj := kCronJob{
@@ -381,12 +382,13 @@ func (k *kube) container(un *unitNotes, s *procs.Spec, name string) (kContainer,
 	}
 	c.ReadinessProbe = k.probe(un, "ready", s.Ready, false)
 	c.LivenessProbe = k.probe(un, "liveness", s.Liveness, true)
-	grace, changed := wholeSeconds(orDefault(s.StopTimeout, procs.DefaultStopTimeout))
+	run := k.run[s.Name]
+	grace, changed := wholeSeconds(run.StopTimeout)
 	if changed {
 		un.add("stop_timeout %s: rounded up to %ds (Kubernetes takes whole seconds)", s.StopTimeout, grace)
 	}
-	if s.StopSignal != 0 && s.StopSignal != 15 {
-		un.add("stop_signal %s: Kubernetes stops a container with SIGTERM (or the image's STOPSIGNAL)", signalName(int(s.StopSignal)))
+	if run.StopSignal != syscall.SIGTERM {
+		un.add("stop_signal %s: Kubernetes stops a container with SIGTERM (or the image's STOPSIGNAL)", signalName(run.StopSignal))
 	}
 	if s.IPC {
 		un.add("ipc: the message channel (NODE_CHANNEL_FD) has no Kubernetes counterpart; the process runs without one")
@@ -444,8 +446,14 @@ func (k *kube) probe(un *unitNotes, what string, p *procs.Probe, liveness bool) 
 		un.add("%s (%s): Kubernetes probes are exec, httpGet and tcpSocket; not exported", what, p.Kind)
 		return nil
 	}
-	secs := func(key string, d, def time.Duration) int64 {
-		d = orDefault(d, def)
+	// The timings and thresholds are procs' own, its defaults filled in.
+	d, err := p.WithDefaults(liveness)
+	if err != nil {
+		un.add("%s (%s): %v; not exported", what, p.Kind, err)
+		return nil
+	}
+	p = d
+	secs := func(key string, d time.Duration) int64 {
 		n, changed := wholeSeconds(d)
 		if changed {
 			un.add("%s.%s %s: rounded up to %ds (Kubernetes takes whole seconds)", what, key, d, n)
@@ -453,15 +461,12 @@ func (k *kube) probe(un *unitNotes, what string, p *procs.Probe, liveness bool) 
 		return n
 	}
 	if p.InitialDelay > 0 {
-		kp.InitialDelaySeconds = secs("initial_delay", p.InitialDelay, 0)
+		kp.InitialDelaySeconds = secs("initial_delay", p.InitialDelay)
 	}
-	kp.PeriodSeconds = secs("period", p.Period, procs.DefaultProbePeriod)
-	kp.TimeoutSeconds = secs("timeout", p.Timeout, procs.DefaultProbeTimeout)
-	kp.SuccessThreshold = max(p.SuccessThreshold, procs.DefaultProbeSuccess)
-	kp.FailureThreshold = max(p.FailureThreshold, 0)
-	if kp.FailureThreshold == 0 {
-		kp.FailureThreshold = procs.DefaultProbeFailure
-	}
+	kp.PeriodSeconds = secs("period", p.Period)
+	kp.TimeoutSeconds = secs("timeout", p.Timeout)
+	kp.SuccessThreshold = p.SuccessThreshold
+	kp.FailureThreshold = p.FailureThreshold
 	if liveness && kp.SuccessThreshold != 1 {
 		un.add("%s.success_threshold %d: Kubernetes takes only 1 for a liveness probe", what, kp.SuccessThreshold)
 		kp.SuccessThreshold = 1

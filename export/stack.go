@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kelpie-dev/kelpie/config"
 	"github.com/kelpie-dev/kelpie/procs"
+	"golang.org/x/sys/unix"
 )
 
 // stack is a config sorted the way both exports walk it: its processes,
@@ -22,8 +24,12 @@ type stack struct {
 	groups   []group
 	kinds    map[string]string // name -> "process", "cluster" or "worker"
 	byName   map[string]*procs.Spec
-	notes    []Note
-	origins  map[string][]config.EnvOrigin // unit -> its variables from outside the config
+	// run is each unit's spec as procs runs it, its defaults filled in
+	// (by procs, once): what to export. byName keeps what the config said,
+	// for the notes about settings that do not carry over.
+	run     map[string]procs.Spec
+	notes   []Note
+	origins map[string][]config.EnvOrigin // unit -> its variables from outside the config
 }
 
 // group is a worker group: kelpie runs its members as goroutines.
@@ -44,7 +50,7 @@ func newStack(f *config.File, opt Options) (*stack, error) {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	st := &stack{path: path, prefix: prefix, kinds: map[string]string{}, byName: map[string]*procs.Spec{},
-		origins: map[string][]config.EnvOrigin{}}
+		run: map[string]procs.Spec{}, origins: map[string][]config.EnvOrigin{}}
 	for _, o := range f.EnvOrigins {
 		st.origins[o.Unit] = append(st.origins[o.Unit], o)
 	}
@@ -68,6 +74,9 @@ func newStack(f *config.File, opt Options) (*stack, error) {
 	for i := range st.clusters {
 		st.kinds[st.clusters[i].Spec.Name] = "cluster"
 		st.byName[st.clusters[i].Spec.Name] = &st.clusters[i].Spec
+	}
+	for name, s := range st.byName {
+		st.run[name] = s.WithDefaults()
 	}
 	for _, g := range st.groups {
 		st.note("", "worker group %s (%d × task %s): not exported: a worker is a goroutine inside kelpie, with no program another engine could run", g.name, g.count, g.task)
@@ -144,22 +153,6 @@ func (st *stack) secrets(un *unitNotes, where, advice string) bool {
 	return true
 }
 
-// restartPolicy is the spec's policy with kelpie's default filled in.
-func restartPolicy(s *procs.Spec) procs.RestartPolicy {
-	if s.Restart == "" {
-		return procs.RestartOnFailure
-	}
-	return s.Restart
-}
-
-// orDefault is d, or def when d is zero (left out of the config).
-func orDefault(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
-}
-
 // wholeSeconds rounds d up to whole seconds (what Kubernetes takes) and
 // says whether that changed it.
 func wholeSeconds(d time.Duration) (int64, bool) {
@@ -173,20 +166,14 @@ func seconds(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
 }
 
-// signalName is a signal's name with SIG, as systemd and the docs write it.
-func signalName(sig int) string {
-	names := map[int]string{
-		1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT",
-		7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2",
-		13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP",
-		20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU", 23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ",
-		26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO", 31: "SIGSYS",
-	}
-	if n, ok := names[sig]; ok {
+// signalName is a signal's name as systemd and the docs write it: x/sys
+// names the classic ones, and systemd spells a real-time one SIGRTMIN+N.
+func signalName(sig syscall.Signal) string {
+	if n := unix.SignalName(sig); n != "" {
 		return n
 	}
 	if sig >= 34 && sig <= 64 {
-		return "SIGRTMIN+" + strconv.Itoa(sig-34)
+		return "SIGRTMIN+" + strconv.Itoa(int(sig)-34)
 	}
-	return strconv.Itoa(sig)
+	return strconv.Itoa(int(sig))
 }

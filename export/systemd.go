@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -71,7 +70,7 @@ func (sd *systemd) findOneshots() {
 	for _, s := range sd.allSpecs() {
 		for _, d := range s.DependsOn {
 			if d.Condition == procs.CondCompleted || d.Condition == procs.CondCompletedSuccessfully {
-				if sd.kinds[d.Name] == "process" && restartPolicy(sd.byName[d.Name]) != procs.RestartAlways {
+				if sd.kinds[d.Name] == "process" && sd.run[d.Name].Restart != procs.RestartAlways {
 					sd.oneshot[d.Name] = true
 				}
 			}
@@ -266,18 +265,16 @@ func (sd *systemd) service(u *unitFile, un *unitNotes, s *procs.Spec, typ, socke
 	if s.Ready != nil && s.Ready.Kind == procs.ProbeNotify && typ == "exec" {
 		typ = "notify"
 	}
-	pol := restartPolicy(s)
-	if s.MaxRestarts < 0 {
+	run := sd.run[s.Name]
+	pol := run.Restart
+	if run.MaxRestarts < 0 {
 		u.add("Unit", "StartLimitIntervalSec", "0")
 	} else if pol != procs.RestartNever {
 		// kelpie parks a unit after max_restarts runs in a row each shorter
 		// than min_uptime: about that many starts in that many
 		// (min_uptime + backoff).
-		n := s.MaxRestarts
-		if n == 0 {
-			n = procs.DefaultMaxRestarts
-		}
-		per := orDefault(s.MinUptime, procs.DefaultMinUptime) + orDefault(s.BackoffInitial, procs.DefaultBackoffInitial)
+		n := run.MaxRestarts
+		per := run.MinUptime + run.BackoffInitial
 		u.add("Unit", "StartLimitIntervalSec", sdDuration(time.Duration(n)*per))
 		u.add("Unit", "StartLimitBurst", strconv.Itoa(n))
 	}
@@ -315,18 +312,14 @@ func (sd *systemd) service(u *unitFile, un *unitNotes, s *procs.Spec, typ, socke
 		u.add("Service", "Restart", "no")
 	default:
 		u.add("Service", "Restart", string(pol))
-		u.add("Service", "RestartSec", sdDuration(orDefault(s.BackoffInitial, procs.DefaultBackoffInitial)))
+		u.add("Service", "RestartSec", sdDuration(run.BackoffInitial))
 	}
 	if s.BackoffMax > 0 {
 		un.add("backoff_max %s: systemd 252 restarts after a fixed RestartSec (RestartSteps= and RestartMaxDelaySec= need systemd 254)", s.BackoffMax)
 	}
 	u.add("Service", "KillMode", "control-group")
-	sig := syscall.SIGTERM
-	if s.StopSignal != 0 {
-		sig = s.StopSignal
-	}
-	u.add("Service", "KillSignal", signalName(int(sig)))
-	u.add("Service", "TimeoutStopSec", sdDuration(orDefault(s.StopTimeout, procs.DefaultStopTimeout)))
+	u.add("Service", "KillSignal", signalName(run.StopSignal))
+	u.add("Service", "TimeoutStopSec", sdDuration(run.StopTimeout))
 	if s.MaxMemory > 0 {
 		u.add("Service", "MemoryMax", strconv.FormatUint(s.MaxMemory, 10))
 		un.add("max_memory: MemoryMax= is a hard limit (the kernel reclaims, then kills the unit), where kelpie restarts it gracefully")
@@ -383,12 +376,17 @@ func (sd *systemd) readiness(u *unitFile, un *unitNotes, s *procs.Spec) {
 	if s.Liveness != nil {
 		un.add("liveness (%s): systemd runs no periodic health check (a watchdog: with sd_notify is its way)", s.Liveness.Kind)
 	}
-	p := s.Ready
-	if p == nil {
+	if s.Ready == nil {
+		return
+	}
+	// The timings are procs' own, its defaults filled in.
+	p, err := s.Ready.WithDefaults(false)
+	if err != nil {
+		un.add("ready (%s): %v; not exported", s.Ready.Kind, err)
 		return
 	}
 	var check string
-	timeout := orDefault(p.Timeout, procs.DefaultProbeTimeout)
+	timeout := p.Timeout
 	switch p.Kind {
 	case procs.ProbeNotify:
 		return
@@ -411,7 +409,7 @@ func (sd *systemd) readiness(u *unitFile, un *unitNotes, s *procs.Spec) {
 		un.add("ready (%s): not understood by this export", p.Kind)
 		return
 	}
-	period := seconds(orDefault(p.Period, procs.DefaultProbePeriod))
+	period := seconds(p.Period)
 	var script string
 	if n := p.SuccessThreshold; n > 1 {
 		script = fmt.Sprintf("n=0; while [ $n -lt %d ]; do if %s; then n=$((n+1)); else n=0; fi; [ $n -ge %d ] || sleep %s; done", n, check, n, period)
@@ -618,7 +616,8 @@ func sdDuration(d time.Duration) string {
 	return strconv.FormatInt(int64((d+time.Microsecond-1)/time.Microsecond), 10) + "us"
 }
 
-// shQuote quotes s for the POSIX shell.
+// shQuote quotes s for the POSIX shell, leaving a plain word bare so that
+// the unit files stay readable (the CLI's shellQuote quotes always).
 func shQuote(s string) string {
 	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
 		return !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-_./:=@,+%", r)))

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -219,6 +220,48 @@ func TestPrefix(t *testing.T) {
 	for _, bad := range []string{"", "Shop", "-x", "x-", "a_b", strings.Repeat("a", 31)} {
 		if CheckPrefix(bad) == nil {
 			t.Errorf("CheckPrefix(%q) accepted it", bad)
+		}
+	}
+}
+
+// A scheduled process with no restart: restarts never under kelpie (its
+// next chance is its next time), and exports so: Restart=no with no start
+// limit, and a CronJob whose pods' restartPolicy is Never. A restart: the
+// config gives is kept.
+func TestScheduledProcessExportsRestartNever(t *testing.T) {
+	f := loadYAML(t, `processes:
+  nightly:
+    run: ["/bin/echo", "nightly"]
+    schedule: "0 3 * * *"
+  retried:
+    run: ["/bin/echo", "retried"]
+    schedule: "0 4 * * *"
+    restart: on-failure
+`)
+	sd, err := Systemd(f, Options{Prefix: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k8s, err := Kubernetes(f, Options{Prefix: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := map[string]string{}
+	for _, file := range append(sd.Files, k8s.Files...) {
+		data[file.Name] = string(file.Data)
+	}
+	for _, c := range []struct{ file, want, not string }{
+		{"s-nightly.service", "\nRestart=no\n", "StartLimitBurst"},
+		{"s-retried.service", "\nRestart=on-failure\n", "Restart=no"},
+		{"s-nightly.cronjob.yaml", "restartPolicy: Never\n", "restartPolicy: OnFailure"},
+		{"s-retried.cronjob.yaml", "restartPolicy: OnFailure\n", "restartPolicy: Never"},
+	} {
+		got, ok := data[c.file]
+		if !ok {
+			t.Fatalf("no %s among %v", c.file, slices.Sorted(maps.Keys(data)))
+		}
+		if !strings.Contains(got, c.want) || strings.Contains(got, c.not) {
+			t.Errorf("%s: want %q and no %q:\n%s", c.file, c.want, c.not, got)
 		}
 	}
 }

@@ -77,6 +77,18 @@ type Terminals interface {
 	Resize(name string, cols, rows int) error
 }
 
+// Scaler is what an engine with groups (clusters, worker groups) does
+// beyond Engine. The Supervisor and control.Client implement it; a front
+// end or the control server finds it by a type assertion on its Engine.
+type Scaler interface {
+	// Scale sets a group's member count to n, starting or stopping members.
+	Scale(name string, n int) error
+	// Reload replaces a group's members one at a time, each new one up
+	// before the next old one stops (a rolling reload); it returns once
+	// that is done.
+	Reload(name string) error
+}
+
 // Screen is a tty unit's emulated screen (see Terminals.Screen).
 type Screen struct {
 	vterm.Snapshot
@@ -87,3 +99,4 @@ type Screen struct {
 }
 
 var _ Engine = (*Supervisor)(nil)
+var _ Scaler = (*Supervisor)(nil)

@@ -75,6 +75,10 @@ type Probe struct {
 	re *regexp.Regexp
 }
 
+// WithDefaults returns a checked copy of p with its defaults filled in, as
+// the supervisor runs it (liveness: it is a liveness probe).
+func (p *Probe) WithDefaults(liveness bool) (*Probe, error) { return p.withDefaults(liveness) }
+
 // withDefaults returns a checked copy of p with its defaults filled in.
 func (p *Probe) withDefaults(liveness bool) (*Probe, error) {
 	c := *p

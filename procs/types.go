@@ -195,6 +195,11 @@ func (s *Spec) Command() string {
 	return quoteArgv(s.Argv)
 }
 
+// WithDefaults returns s with its zero fields filled in as the supervisor
+// runs it (a scheduled process restarts never, for one), so that an export
+// writes what kelpie would do rather than a second copy of its defaults.
+func (s Spec) WithDefaults() Spec { return s.withDefaults() }
+
 // withDefaults returns s with zero fields filled in.
 func (s Spec) withDefaults() Spec {
 	if s.Kind == "" {

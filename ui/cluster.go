@@ -4,32 +4,23 @@ import (
 	"strconv"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/kelpie-dev/kelpie/procs"
 )
 
 // Cluster hooks. A backend that can scale a group or reload it one member
-// at a time (a cluster's engine) implements these too; the screen asks by
+// at a time (a cluster's engine) implements procs.Scaler too; the screen asks by
 // type assertion, so any engine works and only those that can show the
 // keys (+ and - scale, R reloads).
 
-// scaler scales a group to n members.
-type scaler interface {
-	Scale(name string, n int) error
-}
-
-// reloader restarts a group's members one at a time, each new one up
-// before the next old one stops (a rolling reload).
-type reloader interface {
-	Reload(name string) error
-}
-
 // canScale and canReload report what the backend can do.
 func (m *Model) canScale() bool {
-	_, ok := m.backend.(scaler)
+	_, ok := m.backend.(procs.Scaler)
 	return ok
 }
 
 func (m *Model) canReload() bool {
-	_, ok := m.backend.(reloader)
+	_, ok := m.backend.(procs.Scaler)
 	return ok
 }
 
@@ -37,7 +28,7 @@ func (m *Model) canReload() bool {
 // selected group. The last member is not scaled away: stop stops it.
 func (m *Model) scale(delta int) tea.Cmd {
 	r := m.table.selected()
-	sc, ok := m.backend.(scaler)
+	sc, ok := m.backend.(procs.Scaler)
 	if r == nil || !r.group || !ok {
 		return nil
 	}
@@ -55,7 +46,7 @@ func (m *Model) scale(delta int) tea.Cmd {
 // selected group.
 func (m *Model) reload() tea.Cmd {
 	r := m.table.selected()
-	rl, ok := m.backend.(reloader)
+	rl, ok := m.backend.(procs.Scaler)
 	if r == nil || !r.group || !ok {
 		return nil
 	}
