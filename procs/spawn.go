@@ -139,6 +139,9 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 	// Exit statuses come from the reaper (wait4 on any child); the handle
 	// is not needed, and releasing it frees its pidfd now.
 	_ = p.Release()
+	// Said before the output is read, so the log reads in order: the
+	// start, then what the run printed.
+	s.event(u, "started: pid %d", p.Pid)
 	name := sp.Name
 	notify := func(last uint64) { s.broker.logs(name, last) }
 	watches := s.logWatches(u, r)

@@ -1084,11 +1084,8 @@ func (s *Supervisor) startUnit(u *unit, isRestart bool) {
 	u.info.Signal = ""
 	u.info.CPU, u.info.RSS, u.info.Procs = 0, 0, 1
 	u.memOver, u.memWell = 0, time.Time{}
-	if pid != 0 {
-		s.event(u, "started: pid %d", pid)
-	} else {
+	if pid == 0 {
 		u.info.Procs = 0
-		s.event(u, "started: goroutine")
 	}
 	u.info.Ready = false
 	u.info.Status = ""

@@ -3,6 +3,7 @@ package procs
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -396,5 +397,34 @@ func TestRemove(t *testing.T) {
 	}
 	if _, err := s.Tail("a", 1); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("log still there: %v", err)
+	}
+}
+
+// The start of a run is logged before anything the run prints, for a
+// process (whose first line may be read before the owner loop moves on) and
+// for a worker goroutine alike, so `kelpie logs` reads in order.
+func TestStartedEventComesBeforeOutput(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	hello := func(ctx context.Context, w Worker) error {
+		_, err := io.WriteString(w.Stdout(), "first words\n")
+		<-ctx.Done()
+		return err
+	}
+	if err := s.Add(Spec{Name: "p", Shell: "echo first words; exec sleep 424296"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(Spec{Name: "w", Task: hello}); err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, s)
+	for _, name := range []string{"p", "w"} {
+		if err := s.Start(name); err != nil {
+			t.Fatal(err)
+		}
+		w.waitLine(s, name, "first words")
+		lines, _ := s.Tail(name, 10)
+		if len(lines) < 2 || lines[0].Stream != Event || !strings.HasPrefix(lines[0].Text, "started: ") || lines[1].Text != "first words" {
+			t.Fatalf("%s's log: %+v; want the start event, then its output", name, lines)
+		}
 	}
 }

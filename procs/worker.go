@@ -141,6 +141,8 @@ func startWorker(s *Supervisor, u *unit) (run, error) {
 	w.err = &outWriter{p: newPump(u.ring, Stderr, s.opts.MaxLine, w.notify), clock: s.clock}
 	fn := sp.Task
 	tids := make(chan int, 1)
+	// Said before the function runs, so its output follows it in the log.
+	s.event(u, "started: goroutine")
 	go func() {
 		// Never unlocked: the thread ends with the worker, so its tid
 		// (and its CPU counters) were only ever this worker's.
