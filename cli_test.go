@@ -538,3 +538,31 @@ func TestLogsOfAGroupNameEachMember(t *testing.T) {
 		t.Errorf("exit %d, %q", code, out)
 	}
 }
+
+// Only /dev/null itself is taken for /dev/null: a file, a pipe and a
+// terminal-less other device are printed to.
+func TestIsDevNull(t *testing.T) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	file, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	zero, err := os.OpenFile("/dev/zero", os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zero.Close()
+	if !isDevNull(null) {
+		t.Error("/dev/null not recognised")
+	}
+	for _, w := range []io.Writer{file, zero, &bytes.Buffer{}} {
+		if isDevNull(w) {
+			t.Errorf("%v taken for /dev/null", w)
+		}
+	}
+}

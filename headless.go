@@ -61,6 +61,12 @@ func (c *cli) runHeadless(sup *procs.Supervisor, shutdown func()) {
 		fmt.Fprintf(c.stderr, "kelpie: every unit stopped at %s; exiting\n", time.Now().Format(time.RFC3339))
 		return
 	}
+	if isDevNull(c.stdout) {
+		// Not formatted only to be thrown away: a flood would cost kelpie
+		// a core for nothing (the rings and log_dir: keep it).
+		<-sup.Done()
+		return
+	}
 	if err := printHeadless(sup, c.stdout); err != nil {
 		say()
 		shutdown()
@@ -163,6 +169,19 @@ func appendText[T string | []byte](b []byte, text T, colour bool) []byte {
 // (no-color.org), and TERM is not "dumb".
 func wantColour(w io.Writer) bool {
 	return isTerminal(w) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+}
+
+// isDevNull reports whether w is /dev/null (the same device).
+func isDevNull(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	var st, null unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &st) != nil || unix.Stat(os.DevNull, &null) != nil {
+		return false
+	}
+	return st.Mode&unix.S_IFMT == unix.S_IFCHR && null.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == null.Rdev
 }
 
 func isTerminal(w io.Writer) bool {

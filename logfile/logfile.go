@@ -3,10 +3,13 @@
 // the stream, the text without colour codes), rotated by size.
 //
 // A Writer follows the engine with a procs.Cursor, the same follower as the
-// screen and `kelpie logs --follow`, so it never slows a unit down: when the
-// disk is slower than a unit, the ring keeps the newest lines and the file
-// gets one line saying how many it lost. Reading a unit's file back (Tail)
-// is how `kelpie logs NAME` works when no kelpie is running.
+// screen and `kelpie logs --follow`, made lossless: a unit's ring keeps every
+// line until the Writer has it, so a unit that writes faster than the disk
+// takes waits for it (its pipe fills and its writes block, as under
+// `| cat > file`) and every line reaches its file. Only where the engine
+// cannot hold lines for it (a remote one) does a file get a line saying how
+// many were lost. Reading a unit's file back (Tail) is how `kelpie logs
+// NAME` works when no kelpie is running.
 package logfile
 
 import (
@@ -103,6 +106,7 @@ func Start(e procs.Engine, opts Options) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("logfile: following the units: %w", err)
 	}
+	cur.Lossless()
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &Writer{opts: opts, cur: cur, cancel: cancel, done: make(chan struct{}), files: map[string]*file{}}
 	go w.run(ctx)

@@ -417,3 +417,41 @@ func TestScaledDownMembersFileEndsWithItsLastLine(t *testing.T) {
 		}
 	}
 }
+
+// A unit that writes far faster than the writer is woken loses nothing on
+// disk: its ring (here 4 KiB, a few dozen lines) keeps every line until the
+// writer has it, and the unit waits for it, as under `| cat > file`.
+func TestFloodReachesTheFileWhole(t *testing.T) {
+	sup := newSup(t)
+	dir := t.TempDir()
+	w, err := Start(sup, Options{Dir: dir, MaxSize: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	const n = 200000
+	add(t, sup, procs.Spec{Name: "flood", Shell: fmt.Sprintf("seq 1 %d; exec sleep 600", n), LogBuffer: 4096})
+	path := filepath.Join(dir, "flood.log")
+	waitFor(t, "the last line on disk", fileHas(path, fmt.Sprintf(" stdout %d\n", n)))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := 1
+	for line := range strings.Lines(string(b)) {
+		if strings.Contains(line, " lines lost here") {
+			t.Fatalf("the file says lines were lost: %q", line)
+		}
+		_, text, ok := strings.Cut(line, " stdout ")
+		if !ok {
+			continue // an event
+		}
+		if text != fmt.Sprintf("%d\n", next) {
+			t.Fatalf("line %q where %d was due", line, next)
+		}
+		next++
+	}
+	if next != n+1 {
+		t.Fatalf("%d lines in the file, want %d", next-1, n)
+	}
+}

@@ -66,6 +66,9 @@ type Subscription struct {
 	// will), so a flood costs the reader no extra wake-ups, while a state
 	// change still does and is handed out at once.
 	pacing bool
+	// urgent says the pending logs are awaited (a pump waits for room):
+	// handed out without pacing.
+	urgent bool
 	// retired goes with the pending batch's Removed, took with the batch
 	// Next handed out last (read by the Cursor that owns the subscription,
 	// right after Next).
@@ -117,7 +120,8 @@ func (b *broker) removed(name string, r *ring) {
 			bt.Removed = append(bt.Removed, name)
 			s.retired = append(s.retired, retiredRing{name: name, r: r, last: bt.Logs[name], at: len(bt.States)})
 			delete(bt.Logs, name)
-			if i := len(s.retired) - maxPendingRetired - 1; i >= 0 {
+			if i := len(s.retired) - maxPendingRetired - 1; i >= 0 && s.retired[i].r != nil {
+				s.retired[i].r.unpin(s) // a lossless cursor's pin goes with it
 				s.retired[i].r = nil
 			}
 		})
@@ -128,7 +132,21 @@ func (b *broker) stats(st *Stats) {
 	b.each(func(s *Subscription) { s.put(func(bt *Batch) { bt.Stats = st }) })
 }
 
-func (b *broker) logs(name string, last uint64) {
+// hurrier is what a pump off the owner goroutine announces with when it
+// waits for a lossless follower (pump.hurry).
+func (s *Supervisor) hurrier(name string) func(uint64) {
+	return func(last uint64) { s.broker.hurry(name, last) }
+}
+
+// logs announces a unit's newest line (paced: see Subscription.Next).
+func (b *broker) logs(name string, last uint64) { b.announce(name, last, false) }
+
+// hurry is logs for a pump that waits for a lossless follower to read what
+// it announces (pump.room): the batch is handed out at once, not paced, or
+// a flood would go at one ring per logPace.
+func (b *broker) hurry(name string, last uint64) { b.announce(name, last, true) }
+
+func (b *broker) announce(name string, last uint64, urgent bool) {
 	// Lines are in their ring before they are announced, and a new
 	// subscriber is told every ring's newest line after it is counted
 	// (Supervisor.Subscribe): skipping when nobody was counted loses nothing.
@@ -143,7 +161,7 @@ func (b *broker) logs(name string, last uint64) {
 			if last > bt.Logs[name] {
 				bt.Logs[name] = last
 			}
-		})
+		}, urgent)
 	})
 }
 
@@ -173,10 +191,11 @@ func (s *Subscription) put(f func(*Batch)) {
 // putLog adds a log announcement to the pending batch. It wakes Next only
 // when Next is not pacing: a pacing Next is woken by its pace timer, so a
 // flood of lines costs a reader no more wake-ups than the pace allows.
-func (s *Subscription) putLog(f func(*Batch)) {
+func (s *Subscription) putLog(f func(*Batch), urgent bool) {
 	s.mu.Lock()
 	f(&s.batch)
-	wake := !s.pacing
+	s.urgent = s.urgent || urgent
+	wake := !s.pacing || urgent
 	s.mu.Unlock()
 	if wake {
 		s.signal()
@@ -217,12 +236,12 @@ func (s *Subscription) Next(ctx context.Context) (Batch, error) {
 		empty, closed := s.batch.Empty(), s.closed
 		onlyLogs := len(s.batch.States) == 0 && len(s.batch.Removed) == 0 && s.batch.Stats == nil
 		var wait time.Duration
-		if !empty && onlyLogs && !closed {
+		if !empty && onlyLogs && !closed && !s.urgent {
 			wait = logPace - s.b.now().Sub(s.last)
 		}
 		if !empty && wait <= 0 {
 			b := s.batch
-			s.batch = Batch{}
+			s.batch, s.urgent = Batch{}, false
 			s.took, s.retired = s.retired, nil
 			s.last = s.b.now()
 			s.mu.Unlock()

@@ -26,10 +26,15 @@ type pump struct {
 	stream  Stream
 	maxLine int
 	notify  func(last uint64)
-	watch   []*logWatch // log probes matching the run's lines as they arrive
+	// hurry announces lines a lossless follower must read before this
+	// pump can go on (room); nil: the pump never waits (one fed on the
+	// owner goroutine), and the ring grows past its limit instead.
+	hurry func(last uint64)
+	watch []*logWatch // log probes matching the run's lines as they arrive
 
 	partial []byte // the unfinished line carried between reads
 	clean   []byte // scratch for sanitising
+	last    uint64 // the newest line stored
 }
 
 func newPump(r *ring, stream Stream, maxLine int, notify func(uint64)) *pump {
@@ -102,11 +107,31 @@ func (p *pump) storePiece(ts int64, text []byte, flags lineFlags) uint64 {
 	// holds wherever it ends, maybe inside a rune or colour sequence. Store
 	// such a piece in parts cut between runes and sequences instead.
 	limit := min(p.maxLine, p.ring.chunkSize-recOverhead)
-	var last uint64
 	for len(text) > limit {
 		k := cutText(text, limit)
-		last = p.ring.appendLocked(ts, p.stream, flags|flagCut, text[:k])
+		p.room(k)
+		p.last = p.ring.appendLocked(ts, p.stream, flags|flagCut, text[:k])
 		text = text[k:]
 	}
-	return max(last, p.ring.appendLocked(ts, p.stream, flags, text))
+	p.room(len(text))
+	p.last = p.ring.appendLocked(ts, p.stream, flags, text)
+	return p.last
+}
+
+// room waits, r.mu held, until a line of n bytes can be stored without
+// evicting one a lossless follower (the log files) has not read: the unit
+// then goes at the follower's pace, its pipe filling and its writes
+// blocking, as under `| cat > file`, and no line is lost. The lines stored so
+// far are announced first, or the follower might wait for them forever.
+func (p *pump) room(n int) {
+	r := p.ring
+	if r.pin == 0 || p.hurry == nil || !r.blockedLocked(n) {
+		return
+	}
+	r.mu.Unlock()
+	p.hurry(p.last)
+	r.mu.Lock()
+	for r.blockedLocked(n) {
+		r.room.Wait()
+	}
 }

@@ -1,0 +1,133 @@
+package procs
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// floodPump feeds n numbered lines into a unit's ring through a pump that
+// may wait for a lossless follower, as a pipe's reader does, in 1,000-line
+// reads; done is closed when the last is stored.
+func floodPump(s *Supervisor, name string, n int) (done chan struct{}) {
+	p := newPump(s.ring(name), Stdout, DefaultMaxLine, func(last uint64) { s.broker.logs(name, last) })
+	p.hurry = s.hurrier(name)
+	done = make(chan struct{})
+	go func() {
+		defer close(done)
+		var b []byte
+		for i := 1; i <= n; i++ {
+			b = fmt.Appendf(b, "%d\n", i)
+			if i%1000 == 0 || i == n {
+				p.feed(b, time.Now(), false)
+				b = b[:0]
+			}
+		}
+	}()
+	return done
+}
+
+// A lossless cursor reads every line of a unit that writes far faster than
+// it reads, through a ring of a few dozen lines: the writer waits for it.
+func TestLosslessCursorMissesNothing(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	addIdle(t, s, "u", 4096)
+	c, err := s.Follow([]string{"u"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Lossless()
+	const n = 50000
+	done := floodPump(s, "u", n)
+	texts, missed := drain(t, c, "u", n)
+	<-done
+	if missed != 0 {
+		t.Fatalf("%d lines missed, want none", missed)
+	}
+	for i, text := range texts {
+		if text != strconv.Itoa(i+1) {
+			t.Fatalf("line %d is %q", i+1, text)
+		}
+	}
+}
+
+// A lossless cursor that stops reading holds its unit back, and closing it
+// lets the unit go on: nothing waits on a follower that has gone.
+func TestClosingALosslessCursorReleasesItsUnits(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	addIdle(t, s, "u", 4096)
+	c, err := s.Follow([]string{"u"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Lossless()
+	done := floodPump(s, "u", 20000)
+	// The ring holds a few dozen lines: the flood cannot end unread.
+	for s.ring("u").Last() < 100 {
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case <-done:
+		t.Fatal("the flood ended, its lines unread by the lossless cursor")
+	default:
+	}
+	c.Close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the flood still waits after the lossless cursor closed")
+	}
+}
+
+// A unit removed right after a flood, its last lines not read yet: the
+// removed unit's ring stays pinned until the lossless cursor has read it to
+// its end, then the removal is reported.
+func TestLosslessCursorReadsARemovedUnitToItsEnd(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	addIdle(t, s, "u", 4096)
+	c, err := s.Follow(nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Lossless()
+	const n = 30000
+	done := floodPump(s, "u", n)
+	var rb RawBatch
+	next, removing, removed := 1, false, false
+	for !removed {
+		if err := c.NextRaw(nextCtx(t), &rb); err != nil {
+			t.Fatalf("after line %d: %v", next-1, err)
+		}
+		for _, o := range rb.Units {
+			if o.Missed != 0 {
+				t.Fatalf("%d lines of %s missed after line %d", o.Missed, o.Unit, next-1)
+			}
+			for _, l := range o.Lines {
+				if l.Stream != Stdout {
+					continue
+				}
+				if got := string(rb.Buf[l.Off : l.Off+l.Len]); got != strconv.Itoa(next) {
+					t.Fatalf("line %q where %d was due", got, next)
+				}
+				next++
+			}
+		}
+		removed = len(rb.Removed) > 0
+		select {
+		case <-done:
+			if !removing {
+				removing = true
+				if err := s.Remove("u"); err != nil {
+					t.Fatal(err)
+				}
+			}
+		default:
+		}
+	}
+	if next != n+1 {
+		t.Fatalf("removal reported after %d lines, want all %d", next-1, n)
+	}
+}
