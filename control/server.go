@@ -38,8 +38,6 @@ const (
 	// does not read: past it the connection is dropped (a `logs --follow`
 	// reader stopped for that long loses its stream, not kelpie its time).
 	writeTimeout = 30 * time.Second
-	// refuseTimeout bounds the one-line answer to a refused connection.
-	refuseTimeout = 100 * time.Millisecond
 	// closeWait bounds how long Close waits for the handlers to return.
 	closeWait = 5 * time.Second
 )
@@ -342,11 +340,20 @@ func (s *Server) release(c *net.UnixConn) {
 	s.wg.Done()
 }
 
-// refuse answers c with one error line, waiting at most refuseTimeout for
-// the client to take it, and closes c.
+// refuse answers c with one error line and closes it. It runs on the
+// accept loop, so it never waits: one non-blocking write, which a new
+// connection's empty socket buffer always takes. (A write deadline of its
+// own, as before, could expire while the goroutine waited for a CPU on a
+// busy machine, and then nothing was written at all.)
 func refuse(c *net.UnixConn, msg string) {
-	_ = c.SetWriteDeadline(time.Now().Add(refuseTimeout))
-	_ = json.NewEncoder(c).Encode(Response{Error: msg})
+	line, _ := json.Marshal(Response{Error: msg})
+	line = append(line, '\n')
+	if raw, err := c.SyscallConn(); err == nil {
+		_ = raw.Write(func(fd uintptr) bool {
+			_, _ = unix.Write(int(fd), line)
+			return true
+		})
+	}
 	c.Close()
 }
 
