@@ -26,7 +26,7 @@ func BenchmarkLine(b *testing.B) {
 			b.SetBytes(int64(len(tc.text)))
 			i := 0
 			for b.Loop() {
-				if err := f.line(time.Unix(0, t0+int64(i)*200), procs.Stdout, tc.text); err != nil {
+				if err := f.line(t0+int64(i)*200, procs.Stdout, tc.text, true); err != nil {
 					b.Fatal(err)
 				}
 				i++

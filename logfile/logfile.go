@@ -219,10 +219,17 @@ func (w *Writer) write(u procs.RawOutput, buf []byte) {
 	w.use(f)
 	if u.Missed > 0 {
 		note := fmt.Sprintf("kelpie: %d lines lost here (the disk was slower than the unit)", u.Missed)
-		w.fail(u.Unit, f.line(time.Now(), procs.Event, []byte(note)))
+		w.fail(u.Unit, f.line(time.Now().UnixNano(), procs.Event, []byte(note), true))
 	}
+	if len(u.Lines) == 0 {
+		return
+	}
+	// A unit's texts are one run of buf, and most runs hold no colour at
+	// all: one scan of the run spares a scan of each line.
+	first, last := u.Lines[0], u.Lines[len(u.Lines)-1]
+	colour := bytes.IndexByte(buf[first.Off:last.Off+last.Len], 0x1b) >= 0
 	for _, l := range u.Lines {
-		w.fail(u.Unit, f.line(time.Unix(0, l.Time), l.Stream, buf[l.Off:l.Off+l.Len]))
+		w.fail(u.Unit, f.line(l.Time, l.Stream, buf[l.Off:l.Off+l.Len], colour))
 	}
 }
 
@@ -275,8 +282,9 @@ func (f *file) open() error {
 	return nil
 }
 
-// line appends one line, rotating first when it would not fit.
-func (f *file) line(t time.Time, s procs.Stream, text []byte) error {
+// line appends one line written at unix nanoseconds ns, rotating first when
+// it would not fit; colour says text may hold colour codes to strip.
+func (f *file) line(ns int64, s procs.Stream, text []byte, colour bool) error {
 	if f.broken {
 		return nil
 	}
@@ -285,8 +293,8 @@ func (f *file) line(t time.Time, s procs.Stream, text []byte) error {
 			return f.broke(err)
 		}
 	}
-	if ms := t.UnixMilli(); ms != f.stampMS || f.stamp == nil {
-		f.stamp, f.stampMS = t.AppendFormat(f.stamp[:0], TimeFormat), ms
+	if ms := ns / int64(time.Millisecond); ms != f.stampMS || f.stamp == nil {
+		f.stamp, f.stampMS = time.Unix(0, ns).AppendFormat(f.stamp[:0], TimeFormat), ms
 	}
 	// Built in the buffer's free space when it fits (Write then copies
 	// nothing), else aside in scratch.
@@ -298,7 +306,11 @@ func (f *file) line(t time.Time, s procs.Stream, text []byte) error {
 	}
 	b = append(b, f.stamp...)
 	b = append(append(append(b, ' '), st...), ' ')
-	b = appendPlain(b, text)
+	if colour {
+		b = appendPlain(b, text)
+	} else {
+		b = append(b, text...)
+	}
 	b = append(b, '\n')
 	if !inBuf {
 		f.scratch = b[:0] // keep it if it grew

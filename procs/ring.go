@@ -313,13 +313,21 @@ func (r *ring) appendSince(after uint64, limit int, buf []byte, recs []RawLine) 
 		if end <= from {
 			continue
 		}
-		for i := from - c.first; i < uint64(len(c.recs)) && n < limit; i++ {
+		i0 := from - c.first
+		i1 := min(uint64(len(c.recs)), i0+uint64(max(limit-n, 0)))
+		if i1 <= i0 {
+			break
+		}
+		// A chunk's texts are packed in order: one copy takes them all.
+		lo, hi := c.recs[i0].off, c.recs[i1-1].off+c.recs[i1-1].n
+		base := len(buf) - int(lo)
+		buf = append(buf, c.data[lo:hi]...)
+		for i := i0; i < i1; i++ {
 			rc := c.recs[i]
 			recs = append(recs, RawLine{Seq: c.first + i, Time: rc.ts, Stream: rc.stream,
-				Cut: rc.flags&flagCut != 0, Trunc: rc.flags&flagTrunc != 0, Off: len(buf), Len: int(rc.n)})
-			buf = append(buf, c.data[rc.off:rc.off+rc.n]...)
-			n++
+				Cut: rc.flags&flagCut != 0, Trunc: rc.flags&flagTrunc != 0, Off: base + int(rc.off), Len: int(rc.n)})
 		}
+		n += int(i1 - i0)
 		from = end
 		if n >= limit {
 			break
