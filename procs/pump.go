@@ -35,6 +35,9 @@ type pump struct {
 	partial []byte // the unfinished line carried between reads
 	clean   []byte // scratch for sanitising
 	last    uint64 // the newest line stored
+	// asciiRun: the lines being stored are printable ASCII and tabs (the
+	// read they came in was, see plainBlock): no line-by-line check.
+	asciiRun bool
 }
 
 func newPump(r *ring, stream Stream, maxLine int, notify func(uint64)) *pump {
@@ -46,6 +49,9 @@ func newPump(r *ring, stream Stream, maxLine int, notify func(uint64)) *pump {
 func (p *pump) feed(b []byte, now time.Time, eof bool) {
 	ts := now.UnixNano()
 	r := p.ring
+	// Most reads are printable ASCII lines only: one pass over the read
+	// says so for all of its lines at once.
+	ascii := plainBlock(b)
 	r.mu.Lock()
 	var last uint64
 	for len(b) > 0 {
@@ -55,13 +61,16 @@ func (p *pump) feed(b []byte, now time.Time, eof bool) {
 		}
 		line := b[:i]
 		b = b[i+1:]
+		p.asciiRun = ascii
 		if len(p.partial) > 0 {
 			p.partial = append(p.partial, line...)
 			line = p.partial
 			p.partial = p.partial[:0]
+			p.asciiRun = false // its start came in another read
 		}
 		last = p.store(ts, line)
 	}
+	p.asciiRun = false
 	if len(b) > 0 {
 		p.partial = append(p.partial, b...)
 	}
@@ -98,7 +107,7 @@ func (p *pump) store(ts int64, line []byte) uint64 {
 }
 
 func (p *pump) storePiece(ts int64, text []byte, flags lineFlags) uint64 {
-	if !plain(text) {
+	if !p.asciiRun && !plain(text) {
 		p.clean = sanitise(p.clean[:0], text)
 		text = p.clean
 	}

@@ -114,6 +114,47 @@ func plain(b []byte) bool {
 	return true
 }
 
+// plainBlock reports whether b holds only printable ASCII, tabs and
+// newlines: then every line in it is plain, and the pump checks the whole
+// read once instead of line by line. plainBlock16 takes the 16-byte blocks
+// (with SSE2 on amd64, plainBlockSWAR elsewhere), the tail is checked here.
+func plainBlock(b []byte) bool {
+	n := len(b) &^ 15
+	if !plainBlock16(b[:n]) {
+		return false
+	}
+	for _, c := range b[n:] {
+		if c >= 0x7f || c < 0x20 && c != '\t' && c != '\n' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainBlockSWAR is plainBlock16 in portable Go, eight bytes a word: the
+// reference the assembly is tested against, and the code on other
+// architectures. len(b) is a multiple of 16.
+func plainBlockSWAR(b []byte) bool {
+	var acc uint64
+	for i := 0; i+16 <= len(b); i += 16 {
+		acc |= blockBad(binary.LittleEndian.Uint64(b[i:])) | blockBad(binary.LittleEndian.Uint64(b[i+8:]))
+		if i&1023 == 0 && acc&hi7 != 0 {
+			return false
+		}
+	}
+	return acc&hi7 == 0
+}
+
+// blockBad has the high bit of each byte of x set that is not printable
+// ASCII, a tab or a newline: a byte >= 0x80, DEL, or another control. As
+// in asciiBad, no carry crosses a byte.
+func blockBad(x uint64) uint64 {
+	y := x & m7f
+	notTab := (y ^ lo7*'\t') + m7f
+	notNL := (y ^ lo7*'\n') + m7f
+	return ^(y+lo7*0x60)&notTab&notNL | (y + lo7) | x
+}
+
 // asciiBad has the high bit of each byte of x set that is an ASCII
 // control other than tab, or DEL (bytes >= 0x80 give garbage there; the
 // caller tests them apart). Exact per byte, since no carry crosses a byte

@@ -2,6 +2,7 @@ package procs
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -213,4 +214,68 @@ func TestPlainEveryPosition(t *testing.T) {
 			}
 		}
 	}
+}
+
+// plainBlockRef is plainBlock's rule, byte by byte.
+func plainBlockRef(b []byte) bool {
+	for _, c := range b {
+		if !(c >= 0x20 && c < 0x7f || c == '\t' || c == '\n') {
+			return false
+		}
+	}
+	return true
+}
+
+// plainBlock, through the assembly and through the portable words alike,
+// says yes exactly when every byte is printable ASCII, a tab or a newline:
+// checked against the byte-by-byte rule for every byte value at every
+// position, and for blocks of every length.
+func TestPlainBlock(t *testing.T) {
+	swar := func(b []byte) bool {
+		n := len(b) &^ 15
+		return plainBlockSWAR(b[:n]) && plainBlockRef(b[n:])
+	}
+	base := []byte(strings.Repeat("GET /x 200\tok\n", 10)) // 140 bytes
+	for name, f := range map[string]func([]byte) bool{"plainBlock": plainBlock, "swar": swar} {
+		for pos := 0; pos < 70; pos++ {
+			for c := 0; c < 256; c++ {
+				b := slices.Clone(base[:pos+1+pos%37])
+				b[pos] = byte(c)
+				if got, want := f(b), plainBlockRef(b); got != want {
+					t.Fatalf("%s with %#x at %d of %d: %v, want %v", name, c, pos, len(b), got, want)
+				}
+			}
+		}
+		for n := range len(base) {
+			if !f(base[:n]) {
+				t.Fatalf("%s of %q: false", name, base[:n])
+			}
+		}
+		// A bad byte far into a long block (past the early exit's checks).
+		long := bytes.Repeat(base, 100)
+		long[len(long)-3] = 0x1b
+		if f(long) {
+			t.Fatalf("%s: ESC near the end of 14,000 bytes not seen", name)
+		}
+	}
+}
+
+// FuzzPlainBlock: the assembly, the portable words and the rule agree on
+// any input.
+func FuzzPlainBlock(f *testing.F) {
+	f.Add([]byte("GET /x 200\tok\nGET /y 404\tno\n"))
+	f.Add([]byte("\x7f\x80\x1b[31m\x00\x09\x0a\x0b\x1f\x20\x7e\xff0123456789"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n := len(b) &^ 15
+		want := plainBlockRef(b[:n])
+		if got := plainBlock16(b[:n]); got != want {
+			t.Fatalf("plainBlock16(%q) = %v, want %v", b[:n], got, want)
+		}
+		if got := plainBlockSWAR(b[:n]); got != want {
+			t.Fatalf("plainBlockSWAR(%q) = %v, want %v", b[:n], got, want)
+		}
+		if got := plainBlock(b); got != plainBlockRef(b) {
+			t.Fatalf("plainBlock(%q) = %v", b, got)
+		}
+	})
 }
