@@ -53,3 +53,32 @@ func TestAppendPlain(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWriteBatch is the log writer's cost for one cursor batch of a
+// flooding unit: 4,096 lines of 100 bytes (about a followChunk), formatted
+// and written to a real file, per line.
+func BenchmarkWriteBatch(b *testing.B) {
+	const n = 4096
+	var rb procs.RawBatch
+	t0 := time.Now().UnixNano()
+	text := bytes.Repeat([]byte("y"), 100)
+	for i := range n {
+		rb.Lines = append(rb.Lines, procs.RawLine{Seq: uint64(i + 1), Time: t0 + int64(i)*200, Stream: procs.Stdout, Off: len(rb.Buf), Len: len(text)})
+		rb.Buf = append(rb.Buf, text...)
+	}
+	u := procs.RawOutput{Unit: "flood", Lines: rb.Lines}
+	w := &Writer{opts: Options{Dir: b.TempDir(), MaxSize: 1 << 40, MaxFiles: 1}.withDefaults(), files: map[string]*file{}}
+	b.SetBytes(int64(n * len(text)))
+	for b.Loop() {
+		w.write(u, rb.Buf)
+		for e := w.open.Front(); e != nil; e = e.Next() {
+			if err := e.Value.(*file).flush(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/line")
+	for w.open.Len() > 0 {
+		w.shut(w.open.Back().Value.(*file))
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,6 +131,11 @@ func (w *Writer) Wait() error {
 }
 
 func (w *Writer) run(ctx context.Context) {
+	// One thread for the writer's life: a flood's batches are formatted
+	// where the last one's buffers are still in cache, not on whichever
+	// thread the scheduler picks each time.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	defer close(w.done)
 	defer w.cur.Close()
 	var rb procs.RawBatch
