@@ -69,6 +69,9 @@ type Subscription struct {
 	// urgent says the pending logs are awaited (a pump waits for room):
 	// handed out without pacing.
 	urgent bool
+	// lossless: the subscription is a lossless Cursor's, whose pins a pump
+	// may wait on; only it is hurried (broker.hurry).
+	lossless bool
 	// retired goes with the pending batch's Removed, took with the batch
 	// Next handed out last (read by the Cursor that owns the subscription,
 	// right after Next).
@@ -142,8 +145,9 @@ func (s *Supervisor) hurrier(name string) func(uint64) {
 func (b *broker) logs(name string, last uint64) { b.announce(name, last, false) }
 
 // hurry is logs for a pump that waits for a lossless follower to read what
-// it announces (pump.room): the batch is handed out at once, not paced, or
-// a flood would go at one ring per logPace.
+// it announces (pump.room): a lossless subscription gets the batch at once,
+// not paced, or a flood would go at one ring per logPace; the others (the
+// screen) keep their pace.
 func (b *broker) hurry(name string, last uint64) { b.announce(name, last, true) }
 
 func (b *broker) announce(name string, last uint64, urgent bool) {
@@ -194,6 +198,7 @@ func (s *Subscription) put(f func(*Batch)) {
 func (s *Subscription) putLog(f func(*Batch), urgent bool) {
 	s.mu.Lock()
 	f(&s.batch)
+	urgent = urgent && s.lossless // only a follower a pump waits for is hurried
 	s.urgent = s.urgent || urgent
 	wake := !s.pacing || urgent
 	s.mu.Unlock()

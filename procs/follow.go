@@ -223,6 +223,9 @@ func (c *Cursor) Lossless() {
 		return
 	}
 	c.pinKey = sub
+	sub.mu.Lock()
+	sub.lossless = true
+	sub.mu.Unlock()
 	for name, r := range c.rings {
 		r.setPin(c.pinKey, c.pos[name]+1)
 	}

@@ -122,7 +122,19 @@ func (b *logBuf) apply(msg logsMsg, keep int) {
 			seq: b.have, stream: procs.Event,
 		})
 	}
-	for _, l := range msg.lines {
+	lines := msg.lines
+	if skip := len(lines) - keep; skip > 0 && keep > 0 {
+		// Only the newest keep can stay: the rest are counted, not stored.
+		for _, l := range lines[:skip] {
+			if msg.tail || l.Seq > b.have {
+				b.base++
+				b.have = max(b.have, l.Seq)
+			}
+		}
+		lines = lines[skip:]
+	}
+	b.trim(keep - len(lines))
+	for _, l := range lines {
 		if !msg.tail && l.Seq <= b.have {
 			continue
 		}
@@ -132,11 +144,16 @@ func (b *logBuf) apply(msg logsMsg, keep int) {
 	b.trim(keep)
 }
 
-// trim drops the oldest lines beyond keep.
+// trim drops the oldest lines beyond keep. They are dropped by moving the
+// rest down, so the buffer keeps its array: slicing them off the front made
+// every batch of a flood grow a new one (and feed the GC).
 func (b *logBuf) trim(keep int) {
+	keep = max(keep, 0)
 	if n := len(b.lines) - keep; n > 0 {
 		b.base += n
-		b.lines = b.lines[n:]
+		k := copy(b.lines, b.lines[n:])
+		clear(b.lines[k:])
+		b.lines = b.lines[:k]
 	}
 }
 
