@@ -141,7 +141,7 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 	_ = p.Release()
 	// Said before the output is read, so the log reads in order: the
 	// start, then what the run printed.
-	s.event(u, "started: pid %d", p.Pid)
+	s.event(u, "started: pid %d", r.mainPID)
 	name := sp.Name
 	notify := func(last uint64) { s.broker.logs(name, last) }
 	watches := s.logWatches(u, r)

@@ -426,5 +426,12 @@ func TestStartedEventComesBeforeOutput(t *testing.T) {
 		if len(lines) < 2 || lines[0].Stream != Event || !strings.HasPrefix(lines[0].Text, "started: ") || lines[1].Text != "first words" {
 			t.Fatalf("%s's log: %+v; want the start event, then its output", name, lines)
 		}
+		want := "started: goroutine"
+		if in := w.until(name, "a pid", func(in Info) bool { return name == "w" || in.PID > 0 }); name == "p" {
+			want = "started: pid " + strconv.Itoa(in.PID)
+		}
+		if lines[0].Text != want {
+			t.Fatalf("%s's start event %q, want %q", name, lines[0].Text, want)
+		}
 	}
 }
