@@ -39,6 +39,9 @@ const (
 	DefaultMaxFiles = 5
 	// DefaultMaxOpen is how many units' files are kept open at once.
 	DefaultMaxOpen = 128
+	// DefaultSlowWrite is the write(2) time past which the disk counts as
+	// slower than the units.
+	DefaultSlowWrite = 50 * time.Millisecond
 )
 
 // TimeFormat is RFC 3339 with milliseconds, the first field of every line.
@@ -63,6 +66,11 @@ type Options struct {
 	// directory made read-only) with the unit it is for: that file is not
 	// written to again, the others go on. Called from the writer's goroutine.
 	OnError func(unit string, err error)
+	// SlowWrite (0: DefaultSlowWrite): a write to a file that takes longer
+	// means the disk is slower than the units, and they stop waiting for it
+	// (Cursor.Lapse) until a write is quick again; what the writer then
+	// cannot read in time is lost, and the file says how many lines.
+	SlowWrite time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -74,6 +82,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxOpen <= 0 {
 		o.MaxOpen = DefaultMaxOpen
+	}
+	if o.SlowWrite <= 0 {
+		o.SlowWrite = DefaultSlowWrite
 	}
 	return o
 }
@@ -91,6 +102,8 @@ type Writer struct {
 	spare *bufio.Writer // a closed file's buffer, for the next to open
 	mu    sync.Mutex
 	err   error // the first write error, kept for Close
+	// slow: the last write to a file took longer than Options.SlowWrite.
+	slow bool
 }
 
 // Start makes dir if needed and starts following every unit of e (those
@@ -148,6 +161,9 @@ func (w *Writer) run(ctx context.Context) {
 			f := e.Value.(*file)
 			w.fail(f.unit, f.flush())
 		}
+		// A disk slower than the units: they go on without waiting for it
+		// (the file notes what it lost) until a write is quick again.
+		w.cur.Lapse(w.slow)
 		// After the batch's lines: a removed unit's last ones are in it.
 		for _, name := range rb.Removed {
 			if f := w.files[name]; f != nil {
@@ -216,7 +232,7 @@ func (w *Writer) write(u procs.RawOutput, buf []byte) {
 			w.fail(u.Unit, err)
 			return
 		}
-		f = &file{unit: u.Unit, path: path, opts: w.opts}
+		f = &file{unit: u.Unit, path: path, opts: w.opts, slow: &w.slow}
 		w.files[u.Unit] = f
 	}
 	if f.broken {
@@ -255,6 +271,24 @@ type file struct {
 	// was a third of a line's cost (BenchmarkLine).
 	stamp   []byte
 	stampMS int64
+	slow    *bool // the Writer's: set by each write (timed)
+}
+
+// timed is a file's descriptor as its buffer writes to it: each write is
+// timed, and one slower than Options.SlowWrite says the disk is slow.
+type timed struct {
+	f     *os.File
+	limit time.Duration
+	slow  *bool
+}
+
+func (t timed) Write(b []byte) (int, error) {
+	start := time.Now()
+	n, err := t.f.Write(b)
+	if t.slow != nil {
+		*t.slow = time.Since(start) > t.limit
+	}
+	return n, err
 }
 
 func (f *file) open() error {
@@ -280,10 +314,11 @@ func (f *file) open() error {
 		return fmt.Errorf("%s is not a regular file", f.path)
 	}
 	f.f, f.size = fd, st.Size()
+	tw := timed{f: fd, limit: f.opts.SlowWrite, slow: f.slow}
 	if f.bw == nil {
-		f.bw = bufio.NewWriterSize(fd, 64<<10)
+		f.bw = bufio.NewWriterSize(tw, 64<<10)
 	} else {
-		f.bw.Reset(fd)
+		f.bw.Reset(tw)
 	}
 	return nil
 }

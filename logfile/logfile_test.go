@@ -455,3 +455,20 @@ func TestFloodReachesTheFileWhole(t *testing.T) {
 		t.Fatalf("%d lines in the file, want %d", next-1, n)
 	}
 }
+
+// A write slower than SlowWrite marks the disk slow (the Writer then lets
+// the units go on without it), a quick one clears the mark.
+func TestTimedWritesMarkASlowDisk(t *testing.T) {
+	fd, err := os.Create(filepath.Join(t.TempDir(), "u.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.Close()
+	var slow bool
+	if _, err := (timed{f: fd, limit: -1, slow: &slow}).Write([]byte("x\n")); err != nil || !slow {
+		t.Fatalf("a write over the limit: slow %v (%v), want true", slow, err)
+	}
+	if _, err := (timed{f: fd, limit: time.Hour, slow: &slow}).Write([]byte("y\n")); err != nil || slow {
+		t.Fatalf("a quick write: slow %v (%v), want false", slow, err)
+	}
+}

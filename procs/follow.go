@@ -112,6 +112,7 @@ type Cursor struct {
 	// pinKey, when not nil, is the cursor's pin in every ring it holds
 	// (Lossless): its subscription, which the broker knows it by.
 	pinKey any
+	lapsed bool // Lapse(true): pins suspended
 }
 
 // Follow starts a cursor over the output of the named units, or of every
@@ -231,9 +232,37 @@ func (c *Cursor) Lossless() {
 	}
 }
 
+// Lapse suspends (true) or resumes (false) a lossless cursor's hold on its
+// units: while the reader knows it cannot keep up for a reason of its own
+// (a disk slower than the units), the units go on and what it could not
+// read is counted missed, as for any cursor. Resuming holds every unit again
+// from where the cursor is.
+func (c *Cursor) Lapse(on bool) {
+	if c.pinKey == nil || c.lapsed == on {
+		return
+	}
+	if on {
+		for _, r := range c.rings {
+			c.unpin(r)
+		}
+		for _, d := range c.retiring {
+			c.unpin(d.r)
+		}
+		c.lapsed = true
+		return
+	}
+	c.lapsed = false
+	for name, r := range c.rings {
+		c.pin(r, c.pos[name])
+	}
+	for _, d := range c.retiring {
+		c.pin(d.r, d.pos)
+	}
+}
+
 // pin records, in a lossless cursor, that r's lines up to seq are read.
 func (c *Cursor) pin(r *ring, seq uint64) {
-	if c.pinKey != nil && r != nil {
+	if c.pinKey != nil && r != nil && !c.lapsed {
 		r.setPin(c.pinKey, seq+1)
 	}
 }

@@ -131,3 +131,54 @@ func TestLosslessCursorReadsARemovedUnitToItsEnd(t *testing.T) {
 		t.Fatalf("removal reported after %d lines, want all %d", next-1, n)
 	}
 }
+
+// A lossless cursor that makes no progress at all (a log writer stuck on a
+// hung disk) is given up on after pinWait: the unit goes on, and the lines
+// it could not keep are counted missed when the cursor reads again.
+func TestAStuckLosslessCursorIsGivenUp(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	addIdle(t, s, "u", 4096)
+	c, err := s.Follow([]string{"u"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Lossless()
+	const n = 20000
+	select {
+	case <-floodPump(s, "u", n):
+	case <-time.After(10 * pinWait):
+		t.Fatal("the flood still waits for a cursor that never reads")
+	}
+	texts, missed := drain(t, c, "u", n)
+	if missed == 0 || texts[len(texts)-1] != strconv.Itoa(n) {
+		t.Fatalf("%d missed, last %q; want some missed and the last line", missed, texts[len(texts)-1])
+	}
+}
+
+// Lapse lets go of every ring a lossless cursor holds, and ending it holds
+// them again from where the cursor is.
+func TestLapseSuspendsTheHold(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	addIdle(t, s, "u", 4096)
+	c, err := s.Follow([]string{"u"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Lossless()
+	r := s.ring("u")
+	pinned := func() uint64 { r.mu.Lock(); defer r.mu.Unlock(); return r.pin }
+	if pinned() != 1 {
+		t.Fatalf("pin %d, want 1 (nothing read yet)", pinned())
+	}
+	c.Lapse(true)
+	if pinned() != 0 {
+		t.Fatalf("pin %d while lapsed, want none", pinned())
+	}
+	<-floodPump(s, "u", 5000) // nothing holds it
+	c.Lapse(false)
+	if pinned() != 1 {
+		t.Fatalf("pin %d after the lapse, want 1", pinned())
+	}
+}

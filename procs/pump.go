@@ -131,7 +131,9 @@ func (p *pump) storePiece(ts int64, text []byte, flags lineFlags) uint64 {
 // evicting one a lossless follower (the log files) has not read: the unit
 // then goes at the follower's pace, its pipe filling and its writes
 // blocking, as under `| cat > file`, and no line is lost. The lines stored so
-// far are announced first, or the follower might wait for them forever.
+// far are announced first, or the follower might wait for them forever. A
+// follower that makes no progress for pinWait is given up on (the ring
+// lapses until it moves again), so a stuck one never stops a unit for long.
 func (p *pump) room(n int) {
 	r := p.ring
 	if r.pin == 0 || p.hurry == nil || !r.blockedLocked(n) {
@@ -139,8 +141,23 @@ func (p *pump) room(n int) {
 	}
 	r.mu.Unlock()
 	p.hurry(p.last)
+	// cond has no timeout: a timer wakes the wait to look at the clock.
+	wake := time.AfterFunc(pinWait, func() {
+		r.mu.Lock()
+		r.room.Broadcast()
+		r.mu.Unlock()
+	})
+	defer wake.Stop()
 	r.mu.Lock()
+	pin, since := r.pin, time.Now()
 	for r.blockedLocked(n) {
+		if r.pin != pin {
+			pin, since = r.pin, time.Now()
+			wake.Reset(pinWait)
+		} else if time.Since(since) >= pinWait {
+			r.lapsed = true // no progress in pinWait: go on without it
+			break
+		}
 		r.room.Wait()
 	}
 }

@@ -61,7 +61,16 @@ type ring struct {
 	pins map[any]uint64
 	pin  uint64
 	room *sync.Cond // on mu; broadcast when a pin moves
+	// lapsed: a pump waited pinWait and no pin moved (the follower is
+	// stuck, a disk that hangs): pins are ignored, lines may go (the
+	// follower counts them missed), until a pin moves again.
+	lapsed bool
 }
+
+// pinWait is the longest a pump waits for a lossless follower that makes
+// no progress at all before it goes on without it: a log writer stuck on a
+// hung disk must not stop the units.
+const pinWait = time.Second
 
 // firstChunk is a new chunk's first allocation; it grows as lines come.
 const firstChunk = 1024
@@ -145,7 +154,7 @@ func (r *ring) newChunk() *chunk {
 // pinnedLocked reports whether evicting the oldest k chunks would drop a
 // line a lossless follower has not read. r.mu is held.
 func (r *ring) pinnedLocked(k int) bool {
-	if r.pin == 0 || k == 0 {
+	if r.pin == 0 || k == 0 || r.lapsed {
 		return false
 	}
 	end := r.next // the first line kept after the eviction
@@ -158,7 +167,7 @@ func (r *ring) pinnedLocked(k int) bool {
 // blockedLocked reports whether storing a line of n bytes now would evict a
 // line a lossless follower has not read. r.mu is held.
 func (r *ring) blockedLocked(n int) bool {
-	if r.pin == 0 || len(r.chunks) == 0 {
+	if r.pin == 0 || len(r.chunks) == 0 || r.lapsed {
 		return false
 	}
 	if r.chunks[len(r.chunks)-1].cost()+n+recOverhead <= r.chunkSize {
@@ -179,6 +188,9 @@ func (r *ring) setPin(f any, seq uint64) {
 	defer r.mu.Unlock()
 	if r.pins == nil {
 		r.pins, r.room = map[any]uint64{}, sync.NewCond(&r.mu)
+	}
+	if old, ok := r.pins[f]; !ok || old != max(seq, 1) {
+		r.lapsed = false // the follower moves again
 	}
 	r.pins[f] = max(seq, 1)
 	r.repinLocked()
