@@ -96,6 +96,14 @@ func (s *session) keys(t *testing.T, names ...string) {
 	}
 }
 
+// prompted reports whether the shell's prompt is the screen's last line:
+// it has finished the last command and reads the next. Typing before it
+// would put the echo of the next command before the prompt ("$ 30 100").
+func prompted(scr string) bool {
+	lines := strings.Split(strings.TrimRight(scr, " \n"), "\n")
+	return strings.TrimRight(lines[len(lines)-1], " ") == "$"
+}
+
 func hasLine(scr, want string) bool {
 	for _, l := range strings.Split(scr, "\n") {
 		if strings.TrimRight(l, " ") == want {
@@ -112,13 +120,14 @@ func TestProgramShell(t *testing.T) {
 	s := startSession(t, []string{"sh", "-i"}, []string{"PS1=$ ", "ENV="}, 80, 24)
 	s.waitScreen(t, "prompt", func(scr string) bool { return strings.HasPrefix(scr, "$") })
 	s.keys(t, "echo hel''lo", "Enter")
-	s.waitScreen(t, "echo output", func(scr string) bool { return hasLine(scr, "hello") })
+	s.waitScreen(t, "echo output", func(scr string) bool { return hasLine(scr, "hello") && prompted(scr) })
 	s.keys(t, `if [ -t 1 ]; then printf '\033[32mTTY\033[0m\n'; else echo PIPE; fi`, "Enter")
 	waitFor(t, "green TTY", func() bool {
 		return strings.Contains(strings.Join(s.term.Snapshot().Lines, "\n"), "\x1b[0;32mTTY\x1b[m")
 	})
+	s.waitScreen(t, "the prompt", prompted)
 	s.keys(t, "stty size", "Enter")
-	s.waitScreen(t, "size 24 80", func(scr string) bool { return hasLine(scr, "24 80") })
+	s.waitScreen(t, "size 24 80", func(scr string) bool { return hasLine(scr, "24 80") && prompted(scr) })
 	s.term.Resize(100, 30)
 	if err := s.pty.Resize(100, 30); err != nil {
 		t.Fatal(err)
@@ -140,16 +149,29 @@ func TestProgramCtrlC(t *testing.T) {
 	s.waitScreen(t, "prompt", func(scr string) bool { return strings.HasPrefix(scr, "$") })
 	s.keys(t, "sleep 30; echo NOT-INTERRUPTED", "Enter")
 	s.waitScreen(t, "sleep running", func(scr string) bool { return strings.Contains(scr, "sleep 30") })
-	// The sleep is a child of the shell once it shows in /proc.
-	waitFor(t, "sleep started", func() bool {
+	// The sleep is a child of the shell once it shows in /proc, and ctrl-c
+	// reaches it once it runs sleep and its group is the terminal's
+	// foreground group (the shell sets that after the fork: a ctrl-c
+	// before it goes to the shell).
+	waitFor(t, "sleep in the foreground", func() bool {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", s.proc.Pid, s.proc.Pid))
-		return strings.TrimSpace(string(b)) != ""
+		kids := strings.Fields(string(b))
+		if len(kids) == 0 {
+			return false
+		}
+		// And it is sleep itself: the forked shell before its exec may
+		// still have the shell's own ctrl-c handling.
+		st, _ := os.ReadFile("/proc/" + kids[0] + "/stat")
+		comm, rest, ok := strings.Cut(string(st), ") ")
+		f := strings.Fields(rest) // state ppid pgrp session tty_nr tpgid ...
+		return ok && strings.HasSuffix(comm, "(sleep") && len(f) > 5 && f[2] == f[5]
 	})
 	s.keys(t, "C-c")
+	// The shell is back at its prompt before the next line is typed: a
+	// line typed at once may be flushed with the interrupt's input.
+	s.waitScreen(t, "the prompt after ^C", prompted)
 	s.keys(t, "echo after", "Enter")
-	// The typed-ahead line is echoed before the prompt, so "after" may
-	// follow the prompt on its row: count it instead.
-	s.waitScreen(t, "after", func(scr string) bool { return strings.Count(scr, "after") == 2 })
+	s.waitScreen(t, "after", func(scr string) bool { return hasLine(scr, "after") })
 	if strings.Count(s.screen(), "NOT-INTERRUPTED") != 1 {
 		t.Fatal("ctrl-c did not interrupt the sleep")
 	}
