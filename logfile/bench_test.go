@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,5 +81,28 @@ func BenchmarkWriteBatch(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/line")
 	for w.open.Len() > 0 {
 		w.shut(w.open.Back().Value.(*file))
+	}
+}
+
+// BenchmarkReadTail is `kelpie logs NAME -n 100` from a 64 MiB log file
+// when no kelpie runs.
+func BenchmarkReadTail(b *testing.B) {
+	dir := b.TempDir()
+	line := []byte("2026-12-02T09:00:00.000Z stdout " + strings.Repeat("y", 100) + "\n")
+	f, err := os.Create(filepath.Join(dir, "u.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	block := bytes.Repeat(line, (1<<20)/len(line))
+	for range 64 {
+		if _, err := f.Write(block); err != nil {
+			b.Fatal(err)
+		}
+	}
+	f.Close()
+	for b.Loop() {
+		if lines, err := Read(dir, "u", 100); err != nil || len(lines) != 100 {
+			b.Fatal(len(lines), err)
+		}
 	}
 }

@@ -472,3 +472,50 @@ func TestTimedWritesMarkASlowDisk(t *testing.T) {
 		t.Fatalf("a quick write: slow %v (%v), want false", slow, err)
 	}
 }
+
+// Read's newest n lines, found from the files' ends, are the last n of
+// reading everything, across rotated files, with a last line that has no
+// newline and lines longer than a read block.
+func TestReadTailMatchesReadingAll(t *testing.T) {
+	dir := t.TempDir()
+	line := func(i int) string {
+		text := fmt.Sprintf("line %d", i)
+		if i%7 == 0 {
+			text += strings.Repeat("x", 70<<10) // longer than tailStart's block
+		}
+		return "2026-12-02T09:00:00.000Z stdout " + text + "\n"
+	}
+	var old, cur strings.Builder
+	for i := 1; i <= 20; i++ {
+		old.WriteString(line(i))
+	}
+	for i := 21; i <= 30; i++ {
+		cur.WriteString(line(i))
+	}
+	cur.WriteString("2026-12-02T09:00:00.000Z stdout unfinished") // no newline
+	if err := os.WriteFile(filepath.Join(dir, "u.log.1"), []byte(old.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "u.log"), []byte(cur.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	all, err := Read(dir, "u", -1)
+	if err != nil || len(all) != 31 || all[30].Text != "unfinished" {
+		t.Fatalf("Read all: %d lines, %v", len(all), err)
+	}
+	for n := 0; n <= 33; n++ {
+		got, err := Read(dir, "u", n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := all[max(0, len(all)-n):]
+		if len(got) != len(want) {
+			t.Fatalf("Read %d: %d lines, want %d", n, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].Text != want[i].Text {
+				t.Fatalf("Read %d: line %d is %.20q, want %.20q", n, i, got[i].Text, want[i].Text)
+			}
+		}
+	}
+}

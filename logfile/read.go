@@ -40,7 +40,11 @@ func Read(dir, name string, n int) ([]procs.Line, error) {
 		if k > 0 {
 			p += "." + strconv.Itoa(k)
 		}
-		lines, err := readFile(p)
+		want := -1
+		if n >= 0 {
+			want = n - len(out)
+		}
+		lines, err := readFile(p, want)
 		if errors.Is(err, fs.ErrNotExist) {
 			if k == 0 {
 				return nil, fmt.Errorf("logfile: no log of %q in %s: %w", name, dir, err)
@@ -64,12 +68,28 @@ func Read(dir, name string, n int) ([]procs.Line, error) {
 	return out, nil
 }
 
-func readFile(path string) ([]procs.Line, error) {
+// readFile reads the newest want lines of the file at path (want < 0: all).
+// Only those are read and parsed: the file is searched for their start from
+// its end, so `kelpie logs NAME -n 100` of a 1 GiB file reads a block or two.
+func readFile(path string, want int) ([]procs.Line, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if want >= 0 {
+		st, err := f.Stat()
+		if err != nil {
+			return nil, err
+		}
+		from, err := tailStart(f, st.Size(), want)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
+		if _, err := f.Seek(from, io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
 	var out []procs.Line
 	br := bufio.NewReaderSize(f, 64<<10)
 	var long []byte // a line longer than the reader's buffer, so far
@@ -99,6 +119,33 @@ func readFile(path string) ([]procs.Line, error) {
 			return out, fmt.Errorf("reading %s: %w", path, err)
 		}
 	}
+}
+
+// tailStart is the offset in f (size bytes long) where its last n lines
+// begin: after the (n+1)th newline from the end, a last newline ending the
+// last line rather than starting one. It reads f backwards a block at a time.
+func tailStart(f *os.File, size int64, n int) (int64, error) {
+	if n == 0 {
+		return size, nil
+	}
+	buf := make([]byte, 64<<10)
+	seen := 0
+	for pos := size; pos > 0; {
+		k := min(int64(len(buf)), pos)
+		pos -= k
+		if _, err := f.ReadAt(buf[:k], pos); err != nil {
+			return 0, err
+		}
+		for i := k - 1; i >= 0; i-- {
+			if buf[i] != '\n' || pos+i == size-1 {
+				continue
+			}
+			if seen++; seen == n {
+				return pos + i + 1, nil
+			}
+		}
+	}
+	return 0, nil
 }
 
 // parseLine reads "TIME STREAM TEXT" back into a Line.
