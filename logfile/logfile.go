@@ -6,9 +6,10 @@
 // screen and `kelpie logs --follow`, made lossless: a unit's ring keeps every
 // line until the Writer has it, so a unit that writes faster than the disk
 // takes waits for it (its pipe fills and its writes block, as under
-// `| cat > file`) and every line reaches its file. Only where the engine
-// cannot hold lines for it (a remote one) does a file get a line saying how
-// many were lost. Reading a unit's file back (Tail) is how `kelpie logs
+// `| cat > file`) and every line reaches its file. Not for a slow disk: a
+// write slower than Options.SlowWrite (or a writer stuck for a second) lets
+// the units go on, and the file gets a line saying how many it lost, as it
+// does where the engine cannot hold lines for it (a remote one). Reading a unit's file back (Tail) is how `kelpie logs
 // NAME` works when no kelpie is running.
 package logfile
 

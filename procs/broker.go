@@ -72,6 +72,9 @@ type Subscription struct {
 	// lossless: the subscription is a lossless Cursor's, whose pins a pump
 	// may wait on; only it is hurried (broker.hurry).
 	lossless bool
+	// losslessAll: a lossless Cursor following every unit (new ones too),
+	// whose pin each new ring gets at once (broker.pinNew).
+	losslessAll bool
 	// retired goes with the pending batch's Removed, took with the batch
 	// Next handed out last (read by the Cursor that owns the subscription,
 	// right after Next).
@@ -133,6 +136,21 @@ func (b *broker) removed(name string, r *ring) {
 
 func (b *broker) stats(st *Stats) {
 	b.each(func(s *Subscription) { s.put(func(bt *Batch) { bt.Stats = st }) })
+}
+
+// pinNew pins a new unit's ring for every lossless subscription that
+// follows all units (the log files), from its first line: before the unit
+// can write, not when the cursor hears of it, by which time a flood could
+// have gone past its ring. The cursor moves the pin as it reads.
+func (b *broker) pinNew(r *ring) {
+	b.each(func(s *Subscription) {
+		s.mu.Lock()
+		all := s.losslessAll
+		s.mu.Unlock()
+		if all {
+			r.setPin(s, 1)
+		}
+	})
 }
 
 // hurrier is what a pump off the owner goroutine announces with when it

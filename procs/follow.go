@@ -53,6 +53,7 @@ type rawSource interface {
 // and added again under its name never mixes the two histories.
 type ringSource interface {
 	ring(name string) *ring
+	allRings() []*ring
 	subscribeRings() ([]Info, map[string]*ring, Events)
 }
 
@@ -89,7 +90,8 @@ type retiring struct {
 // headless printer, `kelpie logs --follow` and the screen alike. It is
 // woken by the engine's events (a Batch announces each unit's newest line)
 // and reads the lines from the rings, so a slow reader never slows a unit
-// down: it loses lines, counted in Missed. A Cursor is for one goroutine.
+// down: it loses lines, counted in Missed (a lossless one, see Lossless,
+// is the exception). A Cursor is for one goroutine.
 type Cursor struct {
 	eng   Engine
 	raw   rawSource
@@ -225,7 +227,7 @@ func (c *Cursor) Lossless() {
 	}
 	c.pinKey = sub
 	sub.mu.Lock()
-	sub.lossless = true
+	sub.lossless, sub.losslessAll = true, c.all
 	sub.mu.Unlock()
 	for name, r := range c.rings {
 		r.setPin(c.pinKey, c.pos[name]+1)
@@ -242,16 +244,15 @@ func (c *Cursor) Lapse(on bool) {
 		return
 	}
 	if on {
-		for _, r := range c.rings {
-			c.unpin(r)
-		}
-		for _, d := range c.retiring {
-			c.unpin(d.r)
-		}
+		c.unpinAll()
 		c.lapsed = true
 		return
 	}
 	c.lapsed = false
+	sub := c.pinKey.(*Subscription)
+	sub.mu.Lock()
+	sub.losslessAll = c.all
+	sub.mu.Unlock()
 	for name, r := range c.rings {
 		c.pin(r, c.pos[name])
 	}
@@ -282,13 +283,30 @@ func (c *Cursor) Units() []string { return slices.Clone(c.order) }
 
 // Close ends the cursor (a lossless one lets its units go on without it).
 func (c *Cursor) Close() {
+	c.unpinAll()
+	c.ev.Close()
+}
+
+// unpinAll removes a lossless cursor's pin from every ring it may hold: its
+// own, the removed units' it still reads, and new units' the broker pinned
+// for it (pinNew) before it heard of them; no new one is pinned after.
+func (c *Cursor) unpinAll() {
+	sub, ok := c.pinKey.(*Subscription)
+	if !ok {
+		return
+	}
+	sub.mu.Lock()
+	sub.losslessAll = false
+	sub.mu.Unlock()
+	for _, r := range c.rs.allRings() {
+		c.unpin(r)
+	}
 	for _, r := range c.rings {
 		c.unpin(r)
 	}
 	for _, d := range c.retiring {
 		c.unpin(d.r)
 	}
-	c.ev.Close()
 }
 
 // Next waits until some followed unit has lines the cursor has not handed

@@ -3,6 +3,7 @@ package procs
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -180,5 +181,57 @@ func TestLapseSuspendsTheHold(t *testing.T) {
 	c.Lapse(false)
 	if pinned() != 1 {
 		t.Fatalf("pin %d after the lapse, want 1", pinned())
+	}
+}
+
+// A unit added after the lossless cursor started is held from its first
+// line, before the cursor has heard of it: a flood it writes at once loses
+// nothing.
+func TestLosslessCursorHoldsAUnitAddedLater(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	c, err := s.Follow(nil, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Lossless()
+	addIdle(t, s, "late", 4096)
+	r := s.ring("late")
+	r.mu.Lock()
+	pin := r.pin
+	r.mu.Unlock()
+	if pin != 1 {
+		t.Fatalf("the new ring's pin is %d before the cursor heard of it, want 1", pin)
+	}
+	const n = 20000
+	done := floodPump(s, "late", n)
+	texts, missed := drain(t, c, "late", n)
+	<-done
+	if missed != 0 || len(texts) != n || texts[n-1] != strconv.Itoa(n) {
+		t.Fatalf("%d lines, %d missed; want all %d", len(texts), missed, n)
+	}
+}
+
+// Appends that do not wait (events, message notes) let a pinned ring grow
+// past its limit, but not past twice it: then the follower is given up on.
+func TestAPinnedRingGrowsToTwiceItsLimitAtMost(t *testing.T) {
+	s := newTestSupervisor(t, Options{})
+	addIdle(t, s, "u", 64<<10)
+	c, err := s.Follow([]string{"u"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Lossless()
+	r := s.ring("u")
+	note := []byte(strings.Repeat("n", 200))
+	for range 10000 { // 2 MB of notes, never read
+		r.appendFlags(time.Now(), Event, 0, note)
+	}
+	r.mu.Lock()
+	used, limit, lapsed := r.used, r.limit, r.lapsed
+	r.mu.Unlock()
+	if used > 2*limit || !lapsed {
+		t.Fatalf("ring holds %d bytes (limit %d), lapsed %v; want at most twice the limit, lapsed", used, limit, lapsed)
 	}
 }

@@ -76,8 +76,8 @@ func (p *pump) feed(b []byte, now time.Time, eof bool) {
 	}
 	// Over-long unfinished lines are stored in pieces now: the child may never
 	// print a newline, and kelpie must not hold its output hostage.
-	for len(p.partial) > p.maxLine {
-		last = p.storePiece(ts, p.partial[:p.maxLine], flagCut)
+	for first := true; len(p.partial) > p.maxLine; first = false {
+		last = p.storePiece(ts, p.partial[:p.maxLine], flagCut, first)
 		p.partial = append(p.partial[:0], p.partial[p.maxLine:]...)
 	}
 	if eof && len(p.partial) > 0 {
@@ -93,9 +93,10 @@ func (p *pump) feed(b []byte, now time.Time, eof bool) {
 // store saves one complete line (split if longer than maxLine). r.mu is held.
 func (p *pump) store(ts int64, line []byte) uint64 {
 	var last uint64
+	first := true // only the first piece may wait for room (see storePiece)
 	for len(line) > p.maxLine {
-		last = p.storePiece(ts, line[:p.maxLine], flagCut)
-		line = line[p.maxLine:]
+		last = p.storePiece(ts, line[:p.maxLine], flagCut, first)
+		line, first = line[p.maxLine:], false
 	}
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
@@ -103,10 +104,13 @@ func (p *pump) store(ts int64, line []byte) uint64 {
 	for _, w := range p.watch {
 		w.line(line)
 	}
-	return max(last, p.storePiece(ts, line, 0))
+	return max(last, p.storePiece(ts, line, 0, first))
 }
 
-func (p *pump) storePiece(ts int64, text []byte, flags lineFlags) uint64 {
+// storePiece stores one piece of a line; wait says it may wait for room
+// first (room), which only a line's first piece does: the rest of a line
+// follows it under the same hold of the lock, with nothing between.
+func (p *pump) storePiece(ts int64, text []byte, flags lineFlags, wait bool) uint64 {
 	if !p.asciiRun && !plain(text) {
 		p.clean = sanitise(p.clean[:0], text)
 		text = p.clean
@@ -116,13 +120,14 @@ func (p *pump) storePiece(ts int64, text []byte, flags lineFlags) uint64 {
 	// holds wherever it ends, maybe inside a rune or colour sequence. Store
 	// such a piece in parts cut between runes and sequences instead.
 	limit := min(p.maxLine, p.ring.chunkSize-recOverhead)
+	if wait {
+		p.room(min(len(text), limit))
+	}
 	for len(text) > limit {
 		k := cutText(text, limit)
-		p.room(k)
 		p.last = p.ring.appendLocked(ts, p.stream, flags|flagCut, text[:k])
 		text = text[k:]
 	}
-	p.room(len(text))
 	p.last = p.ring.appendLocked(ts, p.stream, flags, text)
 	return p.last
 }
@@ -139,9 +144,12 @@ func (p *pump) room(n int) {
 	if r.pin == 0 || p.hurry == nil || !r.blockedLocked(n) {
 		return
 	}
+	pin, since := r.pin, time.Now()
 	r.mu.Unlock()
 	p.hurry(p.last)
-	// cond has no timeout: a timer wakes the wait to look at the clock.
+	// cond has no timeout: a timer wakes the wait to look at the clock,
+	// re-armed before each wait for what is left of pinWait (it may have
+	// fired while the lock was being taken).
 	wake := time.AfterFunc(pinWait, func() {
 		r.mu.Lock()
 		r.room.Broadcast()
@@ -149,15 +157,16 @@ func (p *pump) room(n int) {
 	})
 	defer wake.Stop()
 	r.mu.Lock()
-	pin, since := r.pin, time.Now()
 	for r.blockedLocked(n) {
 		if r.pin != pin {
 			pin, since = r.pin, time.Now()
-			wake.Reset(pinWait)
-		} else if time.Since(since) >= pinWait {
+		}
+		left := pinWait - time.Since(since)
+		if left <= 0 {
 			r.lapsed = true // no progress in pinWait: go on without it
 			break
 		}
+		wake.Reset(left)
 		r.room.Wait()
 	}
 }

@@ -130,8 +130,16 @@ func (r *ring) appendLocked(ts int64, stream Stream, flags lineFlags, text []byt
 
 func (r *ring) newChunk() *chunk {
 	// Evict whole chunks, oldest first, until a fresh one fits under the
-	// limit; never one holding a line a lossless follower has not read.
-	for len(r.chunks) > 0 && r.used+r.chunkSize > r.limit && !r.pinnedLocked(1) {
+	// limit; not one holding a line a lossless follower has not read, unless
+	// the ring would grow past twice its limit (appends that do not wait:
+	// events, message notes): then the follower is given up on (lapsed).
+	for len(r.chunks) > 0 && r.used+r.chunkSize > r.limit {
+		if r.pinnedLocked(1) {
+			if r.used+r.chunkSize <= 2*r.limit {
+				break
+			}
+			r.lapsed = true
+		}
 		old := r.chunks[0]
 		r.used -= old.cost()
 		copy(r.chunks, r.chunks[1:])

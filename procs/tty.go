@@ -267,8 +267,9 @@ func (s *Supervisor) startTTY(u *unit, r *procRun, tr *ttyRun, watches []*logWat
 // hangs up (every process of the session let go of it) or the read
 // deadline set at release passes; lines that scroll off go to the log. It
 // then logs what is left on the screen and closes the PTY. The child is
-// never held up by anything but the emulator's parsing: no front end is
-// waited for.
+// held up by nothing but the emulator's parsing and, while the log files'
+// writer is behind, by the log (pump.room, a second at most without
+// progress): no front end is waited for.
 func (s *Supervisor) readTTY(tt *ttyTerm, gen uint64, tr *ttyRun, pu *pump) {
 	defer close(tr.done)
 	buf := make([]byte, ttyReadSize)

@@ -133,7 +133,13 @@ func (b *logBuf) apply(msg logsMsg, keep int) {
 		}
 		lines = lines[skip:]
 	}
-	b.trim(keep - len(lines))
+	fresh := 0 // the lines that will be stored (not ones already had)
+	for _, l := range lines {
+		if msg.tail || l.Seq > b.have {
+			fresh++
+		}
+	}
+	b.trim(keep - fresh)
 	for _, l := range lines {
 		if !msg.tail && l.Seq <= b.have {
 			continue

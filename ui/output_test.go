@@ -37,3 +37,21 @@ func TestLogBufKeepsTheNewestInItsArray(t *testing.T) {
 		t.Fatalf("the array grew from %d to %d", c, cap(b.lines))
 	}
 }
+
+// Lines already had are not counted against keep: a batch that repeats
+// some keeps the buffer full.
+func TestLogBufRepeatsDoNotShrinkIt(t *testing.T) {
+	b := &logBuf{}
+	batch := func(from, to int) logsMsg {
+		var msg logsMsg
+		for i := from; i <= to; i++ {
+			msg.lines = append(msg.lines, procs.Line{Seq: uint64(i), Text: fmt.Sprint(i)})
+		}
+		return msg
+	}
+	b.apply(batch(1, 5), 5)
+	b.apply(batch(4, 8), 5)
+	if len(b.lines) != 5 || b.lines[0].text != "4" || b.lines[4].text != "8" {
+		t.Fatalf("kept %d lines from %q; want 4..8", len(b.lines), b.lines[0].text)
+	}
+}
