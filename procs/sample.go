@@ -23,6 +23,7 @@ type procStat struct {
 	pid, ppid, pgrp int
 	sid             int    // session
 	ticks           uint64 // utime + stime
+	cticks          uint64 // cutime + cstime: its children it has reaped
 	start           uint64 // start time, in ticks after boot: tells a reused pid apart
 	rss             uint64 // pages
 	state           byte   // R, S, T (stopped), ...
@@ -150,11 +151,47 @@ func (s *Supervisor) applyStats(st *Stats, targets []target, stopped map[int]boo
 	s.broker.stats(st)
 }
 
+// goneTicks is, per live process, what was last counted for the processes
+// that have ended since the last scan below it (their own time and their
+// reaped children's): a parent's cutime grows by their whole time when it
+// reaps them, and only the rest is new. An ended process's time goes to
+// its nearest ancestor still alive, which reaped it or its parent.
+func (sm *sampler) goneTicks(byPID map[int]int) map[int]uint64 {
+	var gone map[int]uint64
+	for pid, old := range sm.prev {
+		if i, ok := byPID[pid]; ok && sm.stats[i].start == old.start {
+			continue
+		}
+		up := old.ppid
+		for range 64 { // bounded: a chain of ended parents
+			o, ok := sm.prev[up]
+			if !ok {
+				break
+			}
+			if i, live := byPID[up]; live && sm.stats[i].start == o.start {
+				break
+			}
+			up = o.ppid
+		}
+		if gone == nil {
+			gone = make(map[int]uint64)
+		}
+		gone[up] += old.ticks + old.cticks
+	}
+	return gone
+}
+
 // measure scans /proc once and returns every target's use since the last
 // call, and the targets found stopped (state T: the unit shows as paused;
 // nil when none is, as nearly always).
 func (sm *sampler) measure(targets []target, now time.Time) (st *Stats, stopped map[int]bool) {
 	sm.scan()
+	return sm.account(targets, now)
+}
+
+// account is measure after its scan: every target's use from sm.stats
+// against the last scan's (sm.prev).
+func (sm *sampler) account(targets []target, now time.Time) (st *Stats, stopped map[int]bool) {
 	dt := now.Sub(sm.last).Seconds()
 	first := sm.last.IsZero()
 	sm.last = now
@@ -188,6 +225,7 @@ func (sm *sampler) measure(targets []target, now time.Time) (st *Stats, stopped 
 		}
 	}
 
+	gone := sm.goneTicks(byPID)
 	st = &Stats{Time: now, Units: make(map[string]UnitStats, len(targets)), MemTotal: sm.memTotal}
 	seen := make(map[int]bool)
 	clear(sm.related)
@@ -219,15 +257,20 @@ func (sm *sampler) measure(targets []target, now time.Time) (st *Stats, stopped 
 			}
 			seen[p.pid] = true
 			sm.related[p.pid] = true
-			var d uint64
+			var d, reaped uint64
 			if old, ok := sm.prev[p.pid]; ok && old.start == p.start {
 				if p.ticks > old.ticks {
 					d = p.ticks - old.ticks
 				}
+				// Children it reaped since the last scan: their time in
+				// its cutime, less what was counted while they lived.
+				if grown := p.cticks - min(p.cticks, old.cticks); grown > gone[p.pid] {
+					reaped = grown - gone[p.pid]
+				}
 			} else if !first {
-				d = p.ticks // born since the last scan
+				d, reaped = p.ticks, p.cticks // born since the last scan
 			}
-			ticks += d
+			ticks += d + reaped
 			// A process names itself (prctl, /proc/self/comm): its comm is
 			// outside text, cleaned here so every consumer gets it clean.
 			ps := ProcSample{PID: p.pid, PPID: p.ppid, Name: cleanLine(string(p.comm[:p.commLen])), Depth: it.depth, RSS: p.rss * sm.page}
@@ -384,7 +427,8 @@ func parseStat(b []byte) (procStat, bool) {
 	p.pid = pid
 	p.commLen = uint8(copy(p.comm[:], b[open+1:closeAt]))
 	p.state = b[closeAt+2]
-	// Fields after ")": 0 state, 1 ppid, 2 pgrp, 11 utime, 12 stime, 19 starttime, 21 rss.
+	// Fields after ")": 0 state, 1 ppid, 2 pgrp, 11 utime, 12 stime, 13 cutime,
+	// 14 cstime, 19 starttime, 21 rss.
 	field, val, inNum := 0, uint64(0), false
 	for _, c := range b[closeAt+2:] {
 		if c == ' ' || c == '\n' {
@@ -397,6 +441,8 @@ func parseStat(b []byte) (procStat, bool) {
 				p.sid = int(val)
 			case 11, 12:
 				p.ticks += val
+			case 13, 14:
+				p.cticks += val
 			case 19:
 				p.start = val
 			case 21:
