@@ -223,10 +223,13 @@ func TestEscapedGrandchildDoesNotKeepPipes(t *testing.T) {
 	// and this test is about the pipes of one nothing can catch.
 	s := newTestSupervisor(t, Options{NoCgroup: true})
 	_ = s.call(func() { s.pipeGrace = 100 * time.Millisecond })
-	// The shell reports the escapee once it has dropped the tag (exec'd
-	// env -i), so the sweep after the run cannot find it.
+	// The shell reports the escapee once it is sleep itself, its tag
+	// dropped by env -i, so the sweep after the run cannot find it. (Only
+	// grep's exit status said so before: reading environ while setsid or
+	// env exec'd could fail, grep said 2, the tagged process was reported
+	// and the sweep killed it.)
 	_ = s.Add(Spec{Name: "esc", Shell: `setsid env -i /bin/sleep 3600 & p=$!
-while grep -q KELPIE_TAG /proc/$p/environ; do sleep 0.01; done; echo escaped $p`})
+until [ "$(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null)" = "/bin/sleep 3600 " ] && ! grep -q KELPIE_TAG /proc/$p/environ; do sleep 0.01; done; echo escaped $p`})
 	w := watch(t, s)
 	before := threads(t)
 	_ = s.Start("esc")
