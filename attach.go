@@ -91,13 +91,9 @@ func (c *cli) runDetach() error {
 		wait = detachWait
 	}
 	deadline := time.Now().Add(wait)
-	for !running(sock) {
-		select {
-		case err := <-exited:
-			return &exitError{code: exitFail, text: fmt.Sprintf("kelpie: the detached kelpie exited (%v) before it answered; the end of %s:\n%s",
-				err, logPath, logTail(logPath, 10))}
-		case <-time.After(20 * time.Millisecond):
-		}
+	for {
+		// The wait is over before another look, however soon the last
+		// one was (this goroutine may have waited for a CPU meanwhile).
 		if time.Now().After(deadline) {
 			// Nothing half-started is left behind: a kelpie nobody can
 			// reach would hold its socket and ports and run its units
@@ -105,6 +101,15 @@ func (c *cli) runDetach() error {
 			how := stopDetached(cmd.Process.Pid, exited, stopWait(f))
 			return &exitError{code: exitFail, text: fmt.Sprintf("kelpie: the detached kelpie (pid %d) did not answer on %s within %s; %s; see %s",
 				cmd.Process.Pid, sock, wait, how, logPath)}
+		}
+		if running(sock) {
+			break
+		}
+		select {
+		case err := <-exited:
+			return &exitError{code: exitFail, text: fmt.Sprintf("kelpie: the detached kelpie exited (%v) before it answered; the end of %s:\n%s",
+				err, logPath, logTail(logPath, 10))}
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
 	fmt.Fprintf(c.stdout, "kelpie is running in the background (pid %d)\nsocket: %s\nlog:    %s\n", cmd.Process.Pid, sock, logPath)
