@@ -29,17 +29,30 @@ func floodPump(s *Supervisor, name string, n int) (done chan struct{}) {
 	return done
 }
 
-// A lossless cursor reads every line of a unit that writes far faster than
-// it reads, through a ring of a few dozen lines: the writer waits for it.
-func TestLosslessCursorMissesNothing(t *testing.T) {
+// losslessOn starts a supervisor with an idle unit "u" (a ring of
+// logBuffer bytes) and a lossless cursor over units (nil: all) from back
+// lines of history; closeIt closes the cursor with the test.
+func losslessOn(t *testing.T, logBuffer int, units []string, back int, closeIt bool) (*Supervisor, *Cursor) {
+	t.Helper()
 	s := newTestSupervisor(t, Options{})
-	addIdle(t, s, "u", 4096)
-	c, err := s.Follow([]string{"u"}, 0)
+	if logBuffer > 0 {
+		addIdle(t, s, "u", logBuffer)
+	}
+	c, err := s.Follow(units, back)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	if closeIt {
+		t.Cleanup(c.Close)
+	}
 	c.Lossless()
+	return s, c
+}
+
+// A lossless cursor reads every line of a unit that writes far faster than
+// it reads, through a ring of a few dozen lines: the writer waits for it.
+func TestLosslessCursorMissesNothing(t *testing.T) {
+	s, c := losslessOn(t, 4096, []string{"u"}, 0, true)
 	const n = 50000
 	done := floodPump(s, "u", n)
 	texts, missed := drain(t, c, "u", n)
@@ -57,13 +70,7 @@ func TestLosslessCursorMissesNothing(t *testing.T) {
 // A lossless cursor that stops reading holds its unit back, and closing it
 // lets the unit go on: nothing waits on a follower that has gone.
 func TestClosingALosslessCursorReleasesItsUnits(t *testing.T) {
-	s := newTestSupervisor(t, Options{})
-	addIdle(t, s, "u", 4096)
-	c, err := s.Follow([]string{"u"}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Lossless()
+	s, c := losslessOn(t, 4096, []string{"u"}, 0, false)
 	done := floodPump(s, "u", 20000)
 	// The ring holds a few dozen lines: the flood cannot end unread.
 	for s.ring("u").Last() < 100 {
@@ -86,14 +93,7 @@ func TestClosingALosslessCursorReleasesItsUnits(t *testing.T) {
 // removed unit's ring stays pinned until the lossless cursor has read it to
 // its end, then the removal is reported.
 func TestLosslessCursorReadsARemovedUnitToItsEnd(t *testing.T) {
-	s := newTestSupervisor(t, Options{})
-	addIdle(t, s, "u", 4096)
-	c, err := s.Follow(nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.Lossless()
+	s, c := losslessOn(t, 4096, nil, 0, true)
 	const n = 30000
 	done := floodPump(s, "u", n)
 	var rb RawBatch
@@ -137,14 +137,7 @@ func TestLosslessCursorReadsARemovedUnitToItsEnd(t *testing.T) {
 // hung disk) is given up on after pinWait: the unit goes on, and the lines
 // it could not keep are counted missed when the cursor reads again.
 func TestAStuckLosslessCursorIsGivenUp(t *testing.T) {
-	s := newTestSupervisor(t, Options{})
-	addIdle(t, s, "u", 4096)
-	c, err := s.Follow([]string{"u"}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.Lossless()
+	s, c := losslessOn(t, 4096, []string{"u"}, 0, true)
 	const n = 20000
 	select {
 	case <-floodPump(s, "u", n):
@@ -160,14 +153,7 @@ func TestAStuckLosslessCursorIsGivenUp(t *testing.T) {
 // Lapse lets go of every ring a lossless cursor holds, and ending it holds
 // them again from where the cursor is.
 func TestLapseSuspendsTheHold(t *testing.T) {
-	s := newTestSupervisor(t, Options{})
-	addIdle(t, s, "u", 4096)
-	c, err := s.Follow([]string{"u"}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.Lossless()
+	s, c := losslessOn(t, 4096, []string{"u"}, 0, true)
 	r := s.ring("u")
 	pinned := func() uint64 { r.mu.Lock(); defer r.mu.Unlock(); return r.pin }
 	if pinned() != 1 {
@@ -188,13 +174,7 @@ func TestLapseSuspendsTheHold(t *testing.T) {
 // line, before the cursor has heard of it: a flood it writes at once loses
 // nothing.
 func TestLosslessCursorHoldsAUnitAddedLater(t *testing.T) {
-	s := newTestSupervisor(t, Options{})
-	c, err := s.Follow(nil, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.Lossless()
+	s, c := losslessOn(t, 0, nil, -1, true)
 	addIdle(t, s, "late", 4096)
 	r := s.ring("late")
 	r.mu.Lock()
@@ -215,14 +195,7 @@ func TestLosslessCursorHoldsAUnitAddedLater(t *testing.T) {
 // Appends that do not wait (events, message notes) let a pinned ring grow
 // past its limit, but not past twice it: then the follower is given up on.
 func TestAPinnedRingGrowsToTwiceItsLimitAtMost(t *testing.T) {
-	s := newTestSupervisor(t, Options{})
-	addIdle(t, s, "u", 64<<10)
-	c, err := s.Follow([]string{"u"}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.Lossless()
+	s, _ := losslessOn(t, 64<<10, []string{"u"}, 0, true)
 	r := s.ring("u")
 	note := []byte(strings.Repeat("n", 200))
 	for range 10000 { // 2 MB of notes, never read
