@@ -53,7 +53,7 @@ func (p *pump) feed(b []byte, now time.Time, eof bool) {
 	// says so for all of its lines at once.
 	ascii := plainBlock(b)
 	r.mu.Lock()
-	var last uint64
+	before := p.last
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
@@ -68,7 +68,7 @@ func (p *pump) feed(b []byte, now time.Time, eof bool) {
 			p.partial = p.partial[:0]
 			p.asciiRun = false // its start came in another read
 		}
-		last = p.store(ts, line)
+		p.store(ts, line)
 	}
 	p.asciiRun = false
 	if len(b) > 0 {
@@ -77,25 +77,24 @@ func (p *pump) feed(b []byte, now time.Time, eof bool) {
 	// Over-long unfinished lines are stored in pieces now: the child may never
 	// print a newline, and kelpie must not hold its output hostage.
 	for first := true; len(p.partial) > p.maxLine; first = false {
-		last = p.storePiece(ts, p.partial[:p.maxLine], flagCut, first)
+		p.storePiece(ts, p.partial[:p.maxLine], flagCut, first)
 		p.partial = append(p.partial[:0], p.partial[p.maxLine:]...)
 	}
 	if eof && len(p.partial) > 0 {
-		last = p.store(ts, p.partial)
+		p.store(ts, p.partial)
 		p.partial = p.partial[:0]
 	}
 	r.mu.Unlock()
-	if last != 0 && p.notify != nil {
-		p.notify(last)
+	if p.last != before && p.notify != nil {
+		p.notify(p.last)
 	}
 }
 
 // store saves one complete line (split if longer than maxLine). r.mu is held.
-func (p *pump) store(ts int64, line []byte) uint64 {
-	var last uint64
+func (p *pump) store(ts int64, line []byte) {
 	first := true // only the first piece may wait for room (see storePiece)
 	for len(line) > p.maxLine {
-		last = p.storePiece(ts, line[:p.maxLine], flagCut, first)
+		p.storePiece(ts, line[:p.maxLine], flagCut, first)
 		line, first = line[p.maxLine:], false
 	}
 	if n := len(line); n > 0 && line[n-1] == '\r' {
@@ -104,13 +103,13 @@ func (p *pump) store(ts int64, line []byte) uint64 {
 	for _, w := range p.watch {
 		w.line(line)
 	}
-	return max(last, p.storePiece(ts, line, 0, first))
+	p.storePiece(ts, line, 0, first)
 }
 
-// storePiece stores one piece of a line; wait says it may wait for room
-// first (room), which only a line's first piece does: the rest of a line
-// follows it under the same hold of the lock, with nothing between.
-func (p *pump) storePiece(ts int64, text []byte, flags lineFlags, wait bool) uint64 {
+// storePiece stores one piece of a line (p.last is then its seq); wait
+// says it may wait for room first (room), which only a line's first piece
+// does: the rest of a line follows under the same hold of the lock.
+func (p *pump) storePiece(ts int64, text []byte, flags lineFlags, wait bool) {
 	if !p.asciiRun && !plain(text) {
 		p.clean = sanitise(p.clean[:0], text)
 		text = p.clean
@@ -129,7 +128,6 @@ func (p *pump) storePiece(ts int64, text []byte, flags lineFlags, wait bool) uin
 		text = text[k:]
 	}
 	p.last = p.ring.appendLocked(ts, p.stream, flags, text)
-	return p.last
 }
 
 // room waits, r.mu held, until a line of n bytes can be stored without
