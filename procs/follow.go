@@ -226,11 +226,21 @@ func (c *Cursor) Lossless() {
 		return
 	}
 	c.pinKey = sub
+	c.pinAll()
+}
+
+// pinAll pins every ring a lossless cursor holds where it is, and has the
+// broker pin new units' rings for it (when it follows every unit).
+func (c *Cursor) pinAll() {
+	sub := c.pinKey.(*Subscription)
 	sub.mu.Lock()
 	sub.lossless, sub.losslessAll = true, c.all
 	sub.mu.Unlock()
 	for name, r := range c.rings {
-		r.setPin(c.pinKey, c.pos[name]+1)
+		c.pin(r, c.pos[name])
+	}
+	for _, d := range c.retiring {
+		c.pin(d.r, d.pos)
 	}
 }
 
@@ -249,16 +259,7 @@ func (c *Cursor) Lapse(on bool) {
 		return
 	}
 	c.lapsed = false
-	sub := c.pinKey.(*Subscription)
-	sub.mu.Lock()
-	sub.losslessAll = c.all
-	sub.mu.Unlock()
-	for name, r := range c.rings {
-		c.pin(r, c.pos[name])
-	}
-	for _, d := range c.retiring {
-		c.pin(d.r, d.pos)
-	}
+	c.pinAll()
 }
 
 // pin records, in a lossless cursor, that r's lines up to seq are read.

@@ -57,7 +57,7 @@ type ring struct {
 	// it has not read; pin is their minimum (0: no follower pins). Eviction
 	// never drops a pinned line: a pump waits for room (see pump.room), and
 	// the rare other writers (events, message notes) let the ring grow past
-	// its limit until the follower catches up.
+	// its limit, up to twice it (see newChunk).
 	pins map[any]uint64
 	pin  uint64
 	room *sync.Cond // on mu; broadcast when a pin moves
@@ -108,17 +108,7 @@ func (r *ring) appendLocked(ts int64, stream Stream, flags lineFlags, text []byt
 		c.data = grown
 	}
 	c.data = append(c.data, text...)
-	// Field by field into the slot: a rec built aside and copied in was
-	// read back wider than it was written, a store-forwarding stall that
-	// was a sixth of a flood's ingestion (BenchmarkIngest).
-	k := len(c.recs)
-	if k == cap(c.recs) {
-		c.recs = append(c.recs, rec{})
-	} else {
-		c.recs = c.recs[:k+1]
-	}
-	rp := &c.recs[k]
-	rp.off, rp.n, rp.ts, rp.stream, rp.flags = uint32(off), uint32(len(text)), ts, stream, flags
+	c.recs = append(c.recs, rec{off: uint32(off), n: uint32(len(text)), ts: ts, stream: stream, flags: flags})
 	r.used += len(text) + recOverhead
 	seq := r.next
 	r.next++
