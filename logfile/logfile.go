@@ -9,8 +9,9 @@
 // `| cat > file`) and every line reaches its file. Not for a slow disk: a
 // write slower than Options.SlowWrite (or a writer stuck for a second) lets
 // the units go on, and the file gets a line saying how many it lost, as it
-// does where the engine cannot hold lines for it (a remote one). Reading a unit's file back (Tail) is how `kelpie logs
-// NAME` works when no kelpie is running.
+// does where the engine cannot hold lines for it (a remote one). Reading a
+// unit's file back (Read) is how `kelpie logs NAME` works when no kelpie is
+// running.
 package logfile
 
 import (
