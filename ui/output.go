@@ -123,29 +123,28 @@ func (b *logBuf) apply(msg logsMsg, keep int) {
 		})
 	}
 	lines := msg.lines
+	if !msg.tail {
+		// Lines already had (a batch that repeats some) come first: a
+		// unit's seqs ascend.
+		i := 0
+		for i < len(lines) && lines[i].Seq <= b.have {
+			i++
+		}
+		lines = lines[i:]
+	}
+	if len(lines) == 0 {
+		b.trim(keep)
+		return
+	}
+	b.have = max(b.have, lines[len(lines)-1].Seq)
 	if skip := len(lines) - keep; skip > 0 && keep > 0 {
 		// Only the newest keep can stay: the rest are counted, not stored.
-		for _, l := range lines[:skip] {
-			if msg.tail || l.Seq > b.have {
-				b.base++
-				b.have = max(b.have, l.Seq)
-			}
-		}
+		b.base += skip
 		lines = lines[skip:]
 	}
-	fresh := 0 // the lines that will be stored (not ones already had)
+	b.trim(keep - len(lines))
 	for _, l := range lines {
-		if msg.tail || l.Seq > b.have {
-			fresh++
-		}
-	}
-	b.trim(keep - fresh)
-	for _, l := range lines {
-		if !msg.tail && l.Seq <= b.have {
-			continue
-		}
 		b.lines = append(b.lines, outLine{seq: l.Seq, at: l.Time, stream: l.Stream, text: l.Text})
-		b.have = max(b.have, l.Seq)
 	}
 	b.trim(keep)
 }
