@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,28 +13,39 @@ import (
 )
 
 // BenchmarkLine is the per-line cost of a log file: 100-byte lines, a
-// millisecond apart at most (as a flooding unit's are), into a real file.
+// millisecond apart at most (as a flooding unit's are), formatted by the
+// caller (as a unit's reader does) and written to a real file by the
+// Writer's thread; the caller waits when the backlog is full, as a pump does.
 func BenchmarkLine(b *testing.B) {
 	for _, tc := range []struct {
-		name string
-		text []byte
+		name  string
+		text  []byte
+		plain bool
 	}{
-		{"plain", bytes.Repeat([]byte("x"), 100)},
-		{"colour", append([]byte("\x1b[31mred\x1b[0m "), bytes.Repeat([]byte("x"), 88)...)},
+		{"plain", bytes.Repeat([]byte("x"), 100), true},
+		{"colour", append([]byte("\x1b[31mred\x1b[0m "), bytes.Repeat([]byte("x"), 88)...), false},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			f := &file{path: filepath.Join(b.TempDir(), "u.log"), opts: Options{MaxSize: 1 << 40, MaxFiles: 1}}
+			w := newWriter(Options{Dir: b.TempDir(), MaxSize: 1 << 40, MaxFiles: 1}.withDefaults())
+			var mu sync.Mutex
+			u := tap{w}.Unit("u", &mu)
 			t0 := time.Now().UnixNano()
 			b.SetBytes(int64(len(tc.text)))
 			i := 0
 			for b.Loop() {
-				if err := f.line(t0+int64(i)*200, procs.Stdout, tc.text, true); err != nil {
-					b.Fatal(err)
+				mu.Lock()
+				if u.Full() {
+					mu.Unlock()
+					u.Wait()
+					mu.Lock()
 				}
+				u.Line(t0+int64(i)*200, procs.Stdout, tc.text, tc.plain)
+				mu.Unlock()
 				i++
 			}
-			_ = f.close()
-			_ = os.Remove(f.path)
+			if err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
 		})
 	}
 }
@@ -52,35 +64,6 @@ func TestAppendPlain(t *testing.T) {
 		if got := string(appendPlain([]byte("> "), []byte(in))); got != "> "+want {
 			t.Errorf("appendPlain(%q) = %q, want %q", in, got, "> "+want)
 		}
-	}
-}
-
-// BenchmarkWriteBatch is the log writer's cost for one cursor batch of a
-// flooding unit: 4,096 lines of 100 bytes (about a followChunk), formatted
-// and written to a real file, per line.
-func BenchmarkWriteBatch(b *testing.B) {
-	const n = 4096
-	var rb procs.RawBatch
-	t0 := time.Now().UnixNano()
-	text := bytes.Repeat([]byte("y"), 100)
-	for i := range n {
-		rb.Lines = append(rb.Lines, procs.RawLine{Seq: uint64(i + 1), Time: t0 + int64(i)*200, Stream: procs.Stdout, Off: len(rb.Buf), Len: len(text)})
-		rb.Buf = append(rb.Buf, text...)
-	}
-	u := procs.RawOutput{Unit: "flood", Lines: rb.Lines}
-	w := &Writer{opts: Options{Dir: b.TempDir(), MaxSize: 1 << 40, MaxFiles: 1}.withDefaults(), files: map[string]*file{}}
-	b.SetBytes(int64(n * len(text)))
-	for b.Loop() {
-		w.write(u, rb.Buf)
-		for e := w.open.Front(); e != nil; e = e.Next() {
-			if err := e.Value.(*file).flush(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/line")
-	for w.open.Len() > 0 {
-		w.shut(w.open.Back().Value.(*file))
 	}
 }
 

@@ -15,10 +15,8 @@
 package logfile
 
 import (
-	"bufio"
 	"bytes"
 	"container/list"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -27,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -44,6 +43,10 @@ const (
 	// DefaultSlowWrite is the write(2) time past which the disk counts as
 	// slower than the units.
 	DefaultSlowWrite = 50 * time.Millisecond
+	// DefaultBacklog is how much formatted output may wait for the disk.
+	DefaultBacklog = 8 << 20
+	// DefaultPace is how long a quiet unit's lines wait to be written.
+	DefaultPace = 50 * time.Millisecond
 )
 
 // TimeFormat is RFC 3339 with milliseconds, the first field of every line.
@@ -70,9 +73,18 @@ type Options struct {
 	OnError func(unit string, err error)
 	// SlowWrite (0: DefaultSlowWrite): a write to a file that takes longer
 	// means the disk is slower than the units, and they stop waiting for it
-	// (Cursor.Lapse) until a write is quick again; what the writer then
-	// cannot read in time is lost, and the file says how many lines.
+	// until a write is quick again; what does not fit in the backlog
+	// meanwhile is lost, and the file says how many lines.
 	SlowWrite time.Duration
+	// Backlog (0: DefaultBacklog) is how many bytes of formatted lines may
+	// wait in memory for the disk: past it a unit's pipe is not read until
+	// the writer catches up (the unit waits, as under `| cat > file`),
+	// while kelpie's own lines for it (events, notes), which cannot wait,
+	// may take it to twice that.
+	Backlog int64
+	// Pace (0: DefaultPace) is the longest a quiet unit's lines wait in
+	// memory before they are written.
+	Pace time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -88,29 +100,80 @@ func (o Options) withDefaults() Options {
 	if o.SlowWrite <= 0 {
 		o.SlowWrite = DefaultSlowWrite
 	}
+	if o.Backlog <= 0 {
+		o.Backlog = DefaultBacklog
+	}
+	if o.Pace <= 0 {
+		o.Pace = DefaultPace
+	}
 	return o
 }
 
-// Writer appends every unit's lines to its file until Close.
+// Writer appends every unit's lines to its file until Close. It is the
+// supervisor's Tap: each line is formatted into an in-memory block by the
+// thread that stored it (see sink), and the Writer's own thread only writes
+// whole blocks, a unit's in order, rotating between lines.
 type Writer struct {
-	opts   Options
-	cur    *procs.Cursor
-	cancel context.CancelFunc
-	done   chan struct{}
-	files  map[string]*file // owned by the run goroutine, as is open
+	opts Options
+	done chan struct{}
+	wake chan struct{} // cap 1: run has blocks to write, a collection or the end is due
+	pace *time.Timer   // sets collect once a block has waited Pace
+
+	// inuse counts the bytes of blocks out of the free lists (being filled,
+	// queued or being written): past Options.Backlog the units' pumps wait.
+	inuse atomic.Int64
+	// letGo: the disk is slow, or the writer made no progress while a unit
+	// waited for it: nothing waits for it, and lines past Backlog are lost.
+	letGo atomic.Bool
+	ended atomic.Bool // Close: no more blocks are handed out
+
+	mu      sync.Mutex
+	room    *sync.Cond // on mu: a block was written, or waiting ended
+	queue   []pending  // blocks to write, oldest first
+	dirty   []*sink    // sinks holding a partly filled block
+	armed   bool       // pace is set for the dirty sinks
+	collect bool       // pace has passed: queue the dirty sinks' blocks
+	ending  bool       // the engine shut down or Close: write what is left
+	free    [2][][]byte
+	written uint64 // blocks written: progress, as a waiting unit sees it
+	err     error  // the first write error, kept for Close
+
+	// Owned by the run goroutine.
+	files map[string]*file
 	// open is the files that may hold a descriptor, most recently written
 	// first: the last is closed when a file past Options.MaxOpen opens.
-	open  list.List
-	spare *bufio.Writer // a closed file's buffer, for the next to open
-	mu    sync.Mutex
-	err   error // the first write error, kept for Close
-	// slow: the last write to a file took longer than Options.SlowWrite.
-	slow bool
+	open list.List
+	slow bool // the last write took longer than Options.SlowWrite
 }
 
-// Start makes dir if needed and starts following every unit of e (those
-// added later too) from its first line still in memory.
-func Start(e procs.Engine, opts Options) (*Writer, error) {
+// pending is a block queued for a unit's file; shut closes the file after
+// it (the unit was removed).
+type pending struct {
+	s    *sink
+	b    []byte
+	shut bool
+}
+
+// Block sizes: a unit starts with a small block and gets big ones while its
+// blocks fill up before the pace collects them (a flood), so a thousand
+// quiet units hold little and a flooding one is written 256 KiB at a time.
+const (
+	smallBlock = 4 << 10
+	bigBlock   = 256 << 10
+)
+
+// waitLimit is the longest a unit waits for a writer that writes nothing
+// at all (stuck on a hung disk) before it goes on without it.
+const waitLimit = time.Second
+
+// writerNice is the log writer thread's nice value: in a burst the units,
+// their readers and the screen get the CPU first, and the writer catches
+// up from memory (up to Options.Backlog).
+const writerNice = 10
+
+// Start makes dir if needed and has sup give the Writer every unit's lines
+// (those added later too), each unit's from its first line still in memory.
+func Start(sup *procs.Supervisor, opts Options) (*Writer, error) {
 	opts = opts.withDefaults()
 	if opts.Dir == "" {
 		return nil, errors.New("logfile: no directory")
@@ -118,22 +181,44 @@ func Start(e procs.Engine, opts Options) (*Writer, error) {
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("logfile: %w", err)
 	}
-	cur, err := procs.Follow(e, nil, -1)
-	if err != nil {
-		return nil, fmt.Errorf("logfile: following the units: %w", err)
+	w := newWriter(opts)
+	if err := sup.Tap(tap{w}); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("logfile: %w", err)
 	}
-	cur.Lossless()
-	ctx, cancel := context.WithCancel(context.Background())
-	w := &Writer{opts: opts, cur: cur, cancel: cancel, done: make(chan struct{}), files: map[string]*file{}}
-	go w.run(ctx)
 	return w, nil
 }
 
-// Close stops following once every line already announced is written (the
-// engine's shutdown ends the cursor; Close also works before that), closes
-// the files and returns the first error writing met.
+// newWriter starts a Writer that no engine gives lines to yet.
+func newWriter(opts Options) *Writer {
+	w := &Writer{opts: opts, done: make(chan struct{}), wake: make(chan struct{}, 1), files: map[string]*file{}}
+	w.room = sync.NewCond(&w.mu)
+	w.pace = time.AfterFunc(time.Hour, func() {
+		w.mu.Lock()
+		w.collect = true
+		w.mu.Unlock()
+		w.kick()
+	})
+	w.pace.Stop()
+	go w.run()
+	return w
+}
+
+// tap is the Writer as the supervisor's procs.Tap.
+type tap struct{ w *Writer }
+
+func (t tap) Unit(name string, lock sync.Locker) procs.UnitTap {
+	return &sink{w: t.w, name: name, mu: lock}
+}
+
+// Close: the engine has shut down; the Writer writes what is left and ends.
+func (t tap) Close() { t.w.end() }
+
+// Close writes what the units have given so far, stops taking their lines
+// (the engine's shutdown ends the Writer too; Close also works before
+// that), closes the files and returns the first error writing met.
 func (w *Writer) Close() error {
-	w.cancel()
+	w.end()
 	return w.Wait()
 }
 
@@ -145,46 +230,202 @@ func (w *Writer) Wait() error {
 	return w.err
 }
 
-func (w *Writer) run(ctx context.Context) {
-	// One thread for the writer's life: a flood's batches are formatted
-	// where the last one's buffers are still in cache, not on whichever
-	// thread the scheduler picks each time.
+func (w *Writer) end() {
+	w.ended.Store(true)
+	w.mu.Lock()
+	w.ending = true
+	w.room.Broadcast()
+	w.mu.Unlock()
+	w.kick()
+}
+
+func (w *Writer) kick() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *Writer) run() {
+	// One thread for the writer's life, at a lower priority than the rest
+	// of kelpie (writerNice). It is never unlocked: the thread ends with
+	// the goroutine rather than carry its nice value to other goroutines.
 	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	_ = syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), writerNice)
 	defer close(w.done)
-	defer w.cur.Close()
-	var rb procs.RawBatch
-	for {
-		err := w.cur.NextRaw(ctx, &rb)
-		for _, u := range rb.Units {
-			w.write(u, rb.Buf)
+	for range w.wake {
+		w.mu.Lock()
+		collect, ending := w.collect, w.ending
+		w.mu.Unlock()
+		if collect || ending {
+			w.collectDirty()
 		}
-		for e := w.open.Front(); e != nil; e = e.Next() {
-			f := e.Value.(*file)
-			w.fail(f.unit, f.flush())
-		}
-		// A disk slower than the units: they go on without waiting for it
-		// (the file notes what it lost) until a write is quick again.
-		w.cur.Lapse(w.slow)
-		// After the batch's lines: a removed unit's last ones are in it.
-		for _, name := range rb.Removed {
-			if f := w.files[name]; f != nil {
-				w.shut(f)
-				delete(w.files, name)
-			}
-		}
-		if err != nil {
+		w.drain()
+		if ending {
 			break
 		}
 	}
+	w.pace.Stop()
 	for w.open.Len() > 0 {
 		w.shut(w.open.Back().Value.(*file))
 	}
 }
 
+// drain writes every queued block, oldest first.
+func (w *Writer) drain() {
+	for {
+		w.mu.Lock()
+		if len(w.queue) == 0 {
+			w.mu.Unlock()
+			return
+		}
+		p := w.queue[0]
+		w.queue[0] = pending{}
+		w.queue = w.queue[1:]
+		w.mu.Unlock()
+		w.write(p)
+		// A disk slower than the units: they go on without waiting for it
+		// (the files note what they lost) until a write is quick again.
+		w.letGo.Store(w.slow)
+		w.mu.Lock()
+		w.written++
+		w.inuse.Add(-int64(cap(p.b)))
+		w.release(p.b)
+		w.room.Broadcast()
+		w.mu.Unlock()
+	}
+}
+
+// collectDirty queues the blocks the units have partly filled, so that a
+// quiet unit's lines reach its file within Pace.
+func (w *Writer) collectDirty() {
+	w.mu.Lock()
+	dirty := w.dirty
+	w.dirty, w.collect, w.armed = nil, false, false
+	w.mu.Unlock()
+	for _, s := range dirty {
+		s.mu.Lock()
+		if len(s.cur) > 0 {
+			w.push(pending{s: s, b: s.cur})
+			s.big = false // it did not fill up within the pace
+		} else if s.cur != nil {
+			w.giveBack(s.cur)
+		}
+		s.cur, s.dirty = nil, false
+		s.mu.Unlock()
+	}
+}
+
+// push queues a block (the unit's lock held: its blocks are queued in order).
+func (w *Writer) push(p pending) {
+	w.mu.Lock()
+	w.queue = append(w.queue, p)
+	w.mu.Unlock()
+	w.kick()
+}
+
+// markDirty schedules the collection of s's partly filled block.
+func (w *Writer) markDirty(s *sink) {
+	w.mu.Lock()
+	w.dirty = append(w.dirty, s)
+	arm := !w.armed
+	w.armed = true
+	w.mu.Unlock()
+	if arm {
+		w.pace.Reset(w.opts.Pace)
+	}
+}
+
+// block hands out an empty block of at least n bytes, or nil when that
+// would hold more than the units may (a block for a unit that cannot wait
+// may take the backlog to twice Options.Backlog; none past Backlog while
+// the disk is slow; none once the Writer has ended).
+func (w *Writer) block(n int, big bool) []byte {
+	size := smallBlock
+	if big && w.opts.Backlog >= 8*bigBlock {
+		size = bigBlock // a small backlog makes do with small blocks
+	}
+	size = max(size, n)
+	limit := 2 * w.opts.Backlog
+	if w.letGo.Load() {
+		limit = w.opts.Backlog
+	}
+	if w.ended.Load() || w.inuse.Load()+int64(size) > limit {
+		return nil
+	}
+	w.inuse.Add(int64(size))
+	k := 0
+	if size > smallBlock {
+		k = 1
+	}
+	w.mu.Lock()
+	var b []byte
+	// The block written longest ago: the one just written is still in
+	// the writer's CPU cache, and the next line's stores would each fetch
+	// a cache line from there.
+	if fl := w.free[k]; len(fl) > 0 && cap(fl[0]) == size {
+		b = fl[0]
+		w.free[k] = fl[1:]
+	}
+	w.mu.Unlock()
+	if b == nil {
+		b = make([]byte, 0, size)
+	}
+	return b
+}
+
+// giveBack returns an unused block (w.mu not held).
+func (w *Writer) giveBack(b []byte) {
+	w.mu.Lock()
+	w.inuse.Add(-int64(cap(b)))
+	w.release(b)
+	w.room.Broadcast()
+	w.mu.Unlock()
+}
+
+// release keeps a written block for reuse, a few of each size (w.mu held):
+// a flood's steady state allocates nothing, and a past one holds little.
+func (w *Writer) release(b []byte) {
+	switch c := cap(b); {
+	case c == smallBlock && len(w.free[0]) < 64:
+		w.free[0] = append(w.free[0], b[:0])
+	case c == bigBlock && int64(len(w.free[1])) < 2*w.opts.Backlog/bigBlock:
+		w.free[1] = append(w.free[1], b[:0])
+	}
+}
+
+// waitRoom waits until the backlog is under Options.Backlog, the disk is
+// found slow, or the Writer ends; a Writer that writes nothing for
+// waitLimit is let go (letGo) until it writes again.
+func (w *Writer) waitRoom() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	seen, since := w.written, time.Now()
+	// cond has no timeout: a timer wakes the wait to look at the clock.
+	t := time.AfterFunc(waitLimit, func() {
+		w.mu.Lock()
+		w.room.Broadcast()
+		w.mu.Unlock()
+	})
+	defer t.Stop()
+	for w.inuse.Load() >= w.opts.Backlog && !w.letGo.Load() && !w.ending {
+		if w.written != seen {
+			seen, since = w.written, time.Now()
+		}
+		left := waitLimit - time.Since(since)
+		if left <= 0 {
+			w.letGo.Store(true)
+			w.room.Broadcast()
+			return
+		}
+		t.Reset(left)
+		w.room.Wait()
+	}
+}
+
 // use marks f as written now, making room for its descriptor first if it
-// has none: the least recently written open file is closed (its lines are
-// flushed; it reopens, appending, when written again).
+// has none: the least recently written open file is closed (it reopens,
+// appending, when written again).
 func (w *Writer) use(f *file) {
 	if f.elem != nil {
 		w.open.MoveToFront(f.elem)
@@ -194,21 +435,15 @@ func (w *Writer) use(f *file) {
 		w.shut(w.open.Back().Value.(*file))
 	}
 	f.elem = w.open.PushFront(f)
-	if f.bw == nil {
-		f.bw, w.spare = w.spare, nil // nil: open makes one
-	}
 }
 
-// shut flushes and closes f's descriptor, if it has one.
+// shut closes f's descriptor, if it has one.
 func (w *Writer) shut(f *file) {
 	if f.elem != nil {
 		w.open.Remove(f.elem)
 		f.elem = nil
 	}
 	w.fail(f.unit, f.close())
-	// Only open files hold a buffer (64 KiB): thousands of units' closed
-	// files hold none, and the next to open reuses this one.
-	w.spare, f.bw = f.bw, nil
 }
 
 func (w *Writer) fail(unit string, err error) {
@@ -225,58 +460,44 @@ func (w *Writer) fail(unit string, err error) {
 	}
 }
 
-// write appends one unit's share of a batch to its file.
-func (w *Writer) write(u procs.RawOutput, buf []byte) {
-	f := w.files[u.Unit]
+// write appends one queued block to its unit's file.
+func (w *Writer) write(p pending) {
+	name := p.s.name
+	f := w.files[name]
 	if f == nil {
-		path, err := Path(w.opts.Dir, u.Unit)
+		path, err := Path(w.opts.Dir, name)
 		if err != nil {
-			w.fail(u.Unit, err)
+			w.fail(name, err)
 			return
 		}
-		f = &file{unit: u.Unit, path: path, opts: w.opts, slow: &w.slow}
-		w.files[u.Unit] = f
+		f = &file{unit: name, path: path, opts: w.opts, slow: &w.slow}
+		w.files[name] = f
 	}
-	if f.broken {
-		return // kept, without a descriptor, so that it is not retried
+	if len(p.b) > 0 && !f.broken {
+		w.use(f)
+		w.fail(name, f.write(p.b))
 	}
-	w.use(f)
-	if u.Missed > 0 {
-		note := fmt.Sprintf("kelpie: %d lines lost here (the disk was slower than the unit)", u.Missed)
-		w.fail(u.Unit, f.line(time.Now().UnixNano(), procs.Event, []byte(note), true))
-	}
-	if len(u.Lines) == 0 {
-		return
-	}
-	// A unit's texts are one run of buf, and most runs hold no colour at
-	// all: one scan of the run spares a scan of each line.
-	first, last := u.Lines[0], u.Lines[len(u.Lines)-1]
-	colour := bytes.IndexByte(buf[first.Off:last.Off+last.Len], 0x1b) >= 0
-	for _, l := range u.Lines {
-		w.fail(u.Unit, f.line(l.Time, l.Stream, buf[l.Off:l.Off+l.Len], colour))
+	if p.shut {
+		// Its unit was removed: the file is closed after its last lines;
+		// lines its pipes still drain, or a new unit of the name, reopen it.
+		w.shut(f)
+		delete(w.files, name)
 	}
 }
 
-// file is one unit's open log file.
+// file is one unit's log file.
 type file struct {
-	unit    string
-	elem    *list.Element // in Writer.open (nil: no descriptor)
-	path    string
-	opts    Options
-	f       *os.File
-	bw      *bufio.Writer
-	size    int64
-	broken  bool   // a write failed: say so once, then stop trying
-	scratch []byte // the line being built, reused
-	// stamp is the formatted time of millisecond stampMS: a flooding unit
-	// writes hundreds of lines per millisecond, and formatting the time
-	// was a third of a line's cost (BenchmarkLine).
-	stamp   []byte
-	stampMS int64
-	slow    *bool // the Writer's: set by each write (timed)
+	unit   string
+	elem   *list.Element // in Writer.open (nil: no descriptor)
+	path   string
+	opts   Options
+	f      *os.File
+	size   int64
+	broken bool  // a write failed: say so once, then stop trying
+	slow   *bool // the Writer's: set by each write (timed)
 }
 
-// timed is a file's descriptor as its buffer writes to it: each write is
+// timed is a file's descriptor as blocks are written to it: each write is
 // timed, and one slower than Options.SlowWrite says the disk is slow.
 type timed struct {
 	f     *os.File
@@ -316,62 +537,47 @@ func (f *file) open() error {
 		return fmt.Errorf("%s is not a regular file", f.path)
 	}
 	f.f, f.size = fd, st.Size()
-	tw := timed{f: fd, limit: f.opts.SlowWrite, slow: f.slow}
-	if f.bw == nil {
-		f.bw = bufio.NewWriterSize(tw, 64<<10)
-	} else {
-		f.bw.Reset(tw)
-	}
 	return nil
 }
 
-// line appends one line written at unix nanoseconds ns, rotating first when
-// it would not fit; colour says text may hold colour codes to strip.
-func (f *file) line(ns int64, s procs.Stream, text []byte, colour bool) error {
+// write appends whole lines, rotating first before a line that would take
+// the file past MaxSize (a single line longer than that gets a file of its
+// own).
+func (f *file) write(b []byte) error {
 	if f.broken {
 		return nil
 	}
-	if f.f == nil {
-		if err := f.open(); err != nil {
-			return f.broke(err)
+	for len(b) > 0 {
+		if f.f == nil {
+			if err := f.open(); err != nil {
+				return f.broke(err)
+			}
 		}
-	}
-	if ms := ns / int64(time.Millisecond); ms != f.stampMS || f.stamp == nil {
-		f.stamp, f.stampMS = time.Unix(0, ns).AppendFormat(f.stamp[:0], TimeFormat), ms
-	}
-	// Built in the buffer's free space when it fits (Write then copies
-	// nothing), else aside in scratch.
-	st := s.String()
-	b := f.bw.AvailableBuffer()
-	inBuf := cap(b) >= len(f.stamp)+len(st)+len(text)+3
-	if !inBuf {
-		b = f.scratch[:0]
-	}
-	b = append(b, f.stamp...)
-	b = append(append(append(b, ' '), st...), ' ')
-	if colour {
-		b = appendPlain(b, text)
-	} else {
-		b = append(b, text...)
-	}
-	b = append(b, '\n')
-	if !inBuf {
-		f.scratch = b[:0] // keep it if it grew
-	}
-	if f.size > 0 && f.size+int64(len(b)) > f.opts.MaxSize {
-		if inBuf {
-			// The rotation's flush reuses the buffer's free space.
-			f.scratch = append(f.scratch[:0], b...)
-			b = f.scratch
+		k := len(b)
+		if f.size+int64(k) > f.opts.MaxSize {
+			k = 0
+			if room := f.opts.MaxSize - f.size; room > 0 {
+				k = bytes.LastIndexByte(b[:min(int64(len(b)), room)], '\n') + 1
+			}
+			if k == 0 && f.size == 0 {
+				if k = bytes.IndexByte(b, '\n') + 1; k == 0 {
+					k = len(b)
+				}
+			}
 		}
-		if err := f.rotate(); err != nil {
-			return f.broke(err)
+		if k > 0 {
+			n, err := timed{f: f.f, limit: f.opts.SlowWrite, slow: f.slow}.Write(b[:k])
+			f.size += int64(n)
+			if err != nil {
+				return f.broke(err)
+			}
+			b = b[k:]
 		}
-	}
-	n, err := f.bw.Write(b)
-	f.size += int64(n)
-	if err != nil {
-		return f.broke(err)
+		if len(b) > 0 {
+			if err := f.rotate(); err != nil {
+				return f.broke(err)
+			}
+		}
 	}
 	return nil
 }
@@ -384,9 +590,6 @@ func (f *file) broke(err error) error {
 // rotate moves NAME.log to NAME.log.1 (and each .k to .k+1), dropping the
 // oldest, and opens a new NAME.log.
 func (f *file) rotate() error {
-	if err := f.bw.Flush(); err != nil {
-		return err
-	}
 	if err := f.f.Close(); err != nil {
 		return err
 	}
@@ -401,24 +604,11 @@ func (f *file) rotate() error {
 	return f.open()
 }
 
-func (f *file) flush() error {
-	if f.f == nil || f.broken {
-		return nil
-	}
-	if err := f.bw.Flush(); err != nil {
-		return f.broke(err)
-	}
-	return nil
-}
-
 func (f *file) close() error {
 	if f.f == nil {
 		return nil
 	}
-	err := f.bw.Flush()
-	if cerr := f.f.Close(); err == nil {
-		err = cerr
-	}
+	err := f.f.Close()
 	f.f = nil
 	if err != nil && !f.broken {
 		return f.broke(err)

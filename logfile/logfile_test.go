@@ -418,15 +418,15 @@ func TestScaledDownMembersFileEndsWithItsLastLine(t *testing.T) {
 	}
 }
 
-// A unit that writes far faster than the writer is woken loses nothing on
-// disk: its ring (here 4 KiB, a few dozen lines) keeps every line until the
-// writer has it, and the unit waits for it, as under `| cat > file`.
+// A unit that writes far faster than its lines are written loses nothing on
+// disk: past the backlog (here 16 KiB, a few hundred lines) its pipe is not
+// read until the writer catches up, as under `| cat > file`.
 func TestFloodReachesTheFileWhole(t *testing.T) {
 	sup := newSup(t)
 	dir := t.TempDir()
 	// A busy machine may take a while over a write: that is not the slow
-	// disk this test is not about (TestTimedWritesMarkASlowDisk is).
-	w, err := Start(sup, Options{Dir: dir, MaxSize: 1 << 30, SlowWrite: time.Hour})
+	// disk this test is not about (TestSlowDiskDoesNotHoldTheUnit is).
+	w, err := Start(sup, Options{Dir: dir, MaxSize: 1 << 30, SlowWrite: time.Hour, Backlog: 16 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,6 +455,45 @@ func TestFloodReachesTheFileWhole(t *testing.T) {
 	}
 	if next != n+1 {
 		t.Fatalf("%d lines in the file, want %d", next-1, n)
+	}
+}
+
+// On a disk slower than the unit, the unit is not held: once the backlog is
+// full the lines that do not fit are lost, and the file says how many.
+func TestSlowDiskDoesNotHoldTheUnit(t *testing.T) {
+	sup := newSup(t)
+	dir := t.TempDir()
+	// Every write counts as slow.
+	w, err := Start(sup, Options{Dir: dir, SlowWrite: time.Nanosecond, Backlog: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	const n = 200000
+	add(t, sup, procs.Spec{Name: "flood", Shell: fmt.Sprintf("seq 1 %d; echo done; exec sleep 600", n)})
+	path := filepath.Join(dir, "flood.log")
+	waitFor(t, "the flood's last line in its ring", func() bool {
+		l, _ := sup.Tail("flood", 1)
+		return len(l) == 1 && l[0].Text == "done"
+	})
+	// What was lost last is said before the next line kept. A note that
+	// comes while the backlog is still full is lost too: send until one
+	// is kept.
+	waitFor(t, "a note on disk", func() bool {
+		if err := sup.Note("flood", "after"); err != nil {
+			t.Fatal(err)
+		}
+		return fileHas(path, " event after\n")()
+	})
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), " lines lost here (the disk was slower than the unit)\n") {
+		t.Fatal("the file does not say lines were lost")
+	}
+	if got := strings.Count(string(b), " stdout "); got >= n {
+		t.Fatalf("%d lines in the file: none lost, so the unit was held", got)
 	}
 }
 

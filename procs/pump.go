@@ -127,6 +127,9 @@ func (p *pump) storePiece(ts int64, text []byte, flags lineFlags, wait bool) {
 		p.last = p.ring.appendLocked(ts, p.stream, flags|flagCut, text[:k])
 		text = text[k:]
 	}
+	if p.asciiRun {
+		flags |= flagPlain
+	}
 	p.last = p.ring.appendLocked(ts, p.stream, flags, text)
 }
 
@@ -139,6 +142,11 @@ func (p *pump) storePiece(ts int64, text []byte, flags lineFlags, wait bool) {
 // lapses until it moves again), so a stuck one never stops a unit for long.
 func (p *pump) room(n int) {
 	r := p.ring
+	if t := r.tap; t != nil && p.hurry != nil && t.Full() {
+		r.mu.Unlock()
+		t.Wait()
+		r.mu.Lock()
+	}
 	if r.pin == 0 || p.hurry == nil || !r.blockedLocked(n) {
 		return
 	}

@@ -21,6 +21,9 @@ const (
 	// flagTrunc: the line was cut short on purpose and what was left out is
 	// kept elsewhere (a long message's note; the message store has it).
 	flagTrunc
+	// flagPlain is not stored: it tells appendLocked the text is printable
+	// ASCII and tabs only (the pump checked its whole read), for the tap.
+	flagPlain
 )
 
 type rec struct {
@@ -50,9 +53,10 @@ type ring struct {
 	chunkSize int
 	chunks    []*chunk // oldest first; the last one is being filled
 	spare     *chunk
-	used      int    // cost of all chunks
-	next      uint64 // seq the next line gets
-	cuts      uint64 // lines split because they were too long
+	used      int     // cost of all chunks
+	next      uint64  // seq the next line gets
+	cuts      uint64  // lines split because they were too long
+	tap       UnitTap // given each line as it is stored (Supervisor.Tap); nil: none
 	// pins holds, per lossless follower (Cursor.Lossless), the oldest line
 	// it has not read; pin is their minimum (0: no follower pins). Eviction
 	// never drops a pinned line: a pump waits for room (see pump.room), and
@@ -108,7 +112,10 @@ func (r *ring) appendLocked(ts int64, stream Stream, flags lineFlags, text []byt
 		c.data = grown
 	}
 	c.data = append(c.data, text...)
-	c.recs = append(c.recs, rec{off: uint32(off), n: uint32(len(text)), ts: ts, stream: stream, flags: flags})
+	c.recs = append(c.recs, rec{off: uint32(off), n: uint32(len(text)), ts: ts, stream: stream, flags: flags &^ flagPlain})
+	if r.tap != nil {
+		r.tap.Line(ts, stream, c.data[off:], flags&flagPlain != 0)
+	}
 	r.used += len(text) + recOverhead
 	seq := r.next
 	r.next++

@@ -127,6 +127,7 @@ type Supervisor struct {
 	members  map[string]int       // groups' member counts
 	clusters map[string]*clusterState
 	retired  map[string]int // runs of removed units, by name (see unit.base)
+	tap      Tap            // every unit's lines as stored (Tap); nil: none
 	lastID   uint64         // the newest unit's Info.ID
 	shutting bool
 	idle     chan struct{} // closed when shutting down and no unit is live
@@ -461,6 +462,9 @@ func (s *Supervisor) addUnit(spec Spec) (*unit, error) {
 		s.nDeps++
 	}
 	r := newRing(spec.LogBuffer)
+	if s.tap != nil {
+		r.tap = s.tap.Unit(spec.Name, &r.mu) // before the unit can write
+	}
 	s.broker.pinNew(r)
 	u := &unit{spec: spec, ring: r, msgs: newMsgStore(DefaultMessageBuffer, DefaultMessageCount), base: s.retired[spec.Name]}
 	s.lastID++
@@ -523,6 +527,7 @@ func (s *Supervisor) removeUnit(u *unit) {
 	}
 	delete(s.units, name)
 	s.retired[name] = u.base + u.runs
+	u.ring.removed()
 	if len(u.spec.DependsOn) > 0 {
 		s.nDeps--
 	}
@@ -958,6 +963,9 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 	close(s.quit)
 	<-s.loopDone
 	s.bg.Wait()
+	if s.tap != nil {
+		s.tap.Close() // after the pumps: every line has been given
+	}
 	s.broker.shutdown()
 	s.devNull.Close()
 	return err

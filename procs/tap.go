@@ -1,0 +1,96 @@
+package procs
+
+import (
+	"errors"
+	"sync"
+)
+
+// Tap is given every line each unit's ring stores, as it is stored and in
+// the ring's order: output, events and notes. The log files are one
+// (logfile.Writer): their lines are formatted by the thread that read them,
+// while they are still in its cache, rather than copied out of the ring
+// again later by another thread (the reason a Tap exists beside Follow).
+// Set one with Supervisor.Tap.
+type Tap interface {
+	// Unit returns where unit name's lines go. It is called on the
+	// supervisor's owner goroutine when the unit is added (before it can
+	// write), or for each unit present when the Tap is set. lock is held
+	// whenever the UnitTap is given anything: the Tap takes it to read what
+	// it was given from another goroutine, and needs no lock of its own.
+	Unit(name string, lock sync.Locker) UnitTap
+	// Close says no line will come any more: the engine has shut down,
+	// and every line its units wrote has been given.
+	Close()
+}
+
+// UnitTap takes one unit's lines. Every method but Wait is called with the
+// unit's ring locked (the lines then arrive in the ring's order), by
+// whichever thread stores the line, so none of them may block.
+type UnitTap interface {
+	// Line takes one stored line (a piece of an over-long one is a line);
+	// plain says text is printable ASCII and tabs only (no colour codes).
+	Line(ts int64, s Stream, text []byte, plain bool)
+	// Lost says n lines went by before the Tap was set (the ring had
+	// dropped them already).
+	Lost(n uint64)
+	// Full reports whether the unit should wait (Wait) before it stores
+	// more: asked by the pumps of pipes and terminals, which may wait, so
+	// that a unit writing faster than the Tap takes its lines is slowed
+	// as under `| cat > file`, instead of the Tap dropping lines.
+	Full() bool
+	// Wait waits, the ring not locked, until the Tap has room again or
+	// gives up waiting (a Tap must not stop a unit for long).
+	Wait()
+	// Removed says the unit was removed. Lines its pipes still drain after
+	// this are given too.
+	Removed()
+}
+
+// ErrTapSet is returned by Supervisor.Tap when a Tap is already set.
+var ErrTapSet = errors.New("a tap is already set")
+
+// Tap sets t to be given every unit's lines: each present unit's, from its
+// oldest line still kept (the lines its ring has dropped are counted in
+// Lost), and every later unit's from its first. One Tap per supervisor; it
+// is closed when the supervisor has shut down.
+func (s *Supervisor) Tap(t Tap) error {
+	var err error
+	if cerr := s.call(func() {
+		if s.tap != nil {
+			err = ErrTapSet
+			return
+		}
+		s.tap = t
+		for _, name := range s.order {
+			r := s.units[name].ring
+			r.tapFrom(t.Unit(name, &r.mu))
+		}
+	}); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// tapFrom sets r's tap and gives it what r keeps now.
+func (r *ring) tapFrom(t UnitTap) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if first := r.firstLocked(); first > 1 {
+		t.Lost(first - 1)
+	}
+	for _, c := range r.chunks {
+		for _, rc := range c.recs {
+			t.Line(rc.ts, rc.stream, c.data[rc.off:rc.off+rc.n], false)
+		}
+	}
+	r.tap = t
+}
+
+// removed tells r's tap, if any, that its unit was removed.
+func (r *ring) removed() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.tap != nil {
+		r.tap.Removed()
+	}
+}
