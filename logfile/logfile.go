@@ -2,16 +2,17 @@
 // arrive: DIR/NAME.log, one line per line (RFC 3339 time with milliseconds,
 // the stream, the text without colour codes), rotated by size.
 //
-// A Writer follows the engine with a procs.Cursor, the same follower as the
-// screen and `kelpie logs --follow`, made lossless: a unit's ring keeps every
-// line until the Writer has it, so a unit that writes faster than the disk
-// takes waits for it (its pipe fills and its writes block, as under
+// A Writer is the supervisor's procs.Tap: every line a unit's ring stores is
+// formatted at once, by the thread that read it, into an in-memory block,
+// and the Writer's own thread (at a lower CPU priority) writes whole blocks.
+// Up to Options.Backlog of them may wait for the disk; past that a unit's
+// pipe is not read until the writer catches up, so a unit that writes
+// faster than its file is written waits for it (its writes block, as under
 // `| cat > file`) and every line reaches its file. Not for a slow disk: a
 // write slower than Options.SlowWrite (or a writer stuck for a second) lets
-// the units go on, and the file gets a line saying how many it lost, as it
-// does where the engine cannot hold lines for it (a remote one). Reading a
-// unit's file back (Read) is how `kelpie logs NAME` works when no kelpie is
-// running.
+// the units go on, and the file gets a line saying how many lines it lost.
+// Reading a unit's file back (Read) is how `kelpie logs NAME` works when no
+// kelpie is running.
 package logfile
 
 import (

@@ -66,15 +66,6 @@ type Subscription struct {
 	// will), so a flood costs the reader no extra wake-ups, while a state
 	// change still does and is handed out at once.
 	pacing bool
-	// urgent says the pending logs are awaited (a pump waits for room):
-	// handed out without pacing.
-	urgent bool
-	// lossless: the subscription is a lossless Cursor's, whose pins a pump
-	// may wait on; only it is hurried (broker.hurry).
-	lossless bool
-	// losslessAll: a lossless Cursor following every unit (new ones too),
-	// whose pin each new ring gets at once (broker.pinNew).
-	losslessAll bool
 	// retired goes with the pending batch's Removed, took with the batch
 	// Next handed out last (read by the Cursor that owns the subscription,
 	// right after Next).
@@ -127,7 +118,6 @@ func (b *broker) removed(name string, r *ring) {
 			s.retired = append(s.retired, retiredRing{name: name, r: r, last: bt.Logs[name], at: len(bt.States)})
 			delete(bt.Logs, name)
 			if i := len(s.retired) - maxPendingRetired - 1; i >= 0 && s.retired[i].r != nil {
-				s.retired[i].r.unpin(s) // a lossless cursor's pin goes with it
 				s.retired[i].r = nil
 			}
 		})
@@ -138,37 +128,8 @@ func (b *broker) stats(st *Stats) {
 	b.each(func(s *Subscription) { s.put(func(bt *Batch) { bt.Stats = st }) })
 }
 
-// pinNew pins a new unit's ring for every lossless subscription that
-// follows all units (the log files), from its first line: before the unit
-// can write, not when the cursor hears of it, by which time a flood could
-// have gone past its ring. The cursor moves the pin as it reads.
-func (b *broker) pinNew(r *ring) {
-	b.each(func(s *Subscription) {
-		s.mu.Lock()
-		all := s.losslessAll
-		s.mu.Unlock()
-		if all {
-			r.setPin(s, 1)
-		}
-	})
-}
-
-// hurrier is what a pump off the owner goroutine announces with when it
-// waits for a lossless follower (pump.hurry).
-func (s *Supervisor) hurrier(name string) func(uint64) {
-	return func(last uint64) { s.broker.hurry(name, last) }
-}
-
 // logs announces a unit's newest line (paced: see Subscription.Next).
-func (b *broker) logs(name string, last uint64) { b.announce(name, last, false) }
-
-// hurry is logs for a pump that waits for a lossless follower to read what
-// it announces (pump.room): a lossless subscription gets the batch at once,
-// not paced, or a flood would go at one ring per logPace; the others (the
-// screen) keep their pace.
-func (b *broker) hurry(name string, last uint64) { b.announce(name, last, true) }
-
-func (b *broker) announce(name string, last uint64, urgent bool) {
+func (b *broker) logs(name string, last uint64) {
 	// Lines are in their ring before they are announced, and a new
 	// subscriber is told every ring's newest line after it is counted
 	// (Supervisor.Subscribe): skipping when nobody was counted loses nothing.
@@ -183,7 +144,7 @@ func (b *broker) announce(name string, last uint64, urgent bool) {
 			if last > bt.Logs[name] {
 				bt.Logs[name] = last
 			}
-		}, urgent)
+		})
 	})
 }
 
@@ -213,12 +174,10 @@ func (s *Subscription) put(f func(*Batch)) {
 // putLog adds a log announcement to the pending batch. It wakes Next only
 // when Next is not pacing: a pacing Next is woken by its pace timer, so a
 // flood of lines costs a reader no more wake-ups than the pace allows.
-func (s *Subscription) putLog(f func(*Batch), urgent bool) {
+func (s *Subscription) putLog(f func(*Batch)) {
 	s.mu.Lock()
 	f(&s.batch)
-	urgent = urgent && s.lossless // only a follower a pump waits for is hurried
-	s.urgent = s.urgent || urgent
-	wake := !s.pacing || urgent
+	wake := !s.pacing
 	s.mu.Unlock()
 	if wake {
 		s.signal()
@@ -259,12 +218,12 @@ func (s *Subscription) Next(ctx context.Context) (Batch, error) {
 		empty, closed := s.batch.Empty(), s.closed
 		onlyLogs := len(s.batch.States) == 0 && len(s.batch.Removed) == 0 && s.batch.Stats == nil
 		var wait time.Duration
-		if !empty && onlyLogs && !closed && !s.urgent {
+		if !empty && onlyLogs && !closed {
 			wait = logPace - s.b.now().Sub(s.last)
 		}
 		if !empty && wait <= 0 {
 			b := s.batch
-			s.batch, s.urgent = Batch{}, false
+			s.batch = Batch{}
 			s.took, s.retired = s.retired, nil
 			s.last = s.b.now()
 			s.mu.Unlock()

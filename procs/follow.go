@@ -53,7 +53,6 @@ type rawSource interface {
 // and added again under its name never mixes the two histories.
 type ringSource interface {
 	ring(name string) *ring
-	allRings() []*ring
 	subscribeRings() ([]Info, map[string]*ring, Events)
 }
 
@@ -90,8 +89,8 @@ type retiring struct {
 // headless printer, `kelpie logs --follow` and the screen alike. It is
 // woken by the engine's events (a Batch announces each unit's newest line)
 // and reads the lines from the rings, so a slow reader never slows a unit
-// down: it loses lines, counted in Missed (a lossless one, see Lossless,
-// is the exception). A Cursor is for one goroutine.
+// down: it loses lines, counted in Missed (the log files, which must not,
+// are given every line by a Tap instead). A Cursor is for one goroutine.
 type Cursor struct {
 	eng   Engine
 	raw   rawSource
@@ -111,10 +110,6 @@ type Cursor struct {
 	// retiring holds removed units whose last lines are still to be read,
 	// oldest removal first: read before any other unit, then reported gone.
 	retiring []retiring
-	// pinKey, when not nil, is the cursor's pin in every ring it holds
-	// (Lossless): its subscription, which the broker knows it by.
-	pinKey any
-	lapsed bool // Lapse(true): pins suspended
 }
 
 // Follow starts a cursor over the output of the named units, or of every
@@ -213,102 +208,14 @@ func (c *Cursor) From(unit string, after uint64) {
 // never reads through a flood it could not show. 0 reads every line.
 func (c *Cursor) KeepNewest(n int) { c.keep = max(n, 0) }
 
-// Lossless makes the cursor lose nothing of an in-process engine's units:
-// each ring it holds keeps every line until the cursor has read it, and a
-// unit that writes faster than the cursor reads waits for it (its pipe
-// fills and the child blocks in write, as under `| cat > file`). It is for
-// the log files; a slow lossless reader slows the units it follows. Call it
-// before the first Next, without KeepNewest. A cursor over a remote engine
-// is not changed (its lines are read over the socket).
-func (c *Cursor) Lossless() {
-	sub, ok := c.ev.(*Subscription)
-	if c.rs == nil || !ok {
-		return
-	}
-	c.pinKey = sub
-	c.pinAll()
-}
-
-// pinAll pins every ring a lossless cursor holds where it is, and has the
-// broker pin new units' rings for it (when it follows every unit).
-func (c *Cursor) pinAll() {
-	sub := c.pinKey.(*Subscription)
-	sub.mu.Lock()
-	sub.lossless, sub.losslessAll = true, c.all
-	sub.mu.Unlock()
-	for name, r := range c.rings {
-		c.pin(r, c.pos[name])
-	}
-	for _, d := range c.retiring {
-		c.pin(d.r, d.pos)
-	}
-}
-
-// Lapse suspends (true) or resumes (false) a lossless cursor's hold on its
-// units: while the reader knows it cannot keep up for a reason of its own
-// (a disk slower than the units), the units go on and what it could not
-// read is counted missed, as for any cursor. Resuming holds every unit again
-// from where the cursor is.
-func (c *Cursor) Lapse(on bool) {
-	if c.pinKey == nil || c.lapsed == on {
-		return
-	}
-	if on {
-		c.unpinAll()
-		c.lapsed = true
-		return
-	}
-	c.lapsed = false
-	c.pinAll()
-}
-
-// pin records, in a lossless cursor, that r's lines up to seq are read.
-func (c *Cursor) pin(r *ring, seq uint64) {
-	if c.pinKey != nil && r != nil && !c.lapsed {
-		r.setPin(c.pinKey, seq+1)
-	}
-}
-
-// unpin lets r go (a lossless cursor's pin in it is removed).
-func (c *Cursor) unpin(r *ring) {
-	if c.pinKey != nil && r != nil {
-		r.unpin(c.pinKey)
-	}
-}
-
 // Follow is procs.Follow on this supervisor.
 func (s *Supervisor) Follow(units []string, back int) (*Cursor, error) { return Follow(s, units, back) }
 
 // Units is the units followed now, in display order.
 func (c *Cursor) Units() []string { return slices.Clone(c.order) }
 
-// Close ends the cursor (a lossless one lets its units go on without it).
-func (c *Cursor) Close() {
-	c.unpinAll()
-	c.ev.Close()
-}
-
-// unpinAll removes a lossless cursor's pin from every ring it may hold: its
-// own, the removed units' it still reads, and new units' the broker pinned
-// for it (pinNew) before it heard of them; no new one is pinned after.
-func (c *Cursor) unpinAll() {
-	sub, ok := c.pinKey.(*Subscription)
-	if !ok {
-		return
-	}
-	sub.mu.Lock()
-	sub.losslessAll = false
-	sub.mu.Unlock()
-	for _, r := range c.rs.allRings() {
-		c.unpin(r)
-	}
-	for _, r := range c.rings {
-		c.unpin(r)
-	}
-	for _, d := range c.retiring {
-		c.unpin(d.r)
-	}
-}
+// Close ends the cursor.
+func (c *Cursor) Close() { c.ev.Close() }
 
 // Next waits until some followed unit has lines the cursor has not handed
 // out and returns them, per unit in display order, at most followChunk
@@ -469,7 +376,6 @@ func (c *Cursor) wait(ctx context.Context, read func(u string, in src, after, st
 				p = c.known[u]
 			}
 			c.pos[u] = p
-			c.pin(r, p)
 		}
 		if got() {
 			return nil
@@ -517,7 +423,6 @@ func (c *Cursor) readRetiring(read func(u string, in src, after, start uint64) (
 				p = in.known // a ring read does not fail: a guard against spinning
 			}
 			d.pos = p
-			c.pin(d.r, p)
 			if d.pos < in.known && got() {
 				return true
 			}
@@ -526,7 +431,6 @@ func (c *Cursor) readRetiring(read func(u string, in src, after, start uint64) (
 			}
 		}
 		c.gone = append(c.gone, d.name)
-		c.unpin(d.r)
 		c.retiring[0] = retiring{} // let the ring go
 		c.retiring = c.retiring[1:]
 		did = true
@@ -588,14 +492,12 @@ func (c *Cursor) retire(rt retiredRing) {
 	case following && (held == rt.r || held == nil || rt.r == nil):
 		c.retiring = append(c.retiring, retiring{name: rt.name, r: rt.r,
 			pos: c.pos[rt.name], start: c.start[rt.name], known: max(c.known[rt.name], rt.last)})
-		c.pin(rt.r, c.pos[rt.name]) // before drop lets the held ring go: the same ring stays pinned
 		c.drop(rt.name)
 	case c.all && (rt.r != nil || rt.last > 0):
 		// A unit added and removed before this cursor held its ring (or
 		// one between two it held): every line of it is still to read
 		// (missed, up to the last announced, if its ring was let go).
 		c.retiring = append(c.retiring, retiring{name: rt.name, r: rt.r, known: rt.last})
-		c.pin(rt.r, 0)
 	}
 }
 
@@ -678,7 +580,6 @@ func (c *Cursor) hold(name string) {
 	}
 	if r := c.rs.ring(name); r != nil {
 		c.rings[name] = r
-		c.pin(r, c.pos[name])
 	}
 }
 
@@ -690,28 +591,14 @@ func (c *Cursor) forget(name string) {
 	c.drop(name)
 }
 
-// drop stops following a unit, silently. Its ring's pin stays when the
-// ring is being retired (read to its end first).
+// drop stops following a unit, silently.
 func (c *Cursor) drop(name string) {
-	if r := c.rings[name]; !c.isRetiring(r) {
-		c.unpin(r)
-	}
 	c.order = slices.DeleteFunc(c.order, func(n string) bool { return n == name })
 	delete(c.pos, name)
 	delete(c.known, name)
 	delete(c.start, name)
 	delete(c.rings, name)
 	delete(c.ids, name)
-}
-
-// isRetiring reports whether r is a removed unit's ring still to be read.
-func (c *Cursor) isRetiring(r *ring) bool {
-	for _, d := range c.retiring {
-		if d.r == r && r != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // pastStart is how many of the missed lines after `after` came after start,

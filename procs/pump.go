@@ -26,11 +26,10 @@ type pump struct {
 	stream  Stream
 	maxLine int
 	notify  func(last uint64)
-	// hurry announces lines a lossless follower must read before this
-	// pump can go on (room); nil: the pump never waits (one fed on the
-	// owner goroutine), and the ring grows past its limit instead.
-	hurry func(last uint64)
-	watch []*logWatch // log probes matching the run's lines as they arrive
+	// mayWait: the pump may wait for the ring's Tap (room) before storing
+	// a line; false for one fed on the owner goroutine, which never waits.
+	mayWait bool
+	watch   []*logWatch // log probes matching the run's lines as they arrive
 
 	partial []byte // the unfinished line carried between reads
 	clean   []byte // scratch for sanitising
@@ -120,7 +119,7 @@ func (p *pump) storePiece(ts int64, text []byte, flags lineFlags, wait bool) {
 	// such a piece in parts cut between runes and sequences instead.
 	limit := min(p.maxLine, p.ring.chunkSize-recOverhead)
 	if wait {
-		p.room(min(len(text), limit))
+		p.room()
 	}
 	for len(text) > limit {
 		k := cutText(text, limit)
@@ -133,46 +132,16 @@ func (p *pump) storePiece(ts int64, text []byte, flags lineFlags, wait bool) {
 	p.last = p.ring.appendLocked(ts, p.stream, flags, text)
 }
 
-// room waits, r.mu held, until a line of n bytes can be stored without
-// evicting one a lossless follower (the log files) has not read: the unit
-// then goes at the follower's pace, its pipe filling and its writes
-// blocking, as under `| cat > file`, and no line is lost. The lines stored so
-// far are announced first, or the follower might wait for them forever. A
-// follower that makes no progress for pinWait is given up on (the ring
-// lapses until it moves again), so a stuck one never stops a unit for long.
-func (p *pump) room(n int) {
+// room waits, r.mu held, while the ring's Tap (the log files) is full:
+// the unit then goes at the Tap's pace, its pipe filling and its writes
+// blocking, as under `| cat > file`, and no line is lost. The Tap gives up
+// waiting itself when its disk is slow or its writer stuck, so the unit
+// never stops for long.
+func (p *pump) room() {
 	r := p.ring
-	if t := r.tap; t != nil && p.hurry != nil && t.Full() {
+	if t := r.tap; t != nil && p.mayWait && t.Full() {
 		r.mu.Unlock()
 		t.Wait()
 		r.mu.Lock()
-	}
-	if r.pin == 0 || p.hurry == nil || !r.blockedLocked(n) {
-		return
-	}
-	pin, since := r.pin, time.Now()
-	r.mu.Unlock()
-	p.hurry(p.last)
-	// cond has no timeout: a timer wakes the wait to look at the clock,
-	// re-armed before each wait for what is left of pinWait (it may have
-	// fired while the lock was being taken).
-	wake := time.AfterFunc(pinWait, func() {
-		r.mu.Lock()
-		r.room.Broadcast()
-		r.mu.Unlock()
-	})
-	defer wake.Stop()
-	r.mu.Lock()
-	for r.blockedLocked(n) {
-		if r.pin != pin {
-			pin, since = r.pin, time.Now()
-		}
-		left := pinWait - time.Since(since)
-		if left <= 0 {
-			r.lapsed = true // no progress in pinWait: go on without it
-			break
-		}
-		wake.Reset(left)
-		r.room.Wait()
 	}
 }

@@ -57,24 +57,7 @@ type ring struct {
 	next      uint64  // seq the next line gets
 	cuts      uint64  // lines split because they were too long
 	tap       UnitTap // given each line as it is stored (Supervisor.Tap); nil: none
-	// pins holds, per lossless follower (Cursor.Lossless), the oldest line
-	// it has not read; pin is their minimum (0: no follower pins). Eviction
-	// never drops a pinned line: a pump waits for room (see pump.room), and
-	// the rare other writers (events, message notes) let the ring grow past
-	// its limit, up to twice it (see newChunk).
-	pins map[any]uint64
-	pin  uint64
-	room *sync.Cond // on mu; broadcast when a pin moves
-	// lapsed: a pump waited pinWait and no pin moved (the follower is
-	// stuck, a disk that hangs): pins are ignored, lines may go (the
-	// follower counts them missed), until a pin moves again.
-	lapsed bool
 }
-
-// pinWait is the longest a pump waits for a lossless follower that makes
-// no progress at all before it goes on without it: a log writer stuck on a
-// hung disk must not stop the units.
-const pinWait = time.Second
 
 // firstChunk is a new chunk's first allocation; it grows as lines come.
 const firstChunk = 1024
@@ -127,16 +110,8 @@ func (r *ring) appendLocked(ts int64, stream Stream, flags lineFlags, text []byt
 
 func (r *ring) newChunk() *chunk {
 	// Evict whole chunks, oldest first, until a fresh one fits under the
-	// limit; not one holding a line a lossless follower has not read, unless
-	// the ring would grow past twice its limit (appends that do not wait:
-	// events, message notes): then the follower is given up on (lapsed).
+	// limit.
 	for len(r.chunks) > 0 && r.used+r.chunkSize > r.limit {
-		if r.pinnedLocked(1) {
-			if r.used+r.chunkSize <= 2*r.limit {
-				break
-			}
-			r.lapsed = true
-		}
 		old := r.chunks[0]
 		r.used -= old.cost()
 		copy(r.chunks, r.chunks[1:])
@@ -154,72 +129,6 @@ func (r *ring) newChunk() *chunk {
 	c.data, c.recs, c.first = c.data[:0], c.recs[:0], r.next
 	r.chunks = append(r.chunks, c)
 	return c
-}
-
-// pinnedLocked reports whether evicting the oldest k chunks would drop a
-// line a lossless follower has not read. r.mu is held.
-func (r *ring) pinnedLocked(k int) bool {
-	if r.pin == 0 || k == 0 || r.lapsed {
-		return false
-	}
-	end := r.next // the first line kept after the eviction
-	if k < len(r.chunks) {
-		end = r.chunks[k].first
-	}
-	return end > r.pin
-}
-
-// blockedLocked reports whether storing a line of n bytes now would evict a
-// line a lossless follower has not read. r.mu is held.
-func (r *ring) blockedLocked(n int) bool {
-	if r.pin == 0 || len(r.chunks) == 0 || r.lapsed {
-		return false
-	}
-	if r.chunks[len(r.chunks)-1].cost()+n+recOverhead <= r.chunkSize {
-		return false // it fits in the chunk being filled
-	}
-	used, k := r.used, 0
-	for k < len(r.chunks) && used+r.chunkSize > r.limit {
-		used -= r.chunks[k].cost()
-		k++
-	}
-	return r.pinnedLocked(k)
-}
-
-// setPin records that follower f has read every line before seq: those
-// may go, the rest stay until it reads them.
-func (r *ring) setPin(f any, seq uint64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.pins == nil {
-		r.pins, r.room = map[any]uint64{}, sync.NewCond(&r.mu)
-	}
-	if old, ok := r.pins[f]; !ok || old != max(seq, 1) {
-		r.lapsed = false // the follower moves again
-	}
-	r.pins[f] = max(seq, 1)
-	r.repinLocked()
-}
-
-// unpin forgets follower f's pin (it stopped following, or let the ring go).
-func (r *ring) unpin(f any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.pins[f]; !ok {
-		return
-	}
-	delete(r.pins, f)
-	r.repinLocked()
-}
-
-func (r *ring) repinLocked() {
-	r.pin = 0
-	for _, seq := range r.pins {
-		if r.pin == 0 || seq < r.pin {
-			r.pin = seq
-		}
-	}
-	r.room.Broadcast()
 }
 
 // Append stores one line and returns its sequence number.

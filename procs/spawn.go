@@ -157,7 +157,7 @@ func (s *Supervisor) spawn(u *unit) (*procRun, error) {
 		stream := [2]Stream{Stdout, Stderr}[i]
 		var err error
 		pu := newPump(u.ring, stream, s.opts.MaxLine, notify)
-		pu.watch, pu.hurry = watches, s.hurrier(name)
+		pu.watch, pu.mayWait = watches, true
 		if r.pipes[i], err = s.readers.add(fd, pu); err != nil {
 			// The pipe is closed: the child's writes to it fail (EPIPE).
 			s.event(u, "%s is not read: %v", [2]string{"stdout", "stderr"}[i], err)

@@ -465,7 +465,6 @@ func (s *Supervisor) addUnit(spec Spec) (*unit, error) {
 	if s.tap != nil {
 		r.tap = s.tap.Unit(spec.Name, &r.mu) // before the unit can write
 	}
-	s.broker.pinNew(r)
 	u := &unit{spec: spec, ring: r, msgs: newMsgStore(DefaultMessageBuffer, DefaultMessageCount), base: s.retired[spec.Name]}
 	s.lastID++
 	u.info = Info{
@@ -794,18 +793,6 @@ func (s *Supervisor) ring(name string) *ring {
 	s.ringsMu.RLock()
 	defer s.ringsMu.RUnlock()
 	return s.rings[name]
-}
-
-// allRings is every unit's ring now (a lossless cursor letting go of all
-// it pinned, those of units it has not heard of yet too).
-func (s *Supervisor) allRings() []*ring {
-	s.ringsMu.RLock()
-	defer s.ringsMu.RUnlock()
-	out := make([]*ring, 0, len(s.rings))
-	for _, r := range s.rings {
-		out = append(out, r)
-	}
-	return out
 }
 
 // Tail returns the unit's newest n lines, oldest first.

@@ -255,7 +255,7 @@ func (s *Supervisor) startTTY(u *unit, r *procRun, tr *ttyRun, watches []*logWat
 	}
 	r.tty = tr
 	pu := newPump(u.ring, Stdout, s.opts.MaxLine, notify)
-	pu.watch, pu.hurry = watches, s.hurrier(name)
+	pu.watch, pu.mayWait = watches, true
 	s.pumps.Add(1)
 	go func() {
 		defer s.pumps.Done()

@@ -139,7 +139,7 @@ func startWorker(s *Supervisor, u *unit) (run, error) {
 	}
 	w.out = &outWriter{p: newPump(u.ring, Stdout, s.opts.MaxLine, w.notify), clock: s.clock}
 	w.err = &outWriter{p: newPump(u.ring, Stderr, s.opts.MaxLine, w.notify), clock: s.clock}
-	w.out.p.hurry, w.err.p.hurry = s.hurrier(sp.Name), s.hurrier(sp.Name)
+	w.out.p.mayWait, w.err.p.mayWait = true, true
 	fn := sp.Task
 	tids := make(chan int, 1)
 	// Said before the function runs, so its output follows it in the log.
