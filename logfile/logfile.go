@@ -136,6 +136,7 @@ type Writer struct {
 	collect bool       // pace has passed: queue the dirty sinks' blocks
 	ending  bool       // the engine shut down or Close: write what is left
 	free    [2][][]byte
+	bigUsed bool   // a big block was handed out since the last collection
 	written uint64 // blocks written: progress, as a waiting unit sees it
 	err     error  // the first write error, kept for Close
 
@@ -192,6 +193,13 @@ func Start(sup *procs.Supervisor, opts Options) (*Writer, error) {
 
 // newWriter starts a Writer that no engine gives lines to yet.
 func newWriter(opts Options) *Writer {
+	w := makeWriter(opts)
+	go w.run()
+	return w
+}
+
+// makeWriter is a Writer whose thread is not started.
+func makeWriter(opts Options) *Writer {
 	w := &Writer{opts: opts, done: make(chan struct{}), wake: make(chan struct{}, 1), files: map[string]*file{}}
 	w.room = sync.NewCond(&w.mu)
 	w.pace = time.AfterFunc(time.Hour, func() {
@@ -201,7 +209,6 @@ func newWriter(opts Options) *Writer {
 		w.kick()
 	})
 	w.pace.Stop()
-	go w.run()
 	return w
 }
 
@@ -291,6 +298,7 @@ func (w *Writer) drain() {
 		w.mu.Lock()
 		w.written++
 		w.inuse.Add(-int64(cap(p.b)))
+		p.s.queued.Add(-int64(cap(p.b)))
 		w.release(p.b)
 		w.room.Broadcast()
 		w.mu.Unlock()
@@ -303,11 +311,19 @@ func (w *Writer) collectDirty() {
 	w.mu.Lock()
 	dirty := w.dirty
 	w.dirty, w.collect, w.armed = nil, false, false
+	if !w.bigUsed {
+		w.free[1] = nil // no flood since the last collection: let them go
+	}
+	w.bigUsed = false
 	w.mu.Unlock()
 	for _, s := range dirty {
 		s.mu.Lock()
+		if s.lost > 0 {
+			// Lines were dropped and none came after to say so.
+			s.sayLost(time.Now().UnixNano(), true)
+		}
 		if len(s.cur) > 0 {
-			w.push(pending{s: s, b: s.cur})
+			w.push(pending{s: s, b: s.cur, shut: s.removed})
 			s.big = false // it did not fill up within the pace
 		} else if s.cur != nil {
 			w.giveBack(s.cur)
@@ -319,6 +335,7 @@ func (w *Writer) collectDirty() {
 
 // push queues a block (the unit's lock held: its blocks are queued in order).
 func (w *Writer) push(p pending) {
+	p.s.queued.Add(int64(cap(p.b)))
 	w.mu.Lock()
 	w.queue = append(w.queue, p)
 	w.mu.Unlock()
@@ -340,8 +357,9 @@ func (w *Writer) markDirty(s *sink) {
 // block hands out an empty block of at least n bytes, or nil when that
 // would hold more than the units may (a block for a unit that cannot wait
 // may take the backlog to twice Options.Backlog; none past Backlog while
-// the disk is slow; none once the Writer has ended).
-func (w *Writer) block(n int, big bool) []byte {
+// the disk is slow; none once the Writer has ended). force hands one out
+// regardless, for the note that says lines were lost.
+func (w *Writer) block(n int, big, force bool) []byte {
 	size := smallBlock
 	if big && w.opts.Backlog >= 8*bigBlock {
 		size = bigBlock // a small backlog makes do with small blocks
@@ -351,7 +369,7 @@ func (w *Writer) block(n int, big bool) []byte {
 	if w.letGo.Load() {
 		limit = w.opts.Backlog
 	}
-	if w.ended.Load() || w.inuse.Load()+int64(size) > limit {
+	if !force && (w.ended.Load() || w.inuse.Load()+int64(size) > limit) {
 		return nil
 	}
 	w.inuse.Add(int64(size))
@@ -360,6 +378,7 @@ func (w *Writer) block(n int, big bool) []byte {
 		k = 1
 	}
 	w.mu.Lock()
+	w.bigUsed = w.bigUsed || k == 1
 	var b []byte
 	// The block written longest ago: the one just written is still in
 	// the writer's CPU cache, and the next line's stores would each fetch
@@ -385,7 +404,8 @@ func (w *Writer) giveBack(b []byte) {
 }
 
 // release keeps a written block for reuse, a few of each size (w.mu held):
-// a flood's steady state allocates nothing, and a past one holds little.
+// a flood's steady state allocates nothing; the big ones are let go at the
+// first collection after it (collectDirty).
 func (w *Writer) release(b []byte) {
 	switch c := cap(b); {
 	case c == smallBlock && len(w.free[0]) < 64:

@@ -497,6 +497,68 @@ func TestSlowDiskDoesNotHoldTheUnit(t *testing.T) {
 	}
 }
 
+// Lines dropped at the end of a burst, with nothing after them, are still
+// said: the Writer's next collection (here, its end) writes the note.
+func TestLostLinesAreSaidWithoutALineAfter(t *testing.T) {
+	dir := t.TempDir()
+	w := newWriter(Options{Dir: dir, Backlog: 16 << 10}.withDefaults())
+	var mu sync.Mutex
+	u := tap{w}.Unit("u", &mu)
+	const n = 5000
+	t0 := time.Now().UnixNano()
+	mu.Lock()
+	for i := range n {
+		// As kelpie's own lines are given: without waiting for room.
+		u.Line(t0, procs.Event, fmt.Appendf(nil, "%d %s", i, strings.Repeat("x", 90)), true)
+	}
+	mu.Unlock()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "u.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, lost := 0, 0
+	for line := range strings.Lines(string(b)) {
+		var k int
+		if _, err := fmt.Sscanf(line[strings.Index(line, " event ")+7:], "kelpie: %d lines lost here", &k); err == nil {
+			lost += k
+			continue
+		}
+		kept++
+	}
+	if lost == 0 || kept+lost != n {
+		t.Fatalf("%d lines kept and %d said lost, want some lost and %d in all", kept, lost, n)
+	}
+}
+
+// While one unit floods past the backlog, only it waits: a unit with none of
+// its lines waiting for the disk is not held.
+func TestOnlyTheFloodingUnitWaits(t *testing.T) {
+	w := makeWriter(Options{Dir: t.TempDir(), Backlog: 64 << 10}.withDefaults()) // no thread: nothing is written
+	var fmu, qmu sync.Mutex
+	flood, quiet := tap{w}.Unit("flood", &fmu), tap{w}.Unit("quiet", &qmu)
+	t0 := time.Now().UnixNano()
+	fmu.Lock()
+	for i := 0; !flood.Full(); i++ {
+		if i > 10000 {
+			t.Fatal("the flooding unit never has to wait")
+		}
+		flood.Line(t0, procs.Stdout, []byte(strings.Repeat("x", 100)), true)
+	}
+	fmu.Unlock()
+	qmu.Lock()
+	defer qmu.Unlock()
+	if quiet.Full() {
+		t.Fatal("a quiet unit waits for another's flood")
+	}
+	quiet.Line(t0, procs.Stdout, []byte("hello"), true)
+	if quiet.Full() {
+		t.Fatal("a quiet unit with one line in memory waits for another's flood")
+	}
+}
+
 // A write slower than SlowWrite marks the disk slow (the Writer then lets
 // the units go on without it), a quick one clears the mark.
 func TestTimedWritesMarkASlowDisk(t *testing.T) {

@@ -2,8 +2,9 @@ package logfile
 
 import (
 	"bytes"
-	"fmt"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kelpie-dev/kelpie/procs"
@@ -22,6 +23,12 @@ type sink struct {
 	big   bool        // the last block filled up: the next is a big one
 	dirty bool        // the Writer collects cur after the pace (markDirty)
 	lost  uint64      // lines dropped since the last one kept: said before the next
+	// queued is the bytes of this unit's blocks queued or being written:
+	// only a unit with some waits for room (Full), not every unit that
+	// logs while another floods.
+	queued  atomic.Int64
+	removed bool   // Removed: each later block closes the file after it
+	note    []byte // the lost-lines note, built here
 	// stamp is the formatted time of millisecond stampMS: a flooding unit
 	// writes hundreds of lines per millisecond.
 	stamp   []byte
@@ -32,27 +39,50 @@ type sink struct {
 // (the backlog is full and the unit cannot wait) is counted, and the next
 // line kept is preceded by a line saying how many went.
 func (s *sink) Line(ts int64, st procs.Stream, text []byte, plain bool) {
-	if s.lost > 0 {
-		note := fmt.Sprintf("kelpie: %d lines lost here (the disk was slower than the unit)", s.lost)
-		if !s.put(ts, procs.Event, []byte(note), true) {
-			s.lost++
-			return
-		}
-		s.lost = 0
+	if s.lost > 0 && !s.sayLost(ts, false) {
+		s.lose()
+		return
 	}
-	if !s.put(ts, st, text, plain) {
-		s.lost++
+	if !s.put(ts, st, text, plain, false) {
+		s.lose()
 	}
 }
 
+// lose counts a dropped line, and has the Writer's next collection say so
+// if no line kept comes before it.
+func (s *sink) lose() {
+	s.lost++
+	if !s.dirty {
+		s.dirty = true
+		s.w.markDirty(s)
+	}
+}
+
+// sayLost puts the line saying how many lines were lost; force puts it
+// past the backlog's limit (a collection, the unit's removal).
+func (s *sink) sayLost(ts int64, force bool) bool {
+	s.note = strconv.AppendUint(append(s.note[:0], "kelpie: "...), s.lost, 10)
+	s.note = append(s.note, " lines lost here (the disk was slower than the unit)"...)
+	if !s.put(ts, procs.Event, s.note, true, force) {
+		return false
+	}
+	s.lost = 0
+	return true
+}
+
 // Lost counts lines the ring dropped before the Writer was started.
-func (s *sink) Lost(n uint64) { s.lost += n }
+func (s *sink) Lost(n uint64) {
+	if n > 0 {
+		s.lost += n - 1
+		s.lose()
+	}
+}
 
 // Full says the backlog is full (and the Writer is keeping up): the unit's
 // pumps wait before their next line.
 func (s *sink) Full() bool {
 	w := s.w
-	return w.inuse.Load() >= w.opts.Backlog && !w.letGo.Load() && !w.ended.Load()
+	return w.inuse.Load() >= w.opts.Backlog && s.queued.Load() > 0 && !w.letGo.Load() && !w.ended.Load()
 }
 
 // Wait waits for room in the backlog (see Writer.waitRoom).
@@ -60,19 +90,23 @@ func (s *sink) Wait() { s.w.waitRoom() }
 
 // Removed queues what the unit has left, and the closing of its file.
 func (s *sink) Removed() {
+	if s.lost > 0 {
+		s.sayLost(time.Now().UnixNano(), true)
+	}
+	s.removed = true
 	b := s.cur
 	s.cur = nil
 	s.w.push(pending{s: s, b: b, shut: true})
 }
 
 // put appends one formatted line ; false: no block to put it in.
-func (s *sink) put(ts int64, st procs.Stream, text []byte, plain bool) bool {
+func (s *sink) put(ts int64, st procs.Stream, text []byte, plain, force bool) bool {
 	if ms := ts / int64(time.Millisecond); ms != s.stampMS || s.stamp == nil {
 		s.stamp, s.stampMS = time.Unix(0, ts).AppendFormat(s.stamp[:0], TimeFormat), ms
 	}
 	name := st.String()
 	n := len(s.stamp) + len(name) + len(text) + 3
-	if len(s.cur)+n > cap(s.cur) && !s.next(n) {
+	if len(s.cur)+n > cap(s.cur) && !s.next(n, force) {
 		return false
 	}
 	b := append(s.cur, s.stamp...)
@@ -88,15 +122,15 @@ func (s *sink) put(ts int64, st procs.Stream, text []byte, plain bool) bool {
 
 // next queues the full block, if any, and takes a new one for a line of n
 // bytes.
-func (s *sink) next(n int) bool {
+func (s *sink) next(n int, force bool) bool {
 	w := s.w
 	if len(s.cur) > 0 {
 		s.big = true // it filled before the pace collected it: a flood
-		w.push(pending{s: s, b: s.cur})
+		w.push(pending{s: s, b: s.cur, shut: s.removed})
 	} else if s.cur != nil {
 		w.giveBack(s.cur)
 	}
-	s.cur = w.block(n, s.big)
+	s.cur = w.block(n, s.big, force)
 	if s.cur == nil {
 		s.big = false // try for a small one next time
 		return false

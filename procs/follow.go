@@ -159,7 +159,7 @@ func Follow(e Engine, units []string, back int) (*Cursor, error) {
 	}
 	for name := range c.rings {
 		if !slices.Contains(c.order, name) {
-			delete(c.rings, name) // not followed: not pinned
+			delete(c.rings, name) // not followed: not held
 		}
 	}
 	for _, u := range c.order {

@@ -26,6 +26,7 @@ type pump struct {
 	stream  Stream
 	maxLine int
 	notify  func(last uint64)
+	told    uint64 // the newest line announced (notify)
 	// mayWait: the pump may wait for the ring's Tap (room) before storing
 	// a line; false for one fed on the owner goroutine, which never waits.
 	mayWait bool
@@ -52,7 +53,6 @@ func (p *pump) feed(b []byte, now time.Time, eof bool) {
 	// says so for all of its lines at once.
 	ascii := plainBlock(b)
 	r.mu.Lock()
-	before := p.last
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
@@ -84,9 +84,7 @@ func (p *pump) feed(b []byte, now time.Time, eof bool) {
 		p.partial = p.partial[:0]
 	}
 	r.mu.Unlock()
-	if p.last != before && p.notify != nil {
-		p.notify(p.last)
-	}
+	p.tell()
 }
 
 // store saves one complete line (split if longer than maxLine). r.mu is held.
@@ -141,7 +139,17 @@ func (p *pump) room() {
 	r := p.ring
 	if t := r.tap; t != nil && p.mayWait && t.Full() {
 		r.mu.Unlock()
+		p.tell() // the lines stored so far are not held back by the wait
 		t.Wait()
 		r.mu.Lock()
+	}
+}
+
+// tell announces the lines stored since the last announcement (r.mu not
+// held).
+func (p *pump) tell() {
+	if p.last != p.told && p.notify != nil {
+		p.notify(p.last)
+		p.told = p.last
 	}
 }

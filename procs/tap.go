@@ -18,8 +18,9 @@ type Tap interface {
 	// whenever the UnitTap is given anything: the Tap takes it to read what
 	// it was given from another goroutine, and needs no lock of its own.
 	Unit(name string, lock sync.Locker) UnitTap
-	// Close says no line will come any more: the engine has shut down,
-	// and every line its units wrote has been given.
+	// Close says the engine has shut down: its pumps have stored what
+	// they read (or were given up on after a second), and lines stored
+	// after Close may be dropped.
 	Close()
 }
 

@@ -147,8 +147,9 @@ func TestTapIsGivenEveryLineInOrder(t *testing.T) {
 			}
 			next++
 		}
-		if next != 20001 || nu.lost != 0 || nu.plain < 20000 {
-			t.Errorf("new: lines up to %d, %d lost, %d plain; want 20000, 0, 20000", next-1, nu.lost, nu.plain)
+		// A line whose start came in an earlier read is not known plain.
+		if next != 20001 || nu.lost != 0 || nu.plain < 19000 {
+			t.Errorf("new: lines up to %d, %d lost, %d plain; want 20000, 0, most", next-1, nu.lost, nu.plain)
 		}
 		if nu.lines[0] != "event starting" && nu.lines[0][:6] != "event " {
 			t.Errorf("new's first line %q is not its start event", nu.lines[0])
