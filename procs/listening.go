@@ -77,13 +77,13 @@ func procWaitsOn(pid int, want, hexIno string) bool {
 		if err != nil {
 			continue
 		}
-		switch {
-		case nr == unix.SYS_ACCEPT || nr == unix.SYS_ACCEPT4:
-			fd, err := strconv.ParseUint(strings.TrimPrefix(f[1], "0x"), 16, 32)
-			if err == nil && holds[strconv.FormatUint(fd, 10)] {
+		if fd, ok := acceptFD(nr, f[1]); ok {
+			if fd < 0 || holds[strconv.Itoa(fd)] {
 				return true
 			}
-		case isPollCall(nr):
+			continue
+		}
+		if isPollCall(nr) {
 			return true
 		}
 	}
@@ -132,4 +132,10 @@ func childrenOf(pid int) []int {
 		}
 	}
 	return out
+}
+
+// syscallArg parses an argument of a /proc syscall line (hex, 0x...).
+func syscallArg(arg string) (int, bool) {
+	v, err := strconv.ParseUint(strings.TrimPrefix(arg, "0x"), 16, 31) // fits an int everywhere
+	return int(v), err == nil
 }
