@@ -126,7 +126,9 @@ type Writer struct {
 	// letGo: the disk is slow, or the writer made no progress while a unit
 	// waited for it: nothing waits for it, and lines past Backlog are lost.
 	letGo atomic.Bool
-	ended atomic.Bool // Close: no more blocks are handed out
+	// ended: the engine shut down or Close: no more blocks are handed out,
+	// nothing waits, and the writer writes what is left and stops.
+	ended atomic.Bool
 
 	mu      sync.Mutex
 	room    *sync.Cond // on mu: a block was written, or waiting ended
@@ -134,7 +136,6 @@ type Writer struct {
 	dirty   []*sink    // sinks holding a partly filled block
 	armed   bool       // pace is set for the dirty sinks
 	collect bool       // pace has passed: queue the dirty sinks' blocks
-	ending  bool       // the engine shut down or Close: write what is left
 	free    [2][][]byte
 	bigUsed bool   // a big block was handed out since the last collection
 	written uint64 // blocks written: progress, as a waiting unit sees it
@@ -241,7 +242,6 @@ func (w *Writer) Wait() error {
 func (w *Writer) end() {
 	w.ended.Store(true)
 	w.mu.Lock()
-	w.ending = true
 	w.room.Broadcast()
 	w.mu.Unlock()
 	w.kick()
@@ -263,8 +263,9 @@ func (w *Writer) run() {
 	defer close(w.done)
 	for range w.wake {
 		w.mu.Lock()
-		collect, ending := w.collect, w.ending
+		collect := w.collect
 		w.mu.Unlock()
+		ending := w.ended.Load()
 		if collect || ending {
 			w.collectDirty()
 		}
@@ -429,7 +430,7 @@ func (w *Writer) waitRoom() {
 		w.mu.Unlock()
 	})
 	defer t.Stop()
-	for w.inuse.Load() >= w.opts.Backlog && !w.letGo.Load() && !w.ending {
+	for w.inuse.Load() >= w.opts.Backlog && !w.letGo.Load() && !w.ended.Load() {
 		if w.written != seen {
 			seen, since = w.written, time.Now()
 		}

@@ -117,7 +117,7 @@ func (b *broker) removed(name string, r *ring) {
 			bt.Removed = append(bt.Removed, name)
 			s.retired = append(s.retired, retiredRing{name: name, r: r, last: bt.Logs[name], at: len(bt.States)})
 			delete(bt.Logs, name)
-			if i := len(s.retired) - maxPendingRetired - 1; i >= 0 && s.retired[i].r != nil {
+			if i := len(s.retired) - maxPendingRetired - 1; i >= 0 {
 				s.retired[i].r = nil
 			}
 		})

@@ -109,8 +109,7 @@ func (r *ring) appendLocked(ts int64, stream Stream, flags lineFlags, text []byt
 }
 
 func (r *ring) newChunk() *chunk {
-	// Evict whole chunks, oldest first, until a fresh one fits under the
-	// limit.
+	// Evict whole chunks, oldest first, until a fresh one fits under the limit.
 	for len(r.chunks) > 0 && r.used+r.chunkSize > r.limit {
 		old := r.chunks[0]
 		r.used -= old.cost()

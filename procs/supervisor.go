@@ -951,7 +951,7 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 	<-s.loopDone
 	s.bg.Wait()
 	if s.tap != nil {
-		s.tap.Close() // after the pumps: every line has been given
+		s.tap.Close() // after the pumps have drained (or been given up on)
 	}
 	s.broker.shutdown()
 	s.devNull.Close()

@@ -85,17 +85,6 @@ func (u *recUnit) has(line string) func() bool {
 	}
 }
 
-func waitTrue(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // A Tap is given every line as it is stored, in order, events too: a unit
 // present when it is set from its oldest kept line (those already dropped
 // counted as lost), a unit added later from its first; removal is said;
@@ -108,7 +97,7 @@ func TestTapIsGivenEveryLineInOrder(t *testing.T) {
 	if err := s.Start("old"); err != nil {
 		t.Fatal(err)
 	}
-	waitTrue(t, "old's last line in its ring", func() bool {
+	eventually(t, "old's last line in its ring", func() bool {
 		l, _ := s.Tail("old", 1)
 		return len(l) == 1 && l[0].Text == "3000"
 	})
@@ -134,7 +123,7 @@ func TestTapIsGivenEveryLineInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	nu := tp.unit("new")
-	waitTrue(t, "new's last line", nu.has("stdout done"))
+	eventually(t, "new's last line", nu.has("stdout done"))
 	nu.read(func() {
 		next := 1
 		for _, l := range nu.lines {
@@ -196,7 +185,7 @@ func TestAFullTapHoldsTheUnit(t *testing.T) {
 	if err := s.Start("u"); err != nil {
 		t.Fatal(err)
 	}
-	waitTrue(t, "the reader waiting", func() bool {
+	eventually(t, "the reader waiting", func() bool {
 		w := 0
 		u.read(func() { w = u.waits })
 		return w > 0
@@ -206,5 +195,5 @@ func TestAFullTapHoldsTheUnit(t *testing.T) {
 	}
 	u.read(func() { u.full = false })
 	close(u.room)
-	waitTrue(t, "the held line", u.has("stdout one"))
+	eventually(t, "the held line", u.has("stdout one"))
 }
