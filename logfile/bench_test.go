@@ -49,6 +49,36 @@ func BenchmarkLine(b *testing.B) {
 			}
 		})
 	}
+	// "runs": the same plain lines given as a pump gives a flood's, 64 KiB
+	// of whole lines a call (Lines); per line, beside "plain" above.
+	b.Run("runs", func(b *testing.B) {
+		w := newWriter(Options{Dir: b.TempDir(), MaxSize: 64 << 20, MaxFiles: 1}.withDefaults())
+		var mu sync.Mutex
+		u := tap{w}.Unit("u", &mu)
+		const per = 648
+		run := bytes.Repeat(append(bytes.Repeat([]byte("x"), 100), '\n'), per)
+		t0 := time.Now().UnixNano()
+		b.SetBytes(100)
+		i := 0
+		for b.Loop() {
+			if i%per == 0 {
+				mu.Lock()
+				for b := run; len(b) > 0; {
+					if u.Full() {
+						mu.Unlock()
+						u.Wait()
+						mu.Lock()
+					}
+					b = b[u.Lines(t0+int64(i)*200, procs.Stdout, b, procs.DefaultMaxLine):]
+				}
+				mu.Unlock()
+			}
+			i++
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+	})
 }
 
 // TestAppendPlain: colour codes go, everything else stays, byte for byte.

@@ -33,6 +33,7 @@ type sink struct {
 	// writes hundreds of lines per millisecond.
 	stamp   []byte
 	stampMS int64
+	prefix  []byte // stamp, stream and spaces: Lines' runs share one
 }
 
 // Line formats one line into the unit's block; a line there is no room for
@@ -45,6 +46,37 @@ func (s *sink) Line(ts int64, st procs.Stream, text []byte, plain bool) {
 	}
 	if !s.put(ts, st, text, plain, false) {
 		s.lose()
+	}
+}
+
+// Lines formats a run of plain lines the way Line does, with their prefix
+// built once. It stops where the unit should wait for the disk (Full)
+// before a new block, as the pump waits before a line.
+func (s *sink) Lines(ts int64, st procs.Stream, text []byte, maxLine int) int {
+	s.stampAt(ts)
+	s.prefix = append(append(append(s.prefix[:0], s.stamp...), ' '), st.String()...)
+	s.prefix = append(s.prefix, ' ')
+	taken := 0
+	for {
+		n := bytes.IndexByte(text[taken:], '\n')
+		if n < 0 || n > maxLine {
+			return taken
+		}
+		if s.lost == 0 && len(s.cur)+len(s.prefix)+n+1 <= cap(s.cur) {
+			s.cur = append(append(s.cur, s.prefix...), text[taken:taken+n+1]...)
+		} else if s.Full() {
+			return taken
+		} else {
+			s.Line(ts, st, text[taken:taken+n], true) // a new block, or the lost lines said first
+		}
+		taken += n + 1
+	}
+}
+
+// stampAt makes s.stamp the formatted time of ts (to the millisecond).
+func (s *sink) stampAt(ts int64) {
+	if ms := ts / int64(time.Millisecond); ms != s.stampMS || s.stamp == nil {
+		s.stamp, s.stampMS = time.Unix(0, ts).AppendFormat(s.stamp[:0], TimeFormat), ms
 	}
 }
 
@@ -101,9 +133,7 @@ func (s *sink) Removed() {
 
 // put appends one formatted line ; false: no block to put it in.
 func (s *sink) put(ts int64, st procs.Stream, text []byte, plain, force bool) bool {
-	if ms := ts / int64(time.Millisecond); ms != s.stampMS || s.stamp == nil {
-		s.stamp, s.stampMS = time.Unix(0, ts).AppendFormat(s.stamp[:0], TimeFormat), ms
-	}
+	s.stampAt(ts)
 	name := st.String()
 	n := len(s.stamp) + len(name) + len(text) + 3
 	if len(s.cur)+n > cap(s.cur) && !s.next(n, force) {

@@ -54,6 +54,16 @@ func (p *pump) feed(b []byte, now time.Time, eof bool) {
 	ascii := plainBlock(b)
 	r.mu.Lock()
 	for len(b) > 0 {
+		if ascii && len(p.partial) == 0 && len(p.watch) == 0 {
+			// A flood's lines go in runs; a line too long for one stops
+			// a run, and is stored below.
+			p.room()
+			if n := r.appendPlainLocked(ts, p.stream, b, p.maxLine); n > 0 {
+				p.last = r.next - 1
+				b = b[n:]
+				continue
+			}
+		}
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
 			break

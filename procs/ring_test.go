@@ -1,6 +1,9 @@
 package procs
 
 import (
+	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -25,5 +28,58 @@ func TestRingChunksStartSmall(t *testing.T) {
 	}
 	if got := r.Tail(3); len(got) != 3 || len(got[2].Text) != 1000 {
 		t.Fatalf("tail after growing: %d lines", len(got))
+	}
+}
+
+// A read of plain lines is stored as a run (appendPlainLocked) and given to
+// the tap in one call; what the ring and the tap hold must be what the
+// line-at-a-time path stores for the same bytes: here the same output fed
+// a byte at a time, which never makes a run of more than an empty line.
+func TestPlainRunsStoreWhatLinesDo(t *testing.T) {
+	const maxLine = 64
+	var in []byte
+	for i := range 300 {
+		switch i % 50 {
+		case 7:
+			in = append(in, bytes.Repeat([]byte("L"), 3*maxLine+5)...) // cut in pieces
+		case 8:
+			in = append(in, "tab\there, then an empty line"...)
+		case 9:
+			// empty
+		default:
+			in = fmt.Appendf(in, "line %d of plain text", i)
+		}
+		in = append(in, '\n')
+	}
+	in = append(in, "an unfinished tail"...)
+	feed := func(step int) (*ring, *recUnit) {
+		r := newRing(1 << 20)
+		u := &recUnit{lock: &r.mu}
+		r.tap = u
+		p := newPump(r, Stdout, maxLine, nil)
+		for b := in; len(b) > 0; {
+			k := min(step, len(b))
+			p.feed(b[:k], time.Unix(0, 0), false)
+			b = b[k:]
+		}
+		p.feed(nil, time.Unix(0, 0), true)
+		return r, u
+	}
+	whole, wu := feed(len(in))
+	bytewise, bu := feed(1)
+	if wu.runs == 0 || wu.runs > 20 {
+		t.Fatalf("one read of 300 lines was given to the tap in %d runs, want a few", wu.runs)
+	}
+	got, want := whole.Tail(1000), bytewise.Tail(1000)
+	if len(got) != len(want) || len(got) < 300 {
+		t.Fatalf("stored %d lines as runs, %d a line at a time", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].Text != want[i].Text || got[i].Truncated != want[i].Truncated || got[i].Seq != want[i].Seq {
+			t.Fatalf("line %d: run stored %+v, line-at-a-time %+v", i, got[i], want[i])
+		}
+	}
+	if strings.Join(wu.lines, "\n") != strings.Join(bu.lines, "\n") {
+		t.Fatalf("the tap was given other lines as runs (%d) than a line at a time (%d)", len(wu.lines), len(bu.lines))
 	}
 }

@@ -31,6 +31,14 @@ type UnitTap interface {
 	// Line takes one stored line (a piece of an over-long one is a line);
 	// plain says text is printable ASCII and tabs only (no colour codes).
 	Line(ts int64, s Stream, text []byte, plain bool)
+	// Lines takes whole lines from the start of text, a read's worth of
+	// them rather than one call each: text is printable ASCII, tabs and
+	// newlines only (plain, as for Line). It returns how many bytes it
+	// took, each line with its '\n': up to the last newline, the first
+	// line longer than maxLine, or the point where it is Full (the lines
+	// it did not take are given again after the unit waits). The ring
+	// stores the lines taken.
+	Lines(ts int64, s Stream, text []byte, maxLine int) int
 	// Lost says n lines went by before the Tap was set (the ring had
 	// dropped them already).
 	Lost(n uint64)

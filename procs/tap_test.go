@@ -1,6 +1,7 @@
 package procs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ type recUnit struct {
 	lost    uint64
 	removed int
 	plain   int // lines given as plain
+	runs    int // Lines calls
 	full    bool
 	waits   int
 	room    chan struct{}
@@ -54,6 +56,18 @@ func (u *recUnit) Line(_ int64, s Stream, text []byte, plain bool) {
 	u.lines = append(u.lines, s.String()+" "+string(text))
 	if plain {
 		u.plain++
+	}
+}
+func (u *recUnit) Lines(ts int64, s Stream, text []byte, maxLine int) int {
+	u.runs++
+	taken := 0
+	for {
+		n := bytes.IndexByte(text[taken:], '\n')
+		if n < 0 || n > maxLine {
+			return taken
+		}
+		u.Line(ts, s, text[taken:taken+n], true)
+		taken += n + 1
 	}
 }
 func (u *recUnit) Lost(n uint64) { u.lost += n }
