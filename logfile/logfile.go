@@ -20,9 +20,11 @@ import (
 	"container/list"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +33,7 @@ import (
 	"time"
 
 	"github.com/kelpie-dev/kelpie/procs"
+	"golang.org/x/sys/unix"
 )
 
 // Defaults for Options.
@@ -147,6 +150,9 @@ type Writer struct {
 	// first: the last is closed when a file past Options.MaxOpen opens.
 	open list.List
 	slow bool // the last write took longer than Options.SlowWrite
+	// holding is the files holding the end of a block back (file.held),
+	// written when the queue is empty.
+	holding []*file
 }
 
 // pending is a block queued for a unit's file; shut closes the file after
@@ -269,7 +275,7 @@ func (w *Writer) run() {
 		if collect || ending {
 			w.collectDirty()
 		}
-		w.drain()
+		w.drain(collect || ending)
 		if ending {
 			break
 		}
@@ -280,13 +286,29 @@ func (w *Writer) run() {
 	}
 }
 
-// drain writes every queued block, oldest first.
-func (w *Writer) drain() {
+// drain writes every queued block, oldest first. A file's last block is
+// held back in part (file.put) to be written with its next; flush (a
+// collection, the end) writes those ends too once the queue is empty,
+// and without it the pace is set so that they are written within Pace.
+func (w *Writer) drain(flush bool) {
 	for {
 		w.mu.Lock()
 		if len(w.queue) == 0 {
 			w.mu.Unlock()
-			return
+			if len(w.holding) == 0 {
+				return
+			}
+			if !flush {
+				w.armPace()
+				return
+			}
+			hold := w.holding
+			w.holding = nil
+			for _, f := range hold {
+				w.put(f, nil, false)
+			}
+			w.holding = hold[:0]
+			continue // blocks queued meanwhile
 		}
 		p := w.queue[0]
 		w.queue[0] = pending{}
@@ -296,14 +318,18 @@ func (w *Writer) drain() {
 		// A disk slower than the units: they go on without waiting for it
 		// (the files note what they lost) until a write is quick again.
 		w.letGo.Store(w.slow)
-		w.mu.Lock()
-		w.written++
-		w.inuse.Add(-int64(cap(p.b)))
-		p.s.queued.Add(-int64(cap(p.b)))
-		w.release(p.b)
-		w.room.Broadcast()
-		w.mu.Unlock()
 	}
+}
+
+// finish frees a block that is all on disk (or never will be).
+func (w *Writer) finish(p pending) {
+	w.mu.Lock()
+	w.written++
+	w.inuse.Add(-int64(cap(p.b)))
+	p.s.queued.Add(-int64(cap(p.b)))
+	w.release(p.b)
+	w.room.Broadcast()
+	w.mu.Unlock()
 }
 
 // collectDirty queues the blocks the units have partly filled, so that a
@@ -347,6 +373,13 @@ func (w *Writer) push(p pending) {
 func (w *Writer) markDirty(s *sink) {
 	w.mu.Lock()
 	w.dirty = append(w.dirty, s)
+	w.mu.Unlock()
+	w.armPace()
+}
+
+// armPace has a collection come within Pace, if none is due yet.
+func (w *Writer) armPace() {
+	w.mu.Lock()
 	arm := !w.armed
 	w.armed = true
 	w.mu.Unlock()
@@ -459,8 +492,11 @@ func (w *Writer) use(f *file) {
 	f.elem = w.open.PushFront(f)
 }
 
-// shut closes f's descriptor, if it has one.
+// shut closes f's descriptor, if it has one, after what it holds back.
 func (w *Writer) shut(f *file) {
+	if f.held != nil {
+		w.put(f, nil, false)
+	}
 	if f.elem != nil {
 		w.open.Remove(f.elem)
 		f.elem = nil
@@ -490,6 +526,7 @@ func (w *Writer) write(p pending) {
 		path, err := Path(w.opts.Dir, name)
 		if err != nil {
 			w.fail(name, err)
+			w.finish(p)
 			return
 		}
 		f = &file{unit: name, path: path, opts: w.opts, slow: &w.slow}
@@ -497,13 +534,44 @@ func (w *Writer) write(p pending) {
 	}
 	if len(p.b) > 0 && !f.broken {
 		w.use(f)
-		w.fail(name, f.write(p.b))
+		w.put(f, &p, !p.shut)
+	} else {
+		w.finish(p)
 	}
 	if p.shut {
 		// Its unit was removed: the file is closed after its last lines;
 		// lines its pipes still drain, or a new unit of the name, reopen it.
 		w.shut(f)
 		delete(w.files, name)
+	}
+}
+
+// put has f append p's block (nil: only what f holds back), and frees the
+// blocks that are then all on disk: the one f held from before, and p's
+// unless f holds its end back (hold) to write it with the next.
+func (w *Writer) put(f *file, p *pending, hold bool) {
+	var b []byte
+	if p != nil {
+		b = p.b
+	}
+	had := f.held != nil
+	kept, err := f.put(b, hold)
+	w.fail(f.unit, err)
+	if had {
+		w.finish(f.heldP)
+		f.heldP = pending{}
+	}
+	switch {
+	case kept:
+		f.heldP = *p
+		if !had {
+			w.holding = append(w.holding, f)
+		}
+	case p != nil:
+		w.finish(*p)
+	}
+	if had && !kept {
+		w.holding = slices.DeleteFunc(w.holding, func(g *file) bool { return g == f })
 	}
 }
 
@@ -517,7 +585,19 @@ type file struct {
 	size   int64
 	broken bool  // a write failed: say so once, then stop trying
 	slow   *bool // the Writer's: set by each write (timed)
+	// held is the end of the last block put, past the file's last
+	// alignment boundary, kept back to be written with the next block
+	// (heldP is that block, freed once held is on disk).
+	held  []byte
+	heldP pending
 }
+
+// align is what a flood's writes are cut to: each ends on a multiple of it
+// in the file, and the next starts there. The page cache then takes each
+// write in large folios; writes ending anywhere cost the kernel about 30 %
+// more CPU per byte on ext4 (256 KiB writes here: 25-29 ms for 135 MiB
+// aligned, 32-39 ms not).
+const align = 64 << 10
 
 // timed is a file's descriptor as blocks are written to it: each write is
 // timed, and one slower than Options.SlowWrite says the disk is slow.
@@ -534,6 +614,41 @@ func (t timed) Write(b []byte) (int, error) {
 		*t.slow = time.Since(start) > t.limit
 	}
 	return n, err
+}
+
+// writev writes a then b in one system call (more if it is cut short).
+func (t timed) writev(a, b []byte) (int, error) {
+	rc, err := t.f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	total := 0
+	for len(a)+len(b) > 0 && err == nil {
+		var n int
+		var werr error
+		cerr := rc.Write(func(fd uintptr) bool {
+			n, werr = unix.Writev(int(fd), [][]byte{a, b})
+			return true
+		})
+		switch {
+		case cerr != nil:
+			err = cerr
+		case werr == unix.EINTR:
+		case werr != nil:
+			err = werr
+		case n == 0:
+			err = io.ErrShortWrite
+		}
+		n = max(n, 0)
+		total += n
+		k := min(n, len(a))
+		a, b = a[k:], b[n-k:]
+	}
+	if t.slow != nil {
+		*t.slow = time.Since(start) > t.limit
+	}
+	return total, err
 }
 
 func (f *file) open() error {
@@ -602,6 +717,45 @@ func (f *file) write(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// put appends b. With hold, and the file not about to rotate, it writes
+// what it held before and b up to the last multiple of align in the file,
+// and holds the rest of b back (kept: b is not all on disk yet). Otherwise
+// it writes what it held, then all of b.
+func (f *file) put(b []byte, hold bool) (kept bool, err error) {
+	held := f.held
+	f.held = nil
+	if f.broken {
+		return false, nil
+	}
+	if f.f == nil {
+		if err := f.open(); err != nil {
+			return false, f.broke(err)
+		}
+	}
+	if end := f.size + int64(len(held)+len(b)); hold && end <= f.opts.MaxSize {
+		if k := int(end&^(align-1)-f.size) - len(held); k > 0 {
+			n, err := timed{f: f.f, limit: f.opts.SlowWrite, slow: f.slow}.writev(held, b[:k])
+			f.size += int64(n)
+			if err != nil {
+				return false, f.broke(err)
+			}
+			f.held = b[k:]
+			return true, nil
+		}
+	}
+	// held ends a block, so at a line's end, and fits the file (put
+	// checked before holding it); b goes as write has it, rotating
+	// between lines.
+	if len(held) > 0 {
+		n, err := timed{f: f.f, limit: f.opts.SlowWrite, slow: f.slow}.writev(held, nil)
+		f.size += int64(n)
+		if err != nil {
+			return false, f.broke(err)
+		}
+	}
+	return false, f.write(b)
 }
 
 func (f *file) broke(err error) error {

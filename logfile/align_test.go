@@ -1,0 +1,118 @@
+package logfile
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kelpie-dev/kelpie/procs"
+)
+
+// linesBlock is n 100-byte lines numbered from first.
+func linesBlock(first, n int) []byte {
+	var b []byte
+	for i := first; i < first+n; i++ {
+		b = fmt.Appendf(b, "%-99s\n", fmt.Sprintf("line %07d", i))
+	}
+	return b
+}
+
+// A flood's writes end on multiples of align in the file (the page cache
+// then takes them in large folios, for less CPU), the end of each block
+// held back for the next write; what is held reaches the file when no
+// more comes.
+func TestFloodWritesEndOnAlignedOffsets(t *testing.T) {
+	f := &file{unit: "u", path: filepath.Join(t.TempDir(), "u.log"), opts: Options{}.withDefaults()}
+	defer f.close()
+	var want []byte
+	for i := range 6 {
+		b := linesBlock(i*1000, 1000) // 100,000 bytes: never a multiple of align
+		want = append(want, b...)
+		kept, err := f.put(b, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !kept || f.size%align != 0 || f.size+int64(len(f.held)) != int64(len(want)) {
+			t.Fatalf("block %d: kept %v, %d bytes in the file (%d held), want a multiple of %d and the rest held",
+				i, kept, f.size, len(f.held), align)
+		}
+		if got, _ := os.ReadFile(f.path); !bytes.Equal(got, want[:f.size]) {
+			t.Fatalf("block %d: the file is not the blocks' first %d bytes", i, f.size)
+		}
+	}
+	if kept, err := f.put(nil, false); kept || err != nil {
+		t.Fatalf("the last put kept %v, err %v", kept, err)
+	}
+	if got, _ := os.ReadFile(f.path); !bytes.Equal(got, want) {
+		t.Fatalf("after the held end was written: %d bytes in the file, want %d", len(got), len(want))
+	}
+}
+
+// Holding a block's end back never splits a line across a rotation: every
+// file starts with a whole line, none passes MaxSize, and the files hold
+// every line in order.
+func TestHeldEndsKeepRotationBetweenLines(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		maxSize, backlog int
+	}{
+		{"small blocks", 150_000, 1 << 20}, // a backlog under 8 big blocks makes do with small ones
+		{"big blocks", 600_000, 4 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) { floodRotated(t, tc.maxSize, tc.backlog) })
+	}
+}
+
+func floodRotated(t *testing.T, maxSize, backlog int) {
+	dir := t.TempDir()
+	w := newWriter(Options{Dir: dir, MaxSize: int64(maxSize), MaxFiles: 100, Backlog: int64(backlog)}.withDefaults())
+	var mu sync.Mutex
+	u := tap{w}.Unit("u", &mu)
+	const n = 40_000
+	for first := 0; first < n; first += 500 {
+		run := linesBlock(first, 500)
+		mu.Lock()
+		for len(run) > 0 {
+			if u.Full() {
+				mu.Unlock()
+				u.Wait()
+				mu.Lock()
+			}
+			run = run[u.Lines(time.Now().UnixNano(), procs.Stdout, run, procs.DefaultMaxLine):]
+		}
+		mu.Unlock()
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	next, files := 0, 0
+	for k := 100; k >= 0; k-- {
+		p := filepath.Join(dir, "u.log")
+		if k > 0 {
+			p += fmt.Sprint(".", k)
+		}
+		b, err := os.ReadFile(p)
+		if os.IsNotExist(err) {
+			continue
+		}
+		files++
+		if len(b) > maxSize {
+			t.Errorf("%s is %d bytes, over MaxSize", p, len(b))
+		}
+		for line := range strings.Lines(string(b)) {
+			_, text, ok := strings.Cut(line, " stdout ")
+			if want := fmt.Sprintf("line %07d", next); !ok || !strings.HasPrefix(text, want) {
+				t.Fatalf("%s: %.60q where %q was due", p, line, want)
+			}
+			next++
+		}
+	}
+	if next != n || files < 5 {
+		t.Fatalf("%d lines in %d files, want %d in several", next, files, n)
+	}
+}
