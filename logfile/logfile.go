@@ -741,6 +741,9 @@ func (f *file) put(b []byte, hold bool) (kept bool, err error) {
 			if err != nil {
 				return false, f.broke(err)
 			}
+			if k == len(b) {
+				return false, nil // b ended on the boundary itself
+			}
 			f.held = b[k:]
 			return true, nil
 		}
