@@ -2,6 +2,7 @@ package procs
 
 import (
 	"bytes"
+	"slices"
 	"time"
 )
 
@@ -54,7 +55,7 @@ func (p *pump) feed(b []byte, now time.Time, eof bool) {
 	ascii := plainBlock(b)
 	r.mu.Lock()
 	for len(b) > 0 {
-		if ascii && len(p.partial) == 0 && len(p.watch) == 0 {
+		if ascii && len(p.partial) == 0 && !p.watching() {
 			// A flood's lines go in runs; a line too long for one stops
 			// a run, and is stored below.
 			p.room()
@@ -138,6 +139,22 @@ func (p *pump) storePiece(ts int64, text []byte, flags lineFlags, wait bool) {
 		flags |= flagPlain
 	}
 	p.last = p.ring.appendLocked(ts, p.stream, flags, text)
+}
+
+// watching drops the readiness watches that have fired (the run is ready,
+// and its lines need no more matching) and reports whether any watch is
+// left. The slice may be shared with the run's other pump: a new one is
+// made rather than the shared array changed.
+func (p *pump) watching() bool {
+	for _, w := range p.watch {
+		if w.need > 0 && w.fired.Load() {
+			p.watch = slices.DeleteFunc(slices.Clone(p.watch), func(w *logWatch) bool {
+				return w.need > 0 && w.fired.Load()
+			})
+			break
+		}
+	}
+	return len(p.watch) > 0
 }
 
 // room waits, r.mu held, while the ring's Tap (the log files) is full:

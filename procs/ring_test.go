@@ -3,6 +3,7 @@ package procs
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -81,5 +82,31 @@ func TestPlainRunsStoreWhatLinesDo(t *testing.T) {
 	}
 	if strings.Join(wu.lines, "\n") != strings.Join(bu.lines, "\n") {
 		t.Fatalf("the tap was given other lines as runs (%d) than a line at a time (%d)", len(wu.lines), len(bu.lines))
+	}
+}
+
+// A unit with a log readiness probe has its lines matched one at a time
+// until the probe passes; after that its floods are stored as runs again.
+func TestReadyLogWatchStopsHoldingRunsBack(t *testing.T) {
+	r := newRing(1 << 20)
+	u := &recUnit{lock: &r.mu}
+	r.tap = u
+	p := newPump(r, Stdout, DefaultMaxLine, nil)
+	w := &logWatch{re: regexp.MustCompile("ready to accept"), need: 1, fire: func() {}}
+	p.watch = []*logWatch{w}
+	p.feed([]byte("starting\nstill starting\n"), time.Unix(0, 0), false)
+	if u.runs != 0 {
+		t.Fatalf("lines a probe still waits for were given as %d runs", u.runs)
+	}
+	p.feed([]byte("ready to accept connections\n"), time.Unix(0, 0), false)
+	if !w.fired.Load() {
+		t.Fatal("the watch did not fire")
+	}
+	p.feed([]byte("a\nflood\nof\nlines\n"), time.Unix(0, 0), false)
+	if u.runs != 1 || len(p.watch) != 0 {
+		t.Fatalf("after ready: %d runs, %d watches left; want 1 run and none", u.runs, len(p.watch))
+	}
+	if got := len(u.lines); got != 7 {
+		t.Fatalf("the tap has %d lines, want 7", got)
 	}
 }
