@@ -116,3 +116,75 @@ func floodRotated(t *testing.T, maxSize, backlog int) {
 		t.Fatalf("%d lines in %d files, want %d in several", next, files, n)
 	}
 }
+
+// Held block ends count in the backlog. Units flooding together with their
+// ends held fill it; the writer then writes those ends at once, rather than
+// leave the units waiting for the pace (here an hour: they would wait for
+// waitLimit, then lose lines).
+func TestHeldEndsDoNotHoldUnitsBack(t *testing.T) {
+	dir := t.TempDir()
+	w := newWriter(Options{Dir: dir, Backlog: 2 << 20, Pace: time.Hour, SlowWrite: time.Hour}.withDefaults())
+	const units, n = 4, 30_000
+	var wg sync.WaitGroup
+	for k := range units {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mu sync.Mutex
+			u := tap{w}.Unit(fmt.Sprint("u", k), &mu)
+			for first := 0; first < n; first += 500 {
+				run := linesBlock(first, 500)
+				mu.Lock()
+				for len(run) > 0 {
+					if u.Full() {
+						mu.Unlock()
+						u.Wait()
+						mu.Lock()
+					}
+					run = run[u.Lines(time.Now().UnixNano(), procs.Stdout, run, procs.DefaultMaxLine):]
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for k := range units {
+		b, err := os.ReadFile(filepath.Join(dir, fmt.Sprint("u", k, ".log")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("lines lost here")) {
+			t.Fatalf("u%d lost lines waiting for held ends to be written", k)
+		}
+		if got := bytes.Count(b, []byte("\n")); got != n {
+			t.Fatalf("u%d.log has %d lines, want %d", k, got, n)
+		}
+	}
+}
+
+// A file left ending inside a line (kelpie killed with a block's end held
+// back) is ended before anything is appended to it.
+func TestACutLastLineIsEndedBeforeAppending(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "u.log")
+	if err := os.WriteFile(path, []byte("2026-12-02T13:00:00.000Z stdout whole\n2026-12-02T13:00:00.001Z stdout cu"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter(Options{Dir: dir}.withDefaults())
+	var mu sync.Mutex
+	u := tap{w}.Unit("u", &mu)
+	mu.Lock()
+	u.Line(time.Now().UnixNano(), procs.Stdout, []byte("next"), true)
+	mu.Unlock()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(lines[1], " cu") || !strings.HasSuffix(lines[2], " stdout next") {
+		t.Fatalf("appended to a cut line:\n%s", b)
+	}
+}

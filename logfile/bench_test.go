@@ -63,13 +63,13 @@ func BenchmarkLine(b *testing.B) {
 		for b.Loop() {
 			if i%per == 0 {
 				mu.Lock()
-				for b := run; len(b) > 0; {
+				for rest := run; len(rest) > 0; {
 					if u.Full() {
 						mu.Unlock()
 						u.Wait()
 						mu.Lock()
 					}
-					b = b[u.Lines(t0+int64(i)*200, procs.Stdout, b, procs.DefaultMaxLine):]
+					rest = rest[u.Lines(t0+int64(i)*200, procs.Stdout, rest, procs.DefaultMaxLine):]
 				}
 				mu.Unlock()
 			}

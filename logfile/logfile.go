@@ -4,7 +4,7 @@
 //
 // A Writer is the supervisor's procs.Tap: every line a unit's ring stores is
 // formatted at once, by the thread that read it, into an in-memory block,
-// and the Writer's own thread (at a lower CPU priority) writes whole blocks.
+// and the Writer's own thread (at a lower CPU priority) writes the blocks.
 // Up to Options.Backlog of them may wait for the disk; past that a unit's
 // pipe is not read until the writer catches up, so a unit that writes
 // faster than its file is written waits for it (its writes block, as under
@@ -115,8 +115,9 @@ func (o Options) withDefaults() Options {
 
 // Writer appends every unit's lines to its file until Close. It is the
 // supervisor's Tap: each line is formatted into an in-memory block by the
-// thread that stored it (see sink), and the Writer's own thread only writes
-// whole blocks, a unit's in order, rotating between lines.
+// thread that stored it (see sink), and the Writer's own thread writes the
+// blocks, a unit's in order, rotating between lines, each write ending on a
+// multiple of align in the file where it can (file.put).
 type Writer struct {
 	opts Options
 	done chan struct{}
@@ -124,7 +125,8 @@ type Writer struct {
 	pace *time.Timer   // sets collect once a block has waited Pace
 
 	// inuse counts the bytes of blocks out of the free lists (being filled,
-	// queued or being written): past Options.Backlog the units' pumps wait.
+	// queued, being written, or held back in part by a file): past
+	// Options.Backlog the units' pumps wait.
 	inuse atomic.Int64
 	// letGo: the disk is slow, or the writer made no progress while a unit
 	// waited for it: nothing waits for it, and lines past Backlog are lost.
@@ -151,7 +153,7 @@ type Writer struct {
 	open list.List
 	slow bool // the last write took longer than Options.SlowWrite
 	// holding is the files holding the end of a block back (file.held),
-	// written when the queue is empty.
+	// written by drain (see there).
 	holding []*file
 }
 
@@ -287,9 +289,10 @@ func (w *Writer) run() {
 }
 
 // drain writes every queued block, oldest first. A file's last block is
-// held back in part (file.put) to be written with its next; flush (a
-// collection, the end) writes those ends too once the queue is empty,
-// and without it the pace is set so that they are written within Pace.
+// held back in part (file.put) to be written with its next. Once the queue
+// is empty, those ends are written too on flush (a collection, the end) or
+// when the backlog is full (units wait for room, and a held block counts);
+// otherwise the pace is set so that they are written within Pace.
 func (w *Writer) drain(flush bool) {
 	for {
 		w.mu.Lock()
@@ -298,7 +301,9 @@ func (w *Writer) drain(flush bool) {
 			if len(w.holding) == 0 {
 				return
 			}
-			if !flush {
+			// A held block counts in the backlog: with units waiting
+			// for room, it is written now, not at the pace.
+			if !flush && w.inuse.Load() < w.opts.Backlog {
 				w.armPace()
 				return
 			}
@@ -308,6 +313,7 @@ func (w *Writer) drain(flush bool) {
 				w.put(f, nil, false)
 			}
 			w.holding = hold[:0]
+			w.letGo.Store(w.slow)
 			continue // blocks queued meanwhile
 		}
 		p := w.queue[0]
@@ -453,6 +459,9 @@ func (w *Writer) release(b []byte) {
 // found slow, or the Writer ends; a Writer that writes nothing for
 // waitLimit is let go (letGo) until it writes again.
 func (w *Writer) waitRoom() {
+	// The writer may be idle with this unit's block held back (file.put):
+	// it writes held ends when it finds the backlog full.
+	w.kick()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	seen, since := w.written, time.Now()
@@ -656,8 +665,8 @@ func (f *file) open() error {
 		return err
 	}
 	// O_NOFOLLOW: a symlink planted where the log goes is refused, not
-	// written through.
-	fd, err := os.OpenFile(f.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o640)
+	// written through. Read too: its last byte is looked at.
+	fd, err := os.OpenFile(f.path, os.O_RDWR|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o640)
 	if errors.Is(err, syscall.ELOOP) {
 		return errors.New("it is a symbolic link; refusing to write through it")
 	}
@@ -674,6 +683,19 @@ func (f *file) open() error {
 		return fmt.Errorf("%s is not a regular file", f.path)
 	}
 	f.f, f.size = fd, st.Size()
+	// A kelpie killed while it held a block's end back left its last line
+	// cut: end it, so the next line does not run on from it.
+	var last [1]byte
+	if f.size > 0 {
+		if _, err := fd.ReadAt(last[:], f.size-1); err == nil && last[0] != '\n' {
+			if _, err := fd.Write([]byte{'\n'}); err != nil {
+				fd.Close()
+				f.f = nil
+				return err
+			}
+			f.size++
+		}
+	}
 	return nil
 }
 

@@ -35,9 +35,9 @@ type UnitTap interface {
 	// them rather than one call each: text is printable ASCII, tabs and
 	// newlines only (plain, as for Line). It returns how many bytes it
 	// took, each line with its '\n': up to the last newline, the first
-	// line longer than maxLine, or the point where it is Full (the lines
-	// it did not take are given again after the unit waits). The ring
-	// stores the lines taken.
+	// line longer than maxLine, or the point where it is Full. The ring
+	// stores the lines taken; the rest are given again once the unit has
+	// waited (a pump that cannot wait gives the next one to Line).
 	Lines(ts int64, s Stream, text []byte, maxLine int) int
 	// Lost says n lines went by before the Tap was set (the ring had
 	// dropped them already).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,9 +27,14 @@ type recUnit struct {
 	removed int
 	plain   int // lines given as plain
 	runs    int // Lines calls
-	full    bool
-	waits   int
-	room    chan struct{}
+	// fullAfter: once Lines has taken this many lines in all, it stops
+	// and the tap is full (0: never), as a log file's backlog fills in the
+	// middle of a read.
+	fullAfter int
+	taken     int
+	full      bool
+	waits     int
+	room      chan struct{}
 }
 
 func newRecTap() *recTap {
@@ -66,7 +72,12 @@ func (u *recUnit) Lines(ts int64, s Stream, text []byte, maxLine int) int {
 		if n < 0 || n > maxLine {
 			return taken
 		}
+		if u.full || u.fullAfter > 0 && u.taken == u.fullAfter {
+			u.full = true
+			return taken
+		}
 		u.Line(ts, s, text[taken:taken+n], true)
+		u.taken++
 		taken += n + 1
 	}
 }
@@ -182,7 +193,7 @@ func TestTapIsGivenEveryLineInOrder(t *testing.T) {
 	}
 }
 
-// A pipe's reader asks a full Tap before each line and waits for it: the
+// A pipe's reader asks a full Tap before it stores and waits for it: the
 // unit's output stops there (its pipe fills) and goes on when the Tap has
 // room, nothing lost.
 func TestAFullTapHoldsTheUnit(t *testing.T) {
@@ -210,4 +221,36 @@ func TestAFullTapHoldsTheUnit(t *testing.T) {
 	u.read(func() { u.full = false })
 	close(u.room)
 	eventually(t, "the held line", u.has("stdout one"))
+}
+
+// A Tap that fills in the middle of a read's run of lines takes only some:
+// the ring stores just those, the reader waits, and the rest of the read is
+// given after, in order, none twice.
+func TestATapFullInMidRunTakesTheRestAfter(t *testing.T) {
+	r := newRing(1 << 20)
+	u := &recUnit{lock: &r.mu, room: make(chan struct{}), fullAfter: 3}
+	r.tap = u
+	p := newPump(r, Stdout, DefaultMaxLine, nil)
+	p.mayWait = true
+	fed := make(chan struct{})
+	go func() {
+		defer close(fed)
+		p.feed([]byte("l1\nl2\nl3\nl4\nl5\n"), time.Unix(0, 0), false)
+	}()
+	eventually(t, "the reader waiting", func() bool {
+		w := 0
+		u.read(func() { w = u.waits })
+		return w > 0
+	})
+	stored := 0
+	u.read(func() { stored = len(u.lines) })
+	if stored != 3 || r.Last() != 3 {
+		t.Fatalf("while full: the tap has %d lines and the ring %d, want 3 and 3", stored, r.Last())
+	}
+	u.read(func() { u.full, u.fullAfter = false, 0 })
+	close(u.room)
+	<-fed
+	if got := strings.Join(u.lines, ","); got != "stdout l1,stdout l2,stdout l3,stdout l4,stdout l5" || r.Last() != 5 {
+		t.Fatalf("after the wait: tap %q, ring %d lines", got, r.Last())
+	}
 }
