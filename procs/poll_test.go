@@ -14,19 +14,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// eventually polls cond until it holds, failing the test after a generous
-// bound (a hang, not a timing assertion).
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // threads counts this process's OS threads.
 func threads(t *testing.T) int {
 	t.Helper()
@@ -118,7 +105,7 @@ func TestReadersKeepLinesWholeAndInOrderAcrossReads(t *testing.T) {
 		}(ws[i])
 	}
 	for i := range 2 {
-		eventually(t, "every line arrived", func() bool { return len(stdoutTexts(rings[i])) >= len(want[i]) })
+		waitFor(t, "every line arrived", func() bool { return len(stdoutTexts(rings[i])) >= len(want[i]) })
 		got := stdoutTexts(rings[i])
 		if len(got) != len(want[i]) {
 			t.Fatalf("pipe %d: %d lines, want %d", i, len(got), len(want[i]))
@@ -129,7 +116,7 @@ func TestReadersKeepLinesWholeAndInOrderAcrossReads(t *testing.T) {
 			}
 		}
 	}
-	eventually(t, "both pipes closed at EOF", func() bool { return rd.open() == 0 })
+	waitFor(t, "both pipes closed at EOF", func() bool { return rd.open() == 0 })
 }
 
 // A released pipe whose write end someone still holds is read for its grace
@@ -156,16 +143,16 @@ func TestReleasedPipeIsClosedThoughItsWriterLives(t *testing.T) {
 	if _, err := w.WriteString("first\n"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the first line is read", func() bool { return len(stdoutTexts(rg)) == 1 })
+	waitFor(t, "the first line is read", func() bool { return len(stdoutTexts(rg)) == 1 })
 	if _, err := w.WriteString("done\nhalf a line"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the second line is read", func() bool { return len(stdoutTexts(rg)) == 2 })
+	waitFor(t, "the second line is read", func() bool { return len(stdoutTexts(rg)) == 2 })
 	if n := fdsOn(t, link); n != 2 {
 		t.Fatalf("%d descriptors on the pipe before release, want 2 (both ends)", n)
 	}
 	rd.release(50*time.Millisecond, op)
-	eventually(t, "the released pipe is closed", func() bool { return rd.open() == 0 })
+	waitFor(t, "the released pipe is closed", func() bool { return rd.open() == 0 })
 	if n := fdsOn(t, link); n != 1 {
 		t.Fatalf("%d descriptors on the pipe after release, want 1 (the write end we hold)", n)
 	}
@@ -212,7 +199,7 @@ func TestThreadsDoNotGrowWithUnits(t *testing.T) {
 	for i := range n {
 		w.state("u"+strconv.Itoa(i), Stopped)
 	}
-	eventually(t, "every pipe is closed", func() bool { return s.readers.open() == 0 })
+	waitFor(t, "every pipe is closed", func() bool { return s.readers.open() == 0 })
 }
 
 // A run whose escaped grandchild (own session, no tag: nothing kills it)
@@ -251,7 +238,7 @@ until [ "$(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null)" = "/bin/sleep 3600 " ] &
 	if !alive(pid) {
 		t.Fatal("the escapee should outlive its run (this test needs a writer that stays)")
 	}
-	eventually(t, "kelpie's ends of the escapee's pipes are closed", func() bool {
+	waitFor(t, "kelpie's ends of the escapee's pipes are closed", func() bool {
 		return fdsOn(t, links[0])+fdsOn(t, links[1]) == 0 && s.readers.open() == 0
 	})
 	if after := threads(t); after > before+4 {

@@ -122,7 +122,7 @@ func TestTapIsGivenEveryLineInOrder(t *testing.T) {
 	if err := s.Start("old"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "old's last line in its ring", func() bool {
+	waitFor(t, "old's last line in its ring", func() bool {
 		l, _ := s.Tail("old", 1)
 		return len(l) == 1 && l[0].Text == "3000"
 	})
@@ -148,7 +148,7 @@ func TestTapIsGivenEveryLineInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	nu := tp.unit("new")
-	eventually(t, "new's last line", nu.has("stdout done"))
+	waitFor(t, "new's last line", nu.has("stdout done"))
 	nu.read(func() {
 		next := 1
 		for _, l := range nu.lines {
@@ -210,7 +210,7 @@ func TestAFullTapHoldsTheUnit(t *testing.T) {
 	if err := s.Start("u"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the reader waiting", func() bool {
+	waitFor(t, "the reader waiting", func() bool {
 		w := 0
 		u.read(func() { w = u.waits })
 		return w > 0
@@ -220,7 +220,7 @@ func TestAFullTapHoldsTheUnit(t *testing.T) {
 	}
 	u.read(func() { u.full = false })
 	close(u.room)
-	eventually(t, "the held line", u.has("stdout one"))
+	waitFor(t, "the held line", u.has("stdout one"))
 }
 
 // A Tap that fills in the middle of a read's run of lines takes only some:
@@ -237,7 +237,7 @@ func TestATapFullInMidRunTakesTheRestAfter(t *testing.T) {
 		defer close(fed)
 		p.feed([]byte("l1\nl2\nl3\nl4\nl5\n"), time.Unix(0, 0), false)
 	}()
-	eventually(t, "the reader waiting", func() bool {
+	waitFor(t, "the reader waiting", func() bool {
 		w := 0
 		u.read(func() { w = u.waits })
 		return w > 0
