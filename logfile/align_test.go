@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/kelpie-dev/kelpie/procs"
+	"golang.org/x/sys/unix"
 )
 
 // linesBlock is n 100-byte lines numbered from first.
@@ -186,5 +188,65 @@ func TestACutLastLineIsEndedBeforeAppending(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 	if len(lines) != 3 || !strings.HasSuffix(lines[1], " cu") || !strings.HasSuffix(lines[2], " stdout next") {
 		t.Fatalf("appended to a cut line:\n%s", b)
+	}
+}
+
+// blocksOf is the space path takes on disk, in bytes.
+func blocksOf(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Sys().(*syscall.Stat_t).Blocks * 512
+}
+
+// A flood's file has space set aside ahead of its writes (fallocate, its
+// size kept), and what is left over is given back when it is closed, or,
+// left by a killed kelpie, when it is opened again.
+func TestSpaceSetAsideIsGivenBack(t *testing.T) {
+	dir := t.TempDir()
+	f := &file{unit: "u", path: filepath.Join(dir, "u.log"), opts: Options{}.withDefaults()}
+	block := make([]byte, 0, bigBlock)
+	block = append(block, linesBlock(0, 1000)...)
+	if _, err := f.put(block, true); err != nil {
+		t.Fatal(err)
+	}
+	if f.noReserve {
+		t.Skip("the file system here cannot set space aside")
+	}
+	if got := blocksOf(t, f.path); f.reserved != reserveStep || got < reserveStep {
+		t.Fatalf("after a big block: %d bytes set aside, %d on disk; want %d", f.reserved, got, reserveStep)
+	}
+	if st, _ := os.Stat(f.path); st.Size() != f.size {
+		t.Fatalf("the file's size is %d, want %d: setting space aside must keep it", st.Size(), f.size)
+	}
+	if _, err := f.put(nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.close(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(f.path)
+	if got := blocksOf(t, f.path); st.Size() != 100_000 || got > st.Size()+64<<10 {
+		t.Fatalf("closed: %d bytes long, %d on disk; want 100000 and the space given back", st.Size(), got)
+	}
+
+	// Left set aside (a kelpie killed mid-flood): the next open gives it back.
+	g, err := os.OpenFile(f.path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Fallocate(int(g.Fd()), unix.FALLOC_FL_KEEP_SIZE, 100_000, reserveStep); err != nil {
+		t.Fatal(err)
+	}
+	g.Close()
+	f2 := &file{unit: "u", path: f.path, opts: Options{}.withDefaults()}
+	if err := f2.open(); err != nil {
+		t.Fatal(err)
+	}
+	defer f2.close()
+	if got := blocksOf(t, f.path); got > 100_000+64<<10 {
+		t.Fatalf("reopened: %d bytes on disk, want the space a killed kelpie set aside given back", got)
 	}
 }

@@ -599,7 +599,19 @@ type file struct {
 	// (heldP is that block, freed once held is on disk).
 	held  []byte
 	heldP pending
+	// reserved is where the space set aside ahead of a flood's writes
+	// ends (reserve); noReserve: the file system cannot (or would not).
+	reserved  int64
+	noReserve bool
 }
+
+// reserveStep is how much of a flooding unit's file is set aside at a
+// time (fallocate, the size kept): ext4 then need not reserve and map
+// blocks page by page as the writes come, about 40 % of the CPU of a
+// flood's aligned writes (135 MiB in 256 KiB writes: 31-39 ms without,
+// 17-22 ms with, 4 rounds). What is left over is given back (trim) when
+// the file is closed.
+const reserveStep = 4 << 20
 
 // align is what a flood's writes are cut to: each ends on a multiple of it
 // in the file, and the next starts there. The page cache then takes each
@@ -682,7 +694,11 @@ func (f *file) open() error {
 		fd.Close()
 		return fmt.Errorf("%s is not a regular file", f.path)
 	}
-	f.f, f.size = fd, st.Size()
+	f.f, f.size, f.reserved = fd, st.Size(), 0
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Blocks*512 > f.size+reserveStep/4 {
+		// Space a killed kelpie had reserved (reserve) and not given back.
+		_ = fd.Truncate(f.size)
+	}
 	// A kelpie killed while it held a block's end back left its last line
 	// cut: end it, so the next line does not run on from it.
 	var last [1]byte
@@ -756,6 +772,9 @@ func (f *file) put(b []byte, hold bool) (kept bool, err error) {
 			return false, f.broke(err)
 		}
 	}
+	if cap(b) >= bigBlock {
+		f.reserve(int64(len(held) + len(b)))
+	}
 	if end := f.size + int64(len(held)+len(b)); hold && end <= f.opts.MaxSize {
 		if k := int(end&^(align-1)-f.size) - len(held); k > 0 {
 			n, err := timed{f: f.f, limit: f.opts.SlowWrite, slow: f.slow}.writev(held, b[:k])
@@ -783,6 +802,44 @@ func (f *file) put(b []byte, hold bool) (kept bool, err error) {
 	return false, f.write(b)
 }
 
+// reserve sets aside the file's next reserveStep (not past MaxSize) when
+// the next need bytes would pass what is set aside; errors only stop it
+// (a file system without fallocate, or a full disk, which the write
+// will report).
+func (f *file) reserve(need int64) {
+	if f.noReserve || f.size+need <= f.reserved {
+		return
+	}
+	n := min(reserveStep, f.opts.MaxSize-f.size)
+	if n < need {
+		return // the file rotates within this write or the next
+	}
+	var ferr error
+	if rc, err := f.f.SyscallConn(); err != nil {
+		ferr = err
+	} else if err := rc.Control(func(fd uintptr) {
+		ferr = unix.Fallocate(int(fd), unix.FALLOC_FL_KEEP_SIZE, f.size, n)
+	}); err != nil {
+		ferr = err
+	}
+	if ferr != nil {
+		f.noReserve = true
+		return
+	}
+	f.reserved = f.size + n
+}
+
+// trim gives back the space reserved past the file's end (truncating to
+// its own size keeps every byte and frees the blocks beyond).
+func (f *file) trim() {
+	if f.reserved > f.size {
+		if st, err := f.f.Stat(); err == nil {
+			_ = f.f.Truncate(st.Size())
+		}
+	}
+	f.reserved = 0
+}
+
 func (f *file) broke(err error) error {
 	f.broken = true
 	return fmt.Errorf("logfile: %s: %w", f.path, err)
@@ -791,6 +848,7 @@ func (f *file) broke(err error) error {
 // rotate moves NAME.log to NAME.log.1 (and each .k to .k+1), dropping the
 // oldest, and opens a new NAME.log.
 func (f *file) rotate() error {
+	f.trim()
 	if err := f.f.Close(); err != nil {
 		return err
 	}
@@ -809,6 +867,7 @@ func (f *file) close() error {
 	if f.f == nil {
 		return nil
 	}
+	f.trim()
 	err := f.f.Close()
 	f.f = nil
 	if err != nil && !f.broken {
