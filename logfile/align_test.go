@@ -250,3 +250,25 @@ func TestSpaceSetAsideIsGivenBack(t *testing.T) {
 		t.Fatalf("reopened: %d bytes on disk, want the space a killed kelpie set aside given back", got)
 	}
 }
+
+// A log file kelpie may write but not read (its mode changed by hand) is
+// still appended to.
+func TestAWriteOnlyFileIsStillWritten(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads any file")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "u.log")
+	if err := os.WriteFile(path, []byte("2026-12-02T13:00:00.000Z stdout old\n"), 0o200); err != nil {
+		t.Fatal(err)
+	}
+	f := &file{unit: "u", path: path, opts: Options{}.withDefaults()}
+	if err := f.write([]byte("2026-12-02T13:00:00.001Z stdout new\n")); err != nil {
+		t.Fatal(err)
+	}
+	f.close()
+	_ = os.Chmod(path, 0o600)
+	if b, _ := os.ReadFile(path); !strings.HasSuffix(string(b), " stdout old\n2026-12-02T13:00:00.001Z stdout new\n") {
+		t.Fatalf("the write-only file holds %q", b)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -677,8 +678,13 @@ func (f *file) open() error {
 		return err
 	}
 	// O_NOFOLLOW: a symlink planted where the log goes is refused, not
-	// written through. Read too: its last byte is looked at.
-	fd, err := os.OpenFile(f.path, os.O_RDWR|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o640)
+	// written through. Read too, to look at its last byte; a file we may
+	// only write is written without that.
+	const flags = os.O_CREATE | os.O_APPEND | syscall.O_NOFOLLOW
+	fd, err := os.OpenFile(f.path, os.O_RDWR|flags, 0o640)
+	if errors.Is(err, fs.ErrPermission) {
+		fd, err = os.OpenFile(f.path, os.O_WRONLY|flags, 0o640)
+	}
 	if errors.Is(err, syscall.ELOOP) {
 		return errors.New("it is a symbolic link; refusing to write through it")
 	}
