@@ -15,6 +15,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// feedRun gives u a run of whole plain lines as a pump does: in Lines
+// calls, waiting (mu unlocked) while u is Full.
+func feedRun(mu *sync.Mutex, u procs.UnitTap, ts int64, run []byte) {
+	mu.Lock()
+	defer mu.Unlock()
+	for len(run) > 0 {
+		if u.Full() {
+			mu.Unlock()
+			u.Wait()
+			mu.Lock()
+		}
+		run = run[u.Lines(ts, procs.Stdout, run, procs.DefaultMaxLine):]
+	}
+}
+
 // linesBlock is n 100-byte lines numbered from first.
 func linesBlock(first, n int) []byte {
 	var b []byte
@@ -77,17 +92,7 @@ func floodRotated(t *testing.T, maxSize, backlog int) {
 	u := tap{w}.Unit("u", &mu)
 	const n = 40_000
 	for first := 0; first < n; first += 500 {
-		run := linesBlock(first, 500)
-		mu.Lock()
-		for len(run) > 0 {
-			if u.Full() {
-				mu.Unlock()
-				u.Wait()
-				mu.Lock()
-			}
-			run = run[u.Lines(time.Now().UnixNano(), procs.Stdout, run, procs.DefaultMaxLine):]
-		}
-		mu.Unlock()
+		feedRun(&mu, u, time.Now().UnixNano(), linesBlock(first, 500))
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -135,17 +140,7 @@ func TestHeldEndsDoNotHoldUnitsBack(t *testing.T) {
 			var mu sync.Mutex
 			u := tap{w}.Unit(fmt.Sprint("u", k), &mu)
 			for first := 0; first < n; first += 500 {
-				run := linesBlock(first, 500)
-				mu.Lock()
-				for len(run) > 0 {
-					if u.Full() {
-						mu.Unlock()
-						u.Wait()
-						mu.Lock()
-					}
-					run = run[u.Lines(time.Now().UnixNano(), procs.Stdout, run, procs.DefaultMaxLine):]
-				}
-				mu.Unlock()
+				feedRun(&mu, u, time.Now().UnixNano(), linesBlock(first, 500))
 			}
 		}()
 	}
@@ -270,5 +265,57 @@ func TestAWriteOnlyFileIsStillWritten(t *testing.T) {
 	_ = os.Chmod(path, 0o600)
 	if b, _ := os.ReadFile(path); !strings.HasSuffix(string(b), " stdout old\n2026-12-02T13:00:00.001Z stdout new\n") {
 		t.Fatalf("the write-only file holds %q", b)
+	}
+}
+
+// Two units flooding at once with one descriptor between them: each write
+// closes the other unit's file (written out first, held end and all) and
+// reopens its own, across rotations; both keep every line in order.
+func TestHeldEndsSurviveDescriptorEviction(t *testing.T) {
+	dir := t.TempDir()
+	const maxSize = 700_000
+	w := newWriter(Options{Dir: dir, MaxSize: maxSize, MaxFiles: 100, MaxOpen: 1, Backlog: 4 << 20}.withDefaults())
+	const n = 30_000
+	var wg sync.WaitGroup
+	for _, name := range []string{"a", "b"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mu sync.Mutex
+			u := tap{w}.Unit(name, &mu)
+			for first := 0; first < n; first += 500 {
+				feedRun(&mu, u, time.Now().UnixNano(), linesBlock(first, 500))
+			}
+		}()
+	}
+	wg.Wait()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a", "b"} {
+		next := 0
+		for k := 100; k >= 0; k-- {
+			p := filepath.Join(dir, name+".log")
+			if k > 0 {
+				p += fmt.Sprint(".", k)
+			}
+			b, err := os.ReadFile(p)
+			if os.IsNotExist(err) {
+				continue
+			}
+			if len(b) > maxSize {
+				t.Errorf("%s is %d bytes, over MaxSize", p, len(b))
+			}
+			for line := range strings.Lines(string(b)) {
+				_, text, ok := strings.Cut(line, " stdout ")
+				if want := fmt.Sprintf("line %07d", next); !ok || !strings.HasPrefix(text, want) {
+					t.Fatalf("%s: %.60q where %q was due", p, line, want)
+				}
+				next++
+			}
+		}
+		if next != n {
+			t.Fatalf("%s: %d lines in its files, want %d", name, next, n)
+		}
 	}
 }

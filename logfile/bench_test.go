@@ -62,16 +62,7 @@ func BenchmarkLine(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			if i%per == 0 {
-				mu.Lock()
-				for rest := run; len(rest) > 0; {
-					if u.Full() {
-						mu.Unlock()
-						u.Wait()
-						mu.Lock()
-					}
-					rest = rest[u.Lines(t0+int64(i)*200, procs.Stdout, rest, procs.DefaultMaxLine):]
-				}
-				mu.Unlock()
+				feedRun(&mu, u, t0+int64(i)*200, run)
 			}
 			i++
 		}
