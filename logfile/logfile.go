@@ -701,8 +701,11 @@ func (f *file) open() error {
 		return fmt.Errorf("%s is not a regular file", f.path)
 	}
 	f.f, f.size, f.reserved = fd, st.Size(), 0
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Blocks*512 > f.size+reserveStep/4 {
-		// Space a killed kelpie had reserved (reserve) and not given back.
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Blocks*512 > f.size+align {
+		// Space a killed kelpie had reserved (reserve) and not given back
+		// (any amount up to reserveStep; a file system's own slack past
+		// the end is a block or so, and truncating to the size keeps
+		// every byte either way).
 		_ = fd.Truncate(f.size)
 	}
 	// A kelpie killed while it held a block's end back left its last line
