@@ -132,6 +132,9 @@ func (p *pump) storePiece(ts int64, text []byte, flags lineFlags, wait bool) {
 	}
 	for len(text) > limit {
 		k := cutText(text, limit)
+		if k >= len(text) {
+			break // no cut before its end (one rune or sequence): it goes whole
+		}
 		p.last = p.ring.appendLocked(ts, p.stream, flags|flagCut, text[:k])
 		text = text[k:]
 	}
