@@ -97,28 +97,7 @@ func floodRotated(t *testing.T, maxSize, backlog int) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	next, files := 0, 0
-	for k := 100; k >= 0; k-- {
-		p := filepath.Join(dir, "u.log")
-		if k > 0 {
-			p += fmt.Sprint(".", k)
-		}
-		b, err := os.ReadFile(p)
-		if os.IsNotExist(err) {
-			continue
-		}
-		files++
-		if len(b) > maxSize {
-			t.Errorf("%s is %d bytes, over MaxSize", p, len(b))
-		}
-		for line := range strings.Lines(string(b)) {
-			_, text, ok := strings.Cut(line, " stdout ")
-			if want := fmt.Sprintf("line %07d", next); !ok || !strings.HasPrefix(text, want) {
-				t.Fatalf("%s: %.60q where %q was due", p, line, want)
-			}
-			next++
-		}
-	}
+	next, files := checkRotated(t, dir, "u", maxSize)
 	if next != n || files < 5 {
 		t.Fatalf("%d lines in %d files, want %d in several", next, files, n)
 	}
@@ -294,29 +273,37 @@ func TestHeldEndsSurviveDescriptorEviction(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"a", "b"} {
-		next := 0
-		for k := 100; k >= 0; k-- {
-			p := filepath.Join(dir, name+".log")
-			if k > 0 {
-				p += fmt.Sprint(".", k)
-			}
-			b, err := os.ReadFile(p)
-			if os.IsNotExist(err) {
-				continue
-			}
-			if len(b) > maxSize {
-				t.Errorf("%s is %d bytes, over MaxSize", p, len(b))
-			}
-			for line := range strings.Lines(string(b)) {
-				_, text, ok := strings.Cut(line, " stdout ")
-				if want := fmt.Sprintf("line %07d", next); !ok || !strings.HasPrefix(text, want) {
-					t.Fatalf("%s: %.60q where %q was due", p, line, want)
-				}
-				next++
-			}
-		}
-		if next != n {
+		if next, _ := checkRotated(t, dir, name, maxSize); next != n {
 			t.Fatalf("%s: %d lines in its files, want %d", name, next, n)
 		}
 	}
+}
+
+// checkRotated reads unit name's files in dir, oldest first, and checks
+// that none passes maxSize and that their lines are "line 0000000",
+// "line 0000001", ... in order; it returns how many lines and files.
+func checkRotated(t *testing.T, dir, name string, maxSize int) (lines, files int) {
+	t.Helper()
+	for k := 100; k >= 0; k-- {
+		p := filepath.Join(dir, name+".log")
+		if k > 0 {
+			p += fmt.Sprint(".", k)
+		}
+		b, err := os.ReadFile(p)
+		if os.IsNotExist(err) {
+			continue
+		}
+		files++
+		if len(b) > maxSize {
+			t.Errorf("%s is %d bytes, over MaxSize", p, len(b))
+		}
+		for line := range strings.Lines(string(b)) {
+			_, text, ok := strings.Cut(line, " stdout ")
+			if want := fmt.Sprintf("line %07d", lines); !ok || !strings.HasPrefix(text, want) {
+				t.Fatalf("%s: %.60q where %q was due", p, line, want)
+			}
+			lines++
+		}
+	}
+	return lines, files
 }
