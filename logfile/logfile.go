@@ -352,17 +352,11 @@ func (w *Writer) collectDirty() {
 	w.mu.Unlock()
 	for _, s := range dirty {
 		s.mu.Lock()
-		if s.lost > 0 {
-			// Lines were dropped and none came after to say so.
-			s.sayLost(time.Now().UnixNano(), true)
+		s.sayLostNow() // lines were dropped and none came after to say so
+		if s.cur != nil {
+			s.handOver(s.removed)
 		}
-		if len(s.cur) > 0 {
-			w.push(pending{s: s, b: s.cur, shut: s.removed})
-			s.big = false // it did not fill up within the pace
-		} else if s.cur != nil {
-			w.giveBack(s.cur)
-		}
-		s.cur, s.dirty = nil, false
+		s.big, s.dirty = false, false // it did not fill up within the pace
 		s.mu.Unlock()
 	}
 }
@@ -433,15 +427,6 @@ func (w *Writer) block(n int, big, force bool) []byte {
 		b = make([]byte, 0, size)
 	}
 	return b
-}
-
-// giveBack returns an unused block (w.mu not held).
-func (w *Writer) giveBack(b []byte) {
-	w.mu.Lock()
-	w.inuse.Add(-int64(cap(b)))
-	w.release(b)
-	w.room.Broadcast()
-	w.mu.Unlock()
 }
 
 // release keeps a written block for reuse, a few of each size (w.mu held):

@@ -12,7 +12,7 @@ import (
 
 // sink is one unit's procs.UnitTap: its lines are formatted as they are
 // stored, by the thread that read them (their bytes still in its cache),
-// into a block the Writer's thread writes out whole. Its methods are called
+// into a block the Writer's thread writes out. Its methods are called
 // with the unit's ring locked (Wait aside), so the lines arrive in order.
 type sink struct {
 	w    *Writer
@@ -29,11 +29,12 @@ type sink struct {
 	queued  atomic.Int64
 	removed bool   // Removed: each later block closes the file after it
 	note    []byte // the lost-lines note, built here
-	// stamp is the formatted time of millisecond stampMS: a flooding unit
-	// writes hundreds of lines per millisecond.
-	stamp   []byte
-	stampMS int64
-	prefix  []byte // stamp, stream and spaces: Lines' runs share one
+	// prefix is what a line of stream prefixSt in millisecond prefixMS
+	// starts with (time, stream, spaces), formatted once for them all: a
+	// flooding unit writes hundreds of lines per millisecond.
+	prefix   []byte
+	prefixMS int64
+	prefixSt procs.Stream
 }
 
 // Line formats one line into the unit's block; a line there is no room for
@@ -53,9 +54,7 @@ func (s *sink) Line(ts int64, st procs.Stream, text []byte, plain bool) {
 // built once. It stops where the unit should wait for the disk (Full)
 // before a new block, as the pump waits before a line.
 func (s *sink) Lines(ts int64, st procs.Stream, text []byte, maxLine int) int {
-	s.stampAt(ts)
-	s.prefix = append(append(append(s.prefix[:0], s.stamp...), ' '), st.String()...)
-	s.prefix = append(s.prefix, ' ')
+	s.setPrefix(ts, st)
 	taken := 0
 	for {
 		n := bytes.IndexByte(text[taken:], '\n')
@@ -68,16 +67,36 @@ func (s *sink) Lines(ts int64, st procs.Stream, text []byte, maxLine int) int {
 			return taken
 		} else {
 			s.Line(ts, st, text[taken:taken+n], true) // a new block, or the lost lines said first
+			s.setPrefix(ts, st)                       // the note has its own
 		}
 		taken += n + 1
 	}
 }
 
-// stampAt makes s.stamp the formatted time of ts (to the millisecond).
-func (s *sink) stampAt(ts int64) {
-	if ms := ts / int64(time.Millisecond); ms != s.stampMS || s.stamp == nil {
-		s.stamp, s.stampMS = time.Unix(0, ts).AppendFormat(s.stamp[:0], TimeFormat), ms
+// setPrefix makes s.prefix the start of a line of st at ts.
+func (s *sink) setPrefix(ts int64, st procs.Stream) {
+	ms := ts / int64(time.Millisecond)
+	if s.prefix != nil && ms == s.prefixMS && st == s.prefixSt {
+		return
 	}
+	s.prefix = time.Unix(0, ts).AppendFormat(s.prefix[:0], TimeFormat)
+	s.prefix = append(append(append(s.prefix, ' '), st.String()...), ' ')
+	s.prefixMS, s.prefixSt = ms, st
+}
+
+// sayLostNow says how many lines were lost, if any, past the backlog's
+// limit if need be: at a collection, or the unit's removal.
+func (s *sink) sayLostNow() {
+	if s.lost > 0 {
+		s.sayLost(time.Now().UnixNano(), true)
+	}
+}
+
+// handOver queues the block being filled for the Writer (none: nil, for
+// shut alone); shut closes the file after it.
+func (s *sink) handOver(shut bool) {
+	s.w.push(pending{s: s, b: s.cur, shut: shut})
+	s.cur = nil
 }
 
 // lose counts a dropped line, and has the Writer's next collection say so
@@ -122,26 +141,20 @@ func (s *sink) Wait() { s.w.waitRoom() }
 
 // Removed queues what the unit has left, and the closing of its file.
 func (s *sink) Removed() {
-	if s.lost > 0 {
-		s.sayLost(time.Now().UnixNano(), true)
-	}
+	s.sayLostNow()
 	s.removed = true
-	b := s.cur
-	s.cur = nil
-	s.w.push(pending{s: s, b: b, shut: true})
+	s.handOver(true)
 }
 
 // put appends one formatted line ; false: no block to put it in.
 func (s *sink) put(ts int64, st procs.Stream, text []byte, plain, force bool) bool {
-	s.stampAt(ts)
-	name := st.String()
-	n := len(s.stamp) + len(name) + len(text) + 3
+	s.setPrefix(ts, st)
+	n := len(s.prefix) + len(text) + 1
 	if len(s.cur)+n > cap(s.cur) && !s.next(n, force) {
 		return false
 	}
-	b := append(s.cur, s.stamp...)
-	b = append(append(append(b, ' '), name...), ' ')
-	if !plain && bytes.IndexByte(text, 0x1b) >= 0 {
+	b := append(s.cur, s.prefix...)
+	if !plain {
 		b = appendPlain(b, text)
 	} else {
 		b = append(b, text...)
@@ -154,11 +167,9 @@ func (s *sink) put(ts int64, st procs.Stream, text []byte, plain, force bool) bo
 // bytes.
 func (s *sink) next(n int, force bool) bool {
 	w := s.w
-	if len(s.cur) > 0 {
+	if s.cur != nil {
 		s.big = true // it filled before the pace collected it: a flood
-		w.push(pending{s: s, b: s.cur, shut: s.removed})
-	} else if s.cur != nil {
-		w.giveBack(s.cur)
+		s.handOver(s.removed)
 	}
 	s.cur = w.block(n, s.big, force)
 	if s.cur == nil {
