@@ -25,7 +25,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -153,9 +152,6 @@ type Writer struct {
 	// first: the last is closed when a file past Options.MaxOpen opens.
 	open list.List
 	slow bool // the last write took longer than Options.SlowWrite
-	// holding is the files holding the end of a block back (file.held),
-	// written by drain (see there).
-	holding []*file
 }
 
 // pending is a block queued for a unit's file; shut closes the file after
@@ -299,7 +295,7 @@ func (w *Writer) drain(flush bool) {
 		w.mu.Lock()
 		if len(w.queue) == 0 {
 			w.mu.Unlock()
-			if len(w.holding) == 0 {
+			if !w.holding() {
 				return
 			}
 			// A held block counts in the backlog: with units waiting
@@ -308,12 +304,11 @@ func (w *Writer) drain(flush bool) {
 				w.armPace()
 				return
 			}
-			hold := w.holding
-			w.holding = nil
-			for _, f := range hold {
-				w.put(f, nil, false)
+			for e := w.open.Front(); e != nil; e = e.Next() {
+				if f := e.Value.(*file); f.held != nil {
+					w.put(f, nil)
+				}
 			}
-			w.holding = hold[:0]
 			w.letGo.Store(w.slow)
 			continue // blocks queued meanwhile
 		}
@@ -490,7 +485,7 @@ func (w *Writer) use(f *file) {
 // shut closes f's descriptor, if it has one, after what it holds back.
 func (w *Writer) shut(f *file) {
 	if f.held != nil {
-		w.put(f, nil, false)
+		w.put(f, nil)
 	}
 	if f.elem != nil {
 		w.open.Remove(f.elem)
@@ -529,7 +524,7 @@ func (w *Writer) write(p pending) {
 	}
 	if len(p.b) > 0 && !f.broken {
 		w.use(f)
-		w.put(f, &p, !p.shut)
+		w.put(f, &p)
 	} else {
 		w.finish(p)
 	}
@@ -543,14 +538,15 @@ func (w *Writer) write(p pending) {
 
 // put has f append p's block (nil: only what f holds back), and frees the
 // blocks that are then all on disk: the one f held from before, and p's
-// unless f holds its end back (hold) to write it with the next.
-func (w *Writer) put(f *file, p *pending, hold bool) {
+// unless f holds its end back to write it with the next (not when the file
+// closes after p).
+func (w *Writer) put(f *file, p *pending) {
 	var b []byte
 	if p != nil {
 		b = p.b
 	}
 	had := f.held != nil
-	kept, err := f.put(b, hold)
+	kept, err := f.put(b, p != nil && !p.shut)
 	w.fail(f.unit, err)
 	if had {
 		w.finish(f.heldP)
@@ -559,15 +555,20 @@ func (w *Writer) put(f *file, p *pending, hold bool) {
 	switch {
 	case kept:
 		f.heldP = *p
-		if !had {
-			w.holding = append(w.holding, f)
-		}
 	case p != nil:
 		w.finish(*p)
 	}
-	if had && !kept {
-		w.holding = slices.DeleteFunc(w.holding, func(g *file) bool { return g == f })
+}
+
+// holding reports whether a file holds a block's end back. Such a file is
+// open: shut writes what it holds before closing it.
+func (w *Writer) holding() bool {
+	for e := w.open.Front(); e != nil; e = e.Next() {
+		if e.Value.(*file).held != nil {
+			return true
+		}
 	}
+	return false
 }
 
 // file is one unit's log file.
@@ -589,6 +590,11 @@ type file struct {
 	// ends (reserve); noReserve: the file system cannot (or would not).
 	reserved  int64
 	noReserve bool
+	// mended: open has looked at what a killed kelpie may have left (space
+	// set aside, a cut last line); kelpie itself leaves neither behind it,
+	// so a file reopened later (MaxOpen, a removed unit's late lines) is
+	// not looked at again.
+	mended bool
 }
 
 // reserveStep is how much of a flooding unit's file is set aside at a
@@ -614,14 +620,10 @@ type timed struct {
 	slow  *bool
 }
 
-func (t timed) Write(b []byte) (int, error) {
-	start := time.Now()
-	n, err := t.f.Write(b)
-	if t.slow != nil {
-		*t.slow = time.Since(start) > t.limit
-	}
-	return n, err
-}
+func (t timed) Write(b []byte) (int, error) { return t.writev(b, nil) }
+
+// out is f's descriptor as timed writes go to it.
+func (f *file) out() timed { return timed{f: f.f, limit: f.opts.SlowWrite, slow: f.slow} }
 
 // writev writes a then b in one system call (more if it is cut short).
 func (t timed) writev(a, b []byte) (int, error) {
@@ -686,6 +688,10 @@ func (f *file) open() error {
 		return fmt.Errorf("%s is not a regular file", f.path)
 	}
 	f.f, f.size, f.reserved = fd, st.Size(), 0
+	if f.mended {
+		return nil
+	}
+	f.mended = true
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Blocks*512 > f.size+align {
 		// Space a killed kelpie had reserved (reserve) and not given back
 		// (any amount up to reserveStep; a file system's own slack past
@@ -735,7 +741,7 @@ func (f *file) write(b []byte) error {
 			}
 		}
 		if k > 0 {
-			n, err := timed{f: f.f, limit: f.opts.SlowWrite, slow: f.slow}.Write(b[:k])
+			n, err := f.out().Write(b[:k])
 			f.size += int64(n)
 			if err != nil {
 				return f.broke(err)
@@ -771,7 +777,7 @@ func (f *file) put(b []byte, hold bool) (kept bool, err error) {
 	}
 	if end := f.size + int64(len(held)+len(b)); hold && end <= f.opts.MaxSize {
 		if k := int(end&^(align-1)-f.size) - len(held); k > 0 {
-			n, err := timed{f: f.f, limit: f.opts.SlowWrite, slow: f.slow}.writev(held, b[:k])
+			n, err := f.out().writev(held, b[:k])
 			f.size += int64(n)
 			if err != nil {
 				return false, f.broke(err)
@@ -787,7 +793,7 @@ func (f *file) put(b []byte, hold bool) (kept bool, err error) {
 	// checked before holding it); b goes as write has it, rotating
 	// between lines.
 	if len(held) > 0 {
-		n, err := timed{f: f.f, limit: f.opts.SlowWrite, slow: f.slow}.writev(held, nil)
+		n, err := f.out().Write(held)
 		f.size += int64(n)
 		if err != nil {
 			return false, f.broke(err)
