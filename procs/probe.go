@@ -210,7 +210,7 @@ type logWatch struct {
 
 // line checks one complete output line.
 func (w *logWatch) line(b []byte) {
-	if w.need > 0 && w.fired.Load() {
+	if w.done() {
 		return // ready: no more matching cost
 	}
 	if !w.re.Match(b) {
@@ -220,6 +220,10 @@ func (w *logWatch) line(b []byte) {
 		go w.fire()
 	}
 }
+
+// done reports whether w is a readiness watch that has fired: the lines
+// after need no matching.
+func (w *logWatch) done() bool { return w.need > 0 && w.fired.Load() }
 
 // logWatches makes the log probes' watches for a new run (pumps get them).
 // Owner goroutine only.

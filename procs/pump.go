@@ -2,7 +2,6 @@ package procs
 
 import (
 	"bytes"
-	"slices"
 	"time"
 )
 
@@ -55,11 +54,12 @@ func (p *pump) feed(b []byte, now time.Time, eof bool) {
 	ascii := plainBlock(b)
 	r.mu.Lock()
 	for len(b) > 0 {
-		if ascii && len(p.partial) == 0 && !p.watching() {
+		if ascii && len(p.partial) == 0 {
 			// A flood's lines go in runs; a line too long for one stops
 			// a run, and is stored below.
 			p.room()
 			if n := r.appendPlainLocked(ts, p.stream, b, p.maxLine); n > 0 {
+				p.watchRun(b[:n])
 				p.last = r.next - 1
 				b = b[n:]
 				continue
@@ -144,20 +144,16 @@ func (p *pump) storePiece(ts int64, text []byte, flags lineFlags, wait bool) {
 	p.last = p.ring.appendLocked(ts, p.stream, flags, text)
 }
 
-// watching drops the readiness watches that have fired (the run is ready,
-// and its lines need no more matching) and reports whether any watch is
-// left. The slice may be shared with the run's other pump: a new one is
-// made rather than the shared array changed.
-func (p *pump) watching() bool {
+// watchRun has the log watches see each line of a run the ring stored
+// (store shows them the others).
+func (p *pump) watchRun(run []byte) {
 	for _, w := range p.watch {
-		if w.need > 0 && w.fired.Load() {
-			p.watch = slices.DeleteFunc(slices.Clone(p.watch), func(w *logWatch) bool {
-				return w.need > 0 && w.fired.Load()
-			})
-			break
+		for rest := run; len(rest) > 0 && !w.done(); {
+			i := bytes.IndexByte(rest, '\n')
+			w.line(rest[:i])
+			rest = rest[i+1:]
 		}
 	}
-	return len(p.watch) > 0
 }
 
 // room waits, r.mu held, while the ring's Tap (the log files) is full:

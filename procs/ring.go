@@ -110,6 +110,8 @@ func (r *ring) appendPlainLocked(ts int64, stream Stream, b []byte, maxLine int)
 		if n < 0 || n > maxLine {
 			return taken
 		}
+		// appendLocked's store, written out: a call per line (not
+		// inlined) made BenchmarkIngest 6 % slower.
 		c := r.chunkFor(n)
 		off := len(c.data)
 		c.data = append(c.data, b[taken:taken+n]...)

@@ -85,29 +85,34 @@ func TestPlainRunsStoreWhatLinesDo(t *testing.T) {
 	}
 }
 
-// A unit with a log readiness probe has its lines matched one at a time
-// until the probe passes; after that its floods are stored as runs again.
-func TestReadyLogWatchStopsHoldingRunsBack(t *testing.T) {
+// Log watches see the lines of plain runs too: a readiness watch fires on
+// a line inside a run, a liveness watch (it only counts) counts each match,
+// and a unit with either keeps its floods on the plain-run path.
+func TestLogWatchesSeeRunsLines(t *testing.T) {
 	r := newRing(1 << 20)
 	u := &recUnit{lock: &r.mu}
 	r.tap = u
 	p := newPump(r, Stdout, DefaultMaxLine, nil)
-	w := &logWatch{re: regexp.MustCompile("ready to accept"), need: 1, fire: func() {}}
-	p.watch = []*logWatch{w}
-	p.feed([]byte("starting\nstill starting\n"), time.Unix(0, 0), false)
-	if u.runs != 0 {
-		t.Fatalf("lines a probe still waits for were given as %d runs", u.runs)
+	ready := &logWatch{re: regexp.MustCompile("ready to accept"), need: 1, fire: func() {}}
+	alive := &logWatch{re: regexp.MustCompile("^tick")}
+	p.watch = []*logWatch{ready, alive}
+	p.feed([]byte("starting\ntick\nstill starting\n"), time.Unix(0, 0), false)
+	if ready.fired.Load() {
+		t.Fatal("the readiness watch fired before its line")
 	}
-	p.feed([]byte("ready to accept connections\n"), time.Unix(0, 0), false)
-	if !w.fired.Load() {
-		t.Fatal("the watch did not fire")
+	p.feed([]byte("tick\nready to accept connections\ntick\n"), time.Unix(0, 0), false)
+	if !ready.fired.Load() {
+		t.Fatal("the readiness watch did not fire on a line of a run")
 	}
-	p.feed([]byte("a\nflood\nof\nlines\n"), time.Unix(0, 0), false)
-	if u.runs != 1 || len(p.watch) != 0 {
-		t.Fatalf("after ready: %d runs, %d watches left; want 1 run and none", u.runs, len(p.watch))
+	p.feed([]byte("a\nflood\ntick\nlines\n"), time.Unix(0, 0), false)
+	if u.runs != 3 {
+		t.Fatalf("%d runs for three plain reads, want 3", u.runs)
 	}
-	if got := len(u.lines); got != 7 {
-		t.Fatalf("the tap has %d lines, want 7", got)
+	if got := alive.hits.Load(); got != 4 {
+		t.Fatalf("the liveness watch counted %d ticks, want 4", got)
+	}
+	if got := len(u.lines); got != 10 {
+		t.Fatalf("the tap has %d lines, want 10", got)
 	}
 }
 
