@@ -37,8 +37,8 @@ type RawBatch struct {
 	Units []RawOutput
 	// Removed names the units the cursor stopped following since the last
 	// NextRaw (removed from the engine), after their lines in Units: a
-	// consumer holding something per unit (a log file) lets it go. A name
-	// may come back later as a new unit.
+	// consumer holding something per unit (a client's view of it) lets it
+	// go. A name may come back later as a new unit.
 	Removed []string
 }
 

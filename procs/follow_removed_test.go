@@ -7,8 +7,8 @@ import (
 )
 
 // TestFollowReadsARemovedUnitsLastLines: lines a unit wrote just before it
-// was removed reach every follower (NextRaw, as the log files and `logs -f`
-// read, and Next, as the screen reads), in order and once, and then the
+// was removed reach every follower (NextRaw, as `logs -f` and headless
+// output read, and Next, as the screen reads), in order and once, and then the
 // removal. The removal races the reader, so it is repeated.
 func TestFollowReadsARemovedUnitsLastLines(t *testing.T) {
 	s := newTestSupervisor(t, Options{})
