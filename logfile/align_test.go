@@ -26,7 +26,8 @@ func feedRun(mu *sync.Mutex, u procs.UnitTap, ts int64, run []byte) {
 			u.Wait()
 			mu.Lock()
 		}
-		run = run[u.Lines(ts, procs.Stdout, run, procs.DefaultMaxLine):]
+		n, _ := u.Lines(ts, procs.Stdout, run, procs.Fit{MaxLine: procs.DefaultMaxLine, Room: len(run)})
+		run = run[n:]
 	}
 }
 

@@ -51,25 +51,26 @@ func (s *sink) Line(ts int64, st procs.Stream, text []byte, plain bool) {
 }
 
 // Lines formats a run of plain lines the way Line does, with their prefix
-// built once. It stops where the unit should wait for the disk (Full)
-// before a new block, as the pump waits before a line.
-func (s *sink) Lines(ts int64, st procs.Stream, text []byte, maxLine int) int {
+// built once. It stops where fit does, or where the unit should wait for
+// the disk (Full) before a new block, as the pump waits before a line.
+func (s *sink) Lines(ts int64, st procs.Stream, text []byte, fit procs.Fit) (int, int) {
 	s.setPrefix(ts, st)
-	taken := 0
+	taken, lines := 0, 0
 	for {
 		n := bytes.IndexByte(text[taken:], '\n')
-		if n < 0 || n > maxLine {
-			return taken
+		if n < 0 || !fit.Fits(taken, lines, n) {
+			return taken, lines
 		}
 		if s.lost == 0 && len(s.cur)+len(s.prefix)+n+1 <= cap(s.cur) {
 			s.cur = append(append(s.cur, s.prefix...), text[taken:taken+n+1]...)
 		} else if s.Full() {
-			return taken
+			return taken, lines
 		} else {
 			s.Line(ts, st, text[taken:taken+n], true) // a new block, or the lost lines said first
 			s.setPrefix(ts, st)                       // the note has its own
 		}
 		taken += n + 1
+		lines++
 	}
 }
 

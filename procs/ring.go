@@ -2,6 +2,8 @@ package procs
 
 import (
 	"bytes"
+	"slices"
+	"sort"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -27,23 +29,100 @@ const (
 	flagPlain
 )
 
-type rec struct {
-	off, n uint32
-	ts     int64 // unix nanoseconds
+// span gives the lines of a chunk from index from on, up to the next span's,
+// their time, stream and flags. The lines of one read share them, so a
+// flood's run of lines costs one span, not a record per line.
+type span struct {
+	from   uint32
 	stream Stream
 	flags  lineFlags
+	ts     int64 // unix nanoseconds
 }
 
-// chunk holds a run of consecutive lines: their bytes packed in data and one
-// record each. Whole chunks are evicted and recycled, so the steady state of a
-// flooding child allocates nothing.
+// chunk holds a run of consecutive lines: their texts packed in data, each
+// followed by '\n', where line i starts at offs[i]. Whole chunks are evicted
+// and recycled, so the steady state of a flooding child allocates nothing.
+//
+// A run of plain lines (appendPlainLocked) is copied in whole and not indexed:
+// offs covers the first len(offs) lines, and the rest (runs only, whose texts
+// hold no '\n') are found from scan on when first read (index). A flood's
+// reading thread then does no work per line for the ring, and lines nobody
+// reads (a headless kelpie's, or those a screen skips) are never indexed.
 type chunk struct {
-	first uint64 // seq of recs[0]
+	first uint64 // seq of the chunk's first line
 	data  []byte
-	recs  []rec
+	n     int      // lines held
+	offs  []uint32 // start of each indexed line in data
+	scan  int      // where the first unindexed line starts (len(offs) < n)
+	spans []span
 }
 
-func (c *chunk) cost() int { return len(c.data) + len(c.recs)*recOverhead }
+// cost is what the chunk counts against the ring's cap: its texts and
+// recOverhead per line (the '\n' after each is part of that).
+func (c *chunk) cost() int { return len(c.data) + c.n*(recOverhead-1) }
+
+// index makes sure the first upto lines (at most n) are indexed.
+func (c *chunk) index(upto int) {
+	upto = min(upto, c.n)
+	for len(c.offs) < upto {
+		c.offs = append(c.offs, uint32(c.scan))
+		c.scan += bytes.IndexByte(c.data[c.scan:], '\n') + 1
+	}
+}
+
+// starts returns in at where lines i0 to i1 start, and where the last
+// one ends (after its '\n'): from the index, or, for the newest lines of a
+// chunk not indexed yet, found back from its end, so that a screen reading
+// the newest lines of a flood does not index all of it.
+func (c *chunk) starts(i0, i1 int, at []uint32) []uint32 {
+	at = at[:0]
+	if i1 == c.n && i0 >= len(c.offs) && c.n-i0 < i0-len(c.offs) {
+		// Lines not indexed are a run's: no '\n' in their texts.
+		at = slices.Grow(at, i1-i0+1)[:i1-i0+1]
+		end := len(c.data)
+		at[i1-i0] = uint32(end)
+		for j := i1 - i0 - 1; j >= 0; j-- {
+			end = bytes.LastIndexByte(c.data[:end-1], '\n') + 1
+			at[j] = uint32(end)
+		}
+		return at
+	}
+	c.index(i1 + 1)
+	at = append(at, c.offs[i0:i1]...)
+	if i1 < c.n {
+		return append(at, c.offs[i1])
+	}
+	return append(at, uint32(len(c.data)))
+}
+
+// spanAt is the index of the span line i is in.
+func (c *chunk) spanAt(i int) int {
+	return sort.Search(len(c.spans), func(k int) bool { return int(c.spans[k].from) > i }) - 1
+}
+
+// walk calls f for each line from i0 on whose start at gives (starts),
+// with its text and its span.
+func (c *chunk) walk(i0 int, at []uint32, f func(i int, text []byte, sp *span)) {
+	k := c.spanAt(i0)
+	for j := range len(at) - 1 {
+		i := i0 + j
+		for k+1 < len(c.spans) && int(c.spans[k+1].from) <= i {
+			k++
+		}
+		f(i, c.data[at[j]:at[j+1]-1], &c.spans[k])
+	}
+}
+
+// mark starts a span at line i unless the last one has the same time,
+// stream and flags.
+func (c *chunk) mark(i int, ts int64, stream Stream, flags lineFlags) {
+	if k := len(c.spans); k > 0 {
+		if sp := c.spans[k-1]; sp.ts == ts && sp.stream == stream && sp.flags == flags {
+			return
+		}
+	}
+	c.spans = append(c.spans, span{from: uint32(i), stream: stream, flags: flags, ts: ts})
+}
 
 // ring is one unit's output: a byte-capped sequence of lines, numbered from 1.
 // Writers (pipe readers, the IPC reader, the supervisor's event lines) append;
@@ -54,10 +133,11 @@ type ring struct {
 	chunkSize int
 	chunks    []*chunk // oldest first; the last one is being filled
 	spare     *chunk
-	used      int     // cost of all chunks
-	next      uint64  // seq the next line gets
-	cuts      uint64  // lines split because they were too long
-	tap       UnitTap // given each line as it is stored (Supervisor.Tap); nil: none
+	used      int      // cost of all chunks
+	next      uint64   // seq the next line gets
+	cuts      uint64   // lines split because they were too long
+	tap       UnitTap  // given each line as it is stored (Supervisor.Tap); nil: none
+	at        []uint32 // scratch for each
 }
 
 // firstChunk is a new chunk's first allocation; it grows as lines come.
@@ -76,11 +156,14 @@ func (r *ring) appendLocked(ts int64, stream Stream, flags lineFlags, text []byt
 		text = text[:r.chunkSize-recOverhead] // unreachable with the line limit; a guard
 	}
 	c := r.chunkFor(len(text))
+	c.index(c.n) // the line's text may hold a '\n' (an event's): index it now
 	off := len(c.data)
-	c.data = append(c.data, text...)
-	c.recs = append(c.recs, rec{off: uint32(off), n: uint32(len(text)), ts: ts, stream: stream, flags: flags &^ flagPlain})
+	c.data = append(append(c.data, text...), '\n')
+	c.offs = append(c.offs, uint32(off))
+	c.mark(c.n, ts, stream, flags&^flagPlain)
+	c.n++
 	if r.tap != nil {
-		r.tap.Line(ts, stream, c.data[off:], flags&flagPlain != 0)
+		r.tap.Line(ts, stream, c.data[off:off+len(text)], flags&flagPlain != 0)
 	}
 	r.used += len(text) + recOverhead
 	seq := r.next
@@ -95,31 +178,56 @@ func (r *ring) appendLocked(ts int64, stream Stream, flags lineFlags, text []byt
 // newline or the first line longer than maxLine, or as many of them as the
 // tap takes now, and returns how many bytes of b they took (0: none). b is
 // printable ASCII, tabs and newlines only (the pump checked). A flood is
-// all such lines: storing them in one loop, and giving the tap all of them
-// in one call, saves the per-line calls of appendLocked (a third of the
-// reading thread's time in the one-million-line benchmark). The caller
-// holds r.mu.
+// all such lines: they are copied in as runs, a run per chunk they go in,
+// and given to the tap in one call each, which finds where each line ends
+// and where the chunk is full (Fit): the per-line work of appendLocked was
+// half the reading thread's time in the one-million-line benchmark. The
+// caller holds r.mu.
 func (r *ring) appendPlainLocked(ts int64, stream Stream, b []byte, maxLine int) int {
-	maxLine = min(maxLine, r.chunkSize-recOverhead)
-	if r.tap != nil {
-		b = b[:r.tap.Lines(ts, stream, b, maxLine)]
+	fit := Fit{MaxLine: min(maxLine, r.chunkSize-recOverhead), Overhead: recOverhead - 1}
+	var c *chunk
+	if k := len(r.chunks); k > 0 {
+		c = r.chunks[k-1]
 	}
 	taken := 0
 	for {
-		n := bytes.IndexByte(b[taken:], '\n')
-		if n < 0 || n > maxLine {
+		if c == nil || !r.roomFor(c, b[taken:], fit) {
+			c = r.newChunk()
+		}
+		fit.Room = r.chunkSize - c.cost()
+		var n, lines int
+		if r.tap != nil {
+			n, lines = r.tap.Lines(ts, stream, b[taken:], fit)
+		} else {
+			n, lines = fit.Take(b[taken:])
+		}
+		if n > 0 {
+			if len(c.offs) == c.n {
+				c.scan = len(c.data)
+			}
+			r.grow(c, len(c.data)+n)
+			c.data = append(c.data, b[taken:taken+n]...)
+			c.mark(c.n, ts, stream, 0)
+			c.n += lines
+			r.used += n + lines*(recOverhead-1)
+			r.next += uint64(lines)
+			taken += n
+		}
+		// Only a full chunk goes on in the next: a line too long, an
+		// unfinished one, or a full tap ends the run.
+		if taken == len(b) || r.roomFor(c, b[taken:], fit) {
 			return taken
 		}
-		// appendLocked's store, written out: a call per line (not
-		// inlined) made BenchmarkIngest 6 % slower.
-		c := r.chunkFor(n)
-		off := len(c.data)
-		c.data = append(c.data, b[taken:taken+n]...)
-		c.recs = append(c.recs, rec{off: uint32(off), n: uint32(n), ts: ts, stream: stream})
-		r.used += n + recOverhead
-		r.next++
-		taken += n + 1
 	}
+}
+
+// roomFor reports whether chunk c has room for the first line of b, or
+// whether that line does not go in a run anyway (too long, unfinished):
+// false means the run goes on in a new chunk.
+func (r *ring) roomFor(c *chunk, b []byte, fit Fit) bool {
+	fit.Room = r.chunkSize - c.cost()
+	n := bytes.IndexByte(b, '\n')
+	return n < 0 || n > fit.MaxLine || fit.Fits(0, 0, n)
 }
 
 // chunkFor returns the chunk a line of n bytes goes in, with room for it:
@@ -135,7 +243,13 @@ func (r *ring) chunkFor(n int) *chunk {
 	if c == nil {
 		c = r.newChunk()
 	}
-	if need := len(c.data) + n; need > cap(c.data) {
+	r.grow(c, len(c.data)+n+1)
+	return c
+}
+
+// grow makes room for need bytes in c.data.
+func (r *ring) grow(c *chunk, need int) {
+	if need > cap(c.data) {
 		// A chunk starts small and doubles up to chunkSize: most units
 		// log little, and a full-size chunk each (128 KiB and more) made
 		// a thousand quiet units look like 150 MB of live heap to the GC,
@@ -144,7 +258,6 @@ func (r *ring) chunkFor(n int) *chunk {
 		copy(grown, c.data)
 		c.data = grown
 	}
-	return c
 }
 
 func (r *ring) newChunk() *chunk {
@@ -162,9 +275,9 @@ func (r *ring) newChunk() *chunk {
 	c := r.spare
 	r.spare = nil
 	if c == nil {
-		c = &chunk{data: make([]byte, 0, min(r.chunkSize, firstChunk)), recs: make([]rec, 0, 16)}
+		c = &chunk{data: make([]byte, 0, min(r.chunkSize, firstChunk)), offs: make([]uint32, 0, 16)}
 	}
-	c.data, c.recs, c.first = c.data[:0], c.recs[:0], r.next
+	c.data, c.offs, c.spans, c.first, c.n, c.scan = c.data[:0], c.offs[:0], c.spans[:0], r.next, 0, 0
 	r.chunks = append(r.chunks, c)
 	return c
 }
@@ -227,32 +340,44 @@ func (r *ring) copyLocked(from uint64, limit int) []Line {
 		return nil
 	}
 	out := make([]Line, 0, min(uint64(limit), r.next-from))
-	for _, c := range r.chunks {
-		end := c.first + uint64(len(c.recs))
-		if end <= from {
-			continue
-		}
-		for i := from - c.first; i < uint64(len(c.recs)) && len(out) < limit; i++ {
-			rc := c.recs[i]
-			b := c.data[rc.off : rc.off+rc.n]
+	r.each(from, limit, func(c *chunk, i0 int, at []uint32) {
+		c.walk(i0, at, func(i int, b []byte, sp *span) {
 			text := string(b)
 			if !utf8.Valid(b) {
 				// Child output is bytes; what leaves the ring is valid UTF-8
 				// so JSON and the terminal never see broken sequences.
 				text = string([]rune(text))
 			}
-			if rc.flags&flagCut != 0 {
+			if sp.flags&flagCut != 0 {
 				text += cutMarker
 			}
-			out = append(out, Line{Seq: c.first + i, Time: time.Unix(0, rc.ts), Stream: rc.stream, Text: text,
-				Truncated: rc.flags&(flagCut|flagTrunc) != 0})
-		}
-		from = end
-		if len(out) >= limit {
-			break
-		}
-	}
+			out = append(out, Line{Seq: c.first + uint64(i), Time: time.Unix(0, sp.ts), Stream: sp.stream, Text: text,
+				Truncated: sp.flags&(flagCut|flagTrunc) != 0})
+		})
+	})
 	return out
+}
+
+// each calls f for each chunk holding lines from seq from on, with the
+// index of the first line to read and where each starts (starts), up to
+// limit lines in all.
+func (r *ring) each(from uint64, limit int, f func(c *chunk, i0 int, at []uint32)) {
+	n := 0
+	for _, c := range r.chunks {
+		end := c.first + uint64(c.n)
+		if end <= from {
+			continue
+		}
+		i0 := int(from - c.first)
+		i1 := min(c.n, i0+limit-n)
+		if i1 <= i0 {
+			return
+		}
+		r.at = c.starts(i0, i1, r.at)
+		f(c, i0, r.at)
+		n += i1 - i0
+		from = end
+	}
 }
 
 // cutMarker ends a line that was split because it exceeded the line limit;
@@ -281,31 +406,15 @@ func (r *ring) appendSince(after uint64, limit int, buf []byte, recs []RawLine) 
 		missed = first - from
 		from = first
 	}
-	n := 0
-	for _, c := range r.chunks {
-		end := c.first + uint64(len(c.recs))
-		if end <= from {
-			continue
-		}
-		i0 := from - c.first
-		i1 := min(uint64(len(c.recs)), i0+uint64(max(limit-n, 0)))
-		if i1 <= i0 {
-			break
-		}
+	r.each(from, limit, func(c *chunk, i0 int, at []uint32) {
 		// A chunk's texts are packed in order: one copy takes them all.
-		lo, hi := c.recs[i0].off, c.recs[i1-1].off+c.recs[i1-1].n
-		base := len(buf) - int(lo)
-		buf = append(buf, c.data[lo:hi]...)
-		for i := i0; i < i1; i++ {
-			rc := c.recs[i]
-			recs = append(recs, RawLine{Seq: c.first + i, Time: rc.ts, Stream: rc.stream,
-				Cut: rc.flags&flagCut != 0, Trunc: rc.flags&flagTrunc != 0, Off: base + int(rc.off), Len: int(rc.n)})
-		}
-		n += int(i1 - i0)
-		from = end
-		if n >= limit {
-			break
-		}
-	}
+		lo := int(at[0])
+		base := len(buf) - lo
+		buf = append(buf, c.data[lo:at[len(at)-1]]...)
+		c.walk(i0, at, func(i int, text []byte, sp *span) {
+			recs = append(recs, RawLine{Seq: c.first + uint64(i), Time: sp.ts, Stream: sp.stream,
+				Cut: sp.flags&flagCut != 0, Trunc: sp.flags&flagTrunc != 0, Off: base + int(at[i-i0]), Len: len(text)})
+		})
+	})
 	return buf, recs, missed
 }

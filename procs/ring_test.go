@@ -3,6 +3,8 @@ package procs
 import (
 	"bytes"
 	"fmt"
+	"math/rand"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -133,5 +135,91 @@ func TestAnUncuttablePieceIsStoredOnce(t *testing.T) {
 		if strings.TrimSuffix(l.Text, cutMarker) != "\uFFFD" || l.Truncated != (i < 2) {
 			t.Fatalf("line %d: %+v, want a replacement character, cut but for the last", i, l)
 		}
+	}
+}
+
+// Lines stored as runs (copied in whole, indexed when first read) and the
+// same lines stored one at a time make the same ring: the same chunks
+// evicted at the same lines, the same cost, and the same lines, times,
+// streams and flags read back by every reader, from any line on. Runs are
+// mixed with single lines (events whose text holds a '\n', cut pieces) so
+// that indexing meets both, and reads come between writes, so that a
+// chunk is read half indexed.
+func TestRunsStoreWhatLinesDo(t *testing.T) {
+	for seed := range int64(8) {
+		rnd := rand.New(rand.NewSource(seed))
+		runs, lines := newRing(64<<10), newRing(64<<10)
+		// Half the seeds with taps: then the tap finds where runs end.
+		ru, lu := &recUnit{lock: &runs.mu}, &recUnit{lock: &lines.mu}
+		if seed%2 == 1 {
+			runs.tap, lines.tap = ru, lu
+		}
+		if runs.chunkSize >= 64<<10 {
+			t.Fatalf("chunk size %d: the ring would not evict", runs.chunkSize)
+		}
+		for op := range 300 {
+			ts := int64(op / 3)
+			st := Stream(rnd.Intn(2))
+			switch rnd.Intn(5) {
+			case 0: // a line that is not plain: stored alone on both
+				text := []byte(fmt.Sprintf("event %d\nwith a newline", op))
+				flags := lineFlags(rnd.Intn(2)) * flagCut
+				runs.appendLocked(ts, Event, flags, text)
+				lines.appendLocked(ts, Event, flags, text)
+			default: // a read's worth of plain lines, some empty, some long
+				var b []byte
+				for range rnd.Intn(300) {
+					b = append(b, bytes.Repeat([]byte{'a' + byte(rnd.Intn(26))}, rnd.Intn(3)*rnd.Intn(400))...)
+					b = append(b, '\n')
+				}
+				if n := runs.appendPlainLocked(ts, st, b, DefaultMaxLine); n != len(b) {
+					t.Fatalf("seed %d: a run stored %d of %d bytes", seed, n, len(b))
+				}
+				for rest := b; len(rest) > 0; {
+					i := bytes.IndexByte(rest, '\n')
+					lines.appendLocked(ts, st, 0, rest[:i])
+					rest = rest[i+1:]
+				}
+			}
+			if runs.next != lines.next || runs.used != lines.used || runs.firstLocked() != lines.firstLocked() || len(runs.chunks) != len(lines.chunks) {
+				t.Fatalf("seed %d op %d: runs next %d used %d first %d chunks %d; lines next %d used %d first %d chunks %d", seed, op,
+					runs.next, runs.used, runs.firstLocked(), len(runs.chunks), lines.next, lines.used, lines.firstLocked(), len(lines.chunks))
+			}
+			if rnd.Intn(4) == 0 {
+				after := runs.firstLocked() - 1 + uint64(rnd.Int63n(int64(runs.next-runs.firstLocked()+1)))
+				limit := 1 + rnd.Intn(2000)
+				sameLines(t, seed, op, runs, lines, after, limit)
+			}
+		}
+		sameLines(t, seed, -1, runs, lines, 0, 1<<20)
+		if !reflect.DeepEqual(ru.lines, lu.lines) {
+			t.Fatalf("seed %d: the tap was given %d lines from runs, %d one at a time", seed, len(ru.lines), len(lu.lines))
+		}
+	}
+}
+
+// sameLines fails unless rings a and b give the same lines after seq after
+// through Since, AppendSince and Tail.
+func sameLines(t *testing.T, seed int64, op int, a, b *ring, after uint64, limit int) {
+	t.Helper()
+	la, ma := a.Since(after, limit)
+	lb, mb := b.Since(after, limit)
+	if ma != mb || !reflect.DeepEqual(la, lb) {
+		t.Fatalf("seed %d op %d: Since(%d, %d): %d lines, missed %d; want %d lines, missed %d", seed, op, after, limit, len(la), ma, len(lb), mb)
+	}
+	bufA, recsA, ma := a.appendSince(after, limit, nil, nil)
+	bufB, recsB, mb := b.appendSince(after, limit, nil, nil)
+	if ma != mb || len(recsA) != len(recsB) || len(recsA) != len(la) {
+		t.Fatalf("seed %d op %d: appendSince: %d lines, missed %d; want %d, %d", seed, op, len(recsA), ma, len(recsB), mb)
+	}
+	for i := range recsA {
+		ra, rb := recsA[i], recsB[i]
+		if string(bufA[ra.Off:ra.Off+ra.Len]) != string(bufB[rb.Off:rb.Off+rb.Len]) || ra.Seq != rb.Seq || ra.Time != rb.Time ||
+			ra.Stream != rb.Stream || ra.Cut != rb.Cut || ra.Trunc != rb.Trunc {
+			t.Fatalf("seed %d op %d: appendSince line %d: %+v, want %+v", seed, op, i, ra, rb)
+		}
+	}
+	if ta, tb := a.Tail(limit), b.Tail(limit); !reflect.DeepEqual(ta, tb) {
+		t.Fatalf("seed %d op %d: Tail(%d) differs", seed, op, limit)
 	}
 }

@@ -1,6 +1,7 @@
 package procs
 
 import (
+	"bytes"
 	"errors"
 	"sync"
 )
@@ -34,11 +35,12 @@ type UnitTap interface {
 	// Lines takes whole lines from the start of text, a read's worth of
 	// them rather than one call each: text is printable ASCII, tabs and
 	// newlines only (plain, as for Line). It returns how many bytes it
-	// took, each line with its '\n': up to the last newline, the first
-	// line longer than maxLine, or the point where it is Full. The ring
-	// stores the lines taken; the rest are given again once the unit has
-	// waited (a pump that cannot wait gives the next one to Line).
-	Lines(ts int64, s Stream, text []byte, maxLine int) int
+	// took, each line with its '\n', and how many lines: up to the last
+	// newline, where fit stops (Fit.Take), or the point where it is Full.
+	// The ring stores the lines taken; the rest are given again (after
+	// the unit has waited, if it was Full; a pump that cannot wait gives
+	// the next one to Line).
+	Lines(ts int64, s Stream, text []byte, fit Fit) (n, lines int)
 	// Lost says n lines went by before the Tap was set (the ring had
 	// dropped them already).
 	Lost(n uint64)
@@ -53,6 +55,34 @@ type UnitTap interface {
 	// Removed says the unit was removed. Lines its pipes still drain after
 	// this are given too.
 	Removed()
+}
+
+// Fit is where a run of lines given to UnitTap.Lines stops: before a line
+// longer than MaxLine, or one that would take the run past Room, a line
+// taking its text, its '\n' and Overhead more. It is the room left in the
+// ring's chunk the run goes in: the tap, which finds where each line ends
+// to format it, finds where the chunk is full too, so that the lines of a
+// flood are walked once.
+type Fit struct {
+	MaxLine, Room, Overhead int
+}
+
+// Fits reports whether a line of n bytes (without its '\n') goes after a
+// run of taken bytes and lines.
+func (f Fit) Fits(taken, lines, n int) bool {
+	return n <= f.MaxLine && taken+n+1+(lines+1)*f.Overhead <= f.Room
+}
+
+// Take is how many bytes and lines of b (whole lines) a run takes.
+func (f Fit) Take(b []byte) (taken, lines int) {
+	for {
+		n := bytes.IndexByte(b[taken:], '\n')
+		if n < 0 || !f.Fits(taken, lines, n) {
+			return taken, lines
+		}
+		taken += n + 1
+		lines++
+	}
 }
 
 // ErrTapSet is returned by Supervisor.Tap when a Tap is already set.
@@ -87,11 +117,9 @@ func (r *ring) tapFrom(t UnitTap) {
 	if first := r.firstLocked(); first > 1 {
 		t.Lost(first - 1)
 	}
-	for _, c := range r.chunks {
-		for _, rc := range c.recs {
-			t.Line(rc.ts, rc.stream, c.data[rc.off:rc.off+rc.n], false)
-		}
-	}
+	r.each(r.firstLocked(), int(r.next-r.firstLocked()), func(c *chunk, i0 int, at []uint32) {
+		c.walk(i0, at, func(_ int, text []byte, sp *span) { t.Line(sp.ts, sp.stream, text, false) })
+	})
 	r.tap = t
 }
 

@@ -64,21 +64,22 @@ func (u *recUnit) Line(_ int64, s Stream, text []byte, plain bool) {
 		u.plain++
 	}
 }
-func (u *recUnit) Lines(ts int64, s Stream, text []byte, maxLine int) int {
+func (u *recUnit) Lines(ts int64, s Stream, text []byte, fit Fit) (int, int) {
 	u.runs++
-	taken := 0
+	taken, lines := 0, 0
 	for {
 		n := bytes.IndexByte(text[taken:], '\n')
-		if n < 0 || n > maxLine {
-			return taken
+		if n < 0 || !fit.Fits(taken, lines, n) {
+			return taken, lines
 		}
 		if u.full || u.fullAfter > 0 && u.taken == u.fullAfter {
 			u.full = true
-			return taken
+			return taken, lines
 		}
 		u.Line(ts, s, text[taken:taken+n], true)
 		u.taken++
 		taken += n + 1
+		lines++
 	}
 }
 func (u *recUnit) Lost(n uint64) { u.lost += n }
