@@ -1,0 +1,59 @@
+package procs
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Both assembly versions, SSE2 and AVX2 (where the CPU has it), follow the
+// rule for every byte value at every position of blocks of every length
+// up to 192 bytes: the 64-byte loop, the 32- and 16-byte tails and their
+// mixes.
+func TestPlainBlockAssembly(t *testing.T) {
+	impls := map[string]func([]byte) bool{"sse2": plainBlockSSE2}
+	if hasAVX2 {
+		impls["avx2"] = plainBlockAVX2
+	}
+	base := []byte(strings.Repeat("GET /x 200\tok\n", 14)) // 196 bytes
+	for name, f := range impls {
+		for n := 16; n <= 192; n += 16 {
+			if !f(base[:n]) {
+				t.Fatalf("%s of %d plain bytes: false", name, n)
+			}
+			for pos := range n {
+				for c := range 256 {
+					b := slices.Clone(base[:n])
+					b[pos] = byte(c)
+					if got, want := f(b), plainBlockRef(b); got != want {
+						t.Fatalf("%s with %#x at %d of %d: %v, want %v", name, c, pos, n, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkPlainBlock is the plain check of one 256 KiB read (readSize) of
+// 100-byte lines, with each version.
+func BenchmarkPlainBlock(b *testing.B) {
+	buf := []byte(strings.Repeat(strings.Repeat("y", 99)+"\n", readSize/100))
+	buf = buf[:len(buf)&^15]
+	impls := []struct {
+		name string
+		f    func([]byte) bool
+	}{{"sse2", plainBlockSSE2}, {"avx2", plainBlockAVX2}}
+	for _, im := range impls {
+		if im.name == "avx2" && !hasAVX2 {
+			continue
+		}
+		b.Run(im.name, func(b *testing.B) {
+			b.SetBytes(int64(len(buf)))
+			for b.Loop() {
+				if !im.f(buf) {
+					b.Fatal("not plain")
+				}
+			}
+		})
+	}
+}
