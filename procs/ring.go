@@ -44,10 +44,13 @@ type span struct {
 // and recycled, so the steady state of a flooding child allocates nothing.
 //
 // A run of plain lines (appendPlainLocked) is copied in whole and not indexed:
-// offs covers the first len(offs) lines, and the rest (runs only, whose texts
-// hold no '\n') are found from scan on when first read (index). A flood's
-// reading thread then does no work per line for the ring, and lines nobody
-// reads (a headless kelpie's, or those a screen skips) are never indexed.
+// offs covers the first len(offs) lines, and the rest (whose texts hold no
+// '\n') are found from scan on when first read (index). A line stored alone
+// after them stays unindexed too unless its text holds a '\n' (so a read's
+// first line, which began in the read before, does not index the chunk). A
+// flood's reading thread then does no work per line for the ring, and lines
+// nobody reads (a headless kelpie's, or those a screen skips) are never
+// indexed.
 type chunk struct {
 	first uint64 // seq of the chunk's first line
 	data  []byte
@@ -77,7 +80,7 @@ func (c *chunk) index(upto int) {
 func (c *chunk) starts(i0, i1 int, at []uint32) []uint32 {
 	at = at[:0]
 	if i1 == c.n && i0 >= len(c.offs) && c.n-i0 < i0-len(c.offs) {
-		// Lines not indexed are a run's: no '\n' in their texts.
+		// No '\n' in the texts of lines not indexed.
 		at = slices.Grow(at, i1-i0+1)[:i1-i0+1]
 		end := len(c.data)
 		at[i1-i0] = uint32(end)
@@ -156,10 +159,16 @@ func (r *ring) appendLocked(ts int64, stream Stream, flags lineFlags, text []byt
 		text = text[:r.chunkSize-recOverhead] // unreachable with the line limit; a guard
 	}
 	c := r.chunkFor(len(text))
-	c.index(c.n) // the line's text may hold a '\n' (an event's): index it now
+	if len(c.offs) < c.n && bytes.IndexByte(text, '\n') >= 0 {
+		// A '\n' in the text (an event's) would end a line for index:
+		// index what is before it now, and this line with them.
+		c.index(c.n)
+	}
 	off := len(c.data)
 	c.data = append(append(c.data, text...), '\n')
-	c.offs = append(c.offs, uint32(off))
+	if len(c.offs) == c.n {
+		c.offs = append(c.offs, uint32(off))
+	}
 	c.mark(c.n, ts, stream, flags&^flagPlain)
 	c.n++
 	if r.tap != nil {

@@ -161,8 +161,11 @@ func TestRunsStoreWhatLinesDo(t *testing.T) {
 			ts := int64(op / 3)
 			st := Stream(rnd.Intn(2))
 			switch rnd.Intn(5) {
-			case 0: // a line that is not plain: stored alone on both
+			case 0: // a line stored alone on both: an event with a newline, or not
 				text := []byte(fmt.Sprintf("event %d\nwith a newline", op))
+				if rnd.Intn(2) == 0 {
+					text = bytes.ReplaceAll(text, []byte("\n"), []byte(" "))
+				}
 				flags := lineFlags(rnd.Intn(2)) * flagCut
 				runs.appendLocked(ts, Event, flags, text)
 				lines.appendLocked(ts, Event, flags, text)
