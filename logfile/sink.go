@@ -1,7 +1,6 @@
 package logfile
 
 import (
-	"bytes"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -57,10 +56,11 @@ func (s *sink) Lines(ts int64, st procs.Stream, text []byte, fit procs.Fit) (int
 	s.setPrefix(ts, st)
 	taken, lines := 0, 0
 	for {
-		n := bytes.IndexByte(text[taken:], '\n')
-		if n < 0 || !fit.Fits(taken, lines, n) {
+		e := fit.LineEnd(text, taken)
+		if e < 0 || !fit.Fits(taken, lines, e-taken) {
 			return taken, lines
 		}
+		n := e - taken
 		if s.lost == 0 && len(s.cur)+len(s.prefix)+n+1 <= cap(s.cur) {
 			s.cur = append(append(s.cur, s.prefix...), text[taken:taken+n+1]...)
 		} else if s.Full() {

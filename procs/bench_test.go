@@ -14,18 +14,57 @@ import (
 )
 
 // BenchmarkIngest measures what kelpie spends per 64 KiB read of 100-byte
-// lines: splitting, the sanitise check, and storing in the ring.
+// lines: splitting, the sanitise check, and storing in the ring ("ring"),
+// and with a tap that copies each line after a 32-byte prefix into a block,
+// as the log files' sink does ("tap": the reading thread's work with
+// log_dir on, but the file's write).
 func BenchmarkIngest(b *testing.B) {
 	chunk := []byte(strings.Repeat(strings.Repeat("y", 99)+"\n", 655))
-	r := newRing(DefaultLogBuffer)
-	p := newPump(r, Stdout, DefaultMaxLine, func(uint64) {})
-	now := time.Now()
-	b.SetBytes(int64(len(chunk)))
-	b.ReportAllocs()
-	for b.Loop() {
-		p.feed(chunk, now, false)
+	for _, name := range []string{"ring", "tap"} {
+		b.Run(name, func(b *testing.B) {
+			r := newRing(DefaultLogBuffer)
+			if name == "tap" {
+				r.tap = &copyTap{prefix: []byte(strings.Repeat("p", 32)), block: make([]byte, 0, 256<<10)}
+			}
+			p := newPump(r, Stdout, DefaultMaxLine, func(uint64) {})
+			now := time.Now()
+			b.SetBytes(int64(len(chunk)))
+			b.ReportAllocs()
+			for b.Loop() {
+				p.feed(chunk, now, false)
+			}
+		})
 	}
 }
+
+// copyTap formats lines as the log files' sink does, into a block it
+// empties when full.
+type copyTap struct {
+	prefix, block []byte
+}
+
+func (t *copyTap) Line(_ int64, _ Stream, text []byte, _ bool) {
+	t.Lines(0, 0, append(text, '\n'), Fit{MaxLine: len(text), Room: 1 << 30})
+}
+func (t *copyTap) Lines(_ int64, _ Stream, text []byte, fit Fit) (int, int) {
+	taken, lines := 0, 0
+	for {
+		e := fit.LineEnd(text, taken)
+		if e < 0 || !fit.Fits(taken, lines, e-taken) {
+			return taken, lines
+		}
+		if len(t.block)+len(t.prefix)+e+1-taken > cap(t.block) {
+			t.block = t.block[:0]
+		}
+		t.block = append(append(t.block, t.prefix...), text[taken:e+1]...)
+		taken = e + 1
+		lines++
+	}
+}
+func (t *copyTap) Lost(uint64) {}
+func (t *copyTap) Full() bool  { return false }
+func (t *copyTap) Wait()       {}
+func (t *copyTap) Removed()    {}
 
 // BenchmarkSample measures one sampler tick (one /proc scan) with no units.
 func BenchmarkSample(b *testing.B) {

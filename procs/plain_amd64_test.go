@@ -57,3 +57,34 @@ func BenchmarkPlainBlock(b *testing.B) {
 		})
 	}
 }
+
+// plainLinesAVX2 says what plainBlockAVX2 says of blocks of 64 to 192
+// bytes with any byte anywhere, and, for a plain block, marks exactly its
+// newlines.
+func TestPlainLinesAssembly(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2")
+	}
+	base := []byte(strings.Repeat("GET /x 200\tok\n", 14))
+	for n := 64; n <= 192; n += 64 {
+		for pos := range n {
+			for c := range 256 {
+				b := slices.Clone(base[:n])
+				b[pos] = byte(c)
+				nl := make([]uint64, n/64)
+				got, want := plainLinesAVX2(b, nl), plainBlockRef(b)
+				if got != want {
+					t.Fatalf("with %#x at %d of %d: %v, want %v", c, pos, n, got, want)
+				}
+				if !got {
+					continue
+				}
+				for i, x := range b {
+					if bit := nl[i/64]>>(i%64)&1 == 1; bit != (x == '\n') {
+						t.Fatalf("with %#x at %d of %d: byte %d (%#x) marked %v", c, pos, n, i, x, bit)
+					}
+				}
+			}
+		}
+	}
+}

@@ -32,9 +32,10 @@ type pump struct {
 	mayWait bool
 	watch   []*logWatch // log probes matching the run's lines as they arrive
 
-	partial []byte // the unfinished line carried between reads
-	clean   []byte // scratch for sanitising
-	last    uint64 // the newest line stored
+	partial []byte   // the unfinished line carried between reads
+	nl      []uint64 // the read's newlines, when plainLines marks them
+	clean   []byte   // scratch for sanitising
+	last    uint64   // the newest line stored
 	// asciiRun: the lines being stored are printable ASCII and tabs (the
 	// read they came in was, see plainBlock): no line-by-line check.
 	asciiRun bool
@@ -51,14 +52,17 @@ func (p *pump) feed(b []byte, now time.Time, eof bool) {
 	r := p.ring
 	// Most reads are printable ASCII lines only: one pass over the read
 	// says so for all of its lines at once.
-	ascii := plainBlock(b)
+	var ascii bool
+	ascii, p.nl = plainLines(b, p.nl)
+	read := len(b)
 	r.mu.Lock()
 	for len(b) > 0 {
 		if ascii && len(p.partial) == 0 {
 			// A flood's lines go in runs; a line too long for one stops
 			// a run, and is stored below.
 			p.room()
-			if n := r.appendPlainLocked(ts, p.stream, b, p.maxLine); n > 0 {
+			fit := Fit{MaxLine: p.maxLine, nl: p.nl, base: read - len(b)}
+			if n := r.appendPlainLocked(ts, p.stream, b, fit); n > 0 {
 				p.watchRun(b[:n])
 				p.last = r.next - 1
 				b = b[n:]

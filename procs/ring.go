@@ -184,16 +184,18 @@ func (r *ring) appendLocked(ts int64, stream Stream, flags lineFlags, text []byt
 }
 
 // appendPlainLocked stores the whole lines b starts with, up to its last
-// newline or the first line longer than maxLine, or as many of them as the
-// tap takes now, and returns how many bytes of b they took (0: none). b is
-// printable ASCII, tabs and newlines only (the pump checked). A flood is
-// all such lines: they are copied in as runs, a run per chunk they go in,
-// and given to the tap in one call each, which finds where each line ends
-// and where the chunk is full (Fit): the per-line work of appendLocked was
-// half the reading thread's time in the one-million-line benchmark. The
-// caller holds r.mu.
-func (r *ring) appendPlainLocked(ts int64, stream Stream, b []byte, maxLine int) int {
-	fit := Fit{MaxLine: min(maxLine, r.chunkSize-recOverhead), Overhead: recOverhead - 1}
+// newline or the first line longer than fit.MaxLine, or as many of them as
+// the tap takes now, and returns how many bytes of b they took (0: none). b
+// is printable ASCII, tabs and newlines only (the pump checked, and may have
+// marked its newlines in fit). A flood is all such lines: they are copied in
+// as runs, a run per chunk they go in, and given to the tap in one call
+// each, which finds where each line ends and where the chunk is full (Fit):
+// the per-line work of appendLocked was half the reading thread's time in
+// the one-million-line benchmark. The caller holds r.mu.
+func (r *ring) appendPlainLocked(ts int64, stream Stream, b []byte, fit Fit) int {
+	fit.MaxLine = min(fit.MaxLine, r.chunkSize-recOverhead)
+	fit.Overhead = recOverhead - 1
+	base := fit.base
 	var c *chunk
 	if k := len(r.chunks); k > 0 {
 		c = r.chunks[k-1]
@@ -203,7 +205,7 @@ func (r *ring) appendPlainLocked(ts int64, stream Stream, b []byte, maxLine int)
 		if c == nil || !r.roomFor(c, b[taken:], fit) {
 			c = r.newChunk()
 		}
-		fit.Room = r.chunkSize - c.cost()
+		fit.Room, fit.base = r.chunkSize-c.cost(), base+taken
 		var n, lines int
 		if r.tap != nil {
 			n, lines = r.tap.Lines(ts, stream, b[taken:], fit)

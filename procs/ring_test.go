@@ -175,7 +175,13 @@ func TestRunsStoreWhatLinesDo(t *testing.T) {
 					b = append(b, bytes.Repeat([]byte{'a' + byte(rnd.Intn(26))}, rnd.Intn(3)*rnd.Intn(400))...)
 					b = append(b, '\n')
 				}
-				if n := runs.appendPlainLocked(ts, st, b, DefaultMaxLine); n != len(b) {
+				// Newlines marked as the pump marks them (where the CPU
+				// can), or found by LineEnd.
+				fit := Fit{MaxLine: DefaultMaxLine}
+				if seed%4 < 2 {
+					_, fit.nl = plainLines(b, nil)
+				}
+				if n := runs.appendPlainLocked(ts, st, b, fit); n != len(b) {
 					t.Fatalf("seed %d: a run stored %d of %d bytes", seed, n, len(b))
 				}
 				for rest := b; len(rest) > 0; {
@@ -224,5 +230,35 @@ func sameLines(t *testing.T, seed int64, op int, a, b *ring, after uint64, limit
 	}
 	if ta, tb := a.Tail(limit), b.Tail(limit); !reflect.DeepEqual(ta, tb) {
 		t.Fatalf("seed %d op %d: Tail(%d) differs", seed, op, limit)
+	}
+}
+
+// Fit.LineEnd finds the same line ends from the newlines plainLines marks
+// as from the text itself, from every offset of texts of every length
+// (the assembly's 64-byte blocks and the tail after them), starting
+// anywhere in the read, as the ring gives a run after a long line.
+func TestLineEndFromMarkedNewlines(t *testing.T) {
+	rnd := rand.New(rand.NewSource(1))
+	for n := range 300 {
+		read := make([]byte, n)
+		for i := range read {
+			read[i] = 'a'
+			if rnd.Intn(8) == 0 || n > 200 && i > 150 && rnd.Intn(40) == 0 {
+				read[i] = '\n'
+			}
+		}
+		plain, nl := plainLines(read, nil)
+		if !plain {
+			t.Fatalf("%q: not plain", read)
+		}
+		for base := 0; base <= n; base += 1 + rnd.Intn(5) {
+			text := read[base:]
+			marked, looked := Fit{nl: nl, base: base}, Fit{}
+			for from := 0; from <= len(text); from++ {
+				if got, want := marked.LineEnd(text, from), looked.LineEnd(text, from); got != want {
+					t.Fatalf("read of %d, text from %d, line from %d: LineEnd %d, want %d", n, base, from, got, want)
+				}
+			}
+		}
 	}
 }

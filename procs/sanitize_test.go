@@ -261,7 +261,7 @@ func TestPlainBlock(t *testing.T) {
 }
 
 // FuzzPlainBlock: the assembly, the portable words and the rule agree on
-// any input.
+// any input, and plainLines marks a plain input's newlines.
 func FuzzPlainBlock(f *testing.F) {
 	f.Add([]byte("GET /x 200\tok\nGET /y 404\tno\n"))
 	f.Add([]byte("\x7f\x80\x1b[31m\x00\x09\x0a\x0b\x1f\x20\x7e\xff0123456789"))
@@ -276,6 +276,15 @@ func FuzzPlainBlock(f *testing.F) {
 		}
 		if got := plainBlock(b); got != plainBlockRef(b) {
 			t.Fatalf("plainBlock(%q) = %v", b, got)
+		}
+		got, nl := plainLines(b, nil)
+		if got != plainBlockRef(b) {
+			t.Fatalf("plainLines(%q) = %v", b, got)
+		}
+		for i := 0; got && nl != nil && i < len(b); i++ {
+			if bit := nl[i/64]>>(i%64)&1 == 1; bit != (b[i] == '\n') {
+				t.Fatalf("plainLines(%q) marks byte %d %v", b, i, bit)
+			}
 		}
 	})
 }

@@ -3,6 +3,7 @@ package procs
 import (
 	"bytes"
 	"errors"
+	"math/bits"
 	"sync"
 )
 
@@ -61,10 +62,14 @@ type UnitTap interface {
 // longer than MaxLine, or one that would take the run past Room, a line
 // taking its text, its '\n' and Overhead more. It is the room left in the
 // ring's chunk the run goes in: the tap, which finds where each line ends
-// to format it, finds where the chunk is full too, so that the lines of a
-// flood are walked once.
+// to format it (LineEnd), finds where the chunk is full too, so that the
+// lines of a flood are walked once.
 type Fit struct {
 	MaxLine, Room, Overhead int
+	// nl marks the newlines of the read the run is part of (plainLines),
+	// the text given with the Fit starting at bit base; nil: none marked.
+	nl   []uint64
+	base int
 }
 
 // Fits reports whether a line of n bytes (without its '\n') goes after a
@@ -73,14 +78,40 @@ func (f Fit) Fits(taken, lines, n int) bool {
 	return n <= f.MaxLine && taken+n+1+(lines+1)*f.Overhead <= f.Room
 }
 
-// Take is how many bytes and lines of b (whole lines) a run takes.
+// LineEnd returns where in text, the text given with the Fit, the line
+// that starts at from ends (the index of its '\n'), or -1 if it does not.
+func (f Fit) LineEnd(text []byte, from int) int {
+	if f.nl == nil {
+		if i := bytes.IndexByte(text[from:], '\n'); i >= 0 {
+			return from + i
+		}
+		return -1
+	}
+	p := f.base + from
+	w := p >> 6
+	if w >= len(f.nl) {
+		return -1
+	}
+	for m := f.nl[w] >> (p & 63); ; m = f.nl[w] {
+		if m != 0 {
+			return p + bits.TrailingZeros64(m) - f.base
+		}
+		if w++; w >= len(f.nl) {
+			return -1
+		}
+		p = w << 6
+	}
+}
+
+// Take is how many bytes and lines of b (whole lines, the text given with
+// the Fit) a run takes.
 func (f Fit) Take(b []byte) (taken, lines int) {
 	for {
-		n := bytes.IndexByte(b[taken:], '\n')
-		if n < 0 || !f.Fits(taken, lines, n) {
+		e := f.LineEnd(b, taken)
+		if e < 0 || !f.Fits(taken, lines, e-taken) {
 			return taken, lines
 		}
-		taken += n + 1
+		taken = e + 1
 		lines++
 	}
 }

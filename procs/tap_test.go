@@ -1,7 +1,6 @@
 package procs
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -68,10 +67,11 @@ func (u *recUnit) Lines(ts int64, s Stream, text []byte, fit Fit) (int, int) {
 	u.runs++
 	taken, lines := 0, 0
 	for {
-		n := bytes.IndexByte(text[taken:], '\n')
-		if n < 0 || !fit.Fits(taken, lines, n) {
+		e := fit.LineEnd(text, taken)
+		if e < 0 || !fit.Fits(taken, lines, e-taken) {
 			return taken, lines
 		}
+		n := e - taken
 		if u.full || u.fullAfter > 0 && u.taken == u.fullAfter {
 			u.full = true
 			return taken, lines
