@@ -47,19 +47,22 @@ func (t *copyTap) Line(_ int64, _ Stream, text []byte, _ bool) {
 	t.Lines(0, 0, append(text, '\n'), Fit{MaxLine: len(text), Room: 1 << 30})
 }
 func (t *copyTap) Lines(_ int64, _ Stream, text []byte, fit Fit) (int, int) {
+	block := t.block
 	taken, lines := 0, 0
 	for {
 		e := fit.LineEnd(text, taken)
 		if e < 0 || !fit.Fits(taken, lines, e-taken) {
-			return taken, lines
+			break
 		}
-		if len(t.block)+len(t.prefix)+e+1-taken > cap(t.block) {
-			t.block = t.block[:0]
+		if len(block)+len(t.prefix)+e+1-taken > cap(block) {
+			block = block[:0]
 		}
-		t.block = append(append(t.block, t.prefix...), text[taken:e+1]...)
+		block = append(append(block, t.prefix...), text[taken:e+1]...)
 		taken = e + 1
 		lines++
 	}
+	t.block = block
+	return taken, lines
 }
 func (t *copyTap) Lost(uint64) {}
 func (t *copyTap) Full() bool  { return false }

@@ -74,38 +74,43 @@ type Fit struct {
 
 // Fits reports whether a line of n bytes (without its '\n') goes after a
 // run of taken bytes and lines.
-func (f Fit) Fits(taken, lines, n int) bool {
+func (f *Fit) Fits(taken, lines, n int) bool {
 	return n <= f.MaxLine && taken+n+1+(lines+1)*f.Overhead <= f.Room
 }
 
 // LineEnd returns where in text, the text given with the Fit, the line
 // that starts at from ends (the index of its '\n'), or -1 if it does not.
-func (f Fit) LineEnd(text []byte, from int) int {
+// Small enough to be inlined where a line is found in the word of marks it
+// starts in (a flood's lines mostly are).
+func (f *Fit) LineEnd(text []byte, from int) int {
+	p := uint(f.base + from)
+	if w := p >> 6; w < uint(len(f.nl)) { // none when nl is nil
+		if m := f.nl[w] >> (p & 63); m != 0 {
+			return from + bits.TrailingZeros64(m)
+		}
+	}
+	return f.lineEnd(text, from)
+}
+
+// lineEnd is LineEnd past the first word of marks, or without marks.
+func (f *Fit) lineEnd(text []byte, from int) int {
 	if f.nl == nil {
 		if i := bytes.IndexByte(text[from:], '\n'); i >= 0 {
 			return from + i
 		}
 		return -1
 	}
-	p := f.base + from
-	w := p >> 6
-	if w >= len(f.nl) {
-		return -1
-	}
-	for m := f.nl[w] >> (p & 63); ; m = f.nl[w] {
-		if m != 0 {
-			return p + bits.TrailingZeros64(m) - f.base
+	for w := (f.base+from)>>6 + 1; w < len(f.nl); w++ {
+		if m := f.nl[w]; m != 0 {
+			return w<<6 + bits.TrailingZeros64(m) - f.base
 		}
-		if w++; w >= len(f.nl) {
-			return -1
-		}
-		p = w << 6
 	}
+	return -1
 }
 
 // Take is how many bytes and lines of b (whole lines, the text given with
 // the Fit) a run takes.
-func (f Fit) Take(b []byte) (taken, lines int) {
+func (f *Fit) Take(b []byte) (taken, lines int) {
 	for {
 		e := f.LineEnd(b, taken)
 		if e < 0 || !f.Fits(taken, lines, e-taken) {
