@@ -308,3 +308,57 @@ func checkRotated(t *testing.T, dir, name string, maxSize int) (lines, files int
 	}
 	return lines, files
 }
+
+// A rotation removes the oldest file but leaves its freeing (pages, blocks:
+// the last close) to the reaper: the file is gone from the directory at
+// once and its descriptor goes to the reaper, still open.
+func TestTheOldestFileIsClosedByTheReaper(t *testing.T) {
+	dir := t.TempDir()
+	reap := make(chan *os.File, 1)
+	old := filepath.Join(dir, "u.log.5")
+	if err := os.WriteFile(old, []byte("old lines\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	f := &file{path: filepath.Join(dir, "u.log"), reap: reap}
+	f.dispose(old)
+	if _, err := os.Lstat(old); !os.IsNotExist(err) {
+		t.Fatalf("the oldest file is still there: %v", err)
+	}
+	select {
+	case held := <-reap:
+		b := make([]byte, 9)
+		if _, err := held.ReadAt(b, 0); err != nil || string(b) != "old lines" {
+			t.Fatalf("the reaper was given %q, %v: not the removed file, open", b, err)
+		}
+		held.Close()
+	default:
+		t.Fatal("the removed file's descriptor did not go to the reaper")
+	}
+}
+
+// Many rotations leave no removed file open once the Writer is closed: the
+// reaper has closed them all, and MaxFiles files are left.
+func TestRotationsLeaveNoFileOpen(t *testing.T) {
+	dir := t.TempDir()
+	w := newWriter(Options{Dir: dir, MaxSize: 50_000, MaxFiles: 3}.withDefaults())
+	var mu sync.Mutex
+	u := tap{w}.Unit("u", &mu)
+	for first := 0; first < 20_000; first += 500 {
+		feedRun(&mu, u, time.Now().UnixNano(), linesBlock(first, 500))
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd:", err)
+	}
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.HasPrefix(target, dir) {
+			t.Fatalf("fd %s still holds %s after Close", fd.Name(), target)
+		}
+	}
+	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 4 {
+		t.Fatalf("%d files (%v), want the current one and 3 rotated", len(ents), err)
+	}
+}
