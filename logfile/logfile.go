@@ -146,11 +146,6 @@ type Writer struct {
 	written uint64 // blocks written: progress, as a waiting unit sees it
 	err     error  // the first write error, kept for Close
 
-	// reap takes removed files' descriptors to the reaper (dispose), which
-	// closes reaped when done; nil: no reaper (files are removed outright).
-	reap   chan *os.File
-	reaped chan struct{}
-
 	// Owned by the run goroutine.
 	files map[string]*file
 	// open is the files that may hold a descriptor, most recently written
@@ -200,30 +195,8 @@ func Start(sup *procs.Supervisor, opts Options) (*Writer, error) {
 // newWriter starts a Writer that no engine gives lines to yet.
 func newWriter(opts Options) *Writer {
 	w := makeWriter(opts)
-	w.reap, w.reaped = make(chan *os.File, reapQueue), make(chan struct{})
-	go w.reaper(w.reap)
 	go w.run()
 	return w
-}
-
-// reapQueue is how many removed files may wait for the reaper; past that a
-// rotation closes the file itself.
-const reapQueue = 16
-
-// reaper closes the descriptors of removed log files (dispose) at the
-// lowest priority. The last close frees a file's pages and blocks, the
-// costly part of a rotation: in a flood it waits until the CPUs are free.
-// The thread is never unlocked: it ends with the goroutine rather than
-// carry its nice value to other goroutines.
-func (w *Writer) reaper(reap <-chan *os.File) {
-	runtime.LockOSThread()
-	if unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_IDLE}, 0) != nil {
-		_ = syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), 19)
-	}
-	defer close(w.reaped)
-	for f := range reap {
-		_ = f.Close()
-	}
 }
 
 // makeWriter is a Writer whose thread is not started.
@@ -306,10 +279,6 @@ func (w *Writer) run() {
 	w.pace.Stop()
 	for w.open.Len() > 0 {
 		w.shut(w.open.Back().Value.(*file))
-	}
-	if w.reap != nil {
-		close(w.reap)
-		<-w.reaped
 	}
 }
 
@@ -547,7 +516,7 @@ func (w *Writer) write(p pending) {
 			w.finish(p)
 			return
 		}
-		f = &file{unit: name, path: path, opts: w.opts, slow: &w.slow, reap: w.reap}
+		f = &file{unit: name, path: path, opts: w.opts, slow: &w.slow}
 		w.files[name] = f
 	}
 	if len(p.b) > 0 && !f.broken {
@@ -607,9 +576,8 @@ type file struct {
 	opts   Options
 	f      *os.File
 	size   int64
-	broken bool            // a write failed: say so once, then stop trying
-	slow   *bool           // the Writer's: set by each write (timed)
-	reap   chan<- *os.File // the Writer's (dispose)
+	broken bool  // a write failed: say so once, then stop trying
+	slow   *bool // the Writer's: set by each write (timed)
 	// held is the end of the last block put, past the file's last
 	// alignment boundary, kept back to be written with the next block
 	// (heldP is that block, freed once held is on disk).
@@ -882,7 +850,7 @@ func (f *file) rotate() error {
 		return err
 	}
 	f.f = nil
-	f.dispose(f.path + "." + strconv.Itoa(f.opts.MaxFiles))
+	_ = os.Remove(f.path + "." + strconv.Itoa(f.opts.MaxFiles))
 	for k := f.opts.MaxFiles - 1; k >= 1; k-- {
 		_ = os.Rename(f.path+"."+strconv.Itoa(k), f.path+"."+strconv.Itoa(k+1))
 	}
@@ -890,27 +858,6 @@ func (f *file) rotate() error {
 		return err
 	}
 	return f.open()
-}
-
-// dispose removes the oldest rotated file. Its pages and blocks are freed
-// when its last descriptor closes: in a flood (a 10 MiB file gone every
-// rotation) a sixth of the writer thread's time. So it is held open across
-// its removal, and the reaper closes it, after the burst. A file that
-// cannot be opened, or a full reaper queue, is done here as before.
-func (f *file) dispose(path string) {
-	if f.reap != nil {
-		if old, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0); err == nil {
-			if os.Remove(path) == nil {
-				select {
-				case f.reap <- old:
-					return
-				default:
-				}
-			}
-			_ = old.Close()
-		}
-	}
-	_ = os.Remove(path)
 }
 
 func (f *file) close() error {
