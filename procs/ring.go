@@ -203,6 +203,11 @@ func (r *ring) appendPlainLocked(ts int64, stream Stream, b []byte, fit Fit) int
 	taken := 0
 	for {
 		if c == nil || !r.roomFor(c, b[taken:], fit) {
+			if r.tap != nil && r.tap.Full() {
+				// The unit waits first: a new chunk now would evict
+				// lines before any line is there to take their place.
+				return taken
+			}
 			c = r.newChunk()
 		}
 		fit.Room, fit.base = r.chunkSize-c.cost(), base+taken
@@ -380,7 +385,7 @@ func (r *ring) each(from uint64, limit int, f func(c *chunk, i0 int, at []uint32
 			continue
 		}
 		i0 := int(from - c.first)
-		i1 := min(c.n, i0+limit-n)
+		i1 := i0 + min(c.n-i0, limit-n) // not i0+limit-n: limit may be MaxInt
 		if i1 <= i0 {
 			return
 		}

@@ -3,6 +3,7 @@ package procs
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand"
 	"reflect"
 	"regexp"
@@ -260,5 +261,45 @@ func TestLineEndFromMarkedNewlines(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A read from the middle of a chunk with no limit to speak of (the
+// public Since and AppendSince take any) gets every line after it.
+func TestSinceWithAHugeLimit(t *testing.T) {
+	r := newRing(1 << 20)
+	for i := range 10 {
+		r.Append(time.Unix(0, 0), Stdout, fmt.Appendf(nil, "line %d", i))
+	}
+	if lines, _ := r.Since(3, math.MaxInt); len(lines) != 7 || lines[0].Text != "line 3" {
+		t.Fatalf("Since(3, MaxInt): %d lines %+v, want lines 4 to 10", len(lines), lines)
+	}
+	if _, recs, _ := r.appendSince(3, math.MaxInt, nil, nil); len(recs) != 7 {
+		t.Fatalf("appendSince(3, MaxInt): %d lines, want 7", len(recs))
+	}
+}
+
+// A run that meets a full chunk while its tap is full waits before it
+// takes a new chunk: a new one would evict lines with nothing yet to
+// take their place.
+func TestAFullTapTakesNoNewChunk(t *testing.T) {
+	r := newRing(64 << 10)
+	u := &recUnit{lock: &r.mu}
+	r.tap = u
+	line := append(bytes.Repeat([]byte("y"), 99), '\n')
+	for r.next < 2000 { // past the limit: the ring evicts
+		r.appendPlainLocked(0, Stdout, line, Fit{MaxLine: DefaultMaxLine})
+	}
+	c := r.chunks[len(r.chunks)-1]
+	for r.roomFor(c, line, Fit{MaxLine: DefaultMaxLine, Overhead: recOverhead - 1}) {
+		r.appendPlainLocked(0, Stdout, line, Fit{MaxLine: DefaultMaxLine})
+	}
+	chunks, first := len(r.chunks), r.firstLocked()
+	u.full = true
+	if n := r.appendPlainLocked(0, Stdout, line, Fit{MaxLine: DefaultMaxLine}); n != 0 {
+		t.Fatalf("a full tap took %d bytes", n)
+	}
+	if len(r.chunks) != chunks || r.firstLocked() != first {
+		t.Fatalf("a full tap's run took a new chunk: %d chunks (was %d), first line %d (was %d)", len(r.chunks), chunks, r.firstLocked(), first)
 	}
 }

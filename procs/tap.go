@@ -40,7 +40,9 @@ type UnitTap interface {
 	// newline, where fit stops (Fit.Take), or the point where it is Full.
 	// The ring stores the lines taken; the rest are given again (after
 	// the unit has waited, if it was Full; a pump that cannot wait gives
-	// the next one to Line).
+	// the next one to Line). The ring takes n and lines on trust (it does
+	// not walk the lines again): n must end just after a '\n', and lines
+	// must count the '\n's before it.
 	Lines(ts int64, s Stream, text []byte, fit Fit) (n, lines int)
 	// Lost says n lines went by before the Tap was set (the ring had
 	// dropped them already).
