@@ -1,9 +1,9 @@
 #include "textflag.h"
 
-// func plainBlockSSE2(b []byte) bool
+// func plainBlock16(b []byte) bool
 // Each byte c must be 0x20 <= c <= 0x7e (signed: c > 0x1f and 0x7f > c, so
 // bytes >= 0x80, negative, fail), or a tab, or a newline.
-TEXT ·plainBlockSSE2(SB), NOSPLIT, $0-25
+TEXT ·plainBlock16(SB), NOSPLIT, $0-25
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), CX
 	MOVL $0x1f1f1f1f, AX
@@ -48,95 +48,11 @@ no:
 	MOVB $0, ret+24(FP)
 	RET
 
-// func plainBlockAVX2(b []byte) bool
-// The same rule, 64 bytes a turn: c+1 > 0x20 (signed) holds exactly for
-// 0x20 <= c <= 0x7e (0x7f+1 and every byte >= 0x80 plus one are negative,
-// 0xff+1 is 0), or c is a tab or a newline. A 32- or 16-byte tail is done
-// with the same test on one register or its lower half.
-TEXT ·plainBlockAVX2(SB), NOSPLIT, $0-25
-	MOVQ b_base+0(FP), SI
-	MOVQ b_len+8(FP), CX
-	MOVQ $0x2020202020202020, AX
-	MOVQ AX, X1
-	VPBROADCASTQ X1, Y1
-	MOVQ $0x0101010101010101, AX
-	MOVQ AX, X2
-	VPBROADCASTQ X2, Y2
-	MOVQ $0x0909090909090909, AX
-	MOVQ AX, X3
-	VPBROADCASTQ X3, Y3
-	MOVQ $0x0a0a0a0a0a0a0a0a, AX
-	MOVQ AX, X4
-	VPBROADCASTQ X4, Y4
-
-loop64:
-	CMPQ CX, $64
-	JB   tail32
-	VMOVDQU (SI), Y0
-	VMOVDQU 32(SI), Y5
-	VPADDB Y2, Y0, Y6
-	VPCMPGTB Y1, Y6, Y6
-	VPCMPEQB Y3, Y0, Y7
-	VPOR Y7, Y6, Y6
-	VPCMPEQB Y4, Y0, Y7
-	VPOR Y7, Y6, Y6
-	VPADDB Y2, Y5, Y8
-	VPCMPGTB Y1, Y8, Y8
-	VPCMPEQB Y3, Y5, Y7
-	VPOR Y7, Y8, Y8
-	VPCMPEQB Y4, Y5, Y7
-	VPOR Y7, Y8, Y8
-	VPAND Y8, Y6, Y6
-	VPMOVMSKB Y6, AX
-	CMPL AX, $0xffffffff
-	JNE  no
-	ADDQ $64, SI
-	SUBQ $64, CX
-	JMP  loop64
-
-tail32:
-	CMPQ CX, $32
-	JB   tail16
-	VMOVDQU (SI), Y0
-	VPADDB Y2, Y0, Y6
-	VPCMPGTB Y1, Y6, Y6
-	VPCMPEQB Y3, Y0, Y7
-	VPOR Y7, Y6, Y6
-	VPCMPEQB Y4, Y0, Y7
-	VPOR Y7, Y6, Y6
-	VPMOVMSKB Y6, AX
-	CMPL AX, $0xffffffff
-	JNE  no
-	ADDQ $32, SI
-	SUBQ $32, CX
-
-tail16:
-	CMPQ CX, $16
-	JB   yes2
-	VMOVDQU (SI), X0
-	VPADDB X2, X0, X6
-	VPCMPGTB X1, X6, X6
-	VPCMPEQB X3, X0, X7
-	VPOR X7, X6, X6
-	VPCMPEQB X4, X0, X7
-	VPOR X7, X6, X6
-	VPMOVMSKB X6, AX
-	CMPL AX, $0xffff
-	JNE  no
-
-yes2:
-	VZEROUPPER
-	MOVB $1, ret+24(FP)
-	RET
-
-no:
-	VZEROUPPER
-	MOVB $0, ret+24(FP)
-	RET
-
 // func plainLinesAVX2(b []byte, nl []uint64) bool
-// plainBlockAVX2's test on b (a multiple of 64 bytes long), which also
-// stores in nl[i] a bit for each of bytes 64i to 64i+63 that is a newline
+// The same rule on b (a multiple of 64 bytes long), 64 bytes a turn: c+1 >
+// 0x20 (signed) holds exactly for 0x20 <= c <= 0x7e (0x7f+1 and every byte
+// >= 0x80 plus one are negative, 0xff+1 is 0), or c is a tab or a newline.
+// It also stores in nl[i] a bit for each of bytes 64i to 64i+63 that is a newline
 // (bit k for byte 64i+k). Where b is not plain, nl is left part written.
 TEXT ·plainLinesAVX2(SB), NOSPLIT, $0-49
 	MOVQ b_base+0(FP), SI

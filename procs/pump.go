@@ -37,7 +37,7 @@ type pump struct {
 	clean   []byte   // scratch for sanitising
 	last    uint64   // the newest line stored
 	// asciiRun: the lines being stored are printable ASCII and tabs (the
-	// read they came in was, see plainBlock): no line-by-line check.
+	// read they came in was, see plainLines): no line-by-line check.
 	asciiRun bool
 }
 

@@ -81,9 +81,9 @@ func (f *Fit) Fits(taken, lines, n int) bool {
 }
 
 // LineEnd returns where in text, the text given with the Fit, the line
-// that starts at from ends (the index of its '\n'), or -1 if it does not.
-// Small enough to be inlined where a line is found in the word of marks it
-// starts in (a flood's lines mostly are).
+// that starts at from ends (the index of its '\n'), or -1 if it does not:
+// from the word of marks the line starts in (a flood's lines mostly end
+// there), else lineEnd.
 func (f *Fit) LineEnd(text []byte, from int) int {
 	p := uint(f.base + from)
 	if w := p >> 6; w < uint(len(f.nl)) { // none when nl is nil
